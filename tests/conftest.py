@@ -1,0 +1,60 @@
+"""Shared fixtures: a sandbox on a hand-driven clock, and MCP clients connected to the server."""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from mcp import Client
+
+from vapi_mcp.config import Settings
+from vapi_mcp.sandbox import ManualClock, Sandbox
+from vapi_mcp.server import build_server
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared" / "vapi-openapi.json"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sandbox(clock: ManualClock) -> Sandbox:
+    return Sandbox(clock=clock)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Sandbox settings with the audit log in a temporary folder and quiet hours off (tests run at any hour)."""
+    return Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), quiet_hours=False)
+
+
+@asynccontextmanager
+async def connect(settings: Settings, sandbox: Sandbox, **client_kwargs: Any) -> AsyncIterator[Client]:
+    """An SDK `Client` connected in-process to a server built for `settings` on `sandbox`."""
+    server, app = build_server(settings, sandbox=sandbox)
+    try:
+        async with Client(server, **client_kwargs) as client:
+            yield client
+    finally:
+        await app.aclose()
+
+
+@pytest.fixture
+async def client(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Client]:
+    async with connect(settings, sandbox) as c:
+        yield c
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """The JSON object in a tool result's text content."""
+    assert result.content, result
+    return json.loads(result.content[0].text)
+
+
+def result_text(result: Any) -> str:
+    return result.content[0].text

@@ -1,0 +1,84 @@
+"""Check JSON bodies against Vapi's OpenAPI document (read from ../shared, never copied)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared" / "vapi-openapi.json"
+
+
+@functools.lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    return json.loads(OPENAPI_PATH.read_text())
+
+
+def schema(name: str) -> dict[str, Any]:
+    return document()["components"]["schemas"][name]
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 -> JSON Schema: `nullable`, and refs pointed at a bundled `definitions` table."""
+    if isinstance(node, list):
+        return [_to_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str):
+            out[key] = value.replace("#/components/schemas/", "#/definitions/")
+        elif key in ("discriminator", "example", "xml"):
+            continue
+        else:
+            out[key] = _to_json_schema(value)
+    if out.pop("nullable", False):
+        if "type" in out:
+            out["type"] = [out["type"], "null"] if isinstance(out["type"], str) else [*out["type"], "null"]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _definitions() -> dict[str, Any]:
+    return _to_json_schema(document()["components"]["schemas"])
+
+
+def strict(node: Any) -> Any:
+    """Vapi refuses properties it does not define: close every object schema that lists properties."""
+    if isinstance(node, list):
+        return [strict(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: strict(v) for k, v in node.items()}
+    if "properties" in out and "additionalProperties" not in out and "allOf" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.Draft7Validator:
+    definitions = strict(copy.deepcopy(_definitions()))
+    root = {"$ref": f"#/definitions/{name}", "definitions": definitions}
+    return jsonschema.Draft7Validator(root)
+
+
+def errors(name: str, body: Any) -> list[str]:
+    """Every way `body` breaks schema `name` (strict: unknown properties count)."""
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator(name).iter_errors(body)]
+
+
+def assert_valid(name: str, body: Any) -> None:
+    problems = errors(name, body)
+    assert not problems, f"{name} rejects the body: {problems[:5]}"
+
+
+def request_schema(method: str, path_template: str) -> dict[str, Any] | None:
+    operation = document()["paths"][path_template][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    return content.get("schema")

@@ -1,0 +1,110 @@
+"""Settings: every option comes from a `VAPI_*` environment variable or a CLI flag."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_BASE_URL = "https://api.vapi.ai"
+SANDBOX_BASE_URL = "http://sandbox.vapi.local"
+
+
+def _state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vapi-mcp"
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The guard's rules. Defaults are the safe ones described in the README."""
+
+    allow_numbers: tuple[str, ...] = ()
+    deny_numbers: tuple[str, ...] = ()
+    allow_countries: tuple[str, ...] = ()
+    """Country calling codes (`1`, `44`) or region codes (`US`, `GB`); empty means any."""
+    deny_countries: tuple[str, ...] = ()
+    batch_cap: int = 50
+    daily_cap: int = 100
+    quiet_hours: bool = True
+    quiet_start: int = 8
+    """First local hour (0-23) at which calls are allowed."""
+    quiet_end: int = 21
+    """Local hour (0-24) from which calls are refused again."""
+    confirm_ttl: int = 300
+    auto_approve_allowlisted: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to run; build it with `Settings.load`."""
+
+    api_key: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    force_sandbox: bool = False
+    read_only: bool = False
+    dry_run: bool = False
+    log_level: str = "WARNING"
+    timeout: float = 30.0
+    audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
+    confirm_secret: str | None = None
+    """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def sandbox(self) -> bool:
+        """True when requests go to the embedded sandbox instead of Vapi."""
+        return self.force_sandbox or not self.api_key
+
+    @property
+    def effective_base_url(self) -> str:
+        return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read the environment, then apply explicit overrides (CLI flags); `None` means unset."""
+        env = os.environ if env is None else env
+        policy = Policy(
+            allow_numbers=_split(env.get("VAPI_MCP_ALLOW_NUMBERS")),
+            deny_numbers=_split(env.get("VAPI_MCP_DENY_NUMBERS")),
+            allow_countries=_split(env.get("VAPI_MCP_ALLOW_COUNTRIES")),
+            deny_countries=_split(env.get("VAPI_MCP_DENY_COUNTRIES")),
+            batch_cap=int(env.get("VAPI_MCP_BATCH_CAP", 50)),
+            daily_cap=int(env.get("VAPI_MCP_DAILY_CAP", 100)),
+            quiet_hours=not _bool(env.get("VAPI_MCP_NO_QUIET_HOURS")),
+            quiet_start=int(env.get("VAPI_MCP_QUIET_START", 8)),
+            quiet_end=int(env.get("VAPI_MCP_QUIET_END", 21)),
+            confirm_ttl=int(env.get("VAPI_MCP_CONFIRM_TTL", 300)),
+            auto_approve_allowlisted=_bool(env.get("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED")),
+        )
+        values: dict[str, Any] = {
+            "api_key": env.get("VAPI_API_KEY") or env.get("VAPI_TOKEN") or None,
+            "base_url": env.get("VAPI_BASE_URL") or DEFAULT_BASE_URL,
+            "force_sandbox": _bool(env.get("VAPI_MCP_SANDBOX")),
+            "read_only": _bool(env.get("VAPI_MCP_READ_ONLY")),
+            "dry_run": _bool(env.get("VAPI_MCP_DRY_RUN")),
+            "log_level": env.get("VAPI_MCP_LOG_LEVEL", "WARNING").upper(),
+            "timeout": float(env.get("VAPI_MCP_TIMEOUT", 30)),
+            "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
+            "policy": policy,
+        }
+        if env.get("VAPI_MCP_AUDIT_LOG"):
+            values["audit_log"] = Path(env["VAPI_MCP_AUDIT_LOG"]).expanduser()
+        settings = cls(**values)
+        policy_names = {f.name for f in fields(Policy)}
+        policy_overrides = {k: v for k, v in overrides.items() if k in policy_names and v is not None}
+        own = {k: v for k, v in overrides.items() if k not in policy_names and v is not None}
+        if "audit_log" in own:
+            own["audit_log"] = Path(own["audit_log"]).expanduser()
+        return replace(settings, policy=replace(settings.policy, **policy_overrides), **own)

@@ -1,0 +1,187 @@
+"""Request validation with Vapi's rules and Vapi's messages (NestJS class-validator style).
+
+Each DTO is declared once as an `Obj` of field rules that follow ../shared/vapi-openapi.json
+field by field; tests check the declared property names against the document.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .clock import parse_iso
+
+
+class Rule:
+    """A check on one value; returns class-validator style messages (empty when valid)."""
+
+    def check(self, value: Any, name: str) -> list[str]:
+        raise NotImplementedError
+
+
+@dataclass
+class Any_(Rule):
+    """Anything (a nested Vapi object this sandbox does not model)."""
+
+    def check(self, value: Any, name: str) -> list[str]:
+        return []
+
+
+@dataclass
+class Str(Rule):
+    max_len: int | None = None
+    min_len: int | None = None
+    enum: tuple[str, ...] | None = None
+    pattern: str | None = None
+    pattern_message: str | None = None
+    date_time: bool = False
+    uuid: bool = False
+    nullable: bool = False
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if value is None and self.nullable:
+            return []
+        if self.enum is not None:
+            if value not in self.enum:
+                return [f"{name} must be one of the following values: {', '.join(self.enum)}"]
+            return []
+        if not isinstance(value, str):
+            return [f"{name} must be a string"]
+        errors = []
+        if self.max_len is not None and len(value) > self.max_len:
+            errors.append(f"{name} must be shorter than or equal to {self.max_len} characters")
+        if self.min_len is not None and len(value) < self.min_len:
+            errors.append(f"{name} must be longer than or equal to {self.min_len} characters")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            errors.append(self.pattern_message or f"{name} must match {self.pattern} regular expression")
+        if self.date_time:
+            try:
+                parse_iso(value)
+            except ValueError:
+                errors.append(f"{name} must be a valid ISO 8601 date string")
+        if self.uuid:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                errors.append(f"{name} must be a UUID")
+        return errors
+
+
+@dataclass
+class Num(Rule):
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [f"{name} must be a number conforming to the specified constraints"]
+        errors = []
+        if self.integer and not float(value).is_integer():
+            errors.append(f"{name} must be an integer number")
+        if self.minimum is not None and value < self.minimum:
+            errors.append(f"{name} must not be less than {_num(self.minimum)}")
+        if self.maximum is not None and value > self.maximum:
+            errors.append(f"{name} must not be greater than {_num(self.maximum)}")
+        return errors
+
+
+@dataclass
+class Bool(Rule):
+    def check(self, value: Any, name: str) -> list[str]:
+        return [] if isinstance(value, bool) else [f"{name} must be a boolean value"]
+
+
+@dataclass
+class Arr(Rule):
+    item: Rule = field(default_factory=Any_)
+    min_items: int | None = None
+    max_items: int | None = None
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, list):
+            return [f"{name} must be an array"]
+        errors = []
+        if self.min_items is not None and len(value) < self.min_items:
+            errors.append(f"{name} must contain at least {self.min_items} elements")
+        if self.max_items is not None and len(value) > self.max_items:
+            errors.append(f"{name} must contain no more than {self.max_items} elements")
+        for i, item in enumerate(value):
+            errors.extend(self.item.check(item, f"{name}.{i}") if isinstance(self.item, Obj) else self.item.check(item, f"each value in {name}"))
+        return errors
+
+
+@dataclass
+class Obj(Rule):
+    """A DTO: known fields with rules, required ones, and (unless `open`) nothing else."""
+
+    fields: Mapping[str, Rule]
+    required: tuple[str, ...] = ()
+    open: bool = False
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, dict):
+            return [f"nested property {name} must be either object or array"] if name else ["body must be an object"]
+        prefix = f"{name}." if name else ""
+        errors = []
+        if not self.open:
+            errors.extend(f"{prefix}property {key} should not exist" for key in value if key not in self.fields)
+        for key in self.required:
+            if value.get(key) is None:
+                errors.append(f"{prefix}{key} should not be empty")
+        for key, rule in self.fields.items():
+            if key in value and value[key] is not None:
+                errors.extend(rule.check(value[key], f"{prefix}{key}"))
+        return errors
+
+    @property
+    def names(self) -> set[str]:
+        return set(self.fields)
+
+
+@dataclass
+class Tagged(Rule):
+    """A union chosen by one property (`provider`, `type`)."""
+
+    tag: str
+    branches: Mapping[str, Obj]
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, dict):
+            return [f"{name or 'body'} must be an object"]
+        branch = self.branches.get(value.get(self.tag))
+        if branch is None:
+            prefix = f"{name}." if name else ""
+            return [f"{prefix}{self.tag} must be one of the following values: {', '.join(self.branches)}"]
+        return branch.check(value, name)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def validate(rule: Rule, value: Any) -> list[str]:
+    """Messages for a request body; empty when Vapi would accept it."""
+    return rule.check(value, "")
+
+
+def validate_query(rules: Mapping[str, Rule], query: Mapping[str, str]) -> list[str]:
+    """Query strings arrive as text: numbers are converted before their rules run."""
+    errors = []
+    for key, raw in query.items():
+        rule = rules.get(key)
+        if rule is None:
+            errors.append(f"property {key} should not exist")
+            continue
+        value: Any = raw
+        if isinstance(rule, Num):
+            try:
+                value = float(raw)
+            except ValueError:
+                pass
+        elif isinstance(rule, Bool):
+            value = {"true": True, "false": False}.get(raw, raw)
+        errors.extend(rule.check(value, key))
+    return errors

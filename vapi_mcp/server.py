@@ -1,0 +1,213 @@
+"""The MCP server: registers every tool family and runs each call through one error boundary."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from pydantic import ValidationError
+
+from . import __version__
+from .client import SANDBOX_KEY, VapiClient
+from .config import Settings
+from .errors import VapiMCPError, validation_error_text
+from .guard import Guard, InputRequired, Outcome
+from .redact import scrubber
+from .tools.base import Args, ToolContext, ToolSpec, compact_schema
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
+
+    from .sandbox import Sandbox
+
+logger = logging.getLogger("vapi_mcp")
+
+OUTPUT_SCHEMA: dict[str, Any] = {"type": "object"}
+
+SANDBOX_NOTE = (
+    "SANDBOX MODE: no VAPI_API_KEY is set (or --sandbox was given), so every tool talks to an "
+    "in-memory stand-in for api.vapi.ai. Nothing real is called, bought or deleted, and every "
+    'result carries "sandbox": true. Set VAPI_API_KEY to operate your real Vapi account.'
+)
+INSTRUCTIONS = (
+    "Operate Vapi (voice AI): place and inspect phone and web calls, manage phone numbers, "
+    "assistants and squads, and test assistants by chat. Arguments mirror Vapi's API bodies "
+    "(camelCase). Anything that dials a phone, spends money or deletes passes a confirmation "
+    "guard: the human confirms through the client, or the tool returns a preview with a "
+    "confirmToken that you pass back, with identical arguments, only after the user says yes. "
+    "Test an assistant with chat_with_assistant before calling a real person."
+)
+
+
+class App:
+    """Per-process state shared by every tool call: settings, guard, the Vapi client."""
+
+    def __init__(self, settings: Settings, *, sandbox: Sandbox | None = None) -> None:
+        self.settings = settings
+        self.guard = Guard(settings)
+        self._sandbox = sandbox
+        self._vapi: VapiClient | None = None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The embedded sandbox, created on first use (start-up stays fast)."""
+        if self._sandbox is None:
+            from .sandbox import Sandbox
+
+            self._sandbox = Sandbox()
+        return self._sandbox
+
+    @property
+    def vapi(self) -> VapiClient:
+        if self._vapi is None:
+            if self.settings.sandbox:
+                import httpx2
+
+                self._vapi = VapiClient(
+                    base_url=self.settings.effective_base_url,
+                    api_key=SANDBOX_KEY,  # the user's key never leaves in sandbox mode
+                    timeout=self.settings.timeout,
+                    transport=httpx2.ASGITransport(app=self.sandbox.app),
+                )
+            else:
+                scrubber.add(self.settings.api_key)
+                self._vapi = VapiClient(
+                    base_url=self.settings.base_url,
+                    api_key=self.settings.api_key,
+                    timeout=self.settings.timeout,
+                )
+        return self._vapi
+
+    async def aclose(self) -> None:
+        if self._vapi is not None:
+            await self._vapi.aclose()
+            self._vapi = None
+
+    async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
+        """Validate, run the handler, and turn every outcome into a tool result."""
+        try:
+            args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
+        except ValidationError as exc:
+            return self._error(validation_error_text(exc, spec.name))
+        call = ToolContext(vapi=self.vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+        try:
+            view = await spec.handler(args, call)
+        except Outcome as outcome:
+            view = outcome.result
+        except InputRequired as pending:
+            return pending.result
+        except VapiMCPError as exc:
+            logger.info("%s failed: %s", spec.name, exc.text())
+            return self._error(exc.text())
+        except Exception:
+            logger.exception("%s crashed", spec.name)
+            return self._error(
+                f"{spec.name} failed inside vapi-mcp (an unexpected error, logged on the server's stderr). "
+                "Nothing more is known about whether Vapi was reached; check with the list/get tools."
+            )
+        return self._ok(view)
+
+    def _ok(self, view: Any) -> CallToolResult:
+        if not isinstance(view, dict):
+            view = {"result": view}
+        if self.settings.sandbox:
+            view = {**view, "sandbox": True}
+        text = scrubber.scrub(json.dumps(view, separators=(",", ":"), ensure_ascii=False, default=str))
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=json.loads(text))
+
+    def _error(self, message: str) -> CallToolResult:
+        if self.settings.sandbox:
+            message += " [sandbox]"
+        return CallToolResult(content=[TextContent(type="text", text=scrubber.scrub(message))], is_error=True)
+
+
+class VapiTool(Tool):
+    """An MCP tool whose input schema is a pydantic model and whose calls go through `App.invoke`."""
+
+    spec: Any = None
+    app: Any = None
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        return await self.app.invoke(self.spec, arguments, context)
+
+
+def make_tool(spec: ToolSpec, app: App) -> VapiTool:
+    async def unused(**_: Any) -> None:  # the SDK wants a callable; `run` is overridden
+        raise NotImplementedError
+
+    return VapiTool(
+        fn=unused,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        parameters=compact_schema(spec.input_model.model_json_schema(by_alias=True)),
+        fn_metadata=FuncMetadata(arg_model=ArgModelBase, output_schema=OUTPUT_SCHEMA),
+        is_async=True,
+        annotations=ToolAnnotations(
+            title=spec.title,
+            read_only_hint=spec.read_only,
+            destructive_hint=spec.destructive if not spec.read_only else None,
+            idempotent_hint=spec.idempotent,
+            open_world_hint=spec.open_world,
+        ),
+        spec=spec,
+        app=app,
+    )
+
+
+def tool_specs() -> list[ToolSpec]:
+    """Every tool of every family, in catalogue order."""
+    from .tools import FAMILIES
+
+    return [spec for family in FAMILIES for spec in family.tools.specs]
+
+
+def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple[MCPServer, App]:
+    """The MCP server for these settings, and its shared state."""
+    from .tools import FAMILIES
+
+    app = App(settings, sandbox=sandbox)
+    instructions = INSTRUCTIONS + ("\n\n" + SANDBOX_NOTE if settings.sandbox else "")
+    if settings.read_only:
+        instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
+    if settings.dry_run:
+        instructions += "\n\nDRY-RUN MODE: guarded actions are checked and confirmed but never sent."
+    tools = [
+        make_tool(spec, app)
+        for family in FAMILIES
+        for spec in family.tools.specs
+        if spec.read_only or not settings.read_only
+    ]
+    server = MCPServer(
+        "vapi-mcp",
+        title="Vapi",
+        instructions=instructions,
+        version=__version__,
+        tools=tools,
+        log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
+    )
+    for family in FAMILIES:
+        register = getattr(family, "register_extras", None)
+        if register is not None:
+            register(server, app)
+    return server, app
+
+
+def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Some clients send nested objects as JSON strings; accept them for non-string fields."""
+    out = dict(arguments)
+    for key, value in arguments.items():
+        field = model.model_fields.get(key)
+        if field is None or field.annotation in (str, str | None):
+            continue
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                out[key] = json.loads(value)
+            except ValueError:
+                pass
+    return out
