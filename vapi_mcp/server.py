@@ -149,9 +149,8 @@ def make_tool(spec: ToolSpec, app: App) -> VapiTool:
         fn_metadata=FuncMetadata(arg_model=ArgModelBase, output_schema=OUTPUT_SCHEMA),
         is_async=True,
         annotations=ToolAnnotations(
-            title=spec.title,
             read_only_hint=spec.read_only,
-            destructive_hint=spec.destructive if not spec.read_only else None,
+            destructive_hint=spec.destructive,
             idempotent_hint=spec.idempotent,
             open_world_hint=spec.open_world,
         ),

@@ -40,10 +40,10 @@ class Sandbox:
 
 
 def _routes_app(sandbox: Sandbox) -> Starlette:
-    from . import assistants, calls, chat, phone_numbers
+    from . import assistants, calls, chat, phone_numbers, tools
 
     routes = []
-    for module in (calls, chat, phone_numbers, assistants):
+    for module in (calls, chat, phone_numbers, assistants, tools):
         routes.extend(module.routes(sandbox))
 
     async def api_error(request: Any, exc: Exception) -> Any:

@@ -79,6 +79,7 @@ class Store:
     assistants: dict[str, dict[str, Any]] = field(default_factory=dict)
     squads: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def new_id() -> str:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import calls
+from . import assistants, calls, chat, numbers, vapi_tools
 
-FAMILIES = (calls,)
+FAMILIES = (calls, chat, numbers, assistants, vapi_tools)

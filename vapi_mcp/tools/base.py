@@ -6,7 +6,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -27,6 +27,16 @@ class Args(BaseModel):
     def body(self, *, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
         """The Vapi request body: set fields only, local ones left out."""
         return self.model_dump(mode="json", exclude_none=True, by_alias=True, exclude=set(self.local_fields | exclude))
+
+
+class Guarded(Args):
+    """Input of a tool that dials, spends or destroys: it may carry the guard's confirm token."""
+
+    confirmToken: str | None = Field(
+        None, description="Only from this tool's preview, after the user said yes; same arguments."
+    )
+
+    local_fields: ClassVar[frozenset[str]] = frozenset({"confirmToken"})
 
 
 class PassThrough(BaseModel):
@@ -105,7 +115,7 @@ class ToolGroup:
                 ToolSpec(
                     name=name or handler.__name__,
                     title=title,
-                    description=inspect.cleandoc(handler.__doc__ or ""),
+                    description=" ".join((handler.__doc__ or "").split()),
                     input_model=model,
                     handler=handler,
                     read_only=read_only,

@@ -1,0 +1,63 @@
+"""What agents see is deliberate: every tool's schema and annotations match a reviewed snapshot.
+
+After an intended change, regenerate with `UPDATE_SNAPSHOTS=1 python -m pytest tests/test_schema_snapshots.py`
+and review the diff of tests/snapshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import connect
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+TOOLS_LIST_BUDGET = 17_000
+"""Bytes of the compact tools/list JSON; the official server's 13 tools take 17,431."""
+
+
+def _dump(tool) -> dict:
+    return tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+async def test_every_tool_matches_its_snapshot(settings, sandbox):
+    async with connect(settings, sandbox) as client:
+        tools = (await client.list_tools()).tools
+    update = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+    names = set()
+    for tool in tools:
+        names.add(tool.name)
+        path = SNAPSHOTS / f"{tool.name}.json"
+        current = _dump(tool)
+        if update:
+            path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+            continue
+        assert path.exists(), f"no snapshot for {tool.name}; run with UPDATE_SNAPSHOTS=1 and review it"
+        assert current == json.loads(path.read_text()), f"{tool.name}'s schema changed; review and update its snapshot"
+    stale = {p.stem for p in SNAPSHOTS.glob("*.json")} - names
+    if update:
+        for name in stale:
+            (SNAPSHOTS / f"{name}.json").unlink()
+    else:
+        assert not stale, f"snapshots without a tool: {sorted(stale)}"
+
+
+async def test_tools_list_stays_within_its_byte_budget(settings, sandbox):
+    async with connect(settings, sandbox) as client:
+        tools = (await client.list_tools()).tools
+    size = len(json.dumps([_dump(t) for t in tools], separators=(",", ":")))
+    assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over the {TOOLS_LIST_BUDGET} budget"
+
+
+@pytest.mark.parametrize("read_only", [True])
+async def test_read_only_mode_registers_no_mutating_tool(tmp_path, sandbox, read_only):
+    from vapi_mcp.config import Settings
+
+    settings = Settings.load({}, read_only=True, audit_log=str(tmp_path / "a.jsonl"))
+    async with connect(settings, sandbox) as client:
+        tools = (await client.list_tools()).tools
+    assert tools, "read-only mode still offers the read tools"
+    assert all(t.annotations and t.annotations.read_only_hint for t in tools)

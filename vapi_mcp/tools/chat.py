@@ -1,0 +1,7 @@
+"""chat tools (built by this family's issue)."""
+
+from __future__ import annotations
+
+from .base import ToolGroup
+
+tools = ToolGroup()
