@@ -178,6 +178,36 @@ class VapiClient:
                     hint="This is unexpected; try again, and if it persists check VAPI_BASE_URL.",
                 ) from None
 
+    async def control(self, url: str, body: Any) -> Any:
+        """POST to a call's live-control URL (from `monitor.controlUrl`), without the API key.
+
+        The URL comes from a response, so it is untrusted: only Vapi's own https hosts
+        (or, in sandbox mode, the sandbox's own base URL) are followed.
+        """
+        if not self._trusted_control_url(url):
+            raise VapiError(
+                "Refusing to follow the call's control URL: it is not on a Vapi domain over https.",
+                hint="End the call from the Vapi dashboard instead.",
+            )
+        request = self._http.build_request("POST", url, json=body)
+        request.headers.pop("Authorization", None)
+        try:
+            response = await self._http.send(request)
+        except httpx.TransportError as exc:
+            raise VapiError(f"Could not reach the call's control URL ({type(exc).__name__}).", hint="Try again.") from None
+        if response.status_code >= 400:
+            raise self._status_error("POST", "<controlUrl>", response, None)
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
+
+    def _trusted_control_url(self, url: str) -> bool:
+        parsed = httpx.URL(url)
+        if parsed.scheme == "https" and (parsed.host == "vapi.ai" or parsed.host.endswith(".vapi.ai")):
+            return True
+        return url.startswith(self.base_url + "/") and not self.base_url.startswith("https://api.vapi.ai")
+
     def _may_retry(self, attempt: int, started: float, retry_after: float | None) -> bool:
         if attempt + 1 >= self.retry.attempts:
             return False
