@@ -1,0 +1,109 @@
+"""The sandbox's gate and shared validation answer like api.vapi.ai does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import AsyncIterator
+
+import httpx2 as httpx
+import pytest
+
+from vapi_mcp.sandbox import Sandbox
+from vapi_mcp.sandbox.validation import Num, Obj, Str, validate
+
+BAD_REQUEST = {"error": "Bad Request", "statusCode": 400}
+
+
+@pytest.fixture
+async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain HTTP client on the sandbox, with a bearer key."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app),
+        base_url="http://sandbox.test",
+        headers={"Authorization": "Bearer any-key"},
+    ) as client:
+        yield client
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer ", "Basic abc"])
+async def test_no_bearer_key_is_401(http: httpx.AsyncClient, authorization: str | None) -> None:
+    del http.headers["Authorization"]
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = await http.get("/call", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["statusCode"] == 401
+    assert response.json()["error"] == "Unauthorized"
+
+
+async def test_live_control_url_needs_no_key(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    del http.headers["Authorization"]
+    response = await http.post(f"/call/{uuid.uuid4()}/control", json={"type": "end-call"})
+    assert response.status_code != 401
+    assert sandbox.requests[-1].path.endswith("/control")
+
+
+async def test_recorded_headers_leave_out_the_key(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    await http.get("/call")
+    recorded = sandbox.requests[-1]
+    assert (recorded.method, recorded.path) == ("GET", "/call")
+    assert "authorization" not in recorded.headers
+
+
+async def test_unknown_route_is_404_in_vapis_shape(http: httpx.AsyncClient) -> None:
+    response = await http.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Cannot GET /no-such-thing", "error": "Not Found", "statusCode": 404}
+
+
+async def test_unknown_call_id_is_404(http: httpx.AsyncClient) -> None:
+    response = await http.get(f"/call/{uuid.uuid4()}")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["statusCode"] == 404 and body["error"] == "Not Found"
+    assert "Call" in body["message"]
+
+
+async def test_malformed_id_is_400(http: httpx.AsyncClient) -> None:
+    response = await http.get("/call/not-a-uuid")
+    assert response.status_code == 400
+    assert response.json() == {"message": ["id must be a UUID"], **BAD_REQUEST}
+
+
+async def test_list_limit_over_1000_is_rejected(http: httpx.AsyncClient) -> None:
+    response = await http.get("/call", params={"limit": 1001})
+    assert response.status_code == 400
+    assert response.json() == {"message": ["limit must not be greater than 1000"], **BAD_REQUEST}
+    assert (await http.get("/call", params={"limit": 1000})).status_code == 200
+
+
+async def test_unknown_query_parameter_is_rejected(http: httpx.AsyncClient) -> None:
+    response = await http.get("/call", params={"foo": "1"})
+    assert response.json() == {"message": ["property foo should not exist"], **BAD_REQUEST}
+
+
+def test_object_rule_refuses_undeclared_properties() -> None:
+    rule = Obj({"name": Str(max_len=40), "count": Num(maximum=3)}, required=("name",))
+    assert validate(rule, {"name": "ok", "foo": 1}) == ["property foo should not exist"]
+    assert validate(rule, {"name": "x" * 41}) == ["name must be shorter than or equal to 40 characters"]
+    assert validate(rule, {"count": 4}) == ["name should not be empty", "count must not be greater than 3"]
+    assert validate(rule, {"name": "ok", "count": 3}) == []
+
+
+def test_nested_object_errors_name_the_path() -> None:
+    rule = Obj({"customer": Obj({"number": Str()})})
+    assert validate(rule, {"customer": {"number": "+14155550100", "foo": 1}}) == ["customer.property foo should not exist"]
+
+
+@pytest.mark.parametrize(
+    ("fault_body", "content_type"),
+    [(None, "application/json"), (b"<html>oops</html>", "text/html")],
+)
+async def test_injected_fault_answers_once(http: httpx.AsyncClient, sandbox: Sandbox, fault_body: bytes | None, content_type: str) -> None:
+    from vapi_mcp.sandbox import Fault
+
+    sandbox.inject(Fault("GET", "/call", status=503, retry_after=2, body=fault_body))
+    first = await http.get("/call")
+    assert first.status_code == 503
+    assert first.headers["retry-after"] == "2"
+    assert first.headers["content-type"].startswith(content_type)
+    assert (await http.get("/call")).status_code == 200
