@@ -116,12 +116,12 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
 
     security = None
     if ns.host not in LOOPBACK:
-        hosts = list(_split(ns.allowed_hosts) or ()) or [ns.host]
+        # A Host header carries a port only when it is not the scheme's default one.
+        hosts = [p for h in _split(ns.allowed_hosts) or (ns.host,) for p in ((h,) if ":" in h else (h, f"{h}:*"))]
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
-            allowed_hosts=[h if ":" in h else f"{h}:*" for h in hosts],
-            allowed_origins=[f"http://{h}" if ":" in h else f"http://{h}:*" for h in hosts]
-            + [f"https://{h}" if ":" in h else f"https://{h}:*" for h in hosts],
+            allowed_hosts=hosts,
+            allowed_origins=[f"{scheme}://{h}" for scheme in ("https", "http") for h in hosts],
         )
     if ns.transport == "sse":
         app = server.sse_app(transport_security=security, host=ns.host)
@@ -131,8 +131,6 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
-    settings = settings_from(ns)
-    configure_logging(settings.log_level)
     token = ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN")
     if ns.transport != "stdio" and ns.host not in LOOPBACK and not token:
         print(
@@ -140,6 +138,8 @@ def cmd_serve(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    settings = settings_from(ns)
+    configure_logging(settings.log_level)
     from .redact import scrubber
     from .server import build_server
 
@@ -153,6 +153,8 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
+    if ns.host not in LOOPBACK and not ns.allowed_hosts:
+        log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
     app = http_app(server, ns, token)
     uvicorn.run(app, host=ns.host, port=ns.port, log_level=settings.log_level.lower(), lifespan="on")
     return 0

@@ -1,0 +1,162 @@
+"""Every transport, end to end on loopback: initialize, tools/list, one tool call that succeeds."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import anyio
+import httpx2 as httpx
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from vapi_mcp.cli import http_app, main, parser
+from vapi_mcp.config import Settings
+from vapi_mcp.sandbox import Sandbox
+from vapi_mcp.server import build_server
+
+from .conftest import result_json
+
+TOKEN = "test-auth-token-5b1f"
+
+
+async def check_session(client: Client) -> dict[str, Any]:
+    """tools/list shows the catalogue and list_calls succeeds on the sandbox."""
+    names = {tool.name for tool in (await client.list_tools()).tools}
+    assert {"list_calls", "get_call"} <= names
+    result = await client.call_tool("list_calls", {"limit": 5})
+    assert not result.is_error, result
+    body = result_json(result)
+    assert body["sandbox"] is True and body["calls"] == []
+    return body
+
+
+# stdio: a real subprocess, as Claude Code starts it
+
+
+def stdio_params(tmp_path: Path) -> StdioServerParameters:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
+    env["VAPI_MCP_AUDIT_LOG"] = str(tmp_path / "audit.jsonl")
+    return StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", "--sandbox"], env=env)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stdio_subprocess(tmp_path: Path, mode: str) -> None:
+    async with Client(stdio_params(tmp_path), mode=mode) as client:
+        assert client.server_info is None or client.server_info.name == "vapi-mcp"
+        await check_session(client)
+
+
+async def test_stdio_legacy_handshake_announces_the_sandbox(tmp_path: Path) -> None:
+    async with Client(stdio_params(tmp_path), mode="legacy") as client:
+        assert client.server_info is not None and client.server_info.name == "vapi-mcp"
+        assert client.session.instructions is not None and "SANDBOX MODE" in client.session.instructions
+
+
+# SSE and streamable HTTP: the CLI's Starlette app served by uvicorn on a free loopback port
+
+
+@asynccontextmanager
+async def serving(*flags: str, settings: Settings, sandbox: Sandbox) -> AsyncIterator[str]:
+    """Serve `vapi-mcp serve <flags>`'s HTTP app on 127.0.0.1 and yield its base URL."""
+    ns = parser().parse_args(["serve", *flags])
+    server, app = build_server(settings, sandbox=sandbox)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(http_app(server, ns, ns.auth_token), log_level="warning", lifespan="on")
+    web = uvicorn.Server(config)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(web.serve, [sock])
+            with anyio.fail_after(10):
+                while not web.started:
+                    await anyio.sleep(0.01)
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                web.should_exit = True
+    finally:
+        sock.close()
+        await app.aclose()
+
+
+def http_client(token: str | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"} if token else None, timeout=10)
+
+
+async def test_streamable_http(settings: Settings, sandbox: Sandbox) -> None:
+    async with serving("--transport", "http", settings=settings, sandbox=sandbox) as base:
+        async with Client(f"{base}/mcp") as client:
+            await check_session(client)
+    assert len(sandbox.requests_to("GET", "/call")) == 1
+
+
+async def test_streamable_http_stateless(settings: Settings, sandbox: Sandbox) -> None:
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+        for mode in ("auto", "legacy"):
+            async with Client(f"{base}/mcp", mode=mode) as client:
+                await check_session(client)
+    assert len(sandbox.requests_to("GET", "/call")) == 2
+
+
+async def test_sse(settings: Settings, sandbox: Sandbox) -> None:
+    async with serving("--transport", "sse", settings=settings, sandbox=sandbox) as base:
+        async with Client(sse_client(f"{base}/sse")) as client:
+            await check_session(client)
+    assert len(sandbox.requests_to("GET", "/call")) == 1
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+async def test_auth_token_is_required_on_every_request(settings: Settings, sandbox: Sandbox, transport: str) -> None:
+    path = "/mcp" if transport == "http" else "/sse"
+    async with serving("--transport", transport, "--auth-token", TOKEN, settings=settings, sandbox=sandbox) as base:
+        async with http_client() as plain:
+            for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": TOKEN}):
+                response = await plain.post(f"{base}{path}", json={}, headers=headers)
+                assert response.status_code == 401, headers
+                assert response.headers["www-authenticate"] == "Bearer"
+                assert TOKEN not in response.text
+        if transport == "http":
+            async with http_client(TOKEN) as authed, Client(streamable_http_client(f"{base}/mcp", http_client=authed)) as client:
+                await check_session(client)
+        else:
+            async with Client(sse_client(f"{base}/sse", headers={"Authorization": f"Bearer {TOKEN}"})) as client:
+                await check_session(client)
+
+
+async def test_dns_rebinding_protection_stays_on(settings: Settings, sandbox: Sandbox) -> None:
+    async with serving("--transport", "http", settings=settings, sandbox=sandbox) as base, http_client() as plain:
+        response = await plain.post(
+            f"{base}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={"Host": "attacker.example", "Accept": "application/json, text/event-stream"},
+        )
+    assert response.status_code == 421
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20"])
+def test_off_loopback_without_token_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("VAPI_MCP_AUTH_TOKEN", raising=False)
+    assert main(["serve", "--transport", "http", "--host", host]) == 2
+    assert "VAPI_MCP_AUTH_TOKEN" in capsys.readouterr().err
+
+
+async def test_off_loopback_accepts_only_the_allowed_hosts(settings: Settings, sandbox: Sandbox) -> None:
+    flags = ("--transport", "http", "--host", "0.0.0.0", "--allowed-hosts", "mcp.example.com", "--auth-token", TOKEN)
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    accept = "application/json, text/event-stream"
+    async with serving(*flags, settings=settings, sandbox=sandbox) as base, http_client(TOKEN) as authed:
+        named = await authed.post(f"{base}/mcp", json=ping, headers={"Host": "mcp.example.com", "Accept": accept})
+        other = await authed.post(f"{base}/mcp", json=ping, headers={"Host": "attacker.example", "Accept": accept})
+    assert named.status_code != 421
+    assert other.status_code == 421
