@@ -1,14 +1,264 @@
-"""Sandbox routes for phone numbers (built by its tool family's issue)."""
+"""/phone-number: buy (provider vapi), import (twilio, vonage, telnyx, byo-phone-number), list, get, update, delete.
+
+Each Create*/Update* DTO is declared field by field after ../shared/vapi-openapi.json;
+tests compare the declared names with the document.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .clock import iso
+from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
+from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
 
+PROVIDERS = ("byo-phone-number", "twilio", "vonage", "vapi", "telnyx")
+ENDED_REASONS = (
+    "assistant-request-failed",
+    "assistant-request-returned-error",
+    "assistant-request-returned-unspeakable-error",
+    "assistant-request-returned-invalid-assistant",
+    "assistant-request-returned-no-assistant",
+    "assistant-request-returned-forwarding-phone-number",
+)
+
+SERVER = Obj(
+    {
+        "timeoutSeconds": Num(minimum=1, maximum=300),
+        "credentialId": Str(),
+        "staticIpAddressesEnabled": Bool(),
+        "encryptedPaths": Arr(Str()),
+        "url": Str(),
+        "headers": Any_(),
+        "backoffPlan": Any_(),
+    }
+)
+DESTINATION = Tagged(
+    "type",
+    {
+        "number": Obj(
+            {
+                "message": Any_(),
+                "type": Str(enum=("number",)),
+                "numberE164CheckEnabled": Bool(),
+                "number": Str(min_len=3, max_len=40),
+                "extension": Str(min_len=1, max_len=10),
+                "callerId": Str(max_len=40),
+                "transferPlan": Any_(),
+                "description": Str(),
+            },
+            required=("type", "number"),
+        ),
+        "sip": Obj(
+            {
+                "message": Any_(),
+                "type": Str(enum=("sip",)),
+                "sipUri": Str(),
+                "callerId": Str(max_len=40),
+                "transferPlan": Any_(),
+                "sipHeaders": Any_(),
+                "description": Str(),
+            },
+            required=("type", "sipUri"),
+        ),
+    },
+)
+HOOK_ACTION = Tagged(
+    "type",
+    {
+        "transfer": Obj({"type": Str(enum=("transfer",)), "destination": DESTINATION}, required=("type",)),
+        "say": Obj({"type": Str(enum=("say",)), "exact": Str(max_len=4000)}, required=("type", "exact")),
+    },
+)
+RINGING_FILTER = Obj(
+    {
+        "type": Str(enum=("startsWith",)),
+        "key": Str(enum=("number",)),
+        "startsWith": Arr(Str(max_len=20), max_items=20),
+    },
+    required=("type", "key", "startsWith"),
+)
+ENDING_FILTER = Obj(
+    {
+        "type": Str(enum=("oneOf",)),
+        "key": Str(enum=("call.endedReason",)),
+        "oneOf": Arr(Str(enum=ENDED_REASONS)),
+    },
+    required=("type", "key", "oneOf"),
+)
+RINGING_HOOK = Obj(
+    {"on": Str(enum=("call.ringing",)), "filters": Arr(RINGING_FILTER), "do": Arr(HOOK_ACTION)},
+    required=("on", "do"),
+)
+ENDING_HOOK = Obj(
+    {"on": Str(enum=("call.ending",)), "filters": Arr(ENDING_FILTER), "do": HOOK_ACTION},
+    required=("on",),
+)
+HOOKS = Arr(Tagged("on", {"call.ringing": RINGING_HOOK, "call.ending": ENDING_HOOK}))
+
+COMMON: dict[str, Rule] = {
+    "fallbackDestination": DESTINATION,
+    "hooks": HOOKS,
+    "name": Str(max_len=40),
+    "assistantId": Str(),
+    "workflowId": Str(),
+    "squadId": Str(),
+    "server": SERVER,
+}
+SIP_AUTHENTICATION = Obj(
+    {"realm": Str(), "username": Str(min_len=20, max_len=40), "password": Str(min_len=20, max_len=40)},
+    required=("username", "password"),
+)
+TWILIO_CREDENTIALS: dict[str, Rule] = {
+    "twilioAccountSid": Str(),
+    "twilioAuthToken": Str(),
+    "twilioApiKey": Str(),
+    "twilioApiSecret": Str(),
+}
+
+
+def _provider(name: str) -> dict[str, Rule]:
+    return {"provider": Str(enum=(name,))}
+
+
+CREATE: dict[str, Obj] = {
+    "vapi": Obj(
+        {
+            **COMMON,
+            **_provider("vapi"),
+            "numberDesiredAreaCode": Str(min_len=3, max_len=3),
+            "sipUri": Str(),
+            "authentication": SIP_AUTHENTICATION,
+        },
+        required=("provider",),
+    ),
+    "twilio": Obj(
+        {**COMMON, **_provider("twilio"), "smsEnabled": Bool(), "number": Str(), **TWILIO_CREDENTIALS},
+        required=("provider", "number", "twilioAccountSid"),
+    ),
+    "vonage": Obj({**COMMON, **_provider("vonage"), "number": Str(), "credentialId": Str()}, required=("provider", "number", "credentialId")),
+    "telnyx": Obj({**COMMON, **_provider("telnyx"), "number": Str(), "credentialId": Str()}, required=("provider", "number", "credentialId")),
+    "byo-phone-number": Obj(
+        {
+            **COMMON,
+            **_provider("byo-phone-number"),
+            "numberE164CheckEnabled": Bool(),
+            "number": Str(min_len=3, max_len=40),
+            "credentialId": Str(),
+        },
+        required=("provider", "credentialId"),
+    ),
+}
+UPDATE: dict[str, Obj] = {
+    "vapi": Obj({**COMMON, **_provider("vapi"), "sipUri": Str(), "authentication": SIP_AUTHENTICATION}),
+    "twilio": Obj({**COMMON, **_provider("twilio"), "smsEnabled": Bool(), "number": Str(), **TWILIO_CREDENTIALS}),
+    "vonage": Obj({**COMMON, **_provider("vonage"), "number": Str(), "credentialId": Str()}),
+    "telnyx": Obj({**COMMON, **_provider("telnyx"), "number": Str(), "credentialId": Str()}),
+    "byo-phone-number": Obj(
+        {**COMMON, **_provider("byo-phone-number"), "numberE164CheckEnabled": Bool(), "number": Str(min_len=3, max_len=40), "credentialId": Str()}
+    ),
+}
+
+SCHEMA_PREFIX = {"vapi": "Vapi", "twilio": "Twilio", "vonage": "Vonage", "telnyx": "Telnyx", "byo-phone-number": "Byo"}
+"""`CreateTwilioPhoneNumberDTO` and friends: the OpenAPI schema name of each provider's DTOs."""
+
+DTOS: dict[str, Obj] = {
+    **{f"Create{prefix}PhoneNumberDTO": CREATE[p] for p, prefix in SCHEMA_PREFIX.items()},
+    **{f"Update{prefix}PhoneNumberDTO": UPDATE[p] for p, prefix in SCHEMA_PREFIX.items()},
+    "PhoneNumberHookCallRinging": RINGING_HOOK,
+    "PhoneNumberHookCallEnding": ENDING_HOOK,
+    "PhoneNumberCallRingingHookFilter": RINGING_FILTER,
+    "PhoneNumberCallEndingHookFilter": ENDING_FILTER,
+    "TransferPhoneNumberHookAction": HOOK_ACTION.branches["transfer"],
+    "SayPhoneNumberHookAction": HOOK_ACTION.branches["say"],
+    "TransferDestinationNumber": DESTINATION.branches["number"],
+    "TransferDestinationSip": DESTINATION.branches["sip"],
+    "Server": SERVER,
+    "SipAuthentication": SIP_AUTHENTICATION,
+}
+"""Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
+
+LIST_QUERY: dict[str, Rule] = {
+    "limit": Num(minimum=0, maximum=1000),
+    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+}
+TARGETS = {"assistantId": "assistants", "squadId": "squads"}
+"""Assignment fields whose ids must exist in the store (the sandbox has no workflows)."""
+
 
 def routes(sb: Sandbox) -> list[Route]:
-    return []
+    def find(request: Request) -> dict[str, Any]:
+        number = sb.store.phone_numbers.get(path_id(request, "PhoneNumber"))
+        if number is None:
+            raise not_found("Phone Number")
+        return number
+
+    def check_targets(body: dict[str, Any]) -> None:
+        for key, collection in TARGETS.items():
+            target = body.get(key)
+            if target is not None and target not in getattr(sb.store, collection):
+                raise ApiError(400, [f"{key} {target} does not exist in this org"])
+
+    async def create(request: Request) -> JSONResponse:
+        body = await body_of(request, Tagged("provider", CREATE))
+        check_targets(body)
+        fields = {k: v for k, v in body.items() if v is not None}
+        if body["provider"] == "vapi":
+            fields["number"] = _free_number(sb, body.get("numberDesiredAreaCode"))
+        number = stamp(sb.clock, status="active", **fields)
+        sb.store.phone_numbers[number["id"]] = number
+        return JSONResponse(number, status_code=201)
+
+    async def list_numbers(request: Request) -> JSONResponse:
+        query = query_of(request, LIST_QUERY)
+        return JSONResponse(paginate(list(sb.store.phone_numbers.values()), query))
+
+    async def get(request: Request) -> JSONResponse:
+        return JSONResponse(find(request))
+
+    async def update(request: Request) -> JSONResponse:
+        number = find(request)
+        # `null` clears a field: class-validator's @IsOptional lets it through, as at Vapi.
+        body = await body_of(request, UPDATE[number["provider"]])
+        check_targets(body)
+        for key, value in body.items():
+            if value is None:
+                number.pop(key, None)
+            else:
+                number[key] = value
+        number["updatedAt"] = iso(sb.clock.now())
+        return JSONResponse(number)
+
+    async def delete(request: Request) -> JSONResponse:
+        number = find(request)
+        del sb.store.phone_numbers[number["id"]]
+        return JSONResponse(number)
+
+    return [
+        Route("/phone-number", create, methods=["POST"]),
+        Route("/phone-number", list_numbers, methods=["GET"]),
+        Route("/phone-number/{id}", get, methods=["GET"]),
+        Route("/phone-number/{id}", update, methods=["PATCH"]),
+        Route("/phone-number/{id}", delete, methods=["DELETE"]),
+    ]
+
+
+def _free_number(sb: Sandbox, area_code: str | None) -> str:
+    """A US number in the desired area code (415 by default) that no other number of the store has."""
+    taken = {n.get("number") for n in sb.store.phone_numbers.values()}
+    area = area_code or "415"
+    for line in range(1000, 10000):
+        candidate = f"+1{area}555{line:04d}"
+        if candidate not in taken:
+            break
+    if not phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+        raise ApiError(400, [f"numberDesiredAreaCode {area} is not available. Try another US area code."])
+    return candidate
