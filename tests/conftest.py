@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,8 +47,23 @@ async def connect(settings: Settings, sandbox: Sandbox, **client_kwargs: Any) ->
 
 @pytest.fixture
 async def client(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Client]:
-    async with connect(settings, sandbox) as c:
-        yield c
+    # pytest-asyncio runs a fixture's setup and teardown in different tasks, and the client's
+    # anyio task group must be left in the task that entered it: hold it open in a task of its own.
+    entered: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        async with connect(settings, sandbox) as c:
+            entered.set_result(c)
+            await done.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.wait({holder, entered}, return_when=asyncio.FIRST_COMPLETED)
+    if not entered.done():
+        holder.result()  # raises what went wrong while connecting
+    yield entered.result()
+    done.set()
+    await holder
 
 
 def result_json(result: Any) -> dict[str, Any]:

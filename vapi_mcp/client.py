@@ -89,6 +89,7 @@ class VapiClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -133,7 +134,9 @@ class VapiClient:
         attempt = 0
         while True:
             try:
-                response = await self._http.request(method, path, params=query or None, json=json)
+                # httpx's timeouts bound each phase; this bounds the whole exchange (and holds in-process too).
+                with anyio.fail_after(self.timeout):
+                    response = await self._http.request(method, path, params=query or None, json=json)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached Vapi, so any request may be tried again.
                 if self._may_retry(attempt, started, None):
@@ -144,7 +147,7 @@ class VapiClient:
                     f"Could not connect to Vapi at {self.base_url} ({type(exc).__name__}).",
                     hint="Nothing was sent. Check the network or VAPI_BASE_URL, then try again.",
                 ) from None
-            except httpx.TimeoutException:
+            except (httpx.TimeoutException, TimeoutError):
                 if safe and self._may_retry(attempt, started, None):
                     await self._sleep(attempt, None)
                     attempt += 1
@@ -192,8 +195,9 @@ class VapiClient:
         request = self._http.build_request("POST", url, json=body)
         request.headers.pop("Authorization", None)
         try:
-            response = await self._http.send(request)
-        except httpx.TransportError as exc:
+            with anyio.fail_after(self.timeout):
+                response = await self._http.send(request)
+        except (httpx.TransportError, TimeoutError) as exc:
             raise VapiError(f"Could not reach the call's control URL ({type(exc).__name__}).", hint="Try again.") from None
         if response.status_code >= 400:
             raise self._status_error("POST", "<controlUrl>", response, None)
