@@ -1,14 +1,157 @@
-"""Sandbox routes for Vapi tools (/tool), built by the tools family."""
+"""/tool: Vapi tools (functions, API requests, transfers an assistant can call): create, list, get, update, delete.
+
+The five common types are declared field by field after the Create*/Update*ToolDTO schemas
+(they share their field names); the other types are accepted as open objects.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from ..tools.vapi_tools import TOOL_TYPES
+from .clock import iso
+from .core import body_of, not_found, paginate, path_id, query_of, stamp
+from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
 
+UPDATE_TYPES = (*TOOL_TYPES[:5], "knowledgeBase", *TOOL_TYPES[5:])
+"""PATCH /tool/{id} also knows `knowledgeBase` tools (made elsewhere); POST /tool takes TOOL_TYPES."""
+
+OPEN = Obj({}, open=True)
+"""A nested object this sandbox does not model."""
+
+JSON_SCHEMA = Obj(
+    {
+        "type": Str(enum=("string", "number", "integer", "boolean", "array", "object")),
+        "items": Any_(),
+        "properties": OPEN,
+        "description": Str(),
+        "pattern": Str(),
+        "format": Str(enum=("date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid")),
+        "required": Arr(Str()),
+        "enum": Arr(Str()),
+        "title": Str(),
+    },
+    required=("type",),
+)
+FUNCTION_PARAMETERS = Obj(
+    {"type": Str(enum=("object",)), "properties": OPEN, "required": Arr(Str())}, required=("type", "properties")
+)
+FUNCTION = Obj(
+    {
+        "name": Str(
+            max_len=64,
+            pattern=r"[a-zA-Z0-9_-]{1,64}",
+            pattern_message="function.name must match /^[a-zA-Z0-9_-]{1,64}$/ regular expression",
+        ),
+        "strict": Bool(),
+        "description": Str(),
+        "parameters": FUNCTION_PARAMETERS,
+    },
+    required=("name",),
+)
+SERVER = Obj(
+    {
+        "timeoutSeconds": Num(minimum=1, maximum=300),
+        "credentialId": Str(),
+        "staticIpAddressesEnabled": Bool(),
+        "encryptedPaths": Arr(Str()),
+        "url": Str(),
+        "headers": OPEN,
+        "backoffPlan": OPEN,
+    }
+)
+DESTINATION = Obj({"type": Str(enum=("assistant", "number", "sip"))}, required=("type",), open=True)
+
+COMMON: dict[str, Rule] = {"messages": Arr(), "rejectionPlan": OPEN}
+TYPED: dict[str, dict[str, Rule]] = {
+    "function": {
+        "async": Bool(),
+        "server": SERVER,
+        "variableExtractionPlan": OPEN,
+        "parameters": Arr(),
+        "function": FUNCTION,
+    },
+    "apiRequest": {
+        "name": Str(
+            max_len=40,
+            pattern=r"[a-zA-Z0-9_-]{1,40}",
+            pattern_message="name must match /^[a-zA-Z0-9_-]{1,40}$/ regular expression",
+        ),
+        "method": Str(enum=("POST", "GET", "PUT", "PATCH", "DELETE")),
+        "timeoutSeconds": Num(minimum=1, maximum=300),
+        "credentialId": Str(),
+        "encryptedPaths": Arr(Str()),
+        "parameters": Arr(),
+        "description": Str(),
+        "url": Str(),
+        "body": JSON_SCHEMA,
+        "headers": JSON_SCHEMA,
+        "backoffPlan": OPEN,
+        "variableExtractionPlan": OPEN,
+    },
+    "transferCall": {"destinations": Arr(DESTINATION)},
+    "endCall": {},
+    "dtmf": {"sipInfoDtmfEnabled": Bool()},
+}
+"""The types modelled field by field: unknown properties are refused."""
+REQUIRED_ON_CREATE = {"apiRequest": ("method", "url")}
+
+
+def _dto(tool_type: str, required: tuple[str, ...]) -> Obj:
+    fields = TYPED.get(tool_type)
+    if fields is None:
+        return Obj({"type": Str(enum=(tool_type,))}, required=required, open=True)
+    return Obj({"type": Str(enum=(tool_type,)), **COMMON, **fields}, required=required)
+
+
+CREATE_TOOL = Tagged("type", {t: _dto(t, ("type", *REQUIRED_ON_CREATE.get(t, ()))) for t in TOOL_TYPES})
+UPDATE_TOOL = {t: _dto(t, ()) for t in UPDATE_TYPES}
+"""PATCH bodies by the stored tool's type (`type` is optional and cannot change)."""
+
+LIST_QUERY = {
+    "limit": Num(minimum=0, maximum=1000),
+    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+}
+
 
 def routes(sb: Sandbox) -> list[Route]:
-    return []
+    def stored(request: Request) -> dict:
+        tool = sb.store.tools.get(path_id(request, "Tool"))
+        if tool is None:
+            raise not_found("Tool")
+        return tool
+
+    async def create_tool(request: Request) -> JSONResponse:
+        tool = stamp(sb.clock, **await body_of(request, CREATE_TOOL))
+        sb.store.tools[tool["id"]] = tool
+        return JSONResponse(tool, status_code=201)
+
+    async def list_tools(request: Request) -> JSONResponse:
+        return JSONResponse(paginate(list(sb.store.tools.values()), query_of(request, LIST_QUERY)))
+
+    async def get_tool(request: Request) -> JSONResponse:
+        return JSONResponse(stored(request))
+
+    async def update_tool(request: Request) -> JSONResponse:
+        tool = stored(request)
+        tool.update(await body_of(request, UPDATE_TOOL[tool["type"]]), updatedAt=iso(sb.clock.now()))
+        return JSONResponse(tool)
+
+    async def delete_tool(request: Request) -> JSONResponse:
+        tool = stored(request)
+        return JSONResponse(sb.store.tools.pop(tool["id"]))
+
+    return [
+        Route("/tool", create_tool, methods=["POST"]),
+        Route("/tool", list_tools, methods=["GET"]),
+        Route("/tool/{id}", get_tool, methods=["GET"]),
+        Route("/tool/{id}", update_tool, methods=["PATCH"]),
+        Route("/tool/{id}", delete_tool, methods=["DELETE"]),
+    ]

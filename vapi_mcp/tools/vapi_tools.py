@@ -1,7 +1,166 @@
-"""vapi tools tools (built by this family's issue)."""
+"""Vapi tools (/tool): the functions, API requests and transfers an assistant can call during a call.
+
+Not MCP tools: an assistant uses them once their ids are in its `model.toolIds`.
+"""
 
 from __future__ import annotations
 
-from .base import ToolGroup
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+from ..client import vapi_id
+from ..errors import InputError
+from ..guard import GuardedAction
+from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup
 
 tools = ToolGroup()
+
+TOOL_TYPES = (
+    "apiRequest", "code", "dtmf", "endCall", "function", "transferCall", "handoff", "bash", "computer",
+    "textEditor", "query", "google.calendar.event.create", "google.sheets.row.append",
+    "google.calendar.availability.check", "slack.message.send", "sms", "mcp",
+    "gohighlevel.calendar.availability.check", "gohighlevel.calendar.event.create",
+    "gohighlevel.contact.create", "gohighlevel.contact.get", "sipRequest", "voicemail",
+)  # fmt: skip
+"""POST /tool's `type` values, in the document's order."""
+
+
+class Function(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    """JSON Schema of the arguments: {"type": "object", "properties": {...}, "required": [...]}."""
+    strict: bool | None = None
+
+
+class Server(PassThrough):
+    url: str
+
+
+def _shown_as(schema: dict[str, Any]) -> WithJsonSchema:
+    """Validate with the full model but show agents only its common fields (tools/list stays small)."""
+    return WithJsonSchema({"type": "object", **schema})
+
+
+def _fields(*names: str) -> dict[str, Any]:
+    return {"properties": {name: {"type": "object" if name == "parameters" else "string"} for name in names}}
+
+
+Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+
+
+class ToolFields(Args):
+    """The typed fields of the common tool types; other types' fields pass through to Vapi, which checks them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    function: Annotated[Function, _shown_as({**_fields("name", "description", "parameters"), "required": ["name"]})] | None = None
+    server: Annotated[Server, _shown_as(_fields("url"))] | None = None
+    method: Literal["POST", "GET", "PUT", "PATCH", "DELETE"] | None = None
+    url: str | None = None
+    request_body: Object | None = Field(None, alias="body")  # `body` is taken by Args.body()
+    headers: Object | None = None
+    destinations: Annotated[list[dict[str, Any]], WithJsonSchema({"type": "array"})] | None = None
+
+
+class CreateToolArgs(ToolFields):
+    type: str
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in TOOL_TYPES:
+            raise ValueError(f"must be a Vapi tool type: {', '.join(TOOL_TYPES)}")
+        return value
+
+
+class UpdateToolArgs(ToolFields):
+    # Validated like create_tool's fields; shown as the id plus an open object to keep tools/list small.
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(properties={"id": {"type": "string"}}))
+
+    id: str
+
+    local_fields = frozenset({"id"})
+
+
+class ListToolsArgs(Args):
+    limit: int | None = Field(None, ge=1, le=1000)
+
+
+class GetToolArgs(Args):
+    id: str
+
+
+class DeleteToolArgs(Guarded):
+    id: str
+
+
+def tool_row(tool: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per tool for list results."""
+    name = (tool.get("function") or {}).get("name") or tool.get("name")
+    row = {"id": tool.get("id"), "type": tool.get("type"), "name": name, "createdAt": tool.get("createdAt")}
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def tool_view(tool: dict[str, Any]) -> dict[str, Any]:
+    """The tool's definition without bookkeeping (orgId) and empty fields."""
+    return {k: v for k, v in tool.items() if k != "orgId" and v not in (None, [], {})}
+
+
+@tools.tool(title="List Vapi tools", read_only=True)
+async def list_tools(args: ListToolsArgs, call: ToolContext) -> dict[str, Any]:
+    """List Vapi tools (what assistants call during calls, not MCP tools): id, type, name."""
+    found = await call.vapi.get("/tool", params=args.body())
+    return {"tools": [tool_row(t) for t in found], "count": len(found)}
+
+
+@tools.tool(title="Get Vapi tool", read_only=True)
+async def get_tool(args: GetToolArgs, call: ToolContext) -> dict[str, Any]:
+    """Get a Vapi tool's full definition."""
+    return tool_view(await call.vapi.get(f"/tool/{vapi_id(args.id)}"))
+
+
+@tools.tool(title="Create Vapi tool")
+async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]:
+    """Create a Vapi tool (not an MCP tool) that assistants can call during calls: type function,
+    apiRequest, transferCall, endCall, dtmf or another POST /tool type, with its fields. Attach it with the
+    assistant's model.toolIds."""
+    created = await call.vapi.post("/tool", args.body(), check="Look for it with list_tools before creating it again.")
+    return tool_view(created)
+
+
+@tools.tool(title="Update Vapi tool", idempotent=True)
+async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]:
+    """Set fields of a Vapi tool, as in create_tool (its type stays)."""
+    path = f"/tool/{vapi_id(args.id)}"
+    body = args.body()
+    if not body:
+        raise InputError("id", "give at least one field to change besides the id")
+    current = await call.vapi.get(path)
+    if body.setdefault("type", current["type"]) != current["type"]:
+        raise InputError("type", f"cannot change; this is a {current['type']} tool (create a new one instead)")
+    return tool_view(await call.vapi.patch(path, body))
+
+
+@tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)
+async def delete_tool(args: DeleteToolArgs, call: ToolContext) -> dict[str, Any]:
+    """Delete a Vapi tool (asks the user to confirm)."""
+    path = f"/tool/{vapi_id(args.id)}"
+    row = tool_row(await call.vapi.get(path))
+    action = GuardedAction(
+        tool="delete_tool",
+        kind="destroy",
+        summary=f"Delete the {row['type']} tool {row.get('name', '(unnamed)')} ({args.id}).",
+        method="DELETE",
+        path=path,
+        body=None,
+        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
+        confirm_token=args.confirmToken,
+    )
+    async with call.guard.guarded(action, call) as record:
+        deleted = await call.vapi.delete(path)
+        record.ids = [args.id]
+    return {"deleted": tool_row(deleted)}
