@@ -1,14 +1,99 @@
-"""Sandbox routes for chat (built by its tool family's issue)."""
+"""/chat: a deterministic text conversation with an assistant; `previousChatId` continues one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .core import ApiError, body_of, not_found, path_id, stamp
+from .validation import Any_, Arr, Bool, Obj, Rule, Str
 
 if TYPE_CHECKING:
     from . import Sandbox
 
 
+class TextOrMessages(Rule):
+    """CreateChatDTO.input: a string, or an array of chat messages (`{role, content}`)."""
+
+    messages = Arr(Obj({"role": Str(enum=("system", "user", "assistant", "tool", "developer")), "content": Str()}, required=("role",), open=True))
+
+    def check(self, value: Any, name: str) -> list[str]:
+        return [] if isinstance(value, str) else self.messages.check(value, name)
+
+
+CREATE_CHAT = Obj(
+    {
+        "assistantId": Str(),
+        "assistant": Obj({}, open=True),
+        "assistantOverrides": Obj({}, open=True),
+        "squadId": Str(),
+        "squad": Obj({}, open=True),
+        "name": Str(max_len=40),
+        "sessionId": Str(),
+        "input": TextOrMessages(),
+        "stream": Bool(),
+        "previousChatId": Str(),
+        "transport": Any_(),
+    },
+    required=("input",),
+)
+
+
+def _said(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    return [{"role": m["role"], "content": m.get("content") or m.get("message") or ""} for m in value]
+
+
 def routes(sb: Sandbox) -> list[Route]:
-    return []
+    def assistant_of(body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+        if body.get("assistant") is not None:
+            return body["assistant"]
+        assistant_id = body.get("assistantId") or (previous or {}).get("assistantId")
+        if assistant_id is None:
+            if previous is not None or body.get("squadId") or body.get("squad") or body.get("sessionId"):
+                return (previous or {}).get("assistant") or {}
+            raise ApiError(400, ["Need Either `assistantId`, `assistant`, `squadId`, `squad`, `sessionId` Or `previousChatId`."])
+        assistant = sb.store.assistants.get(assistant_id)
+        if assistant is None:
+            raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {assistant_id} Not Found.")
+        return assistant
+
+    async def create_chat(request: Request) -> JSONResponse:
+        body = await body_of(request, CREATE_CHAT)
+        previous = None
+        if body.get("previousChatId") is not None:
+            previous = sb.store.chats.get(body["previousChatId"])
+            if previous is None:
+                raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
+        assistant = assistant_of(body, previous)
+        history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
+        turn = sum(1 for m in history if m["role"] == "user")
+        heard = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+        name = assistant.get("name") or "Assistant"
+        reply = f"{name} here (turn {turn}). You said: {heard}"
+        output = [{"role": "assistant", "content": reply}]
+        fields = {k: v for k, v in body.items() if k != "stream"}
+        fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
+        chat = stamp(
+            sb.clock,
+            **fields,
+            messages=history,
+            output=output,
+            cost=0.0004 * turn,
+            costs=[{"type": "chat", "cost": 0.0004 * turn}],
+        )
+        chat = {k: v for k, v in chat.items() if v is not None}
+        sb.store.chats[chat["id"]] = chat
+        return JSONResponse(chat)
+
+    async def get_chat(request: Request) -> JSONResponse:
+        chat = sb.store.chats.get(path_id(request, "Chat"))
+        if chat is None:
+            raise not_found("Chat")
+        return JSONResponse(chat)
+
+    return [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
