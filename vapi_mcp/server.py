@@ -49,6 +49,7 @@ class App:
 
     def __init__(self, settings: Settings, *, sandbox: Sandbox | None = None) -> None:
         self.settings = settings
+        scrubber.add(settings.api_key)  # even in sandbox mode, where it is never sent
         self.guard = Guard(settings)
         self._sandbox = sandbox
         self._vapi: VapiClient | None = None
@@ -75,7 +76,6 @@ class App:
                     transport=httpx2.ASGITransport(app=self.sandbox.app),
                 )
             else:
-                scrubber.add(self.settings.api_key)
                 self._vapi = VapiClient(
                     base_url=self.settings.base_url,
                     api_key=self.settings.api_key,
@@ -90,6 +90,7 @@ class App:
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         """Validate, run the handler, and turn every outcome into a tool result."""
+        scrubber.add_from_body(arguments)  # provider secrets are masked wherever they could be echoed
         try:
             args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
         except ValidationError as exc:
