@@ -1,0 +1,240 @@
+"""Every policy rule refuses by name before anything is sent, and lets through what it should."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from tests.conftest import result_json, result_text
+from tests.test_guard_kit import (
+    LA,
+    LONDON,
+    NY,
+    add_number,
+    answering,
+    audit_lines,
+    family,  # noqa: F401 (fixture)
+    posts,
+    serve,
+    stub_sandbox,  # noqa: F401 (fixture)
+    with_policy,
+)
+from vapi_mcp.config import Settings
+from vapi_mcp.guard import describe_policy
+from vapi_mcp.sandbox import ManualClock, Sandbox
+
+pytestmark = pytest.mark.usefixtures("family")
+
+TOLL_FREE = "+18005550100"
+"""A North American toll-free number: it rings in every time zone from Guam to Newfoundland."""
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 2, hour, minute, tzinfo=timezone.utc)  # after DST: New York is UTC-5, LA UTC-8
+
+
+async def dial(settings: Settings, sandbox: Sandbox, clock: ManualClock, args: dict[str, Any]) -> Any:
+    async with serve(settings, sandbox, clock) as client:
+        return await client.call_tool("dial", args)
+
+
+def one(number: str, **fields: Any) -> dict[str, Any]:
+    return {"customer": {"number": number, **fields}}
+
+
+def assert_refused(result: Any, rule: str, sandbox: Sandbox, *words: str) -> None:
+    text = result_text(result)
+    assert result.is_error, text
+    assert f"Refused by rule `{rule}`" in text and "Nothing was sent" in text
+    for word in words:
+        assert word in text
+    assert sandbox.requests == [] or all(r.method == "GET" for r in sandbox.requests)
+    assert posts(sandbox) == 0
+
+
+def assert_previewed(result: Any, sandbox: Sandbox) -> None:
+    assert not result.is_error, result_text(result)
+    assert result_json(result)["confirmationRequired"] is True
+    assert posts(sandbox) == 0
+
+
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        ("+15555550123", ["'+15555550123' is not a valid phone number"]),  # well formed, no such US number
+        ("4155550123", ["E.164"]),  # no country code
+        ("+1 415 555", []),
+        ("call me", []),
+    ],
+)
+async def test_e164_refuses_numbers_that_are_not_valid_for_their_region(
+    number: str, words: list[str], settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    result = await dial(settings, stub_sandbox, clock, one(number))
+    assert_refused(result, "e164", stub_sandbox, *words)
+
+
+async def test_e164_checks_every_customer_of_a_batch(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    result = await dial(settings, stub_sandbox, clock, {"customers": [{"number": NY}, {"number": "+1555"}, {"number": LA}]})
+    assert_refused(result, "e164", stub_sandbox, "'+1555'")
+
+
+async def test_a_customer_without_the_e164_check_only_needs_vapis_format(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    relaxed = one("sip1234", numberE164CheckEnabled=False)
+    assert_previewed(await dial(settings, stub_sandbox, clock, relaxed), stub_sandbox)
+    bad = one("12-34", numberE164CheckEnabled=False)
+    assert_refused(await dial(settings, stub_sandbox, clock, bad), "e164", stub_sandbox, "only letters and digits")
+
+
+async def test_deny_numbers(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    denied = with_policy(settings, deny_numbers=("+1 212 555 0123",))
+    result = await dial(denied, stub_sandbox, clock, {"customers": [{"number": LA}, {"number": NY}]})
+    assert_refused(result, "deny_numbers", stub_sandbox, NY)
+    assert_previewed(await dial(denied, stub_sandbox, clock, one(LA)), stub_sandbox)
+
+
+async def test_allow_numbers(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    allowed = with_policy(settings, allow_numbers=(LA,))
+    assert_refused(await dial(allowed, stub_sandbox, clock, one(NY)), "allow_numbers", stub_sandbox, NY)
+    assert_previewed(await dial(allowed, stub_sandbox, clock, one(LA)), stub_sandbox)
+
+
+@pytest.mark.parametrize("entry", ["44", "+44", "GB", "gb"])
+async def test_deny_countries_by_calling_code_or_region(
+    entry: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    denied = with_policy(settings, deny_countries=(entry,))
+    assert_refused(await dial(denied, stub_sandbox, clock, one(LONDON)), "deny_countries", stub_sandbox, "+44 GB")
+    assert_previewed(await dial(denied, stub_sandbox, clock, one(NY)), stub_sandbox)
+
+
+@pytest.mark.parametrize("entry", ["1", "US"])
+async def test_allow_countries_by_calling_code_or_region(
+    entry: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    allowed = with_policy(settings, allow_countries=(entry,))
+    assert_refused(await dial(allowed, stub_sandbox, clock, one(LONDON)), "allow_countries", stub_sandbox, LONDON)
+    assert_previewed(await dial(allowed, stub_sandbox, clock, one(NY)), stub_sandbox)
+
+
+async def test_an_allow_list_of_countries_refuses_a_number_of_unknown_country(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    allowed = with_policy(settings, allow_countries=("US",))
+    result = await dial(allowed, stub_sandbox, clock, one("sip1234", numberE164CheckEnabled=False))
+    assert_refused(result, "allow_countries", stub_sandbox, "sip1234")
+
+
+async def test_batch_cap(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    capped = with_policy(settings, batch_cap=2)
+    three = {"customers": [{"number": NY}, {"number": LA}, {"number": "+13125550123"}]}
+    assert_refused(await dial(capped, stub_sandbox, clock, three), "batch_cap", stub_sandbox, "3 customers", "cap of 2")
+    assert_previewed(await dial(capped, stub_sandbox, clock, {"customers": three["customers"][:2]}), stub_sandbox)
+
+
+@pytest.fixture
+def quiet(settings: Settings) -> Settings:
+    return with_policy(settings, quiet_hours=True)
+
+
+@pytest.mark.parametrize("hour, ok", [(12, False), (13, True), (1, True), (2, False)])
+async def test_quiet_hours_in_the_callees_local_time(
+    hour: int, ok: bool, quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """New York is UTC-5: 12:00Z is 07:00 there (too early), 13:00Z 08:00, 01:00Z 20:00, 02:00Z 21:00 (too late)."""
+    clock.set(at(hour))
+    result = await dial(quiet, stub_sandbox, clock, one(NY))
+    if ok:
+        assert_previewed(result, stub_sandbox)
+    else:
+        assert_refused(result, "quiet_hours", stub_sandbox, "America/New_York", "08:00-21:00")
+
+
+async def test_quiet_hours_depend_on_where_the_callee_is(quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    clock.set(at(15))  # 10:00 in New York, 07:00 in Los Angeles
+    assert_previewed(await dial(quiet, stub_sandbox, clock, one(NY)), stub_sandbox)
+    assert_refused(await dial(quiet, stub_sandbox, clock, one(LA)), "quiet_hours", stub_sandbox, "07:00 in America/Los_Angeles")
+
+
+async def test_a_number_in_several_time_zones_must_be_inside_hours_in_all_of_them(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(18))  # 13:00 in New York, 10:00 in Los Angeles, 08:00 in Honolulu, 04:00 in Guam
+    result = await dial(quiet, stub_sandbox, clock, one(TOLL_FREE))
+    assert_refused(result, "quiet_hours", stub_sandbox, "strictest", "Pacific/Guam")
+
+
+async def test_a_number_of_unknown_time_zone_is_refused_and_says_why(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(18))
+    result = await dial(quiet, stub_sandbox, clock, one("sip1234", numberE164CheckEnabled=False))
+    assert_refused(result, "quiet_hours", stub_sandbox, "local time of sip1234 is unknown", "--no-quiet-hours")
+
+
+async def test_a_scheduled_call_is_checked_at_its_earliest_time(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(3))  # 22:00 in New York now
+    morning = {**one(NY), "earliestAt": "2026-11-02T15:00:00Z"}  # 10:00 in New York
+    assert_previewed(await dial(quiet, stub_sandbox, clock, morning), stub_sandbox)
+    clock.set(at(15))
+    night = {**one(NY), "earliestAt": "2026-11-03T03:30:00Z"}  # 22:30 in New York
+    assert_refused(await dial(quiet, stub_sandbox, clock, night), "quiet_hours", stub_sandbox, "22:30")
+
+
+async def test_quiet_hours_follow_the_configured_window(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    clock.set(at(15))  # 10:00 in New York
+    late_start = with_policy(settings, quiet_hours=True, quiet_start=11, quiet_end=20)
+    assert_refused(await dial(late_start, stub_sandbox, clock, one(NY)), "quiet_hours", stub_sandbox, "11:00-20:00")
+
+
+async def test_a_free_vapi_number_cannot_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    free = add_number(stub_sandbox, "vapi")
+    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(LONDON)})
+    assert_refused(result, "free_number", stub_sandbox, "free Vapi number +14155550100", LONDON)
+    assert [r.path for r in stub_sandbox.requests] == [f"/phone-number/{free}"]
+    home = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(NY)})
+    assert_previewed(home, stub_sandbox)
+
+
+async def test_an_imported_number_may_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    twilio = add_number(stub_sandbox, "twilio")
+    assert_previewed(await dial(settings, stub_sandbox, clock, {"phoneNumberId": twilio, **one(LONDON)}), stub_sandbox)
+
+
+async def test_an_unknown_calling_number_stops_the_dial(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": "5b1f6a52-3c1e-4c35-8a3f-1d2e3f4a5b6c", **one(NY)})
+    assert result.is_error and "Phone Number" in result_text(result)
+    assert posts(stub_sandbox) == 0
+    assert audit_lines(settings)[-1]["decision"] == "failed"
+
+
+async def test_daily_cap_counts_every_customer_of_a_batch(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    capped = with_policy(settings, daily_cap=3)
+    callback, _ = answering("accept")
+    async with serve(capped, stub_sandbox, clock, elicitation_callback=callback) as client:
+        batch = await client.call_tool("dial", {"customers": [{"number": NY}, {"number": LA}]})
+        assert not batch.is_error, result_text(batch)
+        too_many = await client.call_tool("dial", {"customers": [{"number": NY}, {"number": LA}]})
+        assert too_many.is_error and "Refused by rule `daily_cap`: 2 of today's 3" in result_text(too_many)
+        assert posts(stub_sandbox) == 1
+        last = await client.call_tool("dial", one(NY))
+        assert not last.is_error
+        over = await client.call_tool("dial", one(NY))
+        assert over.is_error and "daily_cap" in result_text(over)
+        clock.advance(24 * 3600)
+        tomorrow = await client.call_tool("dial", one(NY))
+        assert not tomorrow.is_error, result_text(tomorrow)
+    assert posts(stub_sandbox) == 3
+
+
+def test_describe_policy_names_every_rule(settings: Settings) -> None:
+    text = describe_policy(with_policy(settings, quiet_hours=True, deny_countries=("44",), allow_numbers=(NY,)))
+    for expected in ("08:00-21:00", "batch cap:           50", "daily cap:           100", "deny countries:      44", NY, "300 s", str(settings.audit_log)):
+        assert expected in text
+    assert "off" in describe_policy(settings).split("quiet hours:")[1].splitlines()[0]
