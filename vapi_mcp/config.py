@@ -22,6 +22,12 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
+def _key(value: str | None) -> str | None:
+    """An API key, or None when unset, empty or a placeholder a client left unexpanded (`${VAPI_API_KEY}`)."""
+    value = (value or "").strip()
+    return None if not value or value.startswith("${") else value
+
+
 def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -89,7 +95,7 @@ class Settings:
             auto_approve_allowlisted=_bool(env.get("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED")),
         )
         values: dict[str, Any] = {
-            "api_key": env.get("VAPI_API_KEY") or env.get("VAPI_TOKEN") or None,
+            "api_key": _key(env.get("VAPI_API_KEY")) or _key(env.get("VAPI_TOKEN")),
             "base_url": env.get("VAPI_BASE_URL") or DEFAULT_BASE_URL,
             "force_sandbox": _bool(env.get("VAPI_MCP_SANDBOX")),
             "read_only": _bool(env.get("VAPI_MCP_READ_ONLY")),
