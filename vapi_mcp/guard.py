@@ -301,7 +301,7 @@ class Guard:
                 next((f"{_e164(n)} is not in an allowed country ({', '.join(policy.allow_countries)})." for n in parsed if not _in_countries(n, policy.allow_countries)), None),
             )
         if policy.quiet_hours:
-            when = action.when or self.now()
+            when = _aware(action.when) if action.when else self.now()
             check("quiet_hours", next((p for p in (self._quiet_hours_problem(n, when) for n in parsed) if p), None),
                   hint="Schedule the call (schedulePlan.earliestAt) inside the callee's local calling hours.")
         check("daily_cap", self._daily_cap_problem(count))
@@ -573,6 +573,11 @@ def _can_elicit(context: Any) -> bool:
 def _uses_input_required(context: Any) -> bool:
     version = context.protocol_version
     return version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION)
+
+
+def _aware(when: datetime) -> datetime:
+    """A time without an offset is UTC, as in Vapi's API."""
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _error_text(exc: BaseException) -> str:
