@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
 import re
 
 import httpx2 as httpx
@@ -23,6 +24,9 @@ WEATHER = {
     },
     "server": {"url": "https://hooks.example.com/vapi"},
 }
+FAMILY = {"list_tools", "get_tool", "create_tool", "update_tool", "delete_tool"}
+FAMILY_BUDGET = 2_600
+"""Bytes of tools/list for the family; ~1,450 are the fixed framing of five tools (annotations, outputSchema, title)."""
 MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
@@ -135,6 +139,7 @@ async def test_delete_needs_confirmation_before_anything_is_deleted(client, sand
         ("get_tool", {"id": "../call"}, "`id`: must be a Vapi id"),
         ("update_tool", {"id": "not-an-id", "url": "https://x.example"}, "`id`: must be a Vapi id"),
         ("update_tool", {"id": MISSING}, "at least one field to change"),
+        ("update_tool", {"id": MISSING, "function": {"description": "no name"}}, "`function.name` is required"),
         ("delete_tool", {"id": "12"}, "`id`: must be a Vapi id"),
     ],
 )
@@ -142,6 +147,12 @@ async def test_bad_input_is_refused_before_any_request(client, sandbox, name, ar
     result = await client.call_tool(name, arguments)
     assert result.is_error and says in result_text(result)
     assert sandbox.requests == []
+
+
+async def test_the_five_tools_stay_small(client):
+    listed = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools]
+    family = [t for t in listed if t["name"] in FAMILY]
+    assert len(family) == 5 and len(json.dumps(family, separators=(",", ":"))) <= FAMILY_BUDGET
 
 
 async def test_update_cannot_change_the_type(client, sandbox):
@@ -181,7 +192,8 @@ async def test_sandbox_lists_with_limit_and_created_at_filters(sandbox, clock):
         later = (await http.get("/tool", params={"createdAtGt": first["createdAt"]})).json()
         assert [t["id"] for t in later] == [second["id"]]
         bad = await http.post("/tool", json={"type": "webhook"})
-        assert bad.status_code == 400 and bad.json()["message"][0].startswith("type must be one of the following values")
+        assert bad.status_code == 400
+        assert bad.json()["message"] == [f"type must be one of the following values: {', '.join(TOOL_TYPES)}"]
         assert (await http.delete(f"/tool/{MISSING}")).status_code == 404
 
 

@@ -40,16 +40,17 @@ class Server(PassThrough):
     url: str
 
 
-def _shown_as(schema: dict[str, Any]) -> WithJsonSchema:
-    """Validate with the full model but show agents only its common fields (tools/list stays small)."""
-    return WithJsonSchema({"type": "object", **schema})
-
-
-def _fields(*names: str) -> dict[str, Any]:
-    return {"properties": {name: {"type": "object" if name == "parameters" else "string"} for name in names}}
-
-
+# Nested fields are validated with the full models above but shown to agents as small schemas.
+STRING = {"type": "string"}
 Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+FunctionShown = WithJsonSchema(
+    {
+        "type": "object",
+        "properties": {"name": STRING, "description": STRING, "parameters": {"type": "object"}},
+        "required": ["name"],
+    }
+)
+ServerShown = WithJsonSchema({"type": "object", "properties": {"url": STRING}})
 
 
 class ToolFields(Args):
@@ -57,8 +58,8 @@ class ToolFields(Args):
 
     model_config = ConfigDict(extra="allow")
 
-    function: Annotated[Function, _shown_as({**_fields("name", "description", "parameters"), "required": ["name"]})] | None = None
-    server: Annotated[Server, _shown_as(_fields("url"))] | None = None
+    function: Annotated[Function, FunctionShown] | None = None
+    server: Annotated[Server, ServerShown] | None = None
     method: Literal["POST", "GET", "PUT", "PATCH", "DELETE"] | None = None
     url: str | None = None
     request_body: Object | None = Field(None, alias="body")  # `body` is taken by Args.body()
