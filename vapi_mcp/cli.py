@@ -161,6 +161,9 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:
+    if ns.host not in LOOPBACK:
+        print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
+        return 2
     configure_logging((ns.log_level or "WARNING").upper())
     import uvicorn
 
@@ -171,9 +174,6 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
         from .sandbox.seed import seed
 
         seed(sandbox, ns.seed)
-    if ns.host not in LOOPBACK:
-        print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
-        return 2
     print(f"vapi-mcp sandbox: Vapi API stand-in on http://{ns.host}:{ns.port} (any bearer key works)", file=sys.stderr)
     uvicorn.run(sandbox.app, host=ns.host, port=ns.port, log_level="warning")
     return 0
@@ -202,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
-    sandbox.add_argument("--seed", default=None, help="preload data: 'demo' or 'bench'")
+    sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data")
     sandbox.add_argument("--log-level", default=None)
     sandbox.set_defaults(func=cmd_sandbox)
     demo = sub.add_parser("demo", help="a scripted agent session against the sandbox, over a real MCP connection")

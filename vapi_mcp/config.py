@@ -64,6 +64,8 @@ class Settings:
     log_level: str = "WARNING"
     timeout: float = 30.0
     audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
+    sandbox_speed: float = 1.0
+    """How many times faster than real time the embedded sandbox's calls progress."""
     confirm_secret: str | None = None
     """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
     policy: Policy = field(default_factory=Policy)
@@ -102,6 +104,7 @@ class Settings:
             "dry_run": _bool(env.get("VAPI_MCP_DRY_RUN")),
             "log_level": env.get("VAPI_MCP_LOG_LEVEL", "WARNING").upper(),
             "timeout": float(env.get("VAPI_MCP_TIMEOUT", 30)),
+            "sandbox_speed": float(env.get("VAPI_MCP_SANDBOX_SPEED", 1)),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
         }

@@ -58,9 +58,9 @@ class App:
     def sandbox(self) -> Sandbox:
         """The embedded sandbox, created on first use (start-up stays fast)."""
         if self._sandbox is None:
-            from .sandbox import Sandbox
+            from .sandbox import Clock, Sandbox
 
-            self._sandbox = Sandbox()
+            self._sandbox = Sandbox(clock=Clock(speed=self.settings.sandbox_speed))
         return self._sandbox
 
     @property

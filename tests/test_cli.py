@@ -1,0 +1,86 @@
+"""The `vapi-mcp` command: the demo, the standalone sandbox, and the flags' safety checks."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx2 as httpx
+import pytest
+from mcp import Client
+
+from vapi_mcp import __version__
+from vapi_mcp.cli import main, parser
+from vapi_mcp.demo import Session, script
+
+DEMO_TOOLS = ("create_assistant", "buy_number", "assign_assistant", "create_call", "wait_for_call", "get_call", "chat_with_assistant")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"vapi-mcp {__version__}"
+
+
+def test_flags_without_a_subcommand_mean_serve(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("VAPI_MCP_AUTH_TOKEN", raising=False)
+    assert main(["--transport", "http", "--host", "0.0.0.0"]) == 2  # serve's own refusal
+    assert "refusing to serve on 0.0.0.0" in capsys.readouterr().err
+    assert parser().parse_args(["serve"]).host == "127.0.0.1"
+
+
+def test_demo_runs_the_whole_flow_and_exits_0(capfd: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    assert main(["demo"]) == 0
+    assert time.monotonic() - started < 20
+    out = capfd.readouterr().out
+    for tool in DEMO_TOOLS:
+        assert f"> {tool}" in out
+    assert "Connected over stdio" in out
+    assert "0 errors" in out
+
+
+async def test_demo_goes_on_when_a_tool_is_missing(client: Client) -> None:
+    import io
+
+    out = io.StringIO()
+    session = Session(client, {"list_calls"}, out)
+    await script(session)
+    text = out.getvalue()
+    assert text.count("(not available yet)") == len(DEMO_TOOLS)
+    assert session.errors == 0
+
+
+def test_sandbox_refuses_to_serve_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--host", "0.0.0.0"]) == 2
+    assert "loopback only" in capsys.readouterr().err
+
+
+def test_sandbox_subcommand_serves_the_vapi_api() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "demo"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                response = httpx.get(f"{base}/call", headers={"Authorization": "Bearer any-key"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the sandbox did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200 and isinstance(response.json(), list) and response.json()
+        assert httpx.get(f"{base}/call").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stderr.close()
