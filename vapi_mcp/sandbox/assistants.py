@@ -145,7 +145,7 @@ def routes(sb: Sandbox) -> list[Route]:
             raise ApiError(
                 400,
                 f"{what} is in use by phone number(s) {', '.join(users)}. "
-                f"Unassign it first (PATCH /phone-number/{{id}} with another {field} or null).",
+                f"Unassign it first (PATCH /phone-number/{{id}} with another {field} or null)",
             )
 
     def crud(path: str, collection: dict[str, dict[str, Any]], what: str, rule: Obj, field: str, query: dict[str, Rule]) -> list[Route]:

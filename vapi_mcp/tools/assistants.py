@@ -1,7 +1,224 @@
-"""assistants tools (built by this family's issue)."""
+"""Assistants and squads: list, inspect, create, update, delete."""
 
 from __future__ import annotations
 
-from .base import ToolGroup
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
+
+from ..client import vapi_id
+from ..errors import InputError
+from ..redact import redact_body
+from .base import Args, PassThrough, ToolContext, ToolGroup
+from .numbers import DeleteArgs, IdArgs, ListArgs, Server, guarded_action, shown_as
 
 tools = ToolGroup()
+
+ASSISTANT_FIELDS = frozenset(
+    {
+        "analysisPlan", "artifactPlan", "backgroundSound", "backgroundSpeechDenoisingPlan", "clientMessages",
+        "compliancePlan", "credentialIds", "credentials", "endCallMessage", "endCallPhrases", "firstMessage",
+        "firstMessageInterruptionsEnabled", "firstMessageMode", "hooks", "keypadInputPlan", "maxDurationSeconds",
+        "metadata", "model", "modelOutputInMessagesEnabled", "monitorPlan", "name", "observabilityPlan", "server",
+        "serverMessages", "startSpeakingPlan", "stopSpeakingPlan", "transcriber", "transportConfigurations", "voice",
+        "voicemailDetection", "voicemailMessage",
+    }
+)  # fmt: skip
+"""The properties of Vapi's CreateAssistantDTO (UpdateAssistantDTO has the same): the only names passed through."""
+
+Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+
+
+class Message(PassThrough):
+    role: Literal["assistant", "function", "user", "system", "tool"]
+    content: str | None = None
+
+
+class Model(PassThrough):
+    provider: str
+    model: str | None = None
+    messages: list[Message] | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    toolIds: list[str] | None = None
+
+
+class Provider(PassThrough):
+    """`voice` and `transcriber`: the provider's own fields pass through."""
+
+    provider: str
+
+
+class AssistantFields(Args):
+    # The fields agents set most are typed; any other CreateAssistantDTO field passes through as given
+    # (JSON Schema allows additional properties by default, so the schema need not say it).
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: schema.pop("additionalProperties"))
+
+    name: str | None = Field(None, max_length=40)
+    firstMessage: str | None = None
+    firstMessageMode: (
+        Annotated[
+            Literal["assistant-speaks-first", "assistant-speaks-first-with-model-generated-message", "assistant-waits-for-user"],
+            WithJsonSchema({"type": "string"}),
+        ]
+        | None
+    ) = None
+    model: Annotated[Model, shown_as("{provider,model,messages,temperature?,toolIds?}")] | None = None
+    voice: Annotated[Provider, shown_as("{provider,voiceId}")] | None = None
+    transcriber: Annotated[Provider, shown_as("{provider,model?}")] | None = None
+    endCallPhrases: list[str] | None = None
+    maxDurationSeconds: float | None = Field(None, ge=10, le=43200)
+    voicemailMessage: str | None = Field(None, max_length=1000)
+    analysisPlan: Object | None = None
+    server: Annotated[Server, shown_as("{url}")] | None = None
+    metadata: Object | None = None
+
+    @model_validator(mode="after")
+    def _only_assistant_fields(self) -> AssistantFields:
+        unknown = sorted(set(self.model_extra or ()) - ASSISTANT_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a field of a Vapi assistant (CreateAssistantDTO); check the spelling (camelCase)"
+            )
+        return self
+
+
+class UpdateAssistantArgs(AssistantFields):
+    model_config = ConfigDict(json_schema_extra=lambda schema: _only_id(schema))
+
+    id: str
+
+
+def _only_id(schema: dict[str, Any]) -> None:
+    """update_assistant takes the same fields as create_assistant: list them once, in create_assistant."""
+    schema.pop("additionalProperties")
+    schema["properties"] = {"id": schema["properties"]["id"]}
+
+
+class Member(PassThrough):
+    assistantId: str | None = None
+    assistant: Object | None = None
+
+    @model_validator(mode="after")
+    def _one_assistant(self) -> Member:
+        if bool(self.assistantId) == bool(self.assistant):
+            raise ValueError("each member needs exactly one of assistantId or assistant")
+        return self
+
+
+class SquadFields(Args):
+    name: str | None = None
+    members: Annotated[list[Member], shown_as("[{assistantId}|{assistant}]; the first answers", "array")]
+    membersOverrides: Object | None = None
+
+
+class UpdateSquadArgs(SquadFields):
+    id: str
+
+
+def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
+    model = assistant.get("model") or {}
+    voice = assistant.get("voice") or {}
+    row = {
+        "id": assistant.get("id"),
+        "name": assistant.get("name"),
+        "model": "/".join(str(p) for p in (model.get("provider"), model.get("model")) if p) or None,
+        "voice": "/".join(str(p) for p in (voice.get("provider"), voice.get("voiceId")) if p) or None,
+        "updatedAt": assistant.get("updatedAt"),
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def squad_row(squad: dict[str, Any]) -> dict[str, Any]:
+    members = [m.get("assistantId") or (m.get("assistant") or {}).get("name") or "(transient)" for m in squad.get("members") or []]
+    row = {"id": squad.get("id"), "name": squad.get("name"), "members": members, "updatedAt": squad.get("updatedAt")}
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def full_view(item: dict[str, Any]) -> dict[str, Any]:
+    """Vapi's whole object without the org id and with credentials masked."""
+    return {k: v for k, v in redact_body(item).items() if k != "orgId"}
+
+
+def squad_body(args: SquadFields) -> dict[str, Any]:
+    """The squad's request body, after checking that each member's assistantId is an id."""
+    for i, member in enumerate(args.members):
+        if member.assistantId:
+            vapi_id(member.assistantId, f"members.{i}.assistantId")
+    return args.body(exclude={"id"})
+
+
+async def guarded_delete(call: ToolContext, args: DeleteArgs, path: str, what: str) -> dict[str, Any]:
+    """Delete an assistant or squad after the guard's confirmation; the result shows what was deleted."""
+    item = await call.vapi.get(path)
+    label = f"{what} {item.get('name') or '(unnamed)'} ({item['id']})"
+    action = guarded_action(call, args, kind="destroy", summary=f"Delete the {label}.", method="DELETE", path=path)
+    async with call.guard.guarded(action, call) as record:
+        await call.vapi.delete(path)
+        record.ids = [item["id"]]
+    return {"deleted": {"id": item["id"], "name": item.get("name")}}
+
+
+@tools.tool(title="List assistants", read_only=True)
+async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
+    """List assistants, newest first."""
+    items = await call.vapi.get("/assistant", params=args.body())
+    return {"assistants": [assistant_row(a) for a in items], "count": len(items)}
+
+
+@tools.tool(title="Get assistant", read_only=True)
+async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
+    """Get an assistant's whole configuration."""
+    return full_view(await call.vapi.get(f"/assistant/{vapi_id(args.id)}"))
+
+
+@tools.tool(title="Create assistant")
+async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str, Any]:
+    """Create an assistant; other CreateAssistantDTO fields pass through."""
+    return assistant_row(await call.vapi.post("/assistant", args.body(), check="list_assistants shows whether it was created."))
+
+
+@tools.tool(title="Update assistant", idempotent=True)
+async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict[str, Any]:
+    """Change an assistant: id plus any create_assistant fields."""
+    path = f"/assistant/{vapi_id(args.id)}"
+    body = args.body(exclude={"id"})
+    if not body:
+        raise InputError("(fields)", "give at least one assistant field to change")
+    return {**assistant_row(await call.vapi.patch(path, body)), "changed": sorted(body)}
+
+
+@tools.tool(title="Delete assistant", destructive=True)
+async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
+    """Delete an assistant."""
+    return await guarded_delete(call, args, f"/assistant/{vapi_id(args.id)}", "assistant")
+
+
+@tools.tool(title="List squads", read_only=True)
+async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
+    """List squads, newest first."""
+    items = await call.vapi.get("/squad", params=args.body())
+    return {"squads": [squad_row(s) for s in items], "count": len(items)}
+
+
+@tools.tool(title="Get squad", read_only=True)
+async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
+    """Get a squad with its members."""
+    return full_view(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
+
+
+@tools.tool(title="Create squad")
+async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
+    """Create a squad of assistants that hand calls to each other."""
+    return squad_row(await call.vapi.post("/squad", squad_body(args), check="list_squads shows whether it was created."))
+
+
+@tools.tool(title="Update squad", idempotent=True)
+async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, Any]:
+    """Replace a squad's members (and name)."""
+    return squad_row(await call.vapi.patch(f"/squad/{vapi_id(args.id)}", squad_body(args)))
+
+
+@tools.tool(title="Delete squad", destructive=True)
+async def delete_squad(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
+    """Delete a squad."""
+    return await guarded_delete(call, args, f"/squad/{vapi_id(args.id)}", "squad")

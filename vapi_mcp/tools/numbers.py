@@ -1,7 +1,423 @@
-"""numbers tools (built by this family's issue)."""
+"""Phone numbers: buy a free Vapi number, import one, point it at an assistant or squad, hooks, delete."""
 
 from __future__ import annotations
 
-from .base import ToolGroup
+from typing import Annotated, Any, Literal, Union
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, WithJsonSchema, model_validator
+
+from ..client import vapi_id
+from ..errors import InputError, VapiError
+from ..guard import GuardedAction, Kind
+from ..redact import is_secret_field, redact_body, scrubber
+from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, compact_schema
 
 tools = ToolGroup()
+
+ASSIGNMENTS = ("assistantId", "squadId", "workflowId")
+TARGETS = {"assistantId": ("/assistant", "assistant", "list_assistants"), "squadId": ("/squad", "squad", "list_squads")}
+"""Assignment fields whose target can be looked up (Vapi's API has no /workflow endpoint)."""
+
+FREE_NUMBER_LIMITS = (
+    "Free Vapi numbers cannot make international calls and have daily call limits; "
+    "for production, import your own Twilio, Vonage or Telnyx number."
+)
+ENDED_REASONS = Literal[
+    "assistant-request-failed",
+    "assistant-request-returned-error",
+    "assistant-request-returned-unspeakable-error",
+    "assistant-request-returned-invalid-assistant",
+    "assistant-request-returned-no-assistant",
+    "assistant-request-returned-forwarding-phone-number",
+]
+
+
+def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
+    """Validate with the full model but show agents a one-line hint (tools/list stays small)."""
+    return WithJsonSchema({"type": type_, "description": hint})
+
+
+def e164_problem(number: str) -> str | None:
+    """Why `number` is not a valid E.164 phone number, or None."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not number.startswith("+") or not phonenumbers.is_valid_number(parsed):
+        return "must be a valid phone number in E.164 form, like +14155550123"
+    if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != number:
+        return f"must be in E.164 form without spaces or punctuation: {phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)}"
+    return None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Destination(PassThrough):
+    type: Literal["number", "sip"]
+    number: str | None = None
+    sipUri: str | None = None
+    numberE164CheckEnabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Destination:
+        if self.type == "sip" and not self.sipUri:
+            raise ValueError("a sip destination needs `sipUri`")
+        if self.type == "number":
+            if not self.number:
+                raise ValueError("a number destination needs `number`")
+            problem = e164_problem(self.number) if self.numberE164CheckEnabled is not False else None
+            if problem:
+                raise ValueError(f"`number` {problem}")
+        return self
+
+
+class Say(Strict):
+    type: Literal["say"]
+    exact: str = Field(max_length=4000)
+
+
+class Transfer(Strict):
+    type: Literal["transfer"]
+    destination: Destination | None = None
+
+
+Action = Annotated[Union[Say, Transfer], Field(discriminator="type")]
+
+
+class StartsWith(Strict):
+    type: Literal["startsWith"] = "startsWith"
+    key: Literal["number"] = "number"
+    startsWith: list[Annotated[str, Field(max_length=20)]] = Field(max_length=20)
+
+
+class EndedReasonIn(Strict):
+    type: Literal["oneOf"] = "oneOf"
+    key: Literal["call.endedReason"] = "call.endedReason"
+    oneOf: list[ENDED_REASONS]
+
+
+class RingingHook(Strict):
+    """PhoneNumberHookCallRinging."""
+
+    on: Literal["call.ringing"]
+    do: list[Action]
+    filters: list[StartsWith] | None = None
+
+
+class EndingHook(Strict):
+    """PhoneNumberHookCallEnding."""
+
+    on: Literal["call.ending"]
+    do: Action | None = None
+    filters: list[EndedReasonIn] | None = None
+
+
+Hook = Annotated[Union[RingingHook, EndingHook], Field(discriminator="on")]
+
+
+class Server(PassThrough):
+    url: str | None = None
+    timeoutSeconds: float | None = Field(None, ge=1, le=300)
+    headers: dict[str, Any] | None = None
+    credentialId: str | None = None
+
+
+SAME_AS_UPDATE = "As in update_phone_number."
+
+
+class NumberSettings(Args):
+    """The settings of a number, shown in full by update_phone_number and by reference elsewhere."""
+
+    name: str | None = Field(None, max_length=40)
+    hooks: Annotated[list[Hook], shown_as(SAME_AS_UPDATE, "array")] | None = None
+    server: Annotated[Server, shown_as(SAME_AS_UPDATE)] | None = None
+    fallbackDestination: Annotated[Destination, shown_as(SAME_AS_UPDATE)] | None = None
+
+
+class Routing(NumberSettings):
+    """Settings plus what answers inbound calls: at most one of assistantId, squadId, workflowId."""
+
+    assistantId: str | None = None
+    squadId: str | None = None
+    workflowId: str | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> Routing:
+        given = [name for name in ASSIGNMENTS if getattr(self, name)]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of assistantId, squadId, workflowId (got {' and '.join(given)})")
+        return self
+
+
+class BuyNumberArgs(Routing, Guarded):
+    numberDesiredAreaCode: str | None = Field(None, pattern=r"^\d{3}$")
+
+
+class TwilioImport(Routing, Guarded):
+    provider: Literal["twilio"]
+    number: str
+    twilioAccountSid: str
+    twilioAuthToken: str | None = None
+    twilioApiKey: str | None = None
+    twilioApiSecret: str | None = None
+    smsEnabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> TwilioImport:
+        if not (self.twilioAuthToken or (self.twilioApiKey and self.twilioApiSecret)):
+            raise ValueError("give twilioAuthToken, or twilioApiKey and twilioApiSecret")
+        return self
+
+
+class CredentialImport(Routing, Guarded):
+    provider: Literal["vonage", "telnyx"]
+    number: str
+    credentialId: str
+
+
+class ByoImport(Routing, Guarded):
+    provider: Literal["byo-phone-number"]
+    credentialId: str
+    number: str | None = None
+    numberE164CheckEnabled: bool | None = None
+
+
+Import = Union[TwilioImport, CredentialImport, ByoImport]
+IMPORT_PROVIDERS = ("twilio", "vonage", "telnyx", "byo-phone-number")
+
+
+class ImportNumberArgs(RootModel[Annotated[Import, Discriminator(
+    "provider",
+    custom_error_type="provider",
+    custom_error_message=f"`provider` must be one of {', '.join(IMPORT_PROVIDERS)} (buy_number gets a Vapi number)",
+)]]):  # fmt: skip
+    """One branch per provider, each with the fields Vapi requires for it."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return _shared_fields_once(compact_schema(super().model_json_schema(*args, **kwargs)))
+
+
+def _shared_fields_once(schema: dict[str, Any]) -> dict[str, Any]:
+    """A discriminated union's schema with the fields every branch shares listed once, at the top."""
+    defs = schema.pop("$defs")
+    branches = [defs.pop(ref["$ref"].rsplit("/", 1)[-1]) for ref in schema["oneOf"]]
+    first = branches[0]["properties"]
+    shared = [
+        name
+        for name, sub in first.items()
+        if name != "provider" and all(b["properties"].get(name) == sub for b in branches)
+    ]
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: first[name] for name in shared},
+        "oneOf": [
+            {
+                "properties": {k: v for k, v in b["properties"].items() if k not in shared},
+                "required": b.get("required", []),
+            }
+            for b in branches
+        ],
+        "discriminator": {"propertyName": "provider"},
+    }
+    if defs:
+        out["$defs"] = defs
+    return out
+
+
+class ListArgs(Args):
+    limit: int | None = Field(None, ge=1, le=1000)
+
+
+class IdArgs(Args):
+    id: str
+
+
+class DeleteArgs(Guarded):
+    id: str
+
+
+class UpdateNumberArgs(NumberSettings):
+    id: str
+    hooks: (
+        Annotated[
+            list[Hook],
+            shown_as("[{on:'call.ringing',do:[{type:'say',exact}|{type:'transfer',destination}]}|{on:'call.ending'}]", "array"),
+        ]
+        | None
+    ) = None
+    server: Annotated[Server, shown_as("{url,headers?}")] | None = None
+    fallbackDestination: Annotated[Destination, shown_as("{type:'number',number}|{type:'sip',sipUri}")] | None = None
+
+
+class AssignArgs(Args):
+    id: str
+    assistantId: str | None = None
+    squadId: str | None = None
+    workflowId: str | None = None
+    clear: bool | None = None
+
+    local_fields = frozenset({"id", "clear"})
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AssignArgs:
+        given = [name for name in ASSIGNMENTS if getattr(self, name)]
+        if self.clear and given:
+            raise ValueError(f"give either clear or {given[0]}, not both")
+        if not self.clear and len(given) != 1:
+            raise ValueError("give exactly one of assistantId, squadId, workflowId, or clear: true")
+        return self
+
+
+def number_view(number: dict[str, Any]) -> dict[str, Any]:
+    """A phone number without its org id and without provider secrets (they are write-only)."""
+    return {k: v for k, v in redact_body(number).items() if k != "orgId" and not is_secret_field(k)}
+
+
+def assignment(number: dict[str, Any]) -> dict[str, str]:
+    """What answers the number's inbound calls, e.g. {"assistantId": "..."} (empty when nothing does)."""
+    return {name: number[name] for name in ASSIGNMENTS if number.get(name)}
+
+
+def number_row(number: dict[str, Any]) -> dict[str, Any]:
+    row = {key: number.get(key) for key in ("id", "number", "provider", "name", "status")}
+    row["number"] = row["number"] or number.get("sipUri")
+    return {**{k: v for k, v in row.items() if v is not None}, **assignment(number)}
+
+
+def label(number: dict[str, Any]) -> str:
+    name = number.get("name")
+    shown = number.get("number") or number.get("sipUri") or number["id"]
+    return f"{shown} ({name})" if name else shown
+
+
+def guarded_action(call: ToolContext, args: Guarded, *, kind: Kind, summary: str, method: str, path: str, body: Any = None) -> GuardedAction:
+    """The guard's description of this tool call; the confirm token is bound to the arguments without it."""
+    return GuardedAction(
+        tool=call.tool,
+        kind=kind,
+        summary=summary,
+        method=method,
+        path=path,
+        body=body,
+        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
+        confirm_token=args.confirmToken,
+    )
+
+
+async def check_target(call: ToolContext, field: str, target: str) -> None:
+    """Refuse an assistant or squad id that does not exist before it is attached to anything."""
+    vapi_id(target, field)
+    if field not in TARGETS:
+        return
+    path, what, lister = TARGETS[field]
+    try:
+        await call.vapi.get(f"{path}/{target}")
+    except VapiError as exc:
+        if exc.status == 404:
+            raise InputError(field, f"no {what} with id {target} exists", hint=f"{lister} shows the ids.") from None
+        raise
+
+
+async def check_routing(call: ToolContext, args: Routing) -> str:
+    """Check the assignment of a new number; a phrase for the guard's summary."""
+    given = assignment(args.model_dump())
+    for field, target in given.items():
+        await check_target(call, field, target)
+    return "".join(f", answered by {field.removesuffix('Id')} {target}" for field, target in given.items())
+
+
+@tools.tool(title="Buy number")
+async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
+    """Buy a free US Vapi number, optionally in an area code."""
+    answered_by = await check_routing(call, args)
+    where = f" in area code {args.numberDesiredAreaCode}" if args.numberDesiredAreaCode else ""
+    body = {"provider": "vapi", **args.body()}
+    action = guarded_action(
+        call, args, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
+    )
+    async with call.guard.guarded(action, call) as record:
+        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was bought.")
+        record.ids = [data["id"]]
+    return {"phoneNumber": number_view(data), "limits": FREE_NUMBER_LIMITS}
+
+
+@tools.tool(title="Import number")
+async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, Any]:
+    """Import a Twilio, Vonage, Telnyx or SIP trunk (byo) number."""
+    branch = args.root
+    body = branch.body()
+    scrubber.add_from_body(body)  # provider secrets are write-only: no echo may show them
+    if branch.number is not None and getattr(branch, "numberE164CheckEnabled", None) is not False:
+        problem = e164_problem(branch.number)
+        if problem:
+            raise InputError("number", problem)
+    answered_by = await check_routing(call, branch)
+    action = guarded_action(
+        call,
+        branch,
+        kind="spend",
+        summary=f"Import the {branch.provider} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
+        method="POST",
+        path="/phone-number",
+        body=body,
+    )
+    async with call.guard.guarded(action, call) as record:
+        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was imported.")
+        record.ids = [data["id"]]
+    return {"phoneNumber": number_view(data)}
+
+
+@tools.tool(title="List numbers", read_only=True)
+async def list_phone_numbers(args: ListArgs, call: ToolContext) -> dict[str, Any]:
+    """List phone numbers, newest first, with what answers each."""
+    numbers = await call.vapi.get("/phone-number", params=args.body())
+    return {"phoneNumbers": [number_row(n) for n in numbers], "count": len(numbers)}
+
+
+@tools.tool(title="Get number", read_only=True)
+async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
+    """Get one phone number, all settings."""
+    return number_view(await call.vapi.get(f"/phone-number/{vapi_id(args.id)}"))
+
+
+@tools.tool(title="Update number", idempotent=True)
+async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
+    """Set a number's name, hooks, server or fallbackDestination."""
+    path = f"/phone-number/{vapi_id(args.id)}"
+    body = args.body(exclude={"id"})
+    if not body:
+        raise InputError("name, hooks, server or fallbackDestination", "give at least one")
+    before = await call.vapi.get(path)
+    data = await call.vapi.patch(path, body)
+    return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
+
+
+@tools.tool(title="Assign number", idempotent=True)
+async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any]:
+    """Attach one of assistantId, squadId, workflowId to a number, or clear."""
+    path = f"/phone-number/{vapi_id(args.id)}"
+    chosen = args.body()
+    for field, target in chosen.items():
+        await check_target(call, field, target)
+    current = await call.vapi.get(path)
+    before = assignment(current)
+    # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
+    body = {**{field: None for field in before if field not in chosen}, **chosen}
+    data = await call.vapi.patch(path, body) if body else current
+    return {"phoneNumber": number_row(data), "before": before or None}
+
+
+@tools.tool(title="Delete number", destructive=True)
+async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
+    """Delete a phone number."""
+    path = f"/phone-number/{vapi_id(args.id)}"
+    number = await call.vapi.get(path)
+    action = guarded_action(call, args, kind="destroy", summary=f"Delete the phone number {label(number)}.", method="DELETE", path=path)
+    async with call.guard.guarded(action, call) as record:
+        await call.vapi.delete(path)
+        record.ids = [number["id"]]
+    return {"deleted": number_row(number)}
