@@ -28,7 +28,6 @@ pytestmark = pytest.mark.usefixtures("family")
 MODES = pytest.mark.parametrize("mode", ["legacy", "auto"])
 """`legacy`: elicitation mid-call (2025-11-25); `auto`: InputRequiredResult and a retry (2026-07-28)."""
 
-CALL_NY = {"phoneNumberId": "5b1f6a52-3c1e-4c35-8a3f-1d2e3f4a5b6c", "customer": {"number": NY, "name": "Jane"}}
 
 
 def dial_args(**extra: Any) -> dict[str, Any]:
@@ -303,3 +302,14 @@ async def test_deleting_is_confirmed_and_audited_without_number_rules(
     assert len(stub_sandbox.requests_to("DELETE", "/thing/thing-1")) == 1
     [line] = audit_lines(strict)
     assert (line["kind"], line["decision"], line["rules"], line["ids"]) == ("destroy", "sent", {}, ["thing-1"])
+
+
+async def test_a_client_that_fails_to_ask_places_nothing(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    async def broken(context: Any, params: Any) -> Any:
+        raise RuntimeError("no UI")
+
+    async with serve(settings, stub_sandbox, clock, elicitation_callback=broken, mode="legacy") as client:
+        result = await client.call_tool("dial", dial_args())
+    assert result.is_error and "Refused by rule `confirmation`" in result_text(result)
+    assert posts(stub_sandbox) == 0
+    assert audit_lines(settings)[0]["decision"] == "refused"

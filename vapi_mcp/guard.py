@@ -22,7 +22,7 @@ import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Literal
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("vapi_mcp.guard")
 
 Kind = Literal["dial", "spend", "destroy"]
-Decision = Literal["previewed", "confirmed", "declined", "cancelled", "refused", "sent", "failed", "dry-run"]
 
 ELICITATION_KEY = "confirm"
 INPUT_REQUIRED_VERSION = "2026-07-28"
@@ -181,7 +180,12 @@ class Tokens:
 
 
 class AuditLog:
-    """Append-only JSON lines, each flushed and fsynced before the tool returns."""
+    """Append-only JSON lines, each fsynced before the tool returns.
+
+    One line per guarded attempt: time, tool, kind, summary, redacted request, rule results,
+    decision (previewed, declined, cancelled, refused, dry-run, sent, failed), how it was
+    confirmed (token, elicitation, allowlist), Vapi ids and error text.
+    """
 
     def __init__(self, path: Any) -> None:
         self.path = path
@@ -284,26 +288,45 @@ class Guard:
             if problem:
                 raise Refused(rule, problem + " Nothing was sent.", hint=hint)
 
+        def first(problems: Iterable[str | None]) -> str | None:
+            return next((problem for problem in problems if problem), None)
+
         policy = self.policy
         count = len(action.callees)
-        check("batch_cap", f"{count} customers exceed the batch cap of {policy.batch_cap}." if count > policy.batch_cap else None,
-              hint="Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.")
+        over = count > policy.batch_cap
+        check(
+            "batch_cap",
+            f"{count} customers exceed the batch cap of {policy.batch_cap}." if over else None,
+            hint="Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.",
+        )
         numbers = [_parse(callee) for callee in action.callees]
-        check("e164", next((problem for _, problem in numbers if problem), None))
+        check("e164", first(problem for _, problem in numbers))
         parsed = [number for number, _ in numbers]
-        check("deny_numbers", next((f"{_e164(n)} is on the deny list." for n in parsed if _listed(n, policy.deny_numbers)), None))
-        if policy.allow_numbers:
-            check("allow_numbers", next((f"{_e164(n)} is not on the allow list." for n in parsed if not _listed(n, policy.allow_numbers)), None))
-        check("deny_countries", next((f"{_e164(n)} is in a denied country ({_country(n)})." for n in parsed if _in_countries(n, policy.deny_countries)), None))
-        if policy.allow_countries:
+        deny, allow = policy.deny_numbers, policy.allow_numbers
+        check("deny_numbers", first(f"{_e164(n)} is on the deny list." for n in parsed if _listed(n, deny)))
+        if allow:
+            check("allow_numbers", first(f"{_e164(n)} is not on the allow list." for n in parsed if not _listed(n, allow)))
+        deny, allow = policy.deny_countries, policy.allow_countries
+        check(
+            "deny_countries",
+            first(f"{_e164(n)} is in a denied country ({_country(n)})." for n in parsed if _in_countries(n, deny)),
+        )
+        if allow:
             check(
                 "allow_countries",
-                next((f"{_e164(n)} is not in an allowed country ({', '.join(policy.allow_countries)})." for n in parsed if not _in_countries(n, policy.allow_countries)), None),
+                first(
+                    f"{_e164(n)} is not in an allowed country ({', '.join(allow)})."
+                    for n in parsed
+                    if not _in_countries(n, allow)
+                ),
             )
         if policy.quiet_hours:
             when = _aware(action.when) if action.when else self.now()
-            check("quiet_hours", next((p for p in (self._quiet_hours_problem(n, when) for n in parsed) if p), None),
-                  hint="Schedule the call (schedulePlan.earliestAt) inside the callee's local calling hours.")
+            check(
+                "quiet_hours",
+                first(self._quiet_hours_problem(n, when) for n in parsed),
+                hint="Schedule the call (schedulePlan.earliestAt) inside the callee's local calling hours.",
+            )
         check("daily_cap", self._daily_cap_problem(count))
         if action.phone_number_id:
             check("free_number", await self._free_number_problem(action.phone_number_id, parsed, call))
@@ -377,7 +400,11 @@ class Guard:
         if context is not None and _can_elicit(context):
             if _uses_input_required(context):
                 return self._confirm_by_input_required(action, context)
-            result = await context.elicit(self._question(action), Confirmation)
+            try:
+                result = await context.elicit(self._question(action), Confirmation)
+            except Exception as exc:  # the client failed to ask; no answer is no
+                logger.info("elicitation failed: %s", exc)
+                raise Refused("confirmation", "the client could not ask the user to confirm; nothing was sent.") from None
             return self._answered(result.action, getattr(getattr(result, "data", None), "confirm", False))
         expires = self.now() + timedelta(seconds=self.policy.confirm_ttl)
         raise Outcome(
@@ -477,7 +504,7 @@ def describe_policy(settings: Settings) -> str:
     """The policy in force, as `vapi-mcp policy` prints it."""
     p = settings.policy
     listed = lambda values: ", ".join(values) if values else "(none)"  # noqa: E731
-    mode = "dry run (nothing is sent)" if settings.dry_run else "live"
+    mode = "dry run (checked and confirmed, never sent)" if settings.dry_run else "confirmed actions are sent"
     lines = [
         f"target:              {'sandbox (nothing real is called)' if settings.sandbox else settings.base_url}",
         f"mode:                {mode}{', read-only' if settings.read_only else ''}",
