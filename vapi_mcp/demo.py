@@ -13,7 +13,7 @@ import sys
 import tempfile
 from typing import Any, Callable, TextIO
 
-TOOL_COUNT_HINT = "vapi-mcp demo: a scripted agent session on the embedded sandbox (no Vapi key; nothing real is called)."
+INTRO = "vapi-mcp demo: a scripted agent session on the embedded sandbox (no Vapi key; nothing real is called)."
 
 ASSISTANT = {
     "name": "Riley",
@@ -46,11 +46,11 @@ def _compact(value: Any, limit: int = 110) -> str:
 def _summary(tool: str, result: dict[str, Any]) -> list[str]:
     """A line or a few for a tool's result."""
     if tool == "get_call":
-        turns = result.get("transcript") or []
+        turns = [t if isinstance(t, str) else f"{t.get('role')}: {t.get('text')}" for t in result.get("transcript") or []]
         head = f"{result.get('status')}, {result.get('endedReason')}, {result.get('seconds')} s, ${result.get('cost')}"
-        return [head] + [f"{t['role']:>9}: {t['text']}" for t in turns[:6]] + (["      ..."] if len(turns) > 6 else [])
+        return [head, *turns[:6]] + ([f"... {len(turns) - 6} more turns"] if len(turns) > 6 else [])
     if tool == "chat_with_assistant":
-        return [f"assistant: {result.get('reply')}"]
+        return [f"AI: {result.get('reply')}"]
     picked = {k: _find(result, k) for k in ("id", "name", "number", "status", "endedReason", "assistantId")}
     return [_compact({k: v for k, v in picked.items() if v is not None} or result)]
 
@@ -151,10 +151,10 @@ async def _main(out: TextIO) -> int:
         async with Client(server, elicitation_callback=human) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             session = Session(client, tools, out)
-            session.say(TOOL_COUNT_HINT)
+            session.say(INTRO)
             session.say(f"Connected over stdio to `python -m vapi_mcp serve --sandbox`: {len(tools)} tools.")
             await script(session)
-        session.say(f"\nDone: {session.step} steps, {session.errors} errors. Audit log of the guarded steps was in {state}.")
+        session.say(f"\nDone: {session.step} steps, {session.errors} errors.")
         session.say("Next: add .mcp.json's server to your agent, or set VAPI_API_KEY to work on your real account.")
     return 1 if session.errors else 0
 
