@@ -391,3 +391,14 @@ async def test_the_test_assistant_prompt_walks_through_chat_call_wait_review(cli
     text = result.messages[0].content.text
     steps = [text.index(tool) for tool in ("chat_with_assistant", "create_call", "wait_for_call", "get_call")]
     assert steps == sorted(steps) and world["assistantId"] in text and "confirmToken" in text
+
+
+async def test_cancelling_wait_for_call_stops_the_polling(client, sandbox, world):
+    call_id = result_json(await confirmed(client, "create_call", outbound(world)))["id"]
+    polls = lambda: len(sandbox.requests_to("GET", f"/call/{call_id}"))  # noqa: E731
+    with anyio.move_on_after(1.2):
+        await client.call_tool("wait_for_call", {"id": call_id, "timeout": 60})
+    after_cancel = polls()
+    assert after_cancel >= 2
+    await anyio.sleep(2.5)
+    assert polls() == after_cancel

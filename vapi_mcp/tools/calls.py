@@ -181,9 +181,8 @@ def _create_call_body(args: CreateCallArgs) -> dict[str, Any]:
     return body
 
 
-def _who(args: CreateCallArgs) -> str:
-    customers = args.customers if args.customers is not None else [args.customer]
-    named = [f"{c.name} ({c.number})" if c.name else str(c.number) for c in customers if c is not None]
+def _who(customers: list[Customer]) -> str:
+    named = [f"{c.name} ({c.number})" if c.name else str(c.number) for c in customers]
     if len(named) == 1:
         return named[0]
     return f"{len(named)} numbers: " + ", ".join(named[:5]) + (", ..." if len(named) > 5 else "")
@@ -195,6 +194,12 @@ def _with(args: CreateCallArgs) -> str:
     if args.squad is not None:
         return "a transient squad"
     return f"squad {args.squadId}" if args.squadId else f"assistant {args.assistantId}"
+
+
+def _check_hint() -> str:
+    """How to see whether a create that got no clear answer went through: calls since this attempt."""
+    attempt = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"Check with list_calls createdAtGe={attempt} before trying again."
 
 
 def _check_phone_call(args: CreateCallArgs) -> list[Customer]:
@@ -229,7 +234,7 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     action = GuardedAction(
         tool=call.tool,
         kind="dial",
-        summary=f"Call {_who(args)} from phone number {args.phoneNumberId} with {_with(args)}, "
+        summary=f"Call {_who(customers)} from phone number {args.phoneNumberId} with {_with(args)}, "
         + (f"not before {plan.earliestAt.isoformat()}." if plan else "now."),
         method="POST",
         path="/call",
@@ -240,9 +245,9 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
         phone_number_id=args.phoneNumberId,
         when=plan.earliestAt if plan else None,
     )
-    attempt = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    check = _check_hint()
     async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/call", body, check=f"Check with list_calls createdAtGe={attempt} before trying again.")
+        data = await call.vapi.post("/call", body, check=check)
         created = data.get("results", []) if args.customers is not None else [data]
         record.ids = [c["id"] for c in created if c.get("id")]
     if args.customers is None:
@@ -257,8 +262,7 @@ async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str,
         if getattr(args, field) is not None:
             raise InputError(field, "applies to phone calls only (give phoneNumberId and customer); a web call has none")
     body = _create_call_body(args)
-    attempt = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    data = await call.vapi.post("/call/web", body, check=f"Check with list_calls createdAtGe={attempt} before trying again.")
+    data = await call.vapi.post("/call/web", body, check=_check_hint())
     return {**call_view(data), "webCallUrl": data.get("webCallUrl")}
 
 
