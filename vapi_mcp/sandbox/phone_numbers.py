@@ -6,6 +6,7 @@ tests compare the declared names with the document.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -20,7 +21,16 @@ from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 if TYPE_CHECKING:
     from . import Sandbox
 
-PROVIDERS = ("byo-phone-number", "twilio", "vonage", "vapi", "telnyx")
+@dataclass
+class Nested(Arr):
+    """An array of nested objects chosen by a tag: class-validator names each item by its index."""
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, list):
+            return super().check(value, name)
+        return [error for i, item in enumerate(value) for error in self.item.check(item, f"{name}.{i}")]
+
+
 ENDED_REASONS = (
     "assistant-request-failed",
     "assistant-request-returned-error",
@@ -95,14 +105,14 @@ ENDING_FILTER = Obj(
     required=("type", "key", "oneOf"),
 )
 RINGING_HOOK = Obj(
-    {"on": Str(enum=("call.ringing",)), "filters": Arr(RINGING_FILTER), "do": Arr(HOOK_ACTION)},
+    {"on": Str(enum=("call.ringing",)), "filters": Arr(RINGING_FILTER), "do": Nested(HOOK_ACTION)},
     required=("on", "do"),
 )
 ENDING_HOOK = Obj(
     {"on": Str(enum=("call.ending",)), "filters": Arr(ENDING_FILTER), "do": HOOK_ACTION},
     required=("on",),
 )
-HOOKS = Arr(Tagged("on", {"call.ringing": RINGING_HOOK, "call.ending": ENDING_HOOK}))
+HOOKS = Nested(Tagged("on", {"call.ringing": RINGING_HOOK, "call.ending": ENDING_HOOK}))
 
 COMMON: dict[str, Rule] = {
     "fallbackDestination": DESTINATION,
