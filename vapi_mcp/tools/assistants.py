@@ -167,7 +167,7 @@ async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Get assistant", read_only=True)
 async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
-    """Get an assistant's whole configuration."""
+    """Get one assistant's whole configuration."""
     return full_view(await call.vapi.get(f"/assistant/{vapi_id(args.id)}"))
 
 
@@ -202,13 +202,13 @@ async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Get squad", read_only=True)
 async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
-    """Get a squad with its members."""
+    """Get one squad."""
     return full_view(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
 
 
 @tools.tool(title="Create squad")
 async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
-    """Create a squad of assistants that hand calls to each other."""
+    """Create a squad: assistants that hand off calls."""
     return squad_row(await call.vapi.post("/squad", squad_body(args), check="list_squads shows whether it was created."))
 
 
