@@ -15,9 +15,6 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared" / "vapi-openapi.json"
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

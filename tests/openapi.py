@@ -1,21 +1,33 @@
-"""Check JSON bodies against Vapi's OpenAPI document (read from ../shared, never copied)."""
+"""Check JSON bodies against Vapi's OpenAPI document (read where it lies, never copied into the repo).
+
+The document is $VAPI_OPENAPI_JSON, or ../shared/vapi-openapi.json beside the checkout
+(.ci/run also looks beside the clone's origin). Without it, the tests that need it are skipped.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared" / "vapi-openapi.json"
+OPENAPI_PATH = Path(os.environ.get("VAPI_OPENAPI_JSON") or Path(__file__).resolve().parents[2] / "shared" / "vapi-openapi.json")
 
 
 @functools.lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
+def _load() -> dict[str, Any]:
     return json.loads(OPENAPI_PATH.read_text())
+
+
+def document() -> dict[str, Any]:
+    if not OPENAPI_PATH.is_file():
+        pytest.skip(f"Vapi's OpenAPI document is not at {OPENAPI_PATH} (set VAPI_OPENAPI_JSON)")
+    return _load()
 
 
 def schema(name: str) -> dict[str, Any]:
