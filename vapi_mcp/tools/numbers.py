@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
@@ -186,14 +186,9 @@ class ByoImport(Routing, Guarded):
 
 
 Import = Union[TwilioImport, CredentialImport, ByoImport]
-IMPORT_PROVIDERS = ("twilio", "vonage", "telnyx", "byo-phone-number")
 
 
-class ImportNumberArgs(RootModel[Annotated[Import, Discriminator(
-    "provider",
-    custom_error_type="provider",
-    custom_error_message=f"`provider` must be one of {', '.join(IMPORT_PROVIDERS)} (buy_number gets a Vapi number)",
-)]]):  # fmt: skip
+class ImportNumberArgs(RootModel[Annotated[Import, Field(discriminator="provider")]]):
     """One branch per provider, each with the fields Vapi requires for it."""
 
     @classmethod
