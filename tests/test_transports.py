@@ -48,17 +48,16 @@ def stdio_params(tmp_path: Path) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", "--sandbox"], env=env)
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_stdio_subprocess(tmp_path: Path, mode: str) -> None:
-    async with Client(stdio_params(tmp_path), mode=mode) as client:
-        assert client.server_info is None or client.server_info.name == "vapi-mcp"
+async def test_stdio_subprocess(tmp_path: Path) -> None:
+    async with Client(stdio_params(tmp_path)) as client:
         await check_session(client)
 
 
-async def test_stdio_legacy_handshake_announces_the_sandbox(tmp_path: Path) -> None:
+async def test_stdio_subprocess_legacy_handshake(tmp_path: Path) -> None:
     async with Client(stdio_params(tmp_path), mode="legacy") as client:
         assert client.server_info is not None and client.server_info.name == "vapi-mcp"
-        assert client.session.instructions is not None and "SANDBOX MODE" in client.session.instructions
+        assert "SANDBOX MODE" in (client.session.instructions or "")
+        await check_session(client)
 
 
 # SSE and streamable HTTP: the CLI's Starlette app served by uvicorn on a free loopback port
