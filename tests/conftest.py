@@ -71,3 +71,18 @@ def result_json(result: Any) -> dict[str, Any]:
 
 def result_text(result: Any) -> str:
     return result.content[0].text
+
+
+async def confirmed(client: Client, name: str, arguments: dict[str, Any], *, seen: list[str] | None = None, **kwargs: Any) -> Any:
+    """Call a tool; when the guard answers with a preview, repeat it with identical arguments plus its
+    confirmToken, as after a user's yes. `seen` collects the text of every result, previews included."""
+    result = await client.call_tool(name, arguments, **kwargs)
+    if seen is not None:
+        seen.append(result_text(result))
+    token = None if result.is_error else result_json(result).get("confirmToken")
+    if token is None:
+        return result
+    result = await client.call_tool(name, {**arguments, "confirmToken": token}, **kwargs)
+    if seen is not None:
+        seen.append(result_text(result))
+    return result

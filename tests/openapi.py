@@ -46,6 +46,13 @@ def _to_json_schema(node: Any) -> Any:
             out[key] = value.replace("#/components/schemas/", "#/definitions/")
         elif key in ("discriminator", "example", "xml"):
             continue
+        elif key == "oneOf":
+            # Vapi validates the branch a body is meant for (class-validator), not "exactly one";
+            # its open enums (`oneOf: [{enum}, {string}]`) would otherwise match twice and fail.
+            out["anyOf"] = _to_json_schema(value)
+        elif key == "pattern" and isinstance(value, str) and len(value) > 1 and value.startswith("/"):
+            # JavaScript regex literals ('/^[a-z]{1,40}$/'): jsonschema wants the bare pattern.
+            out[key] = value[1 : value.rindex("/")] if value.rindex("/") > 0 else value
         else:
             out[key] = _to_json_schema(value)
     if out.pop("nullable", False):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import result_json, result_text
+from tests.conftest import confirmed, result_json, result_text
 from tests.openapi import assert_valid, schema
-from tests.test_setup_story import confirmed
 from vapi_mcp.tools.assistants import ASSISTANT_FIELDS
 
 RILEY = {
@@ -87,7 +86,7 @@ async def test_squads_create_update_delete(client, sandbox):
     assert [s["id"] for s in result_json(await client.call_tool("list_squads", {}))["squads"]] == [squad["id"]]
     assert result_json(await client.call_tool("get_squad", {"id": squad["id"]}))["members"] == members
 
-    await confirmed(client, "delete_squad", {"id": squad["id"]})
+    assert not (await confirmed(client, "delete_squad", {"id": squad["id"]})).is_error
     assert not sandbox.store.squads
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import result_json, result_text
+from tests.conftest import confirmed, result_json, result_text
 from tests.openapi import assert_valid, schema
-from tests.test_setup_story import confirmed
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "import_number.json"
 ASSISTANT = {"name": "Riley", "model": {"provider": "openai", "model": "gpt-4o"}}
@@ -118,11 +117,12 @@ async def test_hooks_and_fallback_are_sent_as_vapi_expects(client, sandbox):
         "filters": [{"startsWith": ["44"]}],
         "do": [{"type": "transfer", "destination": {"type": "number", "number": "+442071838750"}}],
     }
-    await confirmed(
+    bought = await confirmed(
         client,
         "buy_number",
         {"hooks": [ringing, ending], "fallbackDestination": {"type": "sip", "sipUri": "sip:desk@example.com"}, "server": {"url": "https://example.com/hook"}},
     )
+    assert not bought.is_error, result_text(bought)
     body = sandbox.requests_to("POST", "/phone-number")[-1].body
     # The document puts the items' `enum` on the `oneOf` array itself too (a NestJS swagger quirk that no
     # array can satisfy); check the filter's items against the items' enum and the rest strictly.

@@ -5,26 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tests.conftest import result_json, result_text
+from tests.conftest import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 
 TWILIO_TOKEN = "twilio-auth-token-9f3c2a7e51"
-
-
-async def confirmed(client: Any, name: str, arguments: dict[str, Any], seen: list[str] | None = None) -> Any:
-    """Call a tool; if the guard answers with a preview, repeat with identical arguments plus its confirmToken.
-
-    `seen` collects the text of every result, previews included.
-    """
-    result = await client.call_tool(name, arguments)
-    if seen is not None:
-        seen.append(result_text(result))
-    if not result.is_error and "confirmToken" in result_json(result):
-        result = await client.call_tool(name, {**arguments, "confirmToken": result_json(result)["confirmToken"]})
-        if seen is not None:
-            seen.append(result_text(result))
-    assert not result.is_error, result_text(result)
-    return result
 
 
 def last_body(sandbox: Any, method: str, path: str) -> Any:
@@ -36,7 +20,9 @@ async def test_setup_story_from_zero_to_a_ringing_line(client, sandbox, caplog):
     results = []
 
     async def step(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        return result_json(await confirmed(client, name, arguments, results))
+        result = await confirmed(client, name, arguments, seen=results)
+        assert not result.is_error, result_text(result)
+        return result_json(result)
 
     assistant = await step(
         "create_assistant",

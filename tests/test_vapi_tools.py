@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import json
-import re
 
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import result_json, result_text
-from tests.openapi import document, errors, schema
+from tests.conftest import confirmed, result_json, result_text
+from tests.openapi import assert_valid, document, schema
 from vapi_mcp.sandbox import tools as sandbox_tools
 from vapi_mcp.tools.vapi_tools import TOOL_TYPES, Function
 
@@ -28,26 +27,6 @@ FAMILY = {"list_tools", "get_tool", "create_tool", "update_tool", "delete_tool"}
 FAMILY_BUDGET = 2_600
 """Bytes of tools/list for the family; ~1,450 are the fixed framing of five tools (annotations, outputSchema, title)."""
 MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-
-
-def assert_valid(name: str, body: Any) -> None:
-    """tests.openapi.assert_valid, except that the document's JavaScript-literal patterns ('/^[a-z]{1,40}$/'),
-    which jsonschema would take with their slashes, are checked without them."""
-    problems = []
-    for problem in errors(name, body):
-        literal = re.search(r"'(.*)' does not match '/(.*)/'$", problem)
-        if not (literal and re.search(literal[2], literal[1])):
-            problems.append(problem)
-    assert not problems, f"{name} rejects the body: {problems[:5]}"
-
-
-async def call_confirmed(client, name: str, arguments: dict[str, Any]):
-    """Call a guarded tool; when the guard answers with a preview, repeat it with its confirmToken."""
-    result = await client.call_tool(name, arguments)
-    token = None if result.is_error else result_json(result).get("confirmToken")
-    if token is None:
-        return result
-    return await client.call_tool(name, {**arguments, "confirmToken": token})
 
 
 async def create(client, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +64,7 @@ async def test_create_list_get_update_delete(client, sandbox, clock):
     assert patch == {"type": "function", "function": new_function}
     assert_valid("UpdateFunctionToolDTO", patch)
 
-    deleted = await call_confirmed(client, "delete_tool", {"id": tool["id"]})
+    deleted = await confirmed(client, "delete_tool", {"id": tool["id"]})
     assert result_json(deleted)["deleted"]["id"] == tool["id"]
     assert list(sandbox.store.tools) == [other["id"]]
     gone = await client.call_tool("get_tool", {"id": tool["id"]})

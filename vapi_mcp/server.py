@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox
 
 logger = logging.getLogger("vapi_mcp")
-
-OUTPUT_SCHEMA: dict[str, Any] = {"type": "object"}
 
 SANDBOX_NOTE = (
     "SANDBOX MODE: no VAPI_API_KEY is set (or --sandbox was given), so every tool talks to an "
@@ -147,7 +145,7 @@ def make_tool(spec: ToolSpec, app: App) -> VapiTool:
         title=spec.title,
         description=spec.description,
         parameters=compact_schema(spec.input_model.model_json_schema(by_alias=True)),
-        fn_metadata=FuncMetadata(arg_model=ArgModelBase, output_schema=OUTPUT_SCHEMA),
+        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # results carry structuredContent; no outputSchema (it would cost every agent tokens)
         is_async=True,
         annotations=ToolAnnotations(
             read_only_hint=spec.read_only,

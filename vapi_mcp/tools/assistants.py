@@ -173,7 +173,7 @@ async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Create assistant")
 async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str, Any]:
-    """Create an assistant; other CreateAssistantDTO fields pass through."""
+    """Create an assistant (a voice agent: model, voice, transcriber, firstMessage); other CreateAssistantDTO fields pass through. Test it with chat_with_assistant."""
     return assistant_row(await call.vapi.post("/assistant", args.body(), check="list_assistants shows whether it was created."))
 
 
@@ -189,7 +189,7 @@ async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict
 
 @tools.tool(title="Delete assistant", destructive=True)
 async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
-    """Delete an assistant."""
+    """Delete an assistant (asks the user to confirm). Reassign numbers that use it first."""
     return await guarded_delete(call, args, f"/assistant/{vapi_id(args.id)}", "assistant")
 
 
@@ -202,7 +202,7 @@ async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Get squad", read_only=True)
 async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
-    """Get one squad."""
+    """Get one squad with its members."""
     return full_view(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
 
 
@@ -220,5 +220,5 @@ async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, An
 
 @tools.tool(title="Delete squad", destructive=True)
 async def delete_squad(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
-    """Delete a squad."""
+    """Delete a squad (asks the user to confirm)."""
     return await guarded_delete(call, args, f"/squad/{vapi_id(args.id)}", "squad")

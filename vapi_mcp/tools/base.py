@@ -33,7 +33,7 @@ class Guarded(Args):
     """Input of a tool that dials, spends or destroys: it may carry the guard's confirm token."""
 
     confirmToken: str | None = Field(
-        None, description="Only from this tool's preview, after the user said yes; same arguments."
+        None, description="From this tool's preview, only after the user said yes."
     )
 
     local_fields: ClassVar[frozenset[str]] = frozenset({"confirmToken"})

@@ -327,7 +327,7 @@ async def check_routing(call: ToolContext, args: Routing) -> str:
 
 @tools.tool(title="Buy number")
 async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
-    """Buy a free US Vapi number, optionally in an area code."""
+    """Get a free US Vapi number, optionally in an area code, and attach an assistant or squad. Asks the user to confirm; free numbers cannot call abroad."""
     answered_by = await check_routing(call, args)
     where = f" in area code {args.numberDesiredAreaCode}" if args.numberDesiredAreaCode else ""
     body = {"provider": "vapi", **args.body()}
@@ -342,7 +342,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Import number")
 async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, Any]:
-    """Import a Twilio, Vonage, Telnyx or SIP trunk (byo) number."""
+    """Import a number you own at Twilio, Vonage, Telnyx or a SIP trunk (byo-phone-number) so assistants can use it. Asks the user to confirm; secrets are never shown back."""
     branch = args.root
     body = branch.body()
     scrubber.add_from_body(body)  # provider secrets are write-only: no echo may show them
@@ -408,7 +408,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
 
 @tools.tool(title="Delete number", destructive=True)
 async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
-    """Delete a phone number."""
+    """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{vapi_id(args.id)}"
     number = await call.vapi.get(path)
     action = guarded_action(call, args, kind="destroy", summary=f"Delete the phone number {label(number)}.", method="DELETE", path=path)
