@@ -41,7 +41,9 @@ async def test_create_call_places_one_call_after_the_user_accepts(
         result = await client.call_tool("create_call", phone_call(riley, twilio))
     assert not result.is_error, result_text(result)
     [question] = asked
-    assert f"Jane ({NY})" in question and twilio in question and riley in question and "now" in question
+    # Plain language: who, from which number, with which assistant (by name), when.
+    assert f"Call Jane ({NY}) from +14155550100 with assistant Riley" in question and question.endswith("Go ahead?")
+    assert "now" in question
     [sent] = sandbox.requests_to("POST", "/call")
     assert_valid("CreateCallDTO", sent.body)
     call_id = result_json(result)["id"]

@@ -22,7 +22,7 @@ import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -86,6 +86,8 @@ class GuardedAction:
     """`schedulePlan.earliestAt` for scheduled calls; None means now."""
     cost: str | None = None
     """What it may cost, in plain words; defaults to a note for the action's kind."""
+    describe: Callable[[ToolContext], Awaitable[str]] | None = None
+    """A fuller summary (names instead of ids), looked up only once policy has passed."""
 
 
 @dataclass
@@ -235,6 +237,7 @@ class Guard:
         entry = self._entry(action, rules)
         try:
             await self._check_policy(action, call, rules)
+            await self._describe(action, call, entry)
             entry["confirmedBy"] = await self._confirm(action, call)
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
@@ -388,6 +391,15 @@ class Guard:
         return None
 
     # confirmation
+
+    async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any]) -> None:
+        """Name things for the human; the plain summary stands if a lookup fails."""
+        if action.describe is None:
+            return
+        try:
+            action.summary = entry["summary"] = await action.describe(call)
+        except VapiMCPError as exc:
+            logger.info("could not name the parts of %s: %s", action.tool, exc.text())
 
     async def _confirm(self, action: GuardedAction, call: ToolContext) -> str:
         """How the action was confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""

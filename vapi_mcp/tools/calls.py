@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Literal
 
 import anyio
 from pydantic import Field, WithJsonSchema
@@ -188,12 +188,36 @@ def _who(customers: list[Customer]) -> str:
     return f"{len(named)} numbers: " + ", ".join(named[:5]) + (", ..." if len(named) > 5 else "")
 
 
-def _with(args: CreateCallArgs) -> str:
+def _with(args: CreateCallArgs, name: str | None = None) -> str:
     if args.assistant is not None:
         return f"transient assistant {args.assistant.get('name') or '(unnamed)'}"
     if args.squad is not None:
         return "a transient squad"
-    return f"squad {args.squadId}" if args.squadId else f"assistant {args.assistantId}"
+    kind, ident = ("squad", args.squadId) if args.squadId else ("assistant", args.assistantId)
+    return f"{kind} {name} ({ident})" if name else f"{kind} {ident}"
+
+
+def _when(args: CreateCallArgs) -> str:
+    plan = args.schedulePlan
+    return f"not before {plan.earliestAt.isoformat()}." if plan else "now."
+
+
+def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[ToolContext], Awaitable[str]]:
+    """The summary a human confirms, with the calling number and the assistant by name."""
+
+    async def describe(call: ToolContext) -> str:
+        phone = await call.vapi.get(f"/phone-number/{args.phoneNumberId}")
+        caller = phone.get("number") or args.phoneNumberId
+        if phone.get("name"):
+            caller += f" ({phone['name']})"
+        named_id = args.squadId or args.assistantId
+        name = None
+        if named_id:
+            owner = await call.vapi.get(f"/{'squad' if args.squadId else 'assistant'}/{named_id}")
+            name = owner.get("name")
+        return f"Call {_who(customers)} from {caller} with {_with(args, name)}, {_when(args)}"
+
+    return describe
 
 
 def _check_hint() -> str:
@@ -234,8 +258,8 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     action = GuardedAction(
         tool=call.tool,
         kind="dial",
-        summary=f"Call {_who(customers)} from phone number {args.phoneNumberId} with {_with(args)}, "
-        + (f"not before {plan.earliestAt.isoformat()}." if plan else "now."),
+        summary=f"Call {_who(customers)} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
+        describe=_describer(args, customers),
         method="POST",
         path="/call",
         body=body,
