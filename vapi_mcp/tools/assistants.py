@@ -9,8 +9,8 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from ..client import vapi_id
 from ..errors import InputError
 from ..redact import redact_body
-from .base import Args, PassThrough, ToolContext, ToolGroup
-from .numbers import DeleteArgs, IdArgs, ListArgs, Server, guarded_action, shown_as
+from .base import Args, PassThrough, ToolContext, ToolGroup, delete_confirmed
+from .numbers import DeleteArgs, IdArgs, ListArgs, Server, shown_as
 
 tools = ToolGroup()
 
@@ -151,10 +151,7 @@ async def guarded_delete(call: ToolContext, args: DeleteArgs, path: str, what: s
     """Delete an assistant or squad after the guard's confirmation; the result shows what was deleted."""
     item = await call.vapi.get(path)
     label = f"{what} {item.get('name') or '(unnamed)'} ({item['id']})"
-    action = guarded_action(call, args, kind="destroy", summary=f"Delete the {label}.", method="DELETE", path=path)
-    async with call.guard.guarded(action, call) as record:
-        await call.vapi.delete(path)
-        record.ids = [item["id"]]
+    await delete_confirmed(call, args, path, f"Delete the {label}.")
     return {"deleted": {"id": item["id"], "name": item.get("name")}}
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..guard import GuardedAction
+
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
@@ -38,6 +40,11 @@ class Guarded(Args):
 
     local_fields: ClassVar[frozenset[str]] = frozenset({"confirmToken"})
 
+    def action(self, call: ToolContext, **described: Any) -> GuardedAction:
+        """What the guard checks and the human confirms; a confirm token binds to these arguments, less itself."""
+        arguments = self.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"})
+        return GuardedAction(tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, **described)
+
 
 class PassThrough(BaseModel):
     """A nested Vapi object whose commonly used fields are typed and whose other fields pass through."""
@@ -63,6 +70,15 @@ class ToolContext:
             await self.mcp.report_progress(progress, total, message)
         except Exception:  # progress is best effort; the work goes on
             pass
+
+
+async def delete_confirmed(call: ToolContext, args: Guarded, path: str, summary: str, *, body: Any = None) -> Any:
+    """DELETE `path` once the guard has the user's yes; Vapi's answer."""
+    action = args.action(call, kind="destroy", summary=summary, method="DELETE", path=path, body=body)
+    async with call.guard.guarded(action, call) as record:
+        deleted = await call.vapi.delete(path, json=body)
+        record.ids = [path.rsplit("/", 1)[1]]
+    return deleted
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[Any]]

@@ -11,8 +11,8 @@ from pydantic import Field, WithJsonSchema
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
-from ..guard import Callee, GuardedAction
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup
+from ..guard import Callee
+from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, delete_confirmed
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -255,16 +255,14 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     customers = _check_phone_call(args)
     body = _create_call_body(args)
     plan = args.schedulePlan
-    action = GuardedAction(
-        tool=call.tool,
+    action = args.action(
+        call,
         kind="dial",
         summary=f"Call {_who(customers)} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
         describe=_describer(args, customers),
         method="POST",
         path="/call",
         body=body,
-        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
-        confirm_token=args.confirmToken,
         callees=[Callee(c.number or "", c.numberE164CheckEnabled is not False, c.name) for c in customers],
         phone_number_id=args.phoneNumberId,
         when=plan.earliestAt if plan else None,
@@ -359,20 +357,8 @@ async def delete_call(args: DeleteCallArgs, call: ToolContext) -> dict[str, Any]
     path = f"/call/{vapi_id(args.id)}"
     data = await call.vapi.get(path)
     customer = (data.get("customer") or {}).get("number") or data.get("type")
-    action = GuardedAction(
-        tool=call.tool,
-        kind="destroy",
-        summary=f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) "
-        "with its transcript and recordings.",
-        method="DELETE",
-        path=path,
-        body={},
-        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
-        confirm_token=args.confirmToken,
-    )
-    async with call.guard.guarded(action, call) as record:
-        await call.vapi.delete(path, json={})
-        record.ids = [args.id]
+    summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
+    await delete_confirmed(call, args, path, summary, body={})
     return {"deleted": args.id}
 
 

@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, mo
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
-from ..guard import GuardedAction, Kind
 from ..redact import is_secret_field, redact_body, scrubber
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, compact_schema
+from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, compact_schema, delete_confirmed
 
 tools = ToolGroup()
 
@@ -289,20 +288,6 @@ def label(number: dict[str, Any]) -> str:
     return f"{shown} ({name})" if name else shown
 
 
-def guarded_action(call: ToolContext, args: Guarded, *, kind: Kind, summary: str, method: str, path: str, body: Any = None) -> GuardedAction:
-    """The guard's description of this tool call; the confirm token is bound to the arguments without it."""
-    return GuardedAction(
-        tool=call.tool,
-        kind=kind,
-        summary=summary,
-        method=method,
-        path=path,
-        body=body,
-        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
-        confirm_token=args.confirmToken,
-    )
-
-
 async def check_target(call: ToolContext, field: str, target: str) -> None:
     """Refuse an assistant or squad id that does not exist before it is attached to anything."""
     vapi_id(target, field)
@@ -331,8 +316,8 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     answered_by = await check_routing(call, args)
     where = f" in area code {args.numberDesiredAreaCode}" if args.numberDesiredAreaCode else ""
     body = {"provider": "vapi", **args.body()}
-    action = guarded_action(
-        call, args, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
+    action = args.action(
+        call, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
     )
     async with call.guard.guarded(action, call) as record:
         data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was bought.")
@@ -351,9 +336,8 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
         if problem:
             raise InputError("number", problem)
     answered_by = await check_routing(call, branch)
-    action = guarded_action(
+    action = branch.action(
         call,
-        branch,
         kind="spend",
         summary=f"Import the {branch.provider} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
         method="POST",
@@ -411,8 +395,5 @@ async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, 
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{vapi_id(args.id)}"
     number = await call.vapi.get(path)
-    action = guarded_action(call, args, kind="destroy", summary=f"Delete the phone number {label(number)}.", method="DELETE", path=path)
-    async with call.guard.guarded(action, call) as record:
-        await call.vapi.delete(path)
-        record.ids = [number["id"]]
+    await delete_confirmed(call, args, path, f"Delete the phone number {label(number)}.")
     return {"deleted": number_row(number)}

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from ..client import vapi_id
 from ..errors import InputError
-from ..guard import GuardedAction
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup
+from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, delete_confirmed
 
 tools = ToolGroup()
 
@@ -151,17 +150,6 @@ async def delete_tool(args: DeleteToolArgs, call: ToolContext) -> dict[str, Any]
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{vapi_id(args.id)}"
     row = tool_row(await call.vapi.get(path))
-    action = GuardedAction(
-        tool="delete_tool",
-        kind="destroy",
-        summary=f"Delete the {row['type']} tool {row.get('name', '(unnamed)')} ({args.id}).",
-        method="DELETE",
-        path=path,
-        body=None,
-        arguments=args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"}),
-        confirm_token=args.confirmToken,
-    )
-    async with call.guard.guarded(action, call) as record:
-        deleted = await call.vapi.delete(path)
-        record.ids = [args.id]
+    summary = f"Delete the {row['type']} tool {row.get('name', '(unnamed)')} ({args.id})."
+    deleted = await delete_confirmed(call, args, path, summary)
     return {"deleted": tool_row(deleted)}
