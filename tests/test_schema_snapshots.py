@@ -61,3 +61,14 @@ async def test_read_only_mode_registers_no_mutating_tool(tmp_path, sandbox, read
         tools = (await client.list_tools()).tools
     assert tools, "read-only mode still offers the read tools"
     assert all(t.annotations and t.annotations.read_only_hint for t in tools)
+
+
+async def test_every_input_schema_is_a_plain_object_that_claude_accepts(settings, sandbox):
+    """Anthropic's API refuses a tool whose input schema has oneOf/anyOf/allOf at the top level,
+    and one such tool breaks every request of a Claude Code session, so none may have it."""
+    async with connect(settings, sandbox) as client:
+        tools = (await client.list_tools()).tools
+    for tool in tools:
+        schema = tool.input_schema
+        assert schema.get("type") == "object", tool.name
+        assert not {"oneOf", "anyOf", "allOf"} & set(schema), tool.name

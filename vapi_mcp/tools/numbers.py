@@ -192,30 +192,36 @@ class ImportNumberArgs(RootModel[Annotated[Import, Field(discriminator="provider
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return _shared_fields_once(compact_schema(super().model_json_schema(*args, **kwargs)))
+        return provider_branches(compact_schema(super().model_json_schema(*args, **kwargs)))
 
 
-def _shared_fields_once(schema: dict[str, Any]) -> dict[str, Any]:
-    """A discriminated union's schema with the fields every branch shares listed once, at the top."""
-    defs = schema.pop("$defs")
-    branches = [defs.pop(ref["$ref"].rsplit("/", 1)[-1]) for ref in schema["oneOf"]]
+def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
+    """The union as one object schema: shared fields once, then an if/then per provider.
+
+    Anthropic's API (and so Claude Code) refuses tools whose input schema has oneOf, anyOf
+    or allOf at the top level, so the branches are an `if provider is X then ...` chain.
+    """
+    defs = union.pop("$defs")
+    branches = [defs.pop(ref["$ref"].rsplit("/", 1)[-1]) for ref in union["oneOf"]]
     first = branches[0]["properties"]
     shared = [
         name
         for name, sub in first.items()
         if name != "provider" and all(b["properties"].get(name) == sub for b in branches)
     ]
+    providers = [p for b in branches for p in b["properties"]["provider"].get("enum") or [b["properties"]["provider"]["const"]]]
+    chain: dict[str, Any] = {}
+    for branch in reversed(branches):
+        own = {k: v for k, v in branch["properties"].items() if k not in shared and k != "provider"}
+        required = [name for name in branch.get("required", []) if name != "provider"]
+        provider = branch["properties"]["provider"]
+        step = {"if": {"properties": {"provider": provider}}, "then": {"properties": own, "required": required}}
+        chain = {**step, "else": chain} if chain else step
     out: dict[str, Any] = {
         "type": "object",
-        "properties": {name: first[name] for name in shared},
-        "oneOf": [
-            {
-                "properties": {k: v for k, v in b["properties"].items() if k not in shared},
-                "required": b.get("required", []),
-            }
-            for b in branches
-        ],
-        "discriminator": {"propertyName": "provider"},
+        "properties": {"provider": {"enum": providers}, **{name: first[name] for name in shared}},
+        "required": ["provider"],
+        **chain,
     }
     if defs:
         out["$defs"] = defs
