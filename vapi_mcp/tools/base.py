@@ -157,7 +157,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return {name: walk(sub) for name, sub in node.items()}
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key == "title" and isinstance(value, str):
+            if key == "title" and isinstance(value, str) or key == "additionalProperties" and value is True:
                 continue
             if key in ("properties", "$defs", "definitions", "patternProperties"):
                 out[key] = walk(value, in_properties=True)
