@@ -122,6 +122,7 @@ class StdioServer:
         self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
         self.process: asyncio.subprocess.Process | None = None
         self.next_id = 0
+        self.last_response_bytes = 0
 
     async def start(self) -> None:
         WORK.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,7 @@ class StdioServer:
                     raise RuntimeError(f"{self.name} closed stdout; see {WORK}/{self.name}.stderr.log")
                 message = json.loads(line)
                 if message.get("id") == self.next_id and "method" not in message:
+                    self.last_response_bytes = len(line.rstrip(b"\n"))
                     break
         if "error" in message:
             raise RuntimeError(f"{self.name} {method}: {message['error']}")
@@ -192,6 +194,8 @@ class Side:
     latency: dict[str, list[float]] = field(default_factory=lambda: {"get_call": [], "list_calls": []})
     tools: list[dict[str, Any]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    wire: dict[str, int] = field(default_factory=dict)
+    """Bytes of the whole JSON-RPC response line (text content plus structuredContent, if sent)."""
 
 
 def sides(backend: str, package: Path) -> tuple[Side, Side]:
@@ -250,6 +254,7 @@ async def per_call(pair: tuple[Side, Side], raw: httpx.AsyncClient, calls: int) 
         for side, server in zip(pair, servers):
             for op in ("get_call", "list_calls"):
                 side.texts[op] = await server.call_tool(op, getattr(side, op))  # also warms up
+                side.wire[op] = server.last_response_bytes
         for i in range(calls):
             for op in ("get_call", "list_calls"):
                 steps: list[tuple[list[float], Callable[[], Awaitable[Any]]]] = [
@@ -409,6 +414,7 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
         row("… carries transcript / summary / recordings / cost", *(" / ".join("yes" if v else "no" for v in c.values()) for c in carried)),
         row(f"list_calls result bytes ({LIST_LIMIT} calls)", *list_bytes, ratio(*list_bytes)),
         row("list_calls bytes per call", *(b // max(1, n) for b, n in zip(list_bytes, listed))),
+        *(row(f"{op} whole JSON-RPC response line (bytes)", *(s.wire[op] for s in pair), ratio(*(s.wire[op] for s in pair))) for op in ("get_call", "list_calls")),
         *(
             row(f"{op} latency p50 / p95 (ms, {args.calls} calls)", *(f"{p50:.2f} / {p95:.2f}" for p50, p95 in stats[op]), ratio(stats[op][0][0], stats[op][1][0]))
             for op in stats
@@ -416,7 +422,8 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
         *(row(f"raw backend {('GET /call/{id}' if op == 'get_call' else f'GET /call?limit={LIST_LIMIT}')} p50 / p95 (ms)", f"{raw[op][0]:.2f} / {raw[op][1]:.2f}", "same backend") for op in raw),
         *(row(f"{op} overhead over raw, p50 (ms)", f"{overhead[op][0]:.2f}", f"{overhead[op][1]:.2f}", ratio(*overhead[op])) for op in overhead),
         "",
-        f"The 20-turn call's transcript (`artifact.transcript`) is {transcript} bytes; the backend's whole call object is {compact_bytes(call)} bytes.",
+        f"The 20-turn call's transcript (`artifact.transcript`) is {transcript} bytes; the backend's whole call object is {compact_bytes(call)} bytes. "
+        "Result bytes are the text content a model reads; the response line also counts `structuredContent` and the JSON-RPC envelope.",
         "",
         f"## Throughput: our streamable HTTP transport (`--stateless`), get_call, {args.seconds:g} s per cell",
         "",
