@@ -1,0 +1,98 @@
+"""The benchmark harness's judges: what a get_call result carries, and the fetch redirect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+import run  # noqa: E402
+
+CALL: dict[str, Any] = {
+    "messages": [
+        {"role": "system", "message": "You are Riley."},
+        {"role": "bot", "message": "Hello, how can I help?"},
+        {"role": "user", "message": "Move my appointment."},
+    ],
+    "analysis": {"summary": "Moved the appointment."},
+    "artifact": {"recordingUrl": "https://storage.vapi.ai/x-mono.wav"},
+    "cost": 0.1234,
+}
+
+
+def test_carries_finds_each_part_by_value_whatever_the_field_names() -> None:
+    ours = {
+        "transcript": [{"role": "assistant", "text": "Hello, how can I help?"}, {"role": "user", "text": "Move my appointment."}],
+        "analysis": {"summary": "Moved the appointment."},
+        "recording": {"recordingUrl": "https://storage.vapi.ai/x-mono.wav"},
+        "cost": 0.1234,
+    }
+    assert run.carries(json.dumps(ours), CALL) == {"transcript": True, "summary": True, "recordings": True, "cost": True}
+
+
+def test_carries_reports_what_is_missing() -> None:
+    partial = {"id": "c1", "status": "ended", "lines": ["Hello, how can I help?"], "costUsd": 0.12}
+    assert run.carries(json.dumps(partial), CALL) == {"transcript": False, "summary": False, "recordings": False, "cost": False}
+
+
+def test_rows_in_counts_a_bare_list_or_a_wrapped_one() -> None:
+    assert run.rows_in('[{"id":1},{"id":2}]') == 2
+    assert run.rows_in('{"calls":[{"id":1}],"count":1}') == 1
+
+
+class _Echo(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        body = json.dumps({"path": self.path, "auth": self.headers.get("authorization")}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_backend() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def node(script: str, backend: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["node", "--import", (BENCH / "redirect.mjs").as_uri(), "--input-type=module", "-e", script],
+        env=run.base_env(VAPI_BENCH_BACKEND=backend),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node")
+def test_redirect_sends_vapi_requests_to_the_loopback_backend(echo_backend: str) -> None:
+    script = "const r = await fetch('https://api.vapi.ai/call/abc?limit=2', {headers: {authorization: 'Bearer k'}}); console.log(await r.text());"
+    done = node(script, echo_backend)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"path": "/call/abc?limit=2", "auth": "Bearer k"}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node")
+def test_redirect_refuses_any_other_destination(echo_backend: str) -> None:
+    done = node("await fetch('https://example.com/')", echo_backend)
+    assert done.returncode != 0 and "refusing a request off loopback" in done.stderr
+    done = node("1", "http://10.0.0.1:80")
+    assert done.returncode != 0 and "must be http://127.0.0.1:PORT" in done.stderr
