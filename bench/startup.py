@@ -1,8 +1,10 @@
-"""Where vapi-mcp's start-up time goes: `python bench/startup.py [--runs 7]`.
+"""Where vapi-mcp's start-up and per-call time go: `python bench/startup.py [--runs 7]`.
 
 Prints (1) the median of each start-up phase, timed inside a fresh interpreter per run,
-and (2) `python -X importtime` self time per top-level package for a real start
-(spawn, initialize, tools/list over stdio), biggest first. The findings are in STARTUP.md.
+(2) `python -X importtime` self time per top-level package for a real start (spawn,
+initialize, tools/list over stdio), biggest first, and (3) the median latency of one
+get_call at each layer, in process, against a seeded loopback sandbox. The findings are
+in STARTUP.md.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 from collections import Counter
 
-from run import KEY, ROOT, WORK, StdioServer, base_env
+import httpx2 as httpx
+from run import HOST, KEY, RICH_CALL_ID, ROOT, WORK, StdioServer, _ok, base_env, free_port, start_background, stop, wait_until
 
 PHASES = """
 import time, json, asyncio
@@ -69,6 +73,45 @@ async def real_start_imports() -> Counter[str]:
     return totals
 
 
+async def layers(samples: int = 300) -> dict[str, float]:
+    """Median ms of one get_call: raw HTTP, VapiClient, App.invoke, and the SDK (in-memory client)."""
+    from mcp import Client
+
+    from vapi_mcp.client import VapiClient
+    from vapi_mcp.config import Settings
+    from vapi_mcp.server import build_server, tool_specs
+
+    port = free_port()
+    backend = f"http://{HOST}:{port}"
+    sandbox = start_background([sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "bench"], base_env(), "sandbox.log")
+    settings = Settings.load({"VAPI_API_KEY": KEY, "VAPI_BASE_URL": backend, "VAPI_MCP_AUDIT_LOG": str(WORK / "audit.jsonl")})
+    server, app = build_server(settings)
+    spec = next(s for s in tool_specs() if s.name == "get_call")
+    path = f"/call/{RICH_CALL_ID}"
+    try:
+        async with httpx.AsyncClient(base_url=backend, headers={"Authorization": f"Bearer {KEY}"}) as raw, Client(server, mode="legacy") as client:
+            await wait_until(lambda: _ok(raw.get(path)), sandbox, "sandbox")
+            vapi = VapiClient(base_url=backend, api_key=KEY)
+            steps = {
+                "raw httpx2 GET /call/{id}": lambda: raw.get(path),
+                "VapiClient.get (retry loop, fail_after)": lambda: vapi.get(path),
+                "App.invoke (validation, call_view, JSON text + structuredContent)": lambda: app.invoke(spec, {"id": RICH_CALL_ID}, None),
+                "SDK Client → MCPServer in memory (both sides' dispatch)": lambda: client.call_tool("get_call", {"id": RICH_CALL_ID}),
+            }
+            times: dict[str, list[float]] = {name: [] for name in steps}
+            for i in range(samples + 20):
+                for name, step in steps.items():
+                    began = time.perf_counter()
+                    await step()
+                    if i >= 20:
+                        times[name].append((time.perf_counter() - began) * 1000)
+            await vapi.aclose()
+    finally:
+        await app.aclose()
+        stop(sandbox)
+    return {name: statistics.median(ms) for name, ms in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -82,6 +125,9 @@ def main() -> None:
     print(f"\nReal start under -X importtime: self time per package (ms; importtime inflates it), total {sum(totals.values()) / 1000:.0f}:")
     for package, micros in totals.most_common(15):
         print(f"  {micros / 1000:7.1f}  {package}")
+    print("\nOne get_call at each layer, in process, median of 300 (ms):")
+    for name, ms in asyncio.run(layers()).items():
+        print(f"  {ms:7.2f}  {name}")
 
 
 if __name__ == "__main__":
