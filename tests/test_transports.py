@@ -45,6 +45,7 @@ async def check_session(client: Client) -> dict[str, Any]:
 def stdio_params(tmp_path: Path) -> StdioServerParameters:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
     env["VAPI_MCP_AUDIT_LOG"] = str(tmp_path / "audit.jsonl")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the fast start's handshake cache, per test
     return StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", "--sandbox"], env=env)
 
 

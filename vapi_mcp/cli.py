@@ -141,17 +141,21 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     settings = settings_from(ns)
     configure_logging(settings.log_level)
     from .redact import scrubber
-    from .server import build_server
 
     scrubber.add(token)
-    server, _ = build_server(settings)
     log = logging.getLogger("vapi_mcp")
     if settings.sandbox:
         log.warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
     if ns.transport == "stdio":
-        server.run("stdio")
+        from . import stdio
+
+        stdio.serve(settings)  # answers the handshake while the SDK loads
         return 0
     import uvicorn
+
+    from .server import build_server
+
+    server, _ = build_server(settings)
 
     if ns.host not in LOOPBACK and not ns.allowed_hosts:
         log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
