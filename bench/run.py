@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import socket
+import shutil
 import statistics
 import subprocess
 import sys
@@ -191,6 +192,10 @@ class Side:
     get_call: dict[str, Any]
     list_calls: dict[str, Any]
     cold_ms: list[float] = field(default_factory=list)
+    ready_ms: list[float] = field(default_factory=list)
+    """Spawn → handshake → the first get_call answered: when an agent can really use the server."""
+    first_ms: float | None = None
+    """Ours only: the very first start, before the handshake cache exists (after an install or upgrade)."""
     latency: dict[str, list[float]] = field(default_factory=lambda: {"get_call": [], "list_calls": []})
     tools: list[dict[str, Any]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
@@ -204,7 +209,7 @@ def sides(backend: str, package: Path) -> tuple[Side, Side]:
         lambda: StdioServer(
             "ours",
             [sys.executable, "-m", "vapi_mcp", "serve"],
-            base_env(VAPI_API_KEY=KEY, VAPI_BASE_URL=backend, VAPI_MCP_AUDIT_LOG=str(WORK / "audit.jsonl")),
+            base_env(VAPI_API_KEY=KEY, VAPI_BASE_URL=backend, VAPI_MCP_AUDIT_LOG=str(WORK / "audit.jsonl"), XDG_CACHE_HOME=str(WORK / "cache")),
             ROOT,
         ),
         get_call={"id": RICH_CALL_ID},
@@ -227,14 +232,17 @@ def sides(backend: str, package: Path) -> tuple[Side, Side]:
 # ---- measurements ---------------------------------------------------------------------
 
 
-async def cold_start(side: Side) -> None:
-    """Spawn → initialize answered → tools/list answered, then stop."""
+async def cold_start(side: Side) -> float:
+    """Spawn → initialize answered → tools/list answered (returned), then the first get_call, then stop."""
     server = side.make()
     began = time.perf_counter()
     await server.start()
     side.tools = await server.handshake()
-    side.cold_ms.append((time.perf_counter() - began) * 1000)
+    handshake_ms = (time.perf_counter() - began) * 1000
+    await server.call_tool("get_call", side.get_call)
+    side.ready_ms.append((time.perf_counter() - began) * 1000)
     await server.close()
+    return handshake_ms
 
 
 async def per_call(pair: tuple[Side, Side], raw: httpx.AsyncClient, calls: int) -> dict[str, list[float]]:
@@ -380,6 +388,7 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
     ours, theirs = pair
     transcript = len((call["artifact"]["transcript"]).encode())
     cold = [statistics.median(s.cold_ms) for s in pair]
+    ready = [statistics.median(s.ready_ms) for s in pair]
     tool_bytes = [compact_bytes(s.tools) for s in pair]
     get_bytes = [len(s.texts["get_call"].encode()) for s in pair]
     list_bytes = [len(s.texts["list_calls"].encode()) for s in pair]
@@ -406,6 +415,8 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
         "|---|---|---|---|",
         row(f"cold start → tools/list, median of {args.rounds} (ms)", f"{cold[0]:.0f}", f"{cold[1]:.0f}", ratio(*cold)),
         row("cold start, min–max (ms)", *(f"{min(s.cold_ms):.0f}–{max(s.cold_ms):.0f}" for s in pair)),
+        row("first start after an install or upgrade → tools/list (ms; empty handshake cache)", f"{ours.first_ms:.0f}", "(no cache)", ratio(ours.first_ms or 0, cold[1])),
+        row(f"spawn → first get_call answered, median of {args.rounds} (ms)", f"{ready[0]:.0f}", f"{ready[1]:.0f}", ratio(*ready)),
         row("tools", len(ours.tools), len(theirs.tools), ratio(len(ours.tools), len(theirs.tools))),
         row("tools/list `tools` bytes (compact JSON)", *tool_bytes, ratio(*tool_bytes)),
         row("tools/list tokens (bytes/4)", *(b // 4 for b in tool_bytes), ratio(*tool_bytes)),
@@ -437,7 +448,9 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
         "## Targets (ratios to the official server in this run)",
         "",
         f"- Cold start to tools/list ≤ 1.0x: {ratio(*cold)} — {verdict(cold[0] <= cold[1])}; "
-        f"the 2.0x bound: {verdict(cold[0] <= 2 * cold[1])} (where the time goes: bench/STARTUP.md)",
+        f"the 2.0x bound: {verdict(cold[0] <= 2 * cold[1])}. Ours answers the handshake from the SDK's own cached answers while "
+        f"the SDK loads (vapi_mcp/stdio.py); the first start after an install is {ratio(ours.first_ms or 0, cold[1])}, and the first "
+        f"tool result comes {ratio(*ready)} as late as the official's (where the time goes: bench/STARTUP.md)",
         f"- tools/list bytes ≤ 1.0x with at least twice the tools: {ratio(*tool_bytes)} with {len(ours.tools)} vs {len(theirs.tools)} tools — "
         + verdict(tool_bytes[0] <= tool_bytes[1] and len(ours.tools) >= 2 * len(theirs.tools)),
         f"- get_call carries transcript, summary, recordings and cost within 1.3 × transcript + 1 KB "
@@ -470,9 +483,12 @@ async def main(args: argparse.Namespace) -> str:
             await wait_until(lambda: _ok(raw.get("/call", params={"limit": 1})), sandbox, "sandbox")
             call = (await raw.get(f"/call/{RICH_CALL_ID}")).json()
             pair = sides(backend, package)
+            shutil.rmtree(WORK / "cache", ignore_errors=True)
+            pair[0].first_ms = await cold_start(pair[0])  # fills our handshake cache
+            pair[0].ready_ms.clear()
             for _ in range(args.rounds):
                 for side in pair:
-                    await cold_start(side)
+                    side.cold_ms.append(await cold_start(side))
             raw_ms = await per_call(pair, raw, args.calls)
         http_server = start_background(
             [sys.executable, "-m", "vapi_mcp", "serve", "--transport", "http", "--host", HOST, "--port", str(http_port), "--stateless"],

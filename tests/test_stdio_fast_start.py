@@ -92,3 +92,17 @@ async def test_a_cached_start_still_knows_the_client_can_elicit(tmp_path, mode):
             )
             assert not call.is_error and result_json(call)["status"] in ("queued", "ringing", "in-progress")
     assert len(asked) == 4 and all(q.endswith("Go ahead?") for q in asked)
+
+
+def test_a_file_on_stdin_is_served_too(tmp_path):
+    """stdin need not be a pipe (a file, as in `vapi-mcp < session.jsonl`)."""
+    session = tmp_path / "session.jsonl"
+    session.write_text("".join(json.dumps(m) + "\n" for m in HANDSHAKE))
+    for _ in range(2):  # cold, then from the cache
+        with session.open("rb") as stdin:
+            done = subprocess.run(
+                [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox"],
+                stdin=stdin, capture_output=True, env=server_env(tmp_path), timeout=30,
+            )
+        answers = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [a["id"] for a in answers] == [1, 2, 3], done.stderr.decode()[-2000:]

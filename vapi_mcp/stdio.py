@@ -16,8 +16,9 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import threading
-from io import BufferedReader, BufferedWriter, TextIOWrapper
+from io import BufferedWriter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
@@ -71,15 +72,55 @@ class _Loader(threading.Thread):
         return self._server
 
 
-def _claim_stdio() -> tuple[BufferedReader, BufferedWriter]:
+def _claim_stdio() -> tuple[LineReader, BufferedWriter]:
     """Private descriptors for the wire; fd 0 reads EOF and fd 1 goes to stderr, so stray output misses the wire."""
-    wire_in = os.fdopen(os.dup(0), "rb")
+    wire_in = LineReader(os.dup(0))
     wire_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     os.dup2(2, 1)
-    return wire_in, wire_out  # type: ignore[return-value]
+    return wire_in, wire_out
+
+
+class LineReader:
+    """Lines from a file descriptor; the bytes read past the last line wait for the next reader."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+
+    def readline(self) -> bytes:
+        """The next line, blocking; empty at end of input."""
+        while b"\n" not in self.pending:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                line, self.pending = bytes(self.pending), bytearray()
+                return line
+            self.pending += chunk
+        end = self.pending.index(b"\n") + 1
+        line = bytes(self.pending[:end])
+        del self.pending[:end]
+        return line
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        """The remaining lines: a pipe is read by the event loop (no thread hop per line), anything else on a thread."""
+        mode = os.fstat(self.fd).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+            import anyio
+
+            while line := await anyio.to_thread.run_sync(self.readline):
+                yield line
+            return
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 25, loop=loop)
+        reader.feed_data(bytes(self.pending))  # first what the front read past its last line
+        self.pending.clear()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(self.fd, "rb", 0))
+        while line := await reader.readline():
+            yield line
 
 
 class HandshakeCache:
@@ -149,7 +190,7 @@ def _fingerprint(settings: Settings) -> str:
 class Front:
     """Answers the handshake from the cache until the SDK is ready, and keeps what the SDK must see."""
 
-    def __init__(self, wire_in: BufferedReader, wire_out: BufferedWriter, cache: HandshakeCache) -> None:
+    def __init__(self, wire_in: LineReader, wire_out: BufferedWriter, cache: HandshakeCache) -> None:
         self.wire_in = wire_in
         self.wire_out = wire_out
         self.cache = cache
@@ -205,19 +246,19 @@ class _Lines:
     """The client's lines for the SDK: the replayed ones, then the wire; notes tools/list ids for the cache."""
 
     def __init__(self, front: Front, watch: dict[Any, str]) -> None:
-        import anyio
-
-        self.replay = [line.decode("utf-8", "replace") for line in front.replay]
-        self.wire = anyio.wrap_file(TextIOWrapper(front.wire_in, encoding="utf-8", errors="replace"))
+        self.replay = front.replay
+        self.wire = front.wire_in
         self.watch = watch
         self.cache = front.cache
         self.handshake = False
 
     async def __aiter__(self) -> AsyncIterator[str]:
-        for line in self.replay:
+        for raw in self.replay:
+            line = raw.decode("utf-8", "replace")
             self._note(line)
             yield line
-        async for line in self.wire:
+        async for raw in self.wire.lines():
+            line = raw.decode("utf-8", "replace")
             self._note(line)
             yield line
 
@@ -241,9 +282,7 @@ class _Wire:
     """The SDK's output: drops its answer to a replayed `initialize` and fills the cache from its answers."""
 
     def __init__(self, front: Front, watch: dict[Any, str]) -> None:
-        import anyio
-
-        self.out = anyio.wrap_file(TextIOWrapper(front.wire_out, encoding="utf-8"))
+        self.out = front.wire_out
         self.drop = front.answered_initialize
         self.dropping = front.answered_initialize is not None
         self.watch = watch
@@ -265,10 +304,12 @@ class _Wire:
                 if self.dropping and request_id == self.drop:
                     self.dropping = False
                     return
-        await self.out.write(text)
+        # Written in place, not on a worker thread: a message is small next to a pipe's buffer,
+        # and a thread hop per write would cost more than the write.
+        self.out.write(text.encode())
 
     async def flush(self) -> None:
-        await self.out.flush()
+        self.out.flush()
 
 
 async def _serve_sdk(server: Any, front: Front, cache: HandshakeCache) -> None:
