@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 import anyio
 import httpx2 as httpx
+import orjson
 
 from .errors import InputError, VapiError
 
@@ -172,7 +173,7 @@ class VapiClient:
             if response.status_code == 204 or not response.content:
                 return None
             try:
-                return response.json()
+                return orjson.loads(response.content)
             except ValueError:
                 raise VapiError(
                     f"Vapi answered {method} {path} with {response.status_code} but the body is not JSON "

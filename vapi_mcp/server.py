@@ -6,6 +6,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -116,8 +117,8 @@ class App:
             view = {"result": view}
         if self.settings.sandbox:
             view = {**view, "sandbox": True}
-        text = scrubber.scrub(json.dumps(view, separators=(",", ":"), ensure_ascii=False, default=str))
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=json.loads(text))
+        text = scrubber.scrub(orjson.dumps(view, default=str).decode())
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=orjson.loads(text))
 
     def _error(self, message: str) -> CallToolResult:
         if self.settings.sandbox:
