@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
-from .phone_numbers import LIST_QUERY, SERVER
-from .validation import Any_, Arr, Num, Obj, Rule, Str
+from .phone_numbers import LIST_QUERY
+from .validation import SERVER, Any_, Arr, Num, Obj, Rule, Str
 
 if TYPE_CHECKING:
     from . import Sandbox

@@ -7,7 +7,7 @@ tests compare the declared names with the document.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import phonenumbers
 from starlette.requests import Request
@@ -16,7 +16,8 @@ from starlette.routing import Route
 
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
-from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from ..tools.numbers import ENDED_REASONS as HOOK_ENDED_REASONS
+from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -31,26 +32,8 @@ class Nested(Arr):
         return [error for i, item in enumerate(value) for error in self.item.check(item, f"{name}.{i}")]
 
 
-ENDED_REASONS = (
-    "assistant-request-failed",
-    "assistant-request-returned-error",
-    "assistant-request-returned-unspeakable-error",
-    "assistant-request-returned-invalid-assistant",
-    "assistant-request-returned-no-assistant",
-    "assistant-request-returned-forwarding-phone-number",
-)
+ENDED_REASONS = get_args(HOOK_ENDED_REASONS)
 
-SERVER = Obj(
-    {
-        "timeoutSeconds": Num(minimum=1, maximum=300),
-        "credentialId": Str(),
-        "staticIpAddressesEnabled": Bool(),
-        "encryptedPaths": Arr(Str()),
-        "url": Str(),
-        "headers": Any_(),
-        "backoffPlan": Any_(),
-    }
-)
 DESTINATION = Tagged(
     "type",
     {

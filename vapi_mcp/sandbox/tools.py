@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ..tools.vapi_tools import TOOL_TYPES
 from .clock import iso
 from .core import body_of, not_found, paginate, path_id, query_of, stamp
-from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -55,17 +55,6 @@ FUNCTION = Obj(
         "parameters": FUNCTION_PARAMETERS,
     },
     required=("name",),
-)
-SERVER = Obj(
-    {
-        "timeoutSeconds": Num(minimum=1, maximum=300),
-        "credentialId": Str(),
-        "staticIpAddressesEnabled": Bool(),
-        "encryptedPaths": Arr(Str()),
-        "url": Str(),
-        "headers": OPEN,
-        "backoffPlan": OPEN,
-    }
 )
 DESTINATION = Obj({"type": Str(enum=("assistant", "number", "sip"))}, required=("type",), open=True)
 

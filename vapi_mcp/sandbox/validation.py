@@ -185,3 +185,17 @@ def validate_query(rules: Mapping[str, Rule], query: Mapping[str, str]) -> list[
             value = {"true": True, "false": False}.get(raw, raw)
         errors.extend(rule.check(value, key))
     return errors
+
+
+SERVER = Obj(
+    {
+        "timeoutSeconds": Num(minimum=1, maximum=300),
+        "credentialId": Str(),
+        "staticIpAddressesEnabled": Bool(),
+        "encryptedPaths": Arr(Str()),
+        "url": Str(),
+        "headers": Any_(),
+        "backoffPlan": Any_(),
+    }
+)
+"""Vapi's `Server` (a webhook target), shared by phone numbers, assistants and tools."""
