@@ -15,8 +15,8 @@ import json
 import math
 import os
 import platform
-import socket
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +44,6 @@ CONCURRENCY = (1, 8, 32)
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": PROTOCOL}
 
 from vapi_mcp.sandbox.seed import RICH_CALL_ID
-
 
 # ---- the official package -------------------------------------------------------------
 

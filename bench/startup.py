@@ -20,7 +20,20 @@ import time
 from collections import Counter
 
 import httpx2 as httpx
-from run import HOST, KEY, RICH_CALL_ID, ROOT, WORK, StdioServer, _ok, base_env, free_port, start_background, stop, wait_until
+from run import (
+    HOST,
+    KEY,
+    RICH_CALL_ID,
+    ROOT,
+    WORK,
+    StdioServer,
+    _ok,
+    base_env,
+    free_port,
+    start_background,
+    stop,
+    wait_until,
+)
 
 PHASES = """
 import time, json, asyncio

@@ -15,6 +15,7 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

@@ -10,7 +10,6 @@ from typing import Any
 import anyio
 import pytest
 
-
 from tests.conftest import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from vapi_mcp.sandbox import Fault

@@ -8,7 +8,17 @@ import pytest
 
 from tests.conftest import result_json, result_text
 from tests.openapi import assert_valid
-from tests.test_guard_kit import LA, LONDON, NY, add_number, answering, audit_lines, posts, serve, with_policy
+from tests.test_guard_kit import (
+    LA,
+    LONDON,
+    NY,
+    add_number,
+    answering,
+    audit_lines,
+    posts,
+    serve,
+    with_policy,
+)
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp

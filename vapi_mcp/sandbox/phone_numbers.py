@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..tools.numbers import ENDED_REASONS as HOOK_ENDED_REASONS
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
-from ..tools.numbers import ENDED_REASONS as HOOK_ENDED_REASONS
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:

@@ -5,12 +5,27 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
 from ..redact import is_secret_field, redact_body, scrubber
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, compact_schema, delete_confirmed
+from .base import (
+    Args,
+    Guarded,
+    PassThrough,
+    ToolContext,
+    ToolGroup,
+    compact_schema,
+    delete_confirmed,
+)
 
 tools = ToolGroup()
 
