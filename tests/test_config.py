@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from vapi_mcp.cli import parser, settings_from
+from vapi_mcp.cli import main, parser, settings_from
 from vapi_mcp.config import DEFAULT_BASE_URL, SANDBOX_BASE_URL, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,3 +105,19 @@ def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
             return {t.name for t in (await client.list_tools()).tools}
 
     assert "list_calls" in anyio.run(tools)
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "message"),
+    [
+        ({"VAPI_MCP_BATCH_CAP": "fifty"}, [], "VAPI_MCP_BATCH_CAP must be a whole number, got 'fifty'"),
+        ({"VAPI_MCP_TIMEOUT": "soon"}, [], "VAPI_MCP_TIMEOUT must be a number"),
+        ({}, ["--quiet-start", "25"], "--quiet-start / VAPI_MCP_QUIET_START must be between 0 and 23, got 25"),
+        ({"VAPI_MCP_BATCH_CAP": "0"}, [], "must be between 1 and 10000, got 0"),
+    ],
+)
+def test_a_bad_setting_stops_the_server_with_a_message_naming_it(monkeypatch, capsys, env, flags, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["policy", *flags]) == 2
+    assert message in capsys.readouterr().err

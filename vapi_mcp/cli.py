@@ -225,4 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["serve", *argv]
     ns = parser().parse_args(argv)
-    return ns.func(ns)
+    from .config import ConfigError
+
+    try:
+        return ns.func(ns)
+    except ConfigError as exc:
+        print(f"vapi-mcp: {exc}", file=sys.stderr)
+        return 2

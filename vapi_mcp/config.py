@@ -32,6 +32,30 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+class ConfigError(ValueError):
+    """A setting has a value the server cannot use; the message names it and the rule."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int) -> Any:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+
+
+_RANGES = {
+    "batch_cap": (1, 10_000, "--batch-cap / VAPI_MCP_BATCH_CAP"),
+    "daily_cap": (0, 1_000_000, "--daily-cap / VAPI_MCP_DAILY_CAP"),
+    "quiet_start": (0, 23, "--quiet-start / VAPI_MCP_QUIET_START"),
+    "quiet_end": (0, 24, "--quiet-end / VAPI_MCP_QUIET_END"),
+    "confirm_ttl": (10, 86_400, "--confirm-ttl / VAPI_MCP_CONFIRM_TTL"),
+}
+
+
 @dataclass(frozen=True)
 class Policy:
     """The guard's rules. Defaults are the safe ones described in the README."""
@@ -50,6 +74,12 @@ class Policy:
     """Local hour (0-24) from which calls are refused again."""
     confirm_ttl: int = 300
     auto_approve_allowlisted: bool = False
+
+    def __post_init__(self) -> None:
+        for name, (low, high, setting) in _RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -88,12 +118,12 @@ class Settings:
             deny_numbers=_split(env.get("VAPI_MCP_DENY_NUMBERS")),
             allow_countries=_split(env.get("VAPI_MCP_ALLOW_COUNTRIES")),
             deny_countries=_split(env.get("VAPI_MCP_DENY_COUNTRIES")),
-            batch_cap=int(env.get("VAPI_MCP_BATCH_CAP", 50)),
-            daily_cap=int(env.get("VAPI_MCP_DAILY_CAP", 100)),
+            batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", 50),
+            daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", 100),
             quiet_hours=not _bool(env.get("VAPI_MCP_NO_QUIET_HOURS")),
-            quiet_start=int(env.get("VAPI_MCP_QUIET_START", 8)),
-            quiet_end=int(env.get("VAPI_MCP_QUIET_END", 21)),
-            confirm_ttl=int(env.get("VAPI_MCP_CONFIRM_TTL", 300)),
+            quiet_start=_number(env, "VAPI_MCP_QUIET_START", 8),
+            quiet_end=_number(env, "VAPI_MCP_QUIET_END", 21),
+            confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", 300),
             auto_approve_allowlisted=_bool(env.get("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED")),
         )
         values: dict[str, Any] = {
@@ -103,8 +133,8 @@ class Settings:
             "read_only": _bool(env.get("VAPI_MCP_READ_ONLY")),
             "dry_run": _bool(env.get("VAPI_MCP_DRY_RUN")),
             "log_level": env.get("VAPI_MCP_LOG_LEVEL", "WARNING").upper(),
-            "timeout": float(env.get("VAPI_MCP_TIMEOUT", 30)),
-            "sandbox_speed": float(env.get("VAPI_MCP_SANDBOX_SPEED", 1)),
+            "timeout": _number(env, "VAPI_MCP_TIMEOUT", 30.0, float),
+            "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", 1.0, float),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
         }
