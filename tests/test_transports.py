@@ -160,3 +160,25 @@ async def test_off_loopback_accepts_only_the_allowed_hosts(settings: Settings, s
         other = await authed.post(f"{base}/mcp", json=ping, headers={"Host": "attacker.example", "Accept": accept})
     assert named.status_code != 421
     assert other.status_code == 421
+
+
+async def test_stateless_http_still_confirms_every_purchase(settings: Settings, sandbox: Sandbox) -> None:
+    """No session to carry a mid-call question: a 2026-07-28 client is asked through input_required,
+    an older one gets the confirm-token preview; neither buys anything unconfirmed."""
+    from mcp_types import ElicitResult
+
+    asked: list[str] = []
+
+    async def accept(context: Any, request: Any) -> ElicitResult:
+        asked.append(request.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+        async with Client(f"{base}/mcp", mode="auto", elicitation_callback=accept) as client:
+            bought = result_json(await client.call_tool("buy_number", {"numberDesiredAreaCode": "415"}))
+        assert bought["phoneNumber"]["number"].startswith("+1415") and len(asked) == 1
+        async with Client(f"{base}/mcp", mode="legacy", elicitation_callback=accept) as client:
+            preview = result_json(await client.call_tool("buy_number", {"numberDesiredAreaCode": "212"}))
+            assert preview["confirmationRequired"] and len(sandbox.requests_to("POST", "/phone-number")) == 1
+            arguments = {"numberDesiredAreaCode": "212", "confirmToken": preview["confirmToken"]}
+            assert result_json(await client.call_tool("buy_number", arguments))["phoneNumber"]["number"].startswith("+1212")
