@@ -190,3 +190,18 @@ async def test_deleting_a_number_is_declined_when_the_user_says_no(
     assert "cannot be undone" in asked[0]
     assert [r for r in sandbox.requests if r.method == "DELETE"] == []
     assert twilio in sandbox.store.phone_numbers
+
+
+async def test_a_failed_name_lookup_leaves_the_plain_summary_and_still_asks(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock, riley: str, twilio: str
+) -> None:
+    from vapi_mcp.sandbox import Fault
+
+    callback, asked = answering("accept")
+    sandbox.inject(Fault("GET", "/assistant/", status=500, times=10))
+    async with serve(settings, sandbox, clock, elicitation_callback=callback, mode="legacy") as client:
+        result = await client.call_tool("create_call", phone_call(riley, twilio))
+    assert not result.is_error, result_text(result)
+    [question] = asked
+    assert f"with assistant {riley}" in question  # the id, since the name could not be looked up
+    assert len(sandbox.requests_to("POST", "/call")) == 1

@@ -411,8 +411,8 @@ class Guard:
             return
         try:
             action.summary = entry["summary"] = await action.describe(call)
-        except VapiMCPError as exc:
-            logger.info("could not name the parts of %s: %s", action.tool, exc.text())
+        except Exception as exc:  # best effort: a failed lookup or an odd answer leaves the plain summary
+            logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
     async def _confirm(self, action: GuardedAction, call: ToolContext) -> str:
         """How the action was confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
