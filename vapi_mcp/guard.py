@@ -245,7 +245,6 @@ class Guard:
     @asynccontextmanager
     async def guarded(self, action: GuardedAction, call: ToolContext) -> AsyncIterator[AuditRecord]:
         """Run policy and confirmation; the body sends the request; the exit records the result."""
-        scrubber.add_from_body(action.body)
         rules: dict[str, str] = {}
         entry = self._entry(action, rules)
         try:

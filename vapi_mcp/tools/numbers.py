@@ -16,7 +16,7 @@ from pydantic import (
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
-from ..redact import is_secret_field, redact_body, scrubber
+from ..redact import is_secret_field, redact_body
 from .base import (
     Args,
     Guarded,
@@ -351,7 +351,6 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
     """Import a number you own at Twilio, Vonage, Telnyx or a SIP trunk (byo-phone-number) so assistants can use it. Asks the user to confirm; secrets are never shown back."""
     branch = args.root
     body = branch.body()
-    scrubber.add_from_body(body)  # provider secrets are write-only: no echo may show them
     if branch.number is not None and getattr(branch, "numberE164CheckEnabled", None) is not False:
         problem = e164_problem(branch.number)
         if problem:
