@@ -182,3 +182,41 @@ async def test_stateless_http_still_confirms_every_purchase(settings: Settings, 
             assert preview["confirmationRequired"] and len(sandbox.requests_to("POST", "/phone-number")) == 1
             arguments = {"numberDesiredAreaCode": "212", "confirmToken": preview["confirmToken"]}
             assert result_json(await client.call_tool("buy_number", arguments))["phoneNumber"]["number"].startswith("+1212")
+
+
+async def test_each_http_request_may_carry_its_own_vapi_key(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A team behind one stateless deployment: `X-Vapi-Key` requests work on that key's account;
+    requests without it stay on the server's own target (here the embedded sandbox)."""
+    from vapi_mcp.sandbox.core import stamp
+
+    vapi = Sandbox()  # stands in for api.vapi.ai, served on loopback
+    assistant = stamp(vapi.clock, name="Team assistant")
+    vapi.store.assistants[assistant["id"]] = assistant
+    seen_keys: list[str] = []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        seen_keys.extend(v.decode() for k, v in scope.get("headers", []) if k == b"authorization")
+        await vapi.app(scope, receive, send)
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    web = uvicorn.Server(uvicorn.Config(recording, log_level="warning", lifespan="off"))
+    settings = Settings.load({}, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", audit_log=str(tmp_path / "a.jsonl"))
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(web.serve, [sock])
+        with anyio.fail_after(10):
+            while not web.started:
+                await anyio.sleep(0.01)
+        try:
+            async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+                async with httpx.AsyncClient(headers={"X-Vapi-Key": "team-key-5f2a9c"}, timeout=10) as http:
+                    async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+                        keyed = result_json(await client.call_tool("list_assistants", {}))
+                async with Client(f"{base}/mcp") as client:
+                    plain = result_json(await client.call_tool("list_assistants", {}))
+        finally:
+            web.should_exit = True
+    sock.close()
+    assert [a["name"] for a in keyed["assistants"]] == ["Team assistant"] and "sandbox" not in keyed
+    assert seen_keys == ["Bearer team-key-5f2a9c"]
+    assert plain["assistants"] == [] and plain["sandbox"] is True

@@ -43,6 +43,11 @@ INSTRUCTIONS = (
 )
 
 
+KEY_HEADER = "x-vapi-key"
+"""Over HTTP, a request may carry its own Vapi key (teams behind one stateless deployment)."""
+KEYED_CLIENTS = 32
+
+
 class App:
     """Per-process state shared by every tool call: settings, guard, the Vapi client."""
 
@@ -52,6 +57,7 @@ class App:
         self.guard = Guard(settings)
         self._sandbox = sandbox
         self._vapi: VapiClient | None = None
+        self._keyed: dict[str, VapiClient] = {}
 
     @property
     def sandbox(self) -> Sandbox:
@@ -82,19 +88,39 @@ class App:
                 )
         return self._vapi
 
+    def client_for(self, context: Context[Any, Any] | None) -> tuple[VapiClient, bool]:
+        """The client for this request, and whether it is the sandbox.
+
+        A request with an `X-Vapi-Key` header works on that key's account (never when
+        --sandbox is forced); any other request uses the server's own key, or the sandbox.
+        """
+        key = _request_key(context)
+        if key is None or self.settings.force_sandbox:
+            return self.vapi, self.settings.sandbox
+        client = self._keyed.pop(key, None)
+        if client is None:
+            scrubber.add(key)
+            client = VapiClient(base_url=self.settings.base_url, api_key=key, timeout=self.settings.timeout)
+            if len(self._keyed) >= KEYED_CLIENTS:  # least recently used goes
+                self._keyed.pop(next(iter(self._keyed)))
+        self._keyed[key] = client
+        return client, False
+
     async def aclose(self) -> None:
-        if self._vapi is not None:
-            await self._vapi.aclose()
-            self._vapi = None
+        for client in [self._vapi, *self._keyed.values()]:
+            if client is not None:
+                await client.aclose()
+        self._vapi, self._keyed = None, {}
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         """Validate, run the handler, and turn every outcome into a tool result."""
         scrubber.add_from_body(arguments)  # provider secrets are masked wherever they could be echoed
+        vapi, sandboxed = self.client_for(context)
         try:
             args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
         except ValidationError as exc:
-            return self._error(validation_error_text(exc, spec.name))
-        call = ToolContext(vapi=self.vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+            return self._error(validation_error_text(exc, spec.name), sandboxed)
+        call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
         try:
             view = await spec.handler(args, call)
         except Outcome as outcome:
@@ -103,25 +129,26 @@ class App:
             return pending.result
         except VapiMCPError as exc:
             logger.info("%s failed: %s", spec.name, exc.text())
-            return self._error(exc.text())
+            return self._error(exc.text(), sandboxed)
         except Exception:
             logger.exception("%s crashed", spec.name)
             return self._error(
                 f"{spec.name} failed inside vapi-mcp (an unexpected error, logged on the server's stderr). "
-                "Nothing more is known about whether Vapi was reached; check with the list/get tools."
+                "Nothing more is known about whether Vapi was reached; check with the list/get tools.",
+                sandboxed,
             )
-        return self._ok(view)
+        return self._ok(view, sandboxed)
 
-    def _ok(self, view: Any) -> CallToolResult:
+    def _ok(self, view: Any, sandboxed: bool) -> CallToolResult:
         if not isinstance(view, dict):
             view = {"result": view}
-        if self.settings.sandbox:
+        if sandboxed:
             view = {**view, "sandbox": True}
         text = scrubber.scrub(orjson.dumps(view, default=str).decode())
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=orjson.loads(text))
 
-    def _error(self, message: str) -> CallToolResult:
-        if self.settings.sandbox:
+    def _error(self, message: str, sandboxed: bool) -> CallToolResult:
+        if sandboxed:
             message += " [sandbox]"
         return CallToolResult(content=[TextContent(type="text", text=scrubber.scrub(message))], is_error=True)
 
@@ -195,6 +222,16 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         if register is not None:
             register(server, app)
     return server, app
+
+
+def _request_key(context: Context[Any, Any] | None) -> str | None:
+    """The Vapi key an HTTP request carries in `X-Vapi-Key`, if any (stdio has no headers)."""
+    try:
+        headers = context.headers if context is not None else None
+    except ValueError:  # no active request (a direct, in-process call)
+        return None
+    key = (headers or {}).get(KEY_HEADER, "").strip()
+    return key or None
 
 
 def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
