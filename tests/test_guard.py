@@ -313,3 +313,22 @@ async def test_a_client_that_fails_to_ask_places_nothing(settings: Settings, stu
     assert result.is_error and "Refused by rule `confirmation`" in result_text(result)
     assert posts(stub_sandbox) == 0
     assert audit_lines(settings)[0]["decision"] == "refused"
+
+
+def test_a_confirm_token_is_bound_to_the_vapi_account_too():
+    """Behind one HTTP deployment, a token previewed on one team's key confirms nothing on another's."""
+    from datetime import datetime, timedelta, timezone
+
+    from vapi_mcp.errors import Refused
+    from vapi_mcp.guard import GuardedAction, Tokens
+
+    tokens = Tokens("shared-secret")
+    now = datetime(2026, 11, 2, 16, 0, tzinfo=timezone.utc)
+
+    def action(account: str) -> GuardedAction:
+        return GuardedAction(tool="buy_number", kind="spend", summary="Buy", method="POST", path="/phone-number", body={}, arguments={}, account=account)
+
+    token = tokens.issue(action("team-a"), now + timedelta(minutes=5))
+    with pytest.raises(Refused, match="another Vapi account"):
+        tokens.redeem(token, action("team-b"), now)
+    tokens.redeem(token, action("team-a"), now)  # the same account still may

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import random
 import time
@@ -90,6 +91,8 @@ class VapiClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.base_url = base_url.rstrip("/")
+        self.account = hashlib.sha256(f"{self.base_url} {api_key}".encode()).hexdigest()[:16]
+        """Which Vapi account this client acts on, without the key: confirm tokens are bound to it."""
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(

@@ -99,6 +99,8 @@ class GuardedAction:
     """`schedulePlan.earliestAt` for scheduled calls; None means now."""
     cost: str | None = None
     """What it may cost, in plain words; defaults to a note for the action's kind."""
+    account: str = ""
+    """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
     describe: Callable[[ToolContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
 
@@ -144,9 +146,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def canonical(tool: str, arguments: dict[str, Any]) -> bytes:
-    """The request a confirmation is bound to, in one byte form."""
-    return json.dumps({"tool": tool, "arguments": arguments}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical(tool: str, arguments: dict[str, Any], account: str = "") -> bytes:
+    """The request a confirmation is bound to (on which account), in one byte form."""
+    return json.dumps({"tool": tool, "arguments": arguments, "account": account}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Tokens:
@@ -160,7 +162,7 @@ class Tokens:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     def _bound_to(self, action: GuardedAction) -> str:
-        return _b64(self._sign(canonical(action.tool, action.arguments))[:16])
+        return _b64(self._sign(canonical(action.tool, action.arguments, action.account))[:16])
 
     def issue(self, action: GuardedAction, expires: datetime) -> str:
         payload = json.dumps(
@@ -183,7 +185,7 @@ class Tokens:
         if not hmac.compare_digest(str(claims["a"]), self._bound_to(action)):
             raise Refused(
                 rule,
-                "the confirm token was issued for different arguments; nothing was sent.",
+                "the confirm token was issued for different arguments (or another Vapi account); nothing was sent.",
                 hint="Call again without confirmToken to get a new preview for these arguments.",
             )
         if now.timestamp() >= float(claims["e"]):

@@ -43,7 +43,9 @@ class Guarded(Args):
     def action(self, call: ToolContext, **described: Any) -> GuardedAction:
         """What the guard checks and the human confirms; a confirm token binds to these arguments, less itself."""
         arguments = self.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"})
-        return GuardedAction(tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, **described)
+        return GuardedAction(
+            tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, account=call.vapi.account, **described
+        )
 
 
 class PassThrough(BaseModel):
