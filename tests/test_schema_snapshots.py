@@ -10,7 +10,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import connect
 
@@ -52,15 +51,16 @@ async def test_tools_list_stays_within_its_byte_budget(settings, sandbox):
     assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over the {TOOLS_LIST_BUDGET} budget"
 
 
-@pytest.mark.parametrize("read_only", [True])
-async def test_read_only_mode_registers_no_mutating_tool(tmp_path, sandbox, read_only):
+async def test_read_only_mode_registers_no_mutating_tool_nor_a_prompt_that_needs_one(tmp_path, sandbox):
     from vapi_mcp.config import Settings
 
     settings = Settings.load({}, read_only=True, audit_log=str(tmp_path / "a.jsonl"))
     async with connect(settings, sandbox) as client:
         tools = (await client.list_tools()).tools
+        prompts = (await client.list_prompts()).prompts
     assert tools, "read-only mode still offers the read tools"
     assert all(t.annotations and t.annotations.read_only_hint for t in tools)
+    assert "create_call" not in {t.name for t in tools} and prompts == []
 
 
 async def test_every_input_schema_is_a_plain_object_that_claude_accepts(settings, sandbox):

@@ -387,6 +387,9 @@ def register_extras(server: MCPServer, app: App) -> None:
         """A call's transcript, one 'AI: ...' / 'User: ...' line per turn."""
         return "\n".join(transcript_turns(await fetch(id)))
 
+    if app.settings.read_only:
+        return  # the walk-through chats and places a call: neither tool exists in read-only mode
+
     @server.prompt(name="test-assistant", title="Test a Vapi assistant")
     def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:
         """Chat test, then a confirmed test call, then a transcript review."""
