@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from ..client import vapi_id
 from ..errors import InputError
 from ..redact import redact_body
-from .base import Args, PassThrough, ToolContext, ToolGroup, delete_confirmed
+from .base import Args, Object, PassThrough, ToolContext, ToolGroup, delete_confirmed
 from .numbers import DeleteArgs, IdArgs, ListArgs, Server, shown_as
 
 tools = ToolGroup()
@@ -26,7 +26,6 @@ ASSISTANT_FIELDS = frozenset(
 )  # fmt: skip
 """The properties of Vapi's CreateAssistantDTO (UpdateAssistantDTO has the same): the only names passed through."""
 
-Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
 
 
 class Message(PassThrough):

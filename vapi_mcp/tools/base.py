@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..guard import GuardedAction
 
@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ..client import VapiClient
     from ..config import Settings
     from ..guard import Guard
+
+
+Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+"""A nested Vapi object passed through as it is (a transient assistant, overrides, metadata...)."""
 
 
 class Args(BaseModel):

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
 import anyio
-from pydantic import Field, WithJsonSchema
+from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, delete_confirmed
+from .base import (
+    Args,
+    Guarded,
+    Object,
+    PassThrough,
+    ToolContext,
+    ToolGroup,
+    delete_confirmed,
+)
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -22,8 +30,6 @@ if TYPE_CHECKING:
 tools = ToolGroup()
 
 Timestamp = str
-Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
-"""A nested Vapi object passed through as it is (a transient assistant, overrides...)."""
 Part = Literal["transcript", "analysis", "recording", "cost", "raw"]
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
 """A call's statuses in lifecycle order."""

@@ -8,8 +8,7 @@ from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError
-from .base import Args, ToolContext, ToolGroup
-from .calls import Object
+from .base import Args, Object, ToolContext, ToolGroup
 
 tools = ToolGroup()
 

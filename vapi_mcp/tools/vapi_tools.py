@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from ..client import vapi_id
 from ..errors import InputError
-from .base import Args, Guarded, PassThrough, ToolContext, ToolGroup, delete_confirmed
+from .base import (
+    Args,
+    Guarded,
+    Object,
+    PassThrough,
+    ToolContext,
+    ToolGroup,
+    delete_confirmed,
+)
 
 tools = ToolGroup()
 
@@ -41,7 +49,6 @@ class Server(PassThrough):
 
 # Nested fields are validated with the full models above but shown to agents as small schemas.
 STRING = {"type": "string"}
-Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
 FunctionShown = WithJsonSchema(
     {
         "type": "object",
