@@ -9,8 +9,18 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from ..client import vapi_id
 from ..errors import InputError
 from ..redact import redact_body
-from .base import Args, Object, PassThrough, ToolContext, ToolGroup, delete_confirmed
-from .numbers import DeleteArgs, IdArgs, ListArgs, Server, shown_as
+from .base import (
+    Args,
+    DeleteArgs,
+    IdArgs,
+    ListArgs,
+    Object,
+    PassThrough,
+    ToolContext,
+    ToolGroup,
+    delete_confirmed,
+)
+from .numbers import Server, shown_as
 
 tools = ToolGroup()
 

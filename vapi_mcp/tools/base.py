@@ -52,6 +52,18 @@ class Guarded(Args):
         )
 
 
+class IdArgs(Args):
+    id: str
+
+
+class ListArgs(Args):
+    limit: int | None = Field(None, ge=1, le=1000)
+
+
+class DeleteArgs(Guarded):
+    id: str
+
+
 class PassThrough(BaseModel):
     """A nested Vapi object whose commonly used fields are typed and whose other fields pass through."""
 

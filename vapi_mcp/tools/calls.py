@@ -14,7 +14,9 @@ from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
 from .base import (
     Args,
+    DeleteArgs,
     Guarded,
+    IdArgs,
     Object,
     PassThrough,
     ToolContext,
@@ -89,14 +91,6 @@ class WaitForCallArgs(Args):
     id: str
     status: Literal["ringing", "in-progress", "ended"] = "ended"
     timeout: float = Field(120, ge=1, le=600, description="Seconds.")
-
-
-class CallIdArgs(Args):
-    id: str
-
-
-class DeleteCallArgs(Guarded):
-    id: str
 
 
 def _seconds(call: dict[str, Any]) -> float | None:
@@ -336,7 +330,7 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
 
 
 @tools.tool(title="End call", destructive=True, idempotent=True)
-async def end_call(args: CallIdArgs, call: ToolContext) -> dict[str, Any]:
+async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Hang up a live call (Vapi live call control); an ended call is left as is. Scheduled
     calls: delete_call."""
     path = f"/call/{vapi_id(args.id)}"
@@ -357,7 +351,7 @@ async def end_call(args: CallIdArgs, call: ToolContext) -> dict[str, Any]:
 
 
 @tools.tool(title="Delete call", destructive=True, idempotent=True)
-async def delete_call(args: DeleteCallArgs, call: ToolContext) -> dict[str, Any]:
+async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a call (or cancel a scheduled one) with its transcript and recordings. Needs the
     user's confirmation."""
     path = f"/call/{vapi_id(args.id)}"

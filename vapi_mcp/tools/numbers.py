@@ -19,7 +19,10 @@ from ..errors import InputError, VapiError
 from ..redact import is_secret_field, redact_body
 from .base import (
     Args,
+    DeleteArgs,
     Guarded,
+    IdArgs,
+    ListArgs,
     PassThrough,
     ToolContext,
     ToolGroup,
@@ -241,18 +244,6 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
     if defs:
         out["$defs"] = defs
     return out
-
-
-class ListArgs(Args):
-    limit: int | None = Field(None, ge=1, le=1000)
-
-
-class IdArgs(Args):
-    id: str
-
-
-class DeleteArgs(Guarded):
-    id: str
 
 
 class UpdateNumberArgs(NumberSettings):

@@ -13,7 +13,9 @@ from ..client import vapi_id
 from ..errors import InputError
 from .base import (
     Args,
-    Guarded,
+    DeleteArgs,
+    IdArgs,
+    ListArgs,
     Object,
     PassThrough,
     ToolContext,
@@ -93,18 +95,6 @@ class UpdateToolArgs(ToolFields):
     local_fields = frozenset({"id"})
 
 
-class ListToolsArgs(Args):
-    limit: int | None = Field(None, ge=1, le=1000)
-
-
-class GetToolArgs(Args):
-    id: str
-
-
-class DeleteToolArgs(Guarded):
-    id: str
-
-
 def tool_row(tool: dict[str, Any]) -> dict[str, Any]:
     """One compact line per tool for list results."""
     name = (tool.get("function") or {}).get("name") or tool.get("name")
@@ -118,14 +108,14 @@ def tool_view(tool: dict[str, Any]) -> dict[str, Any]:
 
 
 @tools.tool(title="List Vapi tools", read_only=True)
-async def list_tools(args: ListToolsArgs, call: ToolContext) -> dict[str, Any]:
+async def list_tools(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List Vapi tools (what assistants call during calls, not MCP tools): id, type, name."""
     found = await call.vapi.get("/tool", params=args.body())
     return {"tools": [tool_row(t) for t in found], "count": len(found)}
 
 
 @tools.tool(title="Get Vapi tool", read_only=True)
-async def get_tool(args: GetToolArgs, call: ToolContext) -> dict[str, Any]:
+async def get_tool(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a Vapi tool's full definition."""
     return tool_view(await call.vapi.get(f"/tool/{vapi_id(args.id)}"))
 
@@ -153,7 +143,7 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
 
 
 @tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)
-async def delete_tool(args: DeleteToolArgs, call: ToolContext) -> dict[str, Any]:
+async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{vapi_id(args.id)}"
     row = tool_row(await call.vapi.get(path))
