@@ -205,3 +205,21 @@ async def test_a_failed_name_lookup_leaves_the_plain_summary_and_still_asks(
     [question] = asked
     assert f"with assistant {riley}" in question  # the id, since the name could not be looked up
     assert len(sandbox.requests_to("POST", "/call")) == 1
+
+
+async def test_a_client_that_declares_elicitation_but_cannot_ask_gets_the_token_preview(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock, riley: str, twilio: str
+) -> None:
+    """A failed question is no yes: nothing is placed, and the agent can still ask the user in chat."""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import ErrorData
+
+    async def broken(context: Any, params: Any) -> ErrorData:
+        raise MCPError(code=-32601, message="elicitation is not available in this client")
+
+    async with serve(settings, sandbox, clock, elicitation_callback=broken, mode="legacy") as client:
+        preview = await client.call_tool("create_call", phone_call(riley, twilio))
+        assert not preview.is_error and "confirmToken" in result_json(preview), result_text(preview)
+        assert sandbox.requests_to("POST", "/call") == []
+        placed = await client.call_tool("create_call", {**phone_call(riley, twilio), "confirmToken": result_json(preview)["confirmToken"]})
+    assert not placed.is_error and len(sandbox.requests_to("POST", "/call")) == 1

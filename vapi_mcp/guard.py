@@ -428,10 +428,10 @@ class Guard:
                 return self._confirm_by_input_required(action, context)
             try:
                 result = await context.elicit(self._question(action), Confirmation)
-            except Exception as exc:  # the client failed to ask; no answer is no
-                logger.info("elicitation failed: %s", exc)
-                raise Refused("confirmation", "the client could not ask the user to confirm; nothing was sent.") from None
-            return self._answered(result.action, getattr(getattr(result, "data", None), "confirm", False))
+            except Exception as exc:  # the client declared elicitation but could not ask: fall back to the preview
+                logger.info("elicitation failed, falling back to a confirm token: %s", exc)
+            else:
+                return self._answered(result.action, getattr(getattr(result, "data", None), "confirm", False))
         expires = self.now() + timedelta(seconds=self.policy.confirm_ttl)
         raise Outcome(
             {
