@@ -9,15 +9,13 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 
 from tests.conftest import result_json, result_text
-from tests.test_guard_kit import (
+from tests.guard_kit import (
     LA,
     NY,
     answering,
     audit_lines,
-    family,  # noqa: F401 (fixture)
     posts,
     serve,
-    stub_sandbox,  # noqa: F401 (fixture)
     with_policy,
 )
 from vapi_mcp.config import Settings

@@ -8,17 +8,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import result_json, result_text
-from tests.test_guard_kit import (
+from tests.guard_kit import (
     LA,
     LONDON,
     NY,
     add_number,
     answering,
     audit_lines,
-    family,  # noqa: F401 (fixture)
     posts,
     serve,
-    stub_sandbox,  # noqa: F401 (fixture)
     with_policy,
 )
 from vapi_mcp.config import Settings

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import result_json, result_text
-from tests.openapi import assert_valid
-from tests.test_guard_kit import (
+from tests.guard_kit import (
     LA,
     LONDON,
     NY,
@@ -19,6 +18,7 @@ from tests.test_guard_kit import (
     serve,
     with_policy,
 )
+from tests.openapi import assert_valid
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp

@@ -10,7 +10,6 @@ import json
 import os
 from pathlib import Path
 
-
 from tests.conftest import connect
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
