@@ -1,0 +1,88 @@
+"""What a guarded tool is about to do, and the ways the guard can end a tool call early."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
+
+if TYPE_CHECKING:
+    from mcp_types import InputRequiredResult
+
+    from ..tools.base import ToolContext
+
+Kind = Literal["dial", "spend", "destroy"]
+
+COST_NOTES: dict[str, str] = {
+    "dial": "Vapi bills every minute of the call to your account.",
+    "spend": "This may add a recurring charge to your Vapi account.",
+    "destroy": "This cannot be undone.",
+}
+
+
+@dataclass
+class Callee:
+    """A number that will ring."""
+
+    number: str
+    e164_check: bool = True
+    """False when the customer set `numberE164CheckEnabled: false`."""
+    name: str | None = None
+
+
+@dataclass
+class GuardedAction:
+    """What a tool is about to do, described for policy, the human and the audit file."""
+
+    tool: str
+    kind: Kind
+    summary: str
+    """Plain language, e.g. 'Call Jane (+14155550123) from +14155550100 with assistant Riley, now.'"""
+    method: str
+    path: str
+    body: Any
+    arguments: dict[str, Any]
+    """The tool arguments without `confirmToken`: what a confirm token is bound to."""
+    confirm_token: str | None = None
+    callees: list[Callee] = field(default_factory=list)
+    phone_number_id: str | None = None
+    """The Vapi number that places the call (for the free-number rule)."""
+    when: datetime | None = None
+    """`schedulePlan.earliestAt` for scheduled calls; None means now."""
+    latest: datetime | None = None
+    """`schedulePlan.latestAt`: the end of the window in which the call may start; None means no window."""
+    cap: tuple[str, int] | None = None
+    """(rule, limit) replacing the batch cap for this action, e.g. ("campaign_cap", 1000)."""
+    cost: str | None = None
+    """What it may cost, in plain words; defaults to a note for the action's kind."""
+    account: str = ""
+    """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
+    describe: Callable[[ToolContext], Awaitable[str]] | None = None
+    """A fuller summary (names instead of ids), looked up only once policy has passed."""
+
+    @property
+    def cost_note(self) -> str:
+        return self.cost or COST_NOTES[self.kind]
+
+
+@dataclass
+class AuditRecord:
+    """Filled in by the tool inside `Guard.guarded`: the Vapi ids its request produced."""
+
+    ids: list[str] = field(default_factory=list)
+
+
+class Outcome(Exception):
+    """The guard ended the tool call with a normal (non-error) result: a preview, a decline, a dry run."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result.get("message", "guard outcome"))
+        self.result = result
+
+
+class InputRequired(Exception):
+    """The client must answer an elicitation and retry (protocol 2026-07-28 and later)."""
+
+    def __init__(self, result: InputRequiredResult) -> None:
+        super().__init__("input required")
+        self.result = result
