@@ -108,3 +108,28 @@ async def test_squads_need_members_that_exist(api):
     missing = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     response = await api.post("/squad", json={"members": [{"assistantId": missing}]})
     assert response.status_code == 400 and "members.0.assistantId" in response.json()["message"][0]
+
+
+def test_hook_ended_reasons_are_the_documents_and_the_tools():
+    """The sandbox keeps its own copy (it is Vapi, not us); both follow the document."""
+    from typing import get_args
+
+    from tests.openapi import schema
+    from vapi_mcp.sandbox.phone_numbers import ENDED_REASONS
+    from vapi_mcp.tools.numbers import ENDED_REASONS as TOOL_REASONS
+
+    documented = tuple(schema("PhoneNumberCallEndingHookFilter")["properties"]["oneOf"]["items"]["enum"])
+    assert ENDED_REASONS == documented == get_args(TOOL_REASONS)
+
+
+def test_the_sandbox_imports_nothing_from_the_tools():
+    import ast
+    from pathlib import Path
+
+    import vapi_mcp.sandbox as sandbox
+
+    for path in Path(sandbox.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith(("tools", "vapi_mcp.tools")) or node.level == 1, path
+                assert not (node.level >= 2 and (node.module or "").startswith(("tools", "guard", "server", "client"))), (path, node.module)

@@ -193,6 +193,7 @@ def _types(method: str, path: str) -> tuple[str, ...]:
 def test_tool_types_are_the_documents():
     assert TOOL_TYPES == _types("post", "/tool")
     assert sandbox_tools.UPDATE_TYPES == _types("patch", "/tool/{id}")
+    assert sandbox_tools.TOOL_TYPES == TOOL_TYPES
     assert tuple(sandbox_tools.CREATE_TOOL.branches) == TOOL_TYPES
 
 

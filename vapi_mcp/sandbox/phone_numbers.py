@@ -7,14 +7,13 @@ tests compare the declared names with the document.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..tools.numbers import ENDED_REASONS as HOOK_ENDED_REASONS
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
@@ -32,7 +31,15 @@ class Nested(Arr):
         return [error for i, item in enumerate(value) for error in self.item.check(item, f"{name}.{i}")]
 
 
-ENDED_REASONS = get_args(HOOK_ENDED_REASONS)
+ENDED_REASONS = (
+    "assistant-request-failed",
+    "assistant-request-returned-error",
+    "assistant-request-returned-unspeakable-error",
+    "assistant-request-returned-invalid-assistant",
+    "assistant-request-returned-no-assistant",
+    "assistant-request-returned-forwarding-phone-number",
+)
+"""PhoneNumberCallEndingHookFilter.oneOf: the ended reasons a call.ending hook can filter on."""
 
 DESTINATION = Tagged(
     "type",

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..tools.vapi_tools import TOOL_TYPES
 from .clock import iso
 from .core import body_of, not_found, paginate, path_id, query_of, stamp
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
@@ -20,6 +19,14 @@ from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 if TYPE_CHECKING:
     from . import Sandbox
 
+TOOL_TYPES = (
+    "apiRequest", "code", "dtmf", "endCall", "function", "transferCall", "handoff", "bash", "computer",
+    "textEditor", "query", "google.calendar.event.create", "google.sheets.row.append",
+    "google.calendar.availability.check", "slack.message.send", "sms", "mcp",
+    "gohighlevel.calendar.availability.check", "gohighlevel.calendar.event.create",
+    "gohighlevel.contact.create", "gohighlevel.contact.get", "sipRequest", "voicemail",
+)  # fmt: skip
+"""POST /tool's discriminator values, in the document's order."""
 UPDATE_TYPES = (*TOOL_TYPES[:5], "knowledgeBase", *TOOL_TYPES[5:])
 """PATCH /tool/{id} also knows `knowledgeBase` tools (made elsewhere); POST /tool takes TOOL_TYPES."""
 
