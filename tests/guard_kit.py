@@ -39,6 +39,7 @@ class DialArgs(Guarded):
     firstMessage: str | None = None
     metadata: dict[str, Any] | None = None
     earliestAt: str | None = None
+    latestAt: str | None = None
     twilioAuthToken: str | None = None
 
 
@@ -67,6 +68,7 @@ async def dial(args: DialArgs, call: ToolContext) -> dict[str, Any]:
         callees=[Callee(c.number, c.numberE164CheckEnabled is not False, c.name) for c in customers],
         phone_number_id=args.phoneNumberId,
         when=parse_iso(args.earliestAt) if args.earliestAt else None,
+        latest=parse_iso(args.latestAt) if args.latestAt else None,
     )
     async with call.guard.guarded(action, call) as record:
         data = await call.vapi.post("/call", body)

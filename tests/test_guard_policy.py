@@ -185,6 +185,54 @@ async def test_a_scheduled_call_is_checked_at_its_earliest_time(
     assert_refused(await dial(quiet, stub_sandbox, clock, night), "quiet_hours", stub_sandbox, "22:30")
 
 
+async def test_an_earliest_time_in_the_past_is_checked_now_not_then(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """Vapi starts a call whose earliestAt has passed at once: yesterday's noon must not pass a call at 22:00."""
+    clock.set(at(3))  # 22:00 in New York now
+    yesterday_noon = {**one(NY), "earliestAt": "2026-11-01T17:00:00Z"}  # 12:00 in New York, yesterday
+    assert_refused(await dial(quiet, stub_sandbox, clock, yesterday_noon), "quiet_hours", stub_sandbox, "22:00 in America/New_York")
+
+
+async def test_the_whole_window_up_to_latest_must_be_inside_calling_hours(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(14))  # 09:00 in New York
+    inside = {**one(NY), "earliestAt": "2026-11-02T15:00:00Z", "latestAt": "2026-11-02T20:00:00Z"}  # 10:00-15:00
+    assert_previewed(await dial(quiet, stub_sandbox, clock, inside), stub_sandbox)
+    into_the_night = {**one(NY), "earliestAt": "2026-11-02T20:00:00Z", "latestAt": "2026-11-03T04:00:00Z"}  # 15:00-23:00
+    assert_refused(
+        await dial(quiet, stub_sandbox, clock, into_the_night), "quiet_hours", stub_sandbox, "23:00", "from 21:00 on"
+    )
+    over_a_night = {**one(NY), "earliestAt": "2026-11-02T15:00:00Z", "latestAt": "2026-11-03T15:00:00Z"}
+    assert_refused(await dial(quiet, stub_sandbox, clock, over_a_night), "quiet_hours", stub_sandbox, "from 21:00 on")
+
+
+async def test_a_window_ending_before_it_starts_is_refused_before_anyone_is_asked(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    callback, asked = answering("accept")
+    clock.set(at(15))
+    backwards = {**one(NY), "earliestAt": "2026-11-02T18:00:00Z", "latestAt": "2026-11-02T17:00:00Z"}
+    empty = {**one(NY), "earliestAt": "2026-11-02T18:00:00Z", "latestAt": "2026-11-02T18:00:00Z"}
+    over = {**one(NY), "latestAt": "2026-11-02T14:00:00Z"}
+    async with serve(settings, stub_sandbox, clock, elicitation_callback=callback) as client:
+        for args, words in ((backwards, "must be after earliestAt"), (empty, "must be after earliestAt"), (over, "already past")):
+            assert_refused(await client.call_tool("dial", args), "schedule", stub_sandbox, words)
+    assert asked == []
+    assert [line["decision"] for line in audit_lines(settings)] == ["refused"] * 3
+
+
+async def test_a_refusal_names_every_number_that_breaks_the_rule(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(15))  # 10:00 in New York, 07:00 in Los Angeles
+    batch = {"customers": [{"number": NY}, {"number": LA}, {"number": "+13105550123"}]}
+    result = await dial(quiet, stub_sandbox, clock, batch)
+    assert_refused(result, "quiet_hours", stub_sandbox, "2 numbers break it", LA, "+13105550123")
+    assert NY not in result_text(result)
+
+
 async def test_quiet_hours_follow_the_configured_window(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
     clock.set(at(15))  # 10:00 in New York
     late_start = with_policy(settings, quiet_hours=True, quiet_start=11, quiet_end=20)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,55 +49,106 @@ async def check(
         hint="Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.",
     )
     numbers = [parse(callee) for callee in action.callees]
-    rule("e164", first(problem for _, problem in numbers))
+    rule("e164", listing(problem for _, problem in numbers))
     parsed = [number for number, _ in numbers]
     deny, allow = policy.deny_numbers, policy.allow_numbers
-    rule("deny_numbers", first(f"{e164(n)} is on the deny list." for n in parsed if listed(n, deny)))
+    rule("deny_numbers", listing(f"{e164(n)} is on the deny list." for n in parsed if listed(n, deny)))
     if allow:
-        rule("allow_numbers", first(f"{e164(n)} is not on the allow list." for n in parsed if not listed(n, allow)))
+        rule("allow_numbers", listing(f"{e164(n)} is not on the allow list." for n in parsed if not listed(n, allow)))
     deny, allow = policy.deny_countries, policy.allow_countries
-    rule("deny_countries", first(f"{e164(n)} is in a denied country ({country(n)})." for n in parsed if in_countries(n, deny)))
+    rule("deny_countries", listing(f"{e164(n)} is in a denied country ({country(n)})." for n in parsed if in_countries(n, deny)))
     if allow:
         rule(
             "allow_countries",
-            first(f"{e164(n)} is not in an allowed country ({', '.join(allow)})." for n in parsed if not in_countries(n, allow)),
+            listing(f"{e164(n)} is not in an allowed country ({', '.join(allow)})." for n in parsed if not in_countries(n, allow)),
         )
+    start, end = window(action, now)
+    rule("schedule", schedule_problem(action, now))
     if policy.quiet_hours:
-        when = aware(action.when) if action.when else now
         rule(
             "quiet_hours",
-            first(quiet_hours_problem(policy, n, when) for n in parsed),
-            hint="Schedule the call (schedulePlan.earliestAt) inside the callee's local calling hours.",
+            listing(window_problem(policy, n, start, end) for n in parsed),
+            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours.",
         )
     rule("daily_cap", daily_cap_problem(count))
     if action.phone_number_id:
         rule("free_number", await free_number_problem(action.phone_number_id, parsed, call))
 
 
-def first(problems: Iterable[str | None]) -> str | None:
-    return next((problem for problem in problems if problem), None)
+def listing(problems: Iterable[str | None], shown: int = 20) -> str | None:
+    """Every problem (up to `shown` of them), so a refusal names all the numbers that break a rule."""
+    found = [problem for problem in problems if problem]
+    if len(found) <= 1:
+        return found[0] if found else None
+    more = f"; and {len(found) - shown} more" if len(found) > shown else ""
+    return f"{len(found)} numbers break it: " + "; ".join(found[:shown]) + more + "."
 
 
-def quiet_hours_problem(policy: Policy, number: Number, when: datetime) -> str | None:
-    start, end = policy.quiet_start, policy.quiet_end
-    window = f"{start:02d}:00-{end:02d}:00"
+def window(action: GuardedAction, now: datetime) -> tuple[datetime, datetime]:
+    """When the call can really start: from max(now, earliestAt) up to latestAt (or that same moment)."""
+    start = max(now, aware(action.when)) if action.when else now
+    end = aware(action.latest) if action.latest else start
+    return start, max(start, end)
+
+
+def schedule_problem(action: GuardedAction, now: datetime) -> str | None:
+    """A window that is empty or already over: Vapi could only start the call at once, or never."""
+    if action.latest is None:
+        return None
+    latest = aware(action.latest)
+    if action.when is not None and latest <= aware(action.when):
+        return f"schedulePlan.latestAt ({iso(latest)}) must be after earliestAt ({iso(aware(action.when))})."
+    if latest <= now:
+        return f"schedulePlan.latestAt ({iso(latest)}) is already past (now {iso(now)})."
+    return None
+
+
+def window_problem(policy: Policy, number: Number, start: datetime, end: datetime) -> str | None:
+    """Why a call to `number` placed any time from `start` to `end` could ring outside calling hours, or None.
+
+    The whole window must lie inside one stretch of calling hours in every time zone of the number.
+    """
+    hours = f"{policy.quiet_start:02d}:00-{policy.quiet_end:02d}:00"
     zones = phone_timezone.time_zones_for_number(number) if isinstance(number, phonenumbers.PhoneNumber) else ()
     known = [zone for zone in zones if zone != "Etc/Unknown"]
     if not known:
         return (
-            f"the local time of {e164(number)} is unknown, so calling hours ({window}) cannot be checked; "
-            "refusing to be safe (turn quiet hours off with --no-quiet-hours if you must call it)."
+            f"the local time of {e164(number)} is unknown, so calling hours ({hours}) cannot be checked; "
+            "refusing to be safe (only the user can turn quiet hours off, with --no-quiet-hours)."
         )
     for zone in known:
         try:
-            local = when.astimezone(ZoneInfo(zone))
+            tz = ZoneInfo(zone)
         except ZoneInfoNotFoundError:
             return f"the time zone {zone} of {e164(number)} is unknown here, so calling hours cannot be checked."
-        allowed = start <= local.hour < end if start <= end else (local.hour >= start or local.hour < end)
-        if not allowed:
-            shown = "" if len(known) == 1 else f" (the strictest of its {len(known)} time zones)"
-            return f"it is {local:%H:%M} in {zone} for {e164(number)}{shown}, outside calling hours {window}."
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        shown = "" if len(known) == 1 else f" (the strictest of its {len(known)} time zones)"
+        allowed = calling_hours_around(policy, local_start)
+        if allowed is None:
+            return f"it is {local_start:%H:%M} in {zone} for {e164(number)}{shown} when the call can start, outside calling hours {hours}."
+        if local_end > allowed[1]:
+            return (
+                f"the call may start as late as {local_end:%H:%M} ({local_end:%Y-%m-%d}) in {zone} for {e164(number)}{shown}; "
+                f"the part of the window from {allowed[1]:%H:%M} on is outside calling hours {hours}."
+            )
     return None
+
+
+def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, datetime] | None:
+    """The stretch of calling hours (local start, local end) that contains `local`, or None at a quiet time."""
+    start_h, end_h = policy.quiet_start, policy.quiet_end
+
+    def at(day: datetime, hour: int) -> datetime:
+        base = day.replace(hour=0, minute=0, second=0, microsecond=0)
+        return base.replace(hour=hour) if hour < 24 else base + timedelta(days=1)
+
+    if start_h <= end_h:
+        opens, closes = at(local, start_h), at(local, end_h)
+    elif local.hour >= start_h:
+        opens, closes = at(local, start_h), at(local + timedelta(days=1), end_h)
+    else:
+        opens, closes = at(local - timedelta(days=1), start_h), at(local, end_h)
+    return (opens, closes) if opens <= local < closes else None
 
 
 async def free_number_problem(phone_number_id: str, numbers: list[Number], call: ToolContext) -> str | None:
@@ -179,6 +230,10 @@ def calling_code(number: object) -> int | None:
 def aware(when: datetime) -> datetime:
     """A time without an offset is UTC, as in Vapi's API."""
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def auto_approved(policy: Policy, action: GuardedAction) -> bool:

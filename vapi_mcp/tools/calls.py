@@ -266,6 +266,7 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
         callees=[Callee(c.number or "", c.numberE164CheckEnabled is not False, c.name) for c in customers],
         phone_number_id=args.phoneNumberId,
         when=plan.earliestAt if plan else None,
+        latest=plan.latestAt if plan else None,
     )
     check = _check_hint()
     async with call.guard.guarded(action, call) as record:
