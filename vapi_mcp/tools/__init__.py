@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import assistants, calls, chat, numbers, vapi_tools
+from . import analytics, assistants, calls, campaigns, chat, numbers, vapi_tools
 
-FAMILIES = (calls, chat, numbers, assistants, vapi_tools)
+FAMILIES = (calls, chat, numbers, assistants, vapi_tools, campaigns, analytics)
