@@ -161,6 +161,8 @@ async def test_list_campaign_contacts_filters_by_status(policy, sandbox, clock, 
         clock.advance(60)
         failed = await run_contacts(client, created["id"], status=["contact.failed"])
         everyone = await run_contacts(client, created["id"])
+        settled = await run_contacts(client, created["id"], status=["contact.failed", "contact.completed"])
+    assert len(settled) == 24, "both statuses reach Vapi (the parameter repeats)"
     [request] = [r for r in sandbox.requests if r.path.endswith("/contacts") and r.query.get("status")][:1]
     assert request.query["status"] == "contact.failed"
     assert failed == [c for c in everyone if c["status"] == "failed"] and failed
@@ -404,3 +406,61 @@ def test_the_campaign_cap_setting(monkeypatch, capsys):
     assert "--campaign-cap / VAPI_MCP_CAMPAIGN_CAP must be between 1 and 10000, got 10001" in capsys.readouterr().err
     assert main(["policy", "--campaign-cap", "250"]) == 0
     assert "campaign cap:        250 contacts per campaign" in capsys.readouterr().out
+
+
+async def test_every_query_the_campaign_tools_send_uses_the_documents_parameters(policy, sandbox, clock, world):
+    import re
+
+    from tests.openapi import document
+
+    clock.set(at(16))
+    yes, _ = answering("accept")
+    async with serve(policy, sandbox, clock, elicitation_callback=yes) as client:
+        created = result_json(await client.call_tool("create_campaign", campaign(world, us(3))))
+        await client.call_tool("list_campaigns", {"status": "in-progress", "createdAtGe": "2026-11-01T00:00:00Z", "includeCounters": True, "page": 1, "limit": 5})
+        await client.call_tool("get_campaign", {"id": created["id"]})
+        await client.call_tool("list_campaign_contacts", {"id": created["id"], "status": ["contact.pending", "contact.failed"], "sortBy": "status", "page": 1, "limit": 5})
+        await client.call_tool("cancel_campaign", {"id": created["id"]})
+    paths = document()["paths"]
+    checked = 0
+    for request in sandbox.requests:
+        template = next((t for t in paths if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", t), request.path)), None)
+        assert template is not None, request.path
+        documented = {p["name"] for p in paths[template][request.method.lower()].get("parameters", []) if p["in"] == "query"}
+        assert set(request.query) <= documented, (request.method, request.path, set(request.query) - documented)
+        checked += bool(request.query)
+    assert checked >= 4
+
+
+def readme_queries() -> list[dict[str, Any]]:
+    """The query_analytics arguments the README shows, as written there."""
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Analytics: the three questions", 1)[1].split("\n## ", 1)[0]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.S)]
+
+
+async def test_the_readmes_three_analytics_questions_work_as_written(policy, sandbox, clock, world):
+    clock.set(at(16))
+    cost, reasons, success = readme_queries()
+    tagged = campaign(world, us(16), maxConcurrency=16, assistantOverrides={"variableValues": {"campaign": "fall-recall"}})
+    yes, _ = answering("accept")
+    async with serve(policy, sandbox, clock, elicitation_callback=yes) as client:
+        created = result_json(await client.call_tool("create_campaign", tagged))
+        await client.call_tool("create_campaign", campaign(world, us(8, start=50)))  # untagged
+        clock.advance(60)
+        results = [result_json(await client.call_tool("query_analytics", q))["results"][0] for q in (cost, reasons, success)]
+        contacts = await run_contacts(client, created["id"])
+        evaluations = Counter()
+        for contact in contacts:
+            view = result_json(await client.call_tool("get_call", {"id": contact["callId"], "include": ["analysis"]}))
+            evaluations[(view.get("analysis") or {}).get("successEvaluation")] += 1
+    assert_valid("CreateCampaignDTO", posts(sandbox)[0])
+    assert results[0]["columns"] == ["assistantId", "sumCost", "countId"] and results[0]["rows"][0][2] == 24
+    assert sum(row[1] for row in results[1]["rows"]) == 24
+    assert results[2]["columns"] == ["analysis.successEvaluation", "campaign", "countId"]
+    tagged_rows = {row[0]: row[2] for row in results[2]["rows"] if row[1] == "fall-recall"}
+    assert tagged_rows == dict(evaluations) and sum(tagged_rows.values()) == 16
