@@ -464,3 +464,21 @@ async def test_the_readmes_three_analytics_questions_work_as_written(policy, san
     assert results[2]["columns"] == ["analysis.successEvaluation", "campaign", "countId"]
     tagged_rows = {row[0]: row[2] for row in results[2]["rows"] if row[1] == "fall-recall"}
     assert tagged_rows == dict(evaluations) and sum(tagged_rows.values()) == 16
+
+
+async def test_a_duplicated_campaigns_copied_contacts_pass_the_policy_too(settings, sandbox, clock, world):
+    """duplicateFromCampaignId without customers copies the source's contacts: the guard checks those."""
+    tomorrow = {"earliestAt": "2026-11-03T16:00:00Z"}
+    yes, asked = answering("accept")
+    async with serve(settings, sandbox, clock, elicitation_callback=yes) as client:
+        source = result_json(await client.call_tool("create_campaign", campaign(world, us(3), schedulePlan=tomorrow)))
+    denied = with_policy(settings, deny_numbers=(us(3)[1]["number"],))
+    copy = {"name": "Copy", "duplicateFromCampaignId": source["id"], "schedulePlan": tomorrow}
+    async with serve(denied, sandbox, clock, elicitation_callback=yes) as client:
+        refused = await client.call_tool("create_campaign", copy)
+    assert refused.is_error and "Refused by rule `deny_numbers`" in result_text(refused) and us(3)[1]["number"] in result_text(refused)
+    async with serve(settings, sandbox, clock, elicitation_callback=yes) as client:
+        assert not (await client.call_tool("create_campaign", copy)).is_error
+    assert 'Start campaign "Copy": call 3 contacts' in asked[-1] and 'assistant "Riley"' in asked[-1]
+    assert posts(sandbox)[-1] == copy
+    assert_valid("CreateCampaignDTO", copy)

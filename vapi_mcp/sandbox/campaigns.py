@@ -443,16 +443,16 @@ def routes(sb: Sandbox) -> list[Route]:
         body = await body_of(request, UPDATE_CAMPAIGN)
         now = sb.clock.now()
         advance(sb, campaign, now)
+        config = {k: v for k, v in body.items() if k not in ("name", "status")}
+        if config and (campaign["status"] != "scheduled" or body.get("status")):
+            raise ApiError(400, f"Campaign is {campaign['status']}: only a scheduled campaign's configuration can be updated.")
         if body.get("status"):
             if campaign["status"] not in ("scheduled", "in-progress"):
                 raise ApiError(400, f"Campaign is already {campaign['status']}.")
             reason = f"campaign.{campaign['status']}.ended-by-user"
             _skip_pending(campaign)
             campaign.update(status="cancelled", endedReason=reason)
-        config = {k: v for k, v in body.items() if k not in ("name", "status")}
         if config:
-            if campaign["status"] != "scheduled":
-                raise ApiError(400, f"Campaign is {campaign['status']}: only a scheduled campaign's configuration can be updated.")
             merged = {**_public(campaign), **config}
             if "dialPlan" in config:
                 merged.pop("phoneNumberId", None)
