@@ -208,3 +208,19 @@ async def test_a_started_eval_run_that_cannot_be_read_says_its_id(client, sandbo
     result = await client.call_tool("run_eval", {"eval": {"messages": HOURS}, "target": {"assistantId": riley}})
     [run_id] = list(sandbox.store.eval_runs)
     assert result.is_error and f"read it later with get_eval_run id={run_id}" in result_text(result)
+
+
+async def test_a_judges_credentials_are_masked_when_the_eval_is_read_back(client, sandbox):
+    judge = {
+        "provider": "custom-llm",
+        "model": "judge-1",
+        "url": "https://llm.example.com/v1",
+        "headers": {"Authorization": "Bearer sk-judge-0123456789"},
+        "messages": [{"role": "system", "content": "Answer pass or fail."}],
+    }
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "judgePlan": {"type": "ai", "model": judge}}]
+    created = result_json(await client.call_tool("create_eval", {"messages": messages}))
+    assert_valid("CreateEvalDTO", bodies(sandbox, "POST", "/eval")[0])
+    got = await client.call_tool("get_eval", {"id": created["id"]})
+    assert "sk-judge-0123456789" not in result_text(got)
+    assert result_json(got)["messages"][1]["judgePlan"]["model"]["headers"]["Authorization"] == "***"

@@ -10,6 +10,7 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..guard import GuardedAction
+from ..redact import redact_body
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -139,8 +140,8 @@ async def poll(
 
 
 def strip_org(item: dict[str, Any]) -> dict[str, Any]:
-    """A Vapi object without the org id and empty fields."""
-    return {k: v for k, v in item.items() if k != "orgId" and v not in (None, [], {})}
+    """A Vapi object without the org id and empty fields, secrets masked (judge and extractor models carry headers)."""
+    return {k: v for k, v in redact_body(item).items() if k != "orgId" and v not in (None, [], {})}
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[Any]]
