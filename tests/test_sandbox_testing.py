@@ -242,7 +242,10 @@ async def test_the_library_refuses_what_would_break_a_saved_simulation(api):
     simulation = (await api.post("/eval/simulation", json={"scenarioId": scenario["id"], "personalityId": DEFAULT_TESTER})).json()
     refused = await api.delete(f"/eval/simulation/scenario/{scenario['id']}")
     assert refused.status_code == 400 and simulation["id"] in refused.json()["message"]
-    assert (await api.delete(f"/eval/simulation/personality/{DEFAULT_TESTER}")).status_code == 400
+    default = await api.delete(f"/eval/simulation/personality/{DEFAULT_TESTER}")
+    assert default.status_code == 400 and default.json()["message"] == "Vapi's default personalities cannot be deleted."
+    renamed = await api.patch(f"/eval/simulation/personality/{DEFAULT_TESTER}", json={"name": "Mine"})
+    assert renamed.status_code == 400 and "create your own" in renamed.json()["message"]
     bad_path = await api.post("/eval/simulation/suite", json={"name": "s", "simulationIds": [], "path": "a/b/c/d"})
     assert bad_path.status_code == 400 and bad_path.json()["message"][0].startswith("path must match")
     missing = await api.post("/eval/simulation/suite", json={"name": "s", "simulationIds": [MISSING]})

@@ -406,7 +406,7 @@ def routes(sb: Sandbox) -> list[Route]:
         async def update(request: Request) -> JSONResponse:
             item = find(collection, request, what)
             if item.get("orgId", ORG_ID) is None:
-                raise ApiError(400, f"Default {what.lower()}s cannot be changed; create your own instead.")
+                raise ApiError(400, "Vapi's default personalities cannot be changed; create your own instead.")
             body = await body_of(request, update_rule)
             check({**item, **body})
             item.update(body, updatedAt=iso(sb.clock.now()))
@@ -415,7 +415,7 @@ def routes(sb: Sandbox) -> list[Route]:
         async def delete(request: Request) -> JSONResponse:
             item = find(collection, request, what)
             if item.get("orgId", ORG_ID) is None:
-                raise ApiError(400, f"Default {what.lower()}s cannot be deleted.")
+                raise ApiError(400, "Vapi's default personalities cannot be deleted.")
             in_use(what, users(item["id"]))
             return JSONResponse(collection.pop(item["id"]))
 
