@@ -81,7 +81,7 @@ async def test_an_inline_chat_simulation_with_two_scenarios_reports_per_item_eva
         "User: Ask for a delivery update.",
         "AI: Riley here (turn 1). You said: Ask for a delivery update.",
     ]
-    assert "mentioned extracted False, expected = True" in failed["suggestions"]["analysis"]
+    assert "mentioned extracted false, expected = true" in failed["suggestions"]["analysis"]
     assert failed["suggestions"]["systemPrompt"]
     assert progress[-1] == "simulation run ended: 2/2 done, 1 passed, 1 failed" and reads[-1].endswith("/item")
 

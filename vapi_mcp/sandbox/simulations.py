@@ -13,6 +13,7 @@ every item not finished yet. Vapi's default personalities (orgId null) are alway
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -266,7 +267,7 @@ def evaluate(scenario: dict[str, Any], outputs: dict[str, dict[str, Any]], lines
 def suggestions(evaluations: list[dict[str, Any]]) -> dict[str, Any]:
     """SimulationRunItemImprovements for a failed item, written from its failed required evaluations."""
     failed = [e for e in evaluations if e["required"] and not e["passed"]]
-    said = [f"{e['name']} extracted {e['extractedValue']!r}, expected {e['comparator']} {e['expectedValue']!r}" for e in failed]
+    said = [f"{e['name']} extracted {json.dumps(e['extractedValue'])}, expected {e['comparator']} {json.dumps(e['expectedValue'])}" for e in failed]
     return {
         "analysis": f"{len(failed)} of {sum(e['required'] for e in evaluations)} required evaluations failed: "
         + "; ".join(said)
