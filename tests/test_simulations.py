@@ -356,3 +356,13 @@ async def test_a_started_run_that_cannot_be_read_says_its_id_and_not_to_start_it
     assert result.is_error and f"The simulation run {run_id} was started" in text
     assert f"Do not start it again: read it later with get_simulation_run id={run_id}" in text
     assert len(bodies(sandbox, "POST", RUN)) == 1
+
+
+async def test_dry_run_checks_and_confirms_a_voice_simulation_but_starts_nothing(settings, sandbox, clock, riley):
+    from tests.guard_kit import with_policy
+
+    callback, asked = answering("accept")
+    async with serve(with_policy(settings, dry_run=True), sandbox, clock, elicitation_callback=callback) as client:
+        result = result_json(await client.call_tool("run_simulation", two_scenarios(riley, transport={"provider": "vapi.websocket"})))
+    assert result["dryRun"] is True and result["wouldSend"]["path"] == RUN and len(asked) == 1
+    assert bodies(sandbox, "POST", RUN) == []
