@@ -64,12 +64,9 @@ EVALUATION = Obj(
     },
     required=("comparator", "value"),
 )
+HOOK_INCLUDE = Obj({"transcript": Bool(), "messages": Bool(), "recordingUrl": Bool()})
 HOOK_ACTION = Obj(
-    {
-        "type": Str(enum=("webhook",)),
-        "server": SERVER,
-        "include": Obj({"transcript": Bool(), "messages": Bool(), "recordingUrl": Bool()}),
-    },
+    {"type": Str(enum=("webhook",)), "server": SERVER, "include": HOOK_INCLUDE},
     required=("type",),
 )
 HOOK = Tagged(
@@ -154,7 +151,7 @@ DTOS: dict[str, Obj] = {
     "SimulationHookCallStarted": HOOK.branches["simulation.run.started"],
     "SimulationHookCallEnded": HOOK.branches["simulation.run.ended"],
     "SimulationHookWebhookAction": HOOK_ACTION,
-    "SimulationHookInclude": HOOK_ACTION.fields["include"],  # type: ignore[dict-item]
+    "SimulationHookInclude": HOOK_INCLUDE,
     "CreateSimulationDTO": SIMULATION,
     "UpdateSimulationDTO": UPDATE_SIMULATION,
     "SimulationSuiteTargetAssignment": TARGET_ASSIGNMENT,
