@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import assistants, calls, chat, numbers, vapi_tools
+from . import assistants, calls, chat, evals, numbers, simulations, structured_outputs, vapi_tools
 
-FAMILIES = (calls, chat, numbers, assistants, vapi_tools)
+FAMILIES = (calls, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs)
