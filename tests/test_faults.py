@@ -91,6 +91,26 @@ async def test_post_call_failure_is_not_retried_and_says_the_outcome_is_unknown(
         assert "not retried" in text
 
 
+@pytest.mark.parametrize(
+    ("reason", "hint"),
+    [
+        ("insufficient_credits", "Add credits in the Vapi dashboard (Billing)"),
+        ("billing_limit", "reached its billing limit"),
+        ("subscription_frozen", "The subscription is frozen"),
+    ],
+)
+async def test_402_names_the_billing_reason_and_what_to_do_and_is_not_retried(
+    vapi: VapiClient, sandbox: Sandbox, reason: str, hint: str
+) -> None:
+    sandbox.inject(Fault("POST", "/eval/simulation/run", status=402, reason=reason))
+    with pytest.raises(VapiError) as caught:
+        await vapi.post("/eval/simulation/run", {})
+    text = caught.value.text()
+    assert caught.value.status == 402 and f"billing (402: {reason}): nothing was started or charged" in text
+    assert hint in text and "try again" not in text.lower()
+    assert len(sandbox.requests_to("POST", "/eval/simulation/run")) == 1
+
+
 async def test_slow_get_times_out_and_is_retried(sandbox: Sandbox) -> None:
     sandbox.inject(Fault("GET", "/call", delay=2.0, then_pass=True))
     vapi = vapi_client(sandbox, timeout=0.2)

@@ -14,7 +14,18 @@ from tests.conftest import connect
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 TOOLS_LIST_BUDGET = 17_000
-"""Bytes of the compact tools/list JSON; the official server's 13 tools take 17,431."""
+"""Bytes of the compact tools/list JSON without the opt-in toolsets; the official server's 13 tools take 17,431."""
+TESTING_BUDGET = 15_500
+"""Bytes of the testing toolset (chat, evals, simulations, structured outputs: 26 tools), which agents opt into."""
+OUTBOUND_BUDGET = 9_500
+"""Bytes of the campaigns and analytics toolsets (8 tools), which agents opt into."""
+
+
+def _toolset(name: str) -> set[str]:
+    """The tools of the families that declare `toolset = name`."""
+    from vapi_mcp.tools import FAMILIES
+
+    return {spec.name for family in FAMILIES if getattr(family, "toolset", None) == name for spec in family.tools.specs}
 
 
 def _dump(tool) -> dict:
@@ -43,18 +54,16 @@ async def test_every_tool_matches_its_snapshot(settings, sandbox):
         assert not stale, f"snapshots without a tool: {sorted(stale)}"
 
 
-SECOND_CATALOGUE = {"campaigns", "analytics"}
-"""Families (module `toolset`) outside the default toolset: the budget is the default set's."""
-
-
 async def test_tools_list_stays_within_its_byte_budget(settings, sandbox):
-    from vapi_mcp.tools import FAMILIES
-
-    default = {spec.name for family in FAMILIES if getattr(family, "toolset", None) not in SECOND_CATALOGUE for spec in family.tools.specs}
     async with connect(settings, sandbox) as client:
-        tools = [t for t in (await client.list_tools()).tools if t.name in default]
-    size = len(json.dumps([_dump(t) for t in tools], separators=(",", ":")))
+        tools = (await client.list_tools()).tools
+    testing, outbound = _toolset("testing"), _toolset("campaigns") | _toolset("analytics")
+    size = len(json.dumps([_dump(t) for t in tools if t.name not in testing | outbound], separators=(",", ":")))
     assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over the {TOOLS_LIST_BUDGET} budget"
+    size = len(json.dumps([_dump(t) for t in tools if t.name in testing], separators=(",", ":")))
+    assert 20 <= len(testing) and size <= TESTING_BUDGET, f"the testing toolset is {size} bytes, over its {TESTING_BUDGET} budget"
+    size = len(json.dumps([_dump(t) for t in tools if t.name in outbound], separators=(",", ":")))
+    assert len(outbound) == 8 and size <= OUTBOUND_BUDGET, f"the campaigns and analytics toolsets are {size} bytes, over their {OUTBOUND_BUDGET} budget"
 
 
 async def test_read_only_mode_registers_no_mutating_tool_nor_a_prompt_that_needs_one(tmp_path, sandbox):

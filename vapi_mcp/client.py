@@ -78,6 +78,25 @@ def _vapi_messages(response: httpx.Response) -> list[str]:
     return [str(body["error"])] if isinstance(body.get("error"), str) else []
 
 
+PAYMENT_HINTS = {
+    "insufficient_credits": "Add credits in the Vapi dashboard (Billing), then ask the user before running it again.",
+    "billing_limit": "The account reached its billing limit: raise it in the Vapi dashboard (Billing), then ask the user before running it again.",
+    "payment_method_missing": "Add a payment method in the Vapi dashboard (Billing), then ask the user before running it again.",
+    "initial_payment_missing": "Make the initial payment in the Vapi dashboard (Billing), then ask the user before running it again.",
+    "wallet_missing": "Set up billing for this organization in the Vapi dashboard (Billing), then ask the user before running it again.",
+    "subscription_frozen": "The subscription is frozen: resolve it in the Vapi dashboard (Billing) or with Vapi support first.",
+}
+"""What to do about a 402, by SimulationRunPaymentRequiredResponse.reason."""
+
+
+def _payment_reason(response: httpx.Response) -> str | None:
+    try:
+        reason = response.json().get("reason")
+    except (ValueError, AttributeError):
+        return None
+    return reason if isinstance(reason, str) and reason.isidentifier() else None
+
+
 class VapiClient:
     """Talks to api.vapi.ai, or to the embedded sandbox through the same code path."""
 
@@ -299,6 +318,14 @@ class VapiClient:
                 f"Vapi refused the API key ({status}): it is missing, wrong or lacks permission.",
                 status=status,
                 hint="Set VAPI_API_KEY (or VAPI_TOKEN) to your private API key from the Vapi dashboard and restart the server.",
+            )
+        if status == 402:
+            reason = _payment_reason(response)
+            return VapiError(
+                f"Vapi refused {method} {path} for billing (402{': ' + reason if reason else ''}): nothing was started or charged.",
+                status=status,
+                vapi_messages=messages,
+                hint=PAYMENT_HINTS.get(reason or "", PAYMENT_HINTS["insufficient_credits"]),
             )
         if status == 404:
             return VapiError(

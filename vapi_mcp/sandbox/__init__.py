@@ -44,10 +44,12 @@ class Sandbox:
 
 
 def _routes_app(sandbox: Sandbox) -> Starlette:
-    from . import analytics, artifacts, assistants, calls, campaigns, chat, phone_numbers, tools
+    from . import analytics, artifacts, assistants, calls, campaigns, chat, evals, phone_numbers, simulations, structured_outputs, tools
 
     routes = []
-    for module in (calls, chat, phone_numbers, assistants, tools, campaigns, analytics, artifacts):
+    # simulations before evals: /eval/{id} would otherwise take /eval/simulation/...
+    modules = (calls, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics, artifacts)
+    for module in modules:
         routes.extend(module.routes(sandbox))
 
     async def api_error(request: Any, exc: Exception) -> Any:
@@ -124,8 +126,25 @@ class _Gate:
         await self.app(scope, replay, send)
 
 
+PAYMENT_MESSAGES = {
+    "insufficient_credits": "Insufficient credits. Add credits to your account to continue.",
+    "wallet_missing": "No wallet is set up for this organization.",
+    "subscription_frozen": "Your subscription is frozen.",
+    "payment_method_missing": "Add a payment method to continue.",
+    "billing_limit": "The billing limit for this organization has been reached.",
+    "initial_payment_missing": "An initial payment is required before using this feature.",
+}
+"""SimulationRunPaymentRequiredResponse.reason values with a message in Vapi's manner (the sandbox's own wording)."""
+
+
 async def _send_fault(fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
     headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+    if fault.status == 402:  # Vapi's billing refusal (SimulationRunPaymentRequiredResponse)
+        from starlette.responses import JSONResponse
+
+        body = {"statusCode": 402, "message": PAYMENT_MESSAGES.get(fault.reason, "Payment required."), "reason": fault.reason}
+        await JSONResponse(body, status_code=402)(scope, receive, send)
+        return
     if fault.body is not None:
         from starlette.responses import Response
 

@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from . import artifacts
 from .clock import iso, parse_iso
-from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
+from .core import ApiError, body_of, new_id, not_found, paginate, path_id, query_of, stamp
+from .extraction import call_outputs, outputs_plan
 from .validation import Any_, Arr, Bool, Num, Obj, Str
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[
     breakdown = {k: round(rate * minutes, 6) for k, rate in RATES.items()}
     total = round(sum(breakdown.values()), 6)
     recording = f"https://storage.vapi.ai/sandbox/{call['id']}"
+    outputs = call_outputs(call, transcript, [m["message"] for m in spoken if m["role"] == "bot"])
     return {
         "messages": messages,
         "artifact": {
@@ -174,6 +176,7 @@ def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[
             "recordingUrl": f"{recording}-mono.wav",
             "stereoRecordingUrl": f"{recording}-stereo.wav",
             "recording": {"stereoUrl": f"{recording}-stereo.wav", "mono": {"combinedUrl": f"{recording}-mono.wav"}},
+            **outputs,
         },
         "analysis": {
             "summary": "The customer moved their appointment to Thursday at 2 PM and was told what to bring.",
@@ -227,6 +230,7 @@ def routes(sb: Sandbox) -> list[Route]:
         call["_first_message"] = assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?"
         messages = (assistant.get("model") or {}).get("messages") or []
         call["_system_prompt"] = next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}.")
+        call["_outputs_plan"] = outputs_plan(assistant.get("artifactPlan"), sb.store.structured_outputs, new_id)
         base = call["_base"] = str(request.base_url)
         call["monitor"] = {
             "listenUrl": base.replace("http", "ws", 1) + f"call/{call['id']}/listen",

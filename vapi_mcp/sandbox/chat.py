@@ -48,6 +48,14 @@ def _said(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"role": m["role"], "content": m.get("content") or m.get("message") or ""} for m in value]
 
 
+def scripted_reply(assistant: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """What the sandbox assistant answers after `history`: its name, the turn, and the last user line."""
+    turn = sum(1 for m in history if m["role"] == "user")
+    heard = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
+    name = assistant.get("name") or "Assistant"
+    return f"{name} here (turn {turn}). You said: {heard}"
+
+
 def routes(sb: Sandbox) -> list[Route]:
     def assistant_of(body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
         if body.get("assistant") is not None:
@@ -72,10 +80,7 @@ def routes(sb: Sandbox) -> list[Route]:
         assistant = assistant_of(body, previous)
         history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
         turn = sum(1 for m in history if m["role"] == "user")
-        heard = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-        name = assistant.get("name") or "Assistant"
-        reply = f"{name} here (turn {turn}). You said: {heard}"
-        output = [{"role": "assistant", "content": reply}]
+        output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
         fields = {k: v for k, v in body.items() if k != "stream"}
         fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
         chat = stamp(

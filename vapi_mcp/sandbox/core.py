@@ -15,7 +15,7 @@ from .validation import Rule, validate, validate_query
 
 ORG_ID = "5f0c5a4e-6b1d-4d59-9a3e-0d5e7c1b2a90"
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 class ApiError(Exception):
@@ -65,6 +65,8 @@ class Fault:
     """Raw body (for example not JSON); default is Vapi's error shape."""
     then_pass: bool = False
     """Apply `delay` and then serve the request normally (a slow answer, not an error)."""
+    reason: str = "insufficient_credits"
+    """For a 402: the billing reason (SimulationRunPaymentRequiredResponse.reason)."""
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.method in (method, "*") and path.startswith(self.path)
@@ -80,6 +82,14 @@ class Store:
     squads: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    eval_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    structured_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    personalities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    simulations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    suites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    simulation_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -152,3 +162,12 @@ def paginate(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[st
             out = [item for item in out if keep(parse_iso(item[stamp_field]))]
     limit = int(float(query.get("limit", 100)))
     return out[:limit]
+
+
+def paged(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+    """Vapi's paginated answer (`{results, metadata}`): the list filters, then `page` of `limit` items."""
+    every = paginate(items, {k: v for k, v in query.items() if k != "limit"})
+    limit = int(float(query.get("limit", 100)))
+    page = int(float(query.get("page", 1)))
+    results = every[(page - 1) * limit : page * limit]
+    return {"results": results, "metadata": {"itemsPerPage": limit, "totalItems": len(every), "currentPage": page}}

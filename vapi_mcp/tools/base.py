@@ -6,9 +6,11 @@ import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, TypeVar
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..guard import GuardedAction
+from ..redact import redact_body
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -82,6 +84,18 @@ class DeleteArgs(Guarded):
     id: str
 
 
+def listed_only(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A `json_schema_extra` that lists only `names` (the other fields are still accepted): tools/list stays small."""
+
+    def trim(schema: dict[str, Any]) -> None:
+        schema["properties"] = {k: v for k, v in schema.get("properties", {}).items() if k in names}
+        schema.pop("additionalProperties", None)
+        if "required" in schema:
+            schema["required"] = [k for k in schema["required"] if k in names]
+
+    return trim
+
+
 class PassThrough(BaseModel):
     """A nested Vapi object whose commonly used fields are typed and whose other fields pass through."""
 
@@ -115,6 +129,37 @@ async def delete_confirmed(call: ToolContext, args: Guarded, path: str, summary:
         deleted = await call.vapi.delete(path, json=body)
         record.ids = [path.rsplit("/", 1)[1]]
     return deleted
+
+
+T = TypeVar("T")
+
+
+async def poll(
+    call: ToolContext,
+    fetch: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    note: Callable[[T], str],
+    timeout: float,
+) -> tuple[T, bool]:
+    """Fetch until `done` or `timeout` seconds pass, with a progress notification per look; (last answer, finished)."""
+    deadline = anyio.current_time() + timeout
+    interval, looks = 0.5, 0
+    while True:
+        value = await fetch()
+        looks += 1
+        await call.progress(looks, None, note(value))
+        if done(value):
+            return value, True
+        remaining = deadline - anyio.current_time()
+        if remaining <= 0:
+            return value, False
+        await anyio.sleep(min(interval, remaining))
+        interval = min(interval * 1.6, 5.0)
+
+
+def strip_org(item: dict[str, Any]) -> dict[str, Any]:
+    """A Vapi object without the org id and empty fields, secrets masked (judge and extractor models carry headers)."""
+    return {k: v for k, v in redact_body(item).items() if k != "orgId" and v not in (None, [], {})}
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[Any]]

@@ -161,9 +161,28 @@ def call_view(call: dict[str, Any], include: list[str] | None = None) -> dict[st
         )
     if "analysis" in parts:
         view["analysis"] = _compact({k: analysis.get(k) for k in ("summary", "successEvaluation", "structuredData")})
+        view.update(outputs_view(artifact))
     if "cost" in parts:
         view["costBreakdown"] = {k: v for k, v in (call.get("costBreakdown") or {}).items() if isinstance(v, int | float) and v}
     return _compact(view)
+
+
+def outputs_view(artifact: dict[str, Any]) -> dict[str, Any]:
+    """`artifact.structuredOutputs` as name -> value, and `artifact.scorecards` as name -> score (scoreNormalized of 100)."""
+
+    def named(entries: dict[str, Any], value: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for ident, entry in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(entry, dict):
+                name = entry.get("name") or ident
+                out[name if name not in out else f"{name} ({ident})"] = value(entry)
+        return out
+
+    outputs = named(artifact.get("structuredOutputs") or {}, lambda e: e.get("result"))
+    scorecards = named(
+        artifact.get("scorecards") or {}, lambda e: _compact({"score": e.get("score"), "scoreNormalized": e.get("scoreNormalized")})
+    )
+    return _compact({"structuredOutputs": outputs, "scorecards": scorecards})
 
 
 def _check_callee(args: CreateCallArgs) -> None:
@@ -304,8 +323,9 @@ async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Get call", read_only=True)
 async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Linked:
-    """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis,
-    costs, metadata; `include` narrows it; logs and latency (why it failed) only on request."""
+    """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
+    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
+    latency (why it failed) only on request."""
     data = await call.vapi.get(f"/call/{vapi_id(args.id)}")
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 
@@ -366,7 +386,7 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
 
 
 def register_extras(server: MCPServer, app: App) -> None:
-    """Resources vapi://calls/{id} and vapi://calls/{id}/transcript, and the test-assistant prompt."""
+    """Resources vapi://calls/{id} and vapi://calls/{id}/transcript (the test-assistant prompt is the testing toolset's)."""
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
     from ..redact import scrubber
@@ -389,25 +409,3 @@ def register_extras(server: MCPServer, app: App) -> None:
     async def transcript_resource(id: str) -> str:
         """A call's transcript, one 'AI: ...' / 'User: ...' line per turn."""
         return "\n".join(transcript_turns(await fetch(id)))
-
-    if app.settings.read_only:
-        return  # the walk-through chats and places a call: neither tool exists in read-only mode
-
-    @server.prompt(name="test-assistant", title="Test a Vapi assistant")
-    def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:
-        """Chat test, then a confirmed test call, then a transcript review."""
-        dial = (
-            f"call {testNumber or 'a number the user gives you (their own phone, E.164)'} from phone number "
-            f"{phoneNumberId or '(ask which, or use list_phone_numbers)'}"
-        )
-        return (
-            f"Test the Vapi assistant {assistantId}.\n"
-            f"1. Chat: use chat_with_assistant with assistantId {assistantId} and a realistic opening line, then "
-            "continue with previousChatId for 2-3 turns. Report anything off (tone, wrong facts, no answer).\n"
-            "2. Ask the user whether to place a real test call; only if they agree, use create_call to "
-            f"{dial}. The call rings a real phone: confirm it with the user (pass the confirmToken only after "
-            "they say yes).\n"
-            "3. Use wait_for_call on the new call id until it ends.\n"
-            "4. Review it with get_call: read the transcript, endedReason, analysis summary and cost; say what "
-            "went well, what went wrong, and which assistant settings (firstMessage, prompt, voice) to change."
-        )

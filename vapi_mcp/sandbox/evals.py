@@ -1,0 +1,312 @@
+"""/eval and /eval/run: mock conversations with judges, run against the sandbox assistant.
+
+A run plays the eval's messages in order. At each checkpoint (an assistant message with a
+`judgePlan`) the target assistant answers as it does on /chat (`chat.scripted_reply`) and the
+judge rules on that answer: `exact` and `regex` for real, `ai` by the rule in extraction.py.
+`continuePlan.contentOverride` replaces the answer for later turns; `exitOnFailureEnabled`
+stops at a failed checkpoint. A run is `queued` for QUEUED seconds, then `running` for
+TURN seconds per checkpoint, then `ended` with its results.
+
+The document does not declare how a checkpoint's verdict is reported; the sandbox follows Vapi's
+evals guide: the assistant message in `results[].messages` carries `judge: {status, failureReason}`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .assistants import ASSISTANT, SQUAD
+from .chat import scripted_reply
+from .clock import iso
+from .core import ApiError, body_of, not_found, paged, path_id, query_of, stamp
+from .extraction import judge
+from .phone_numbers import Nested
+from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
+from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+TOOL_CALL = Obj({"name": Str(max_len=100), "arguments": Obj({}, open=True)}, required=("name",))
+
+
+def _judge_model(provider: str, **extra: Rule) -> Obj:
+    fields: dict[str, Rule] = {
+        "provider": Str(enum=(provider,)),
+        "model": Str(max_len=100),
+        "temperature": Num(minimum=0, maximum=2),
+        "maxTokens": Num(minimum=50, maximum=10000),
+        "messages": Arr(Obj({}, open=True)),
+        **extra,
+    }
+    required = ("provider", "url", "model", "messages") if "url" in extra else ("provider", "model", "messages")
+    return Obj(fields, required=required)
+
+
+JUDGE_MODEL = Tagged(
+    "provider",
+    {
+        "openai": _judge_model("openai"),
+        "anthropic": _judge_model("anthropic", thinking=Any_()),
+        "google": _judge_model("google"),
+        "custom-llm": _judge_model("custom-llm", url=Str(), headers=Any_(), timeoutSeconds=Num(minimum=20, maximum=600)),
+    },
+)
+"""Eval{OpenAI,Anthropic,Google,Custom}Model (model names are not checked against the document's long enums)."""
+
+
+def _fixed_judge(kind: str) -> Obj:
+    return Obj(
+        {"type": Str(enum=(kind,)), "content": Str(max_len=1000), "toolCalls": Arr(TOOL_CALL)}, required=("type", "content")
+    )
+
+
+JUDGE_AI = Obj({"model": JUDGE_MODEL, "type": Str(enum=("ai",)), "autoIncludeMessageHistory": Bool()}, required=("model", "type"))
+JUDGE = Tagged("type", {"exact": _fixed_judge("exact"), "regex": _fixed_judge("regex"), "ai": JUDGE_AI})
+CONTINUE_PLAN = Obj({"exitOnFailureEnabled": Bool(), "contentOverride": Str(max_len=1000), "toolCallsOverride": Arr(TOOL_CALL)})
+
+ASSISTANT_MOCK = Obj(
+    {"role": Str(enum=("assistant",)), "content": Str(max_len=1000), "toolCalls": Arr(TOOL_CALL)}, required=("role",)
+)
+SYSTEM_MOCK = Obj({"role": Str(enum=("system",)), "content": Str()}, required=("role", "content"))
+TOOL_MOCK = Obj({"role": Str(enum=("tool",)), "content": Str()}, required=("role", "content"))
+USER_MOCK = Obj({"role": Str(enum=("user",)), "content": Str(max_len=1000)}, required=("role", "content"))
+ASSISTANT_CHECK = Obj(
+    {"role": Str(enum=("assistant",)), "judgePlan": JUDGE, "continuePlan": CONTINUE_PLAN}, required=("role", "judgePlan")
+)
+TOOL_CHECK = Obj({"role": Str(enum=("tool",)), "judgePlan": JUDGE_AI}, required=("role", "judgePlan"))
+ROLES = ("assistant", "system", "tool", "user")
+
+
+class EvalMessage(Rule):
+    """CreateEvalDTO.messages' union: the role, and whether a `judgePlan` makes it a checkpoint."""
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, dict):
+            return [f"nested property {name} must be either object or array"]
+        role = value.get("role")
+        checkpoint = "judgePlan" in value
+        branch = {
+            ("assistant", False): ASSISTANT_MOCK,
+            ("assistant", True): ASSISTANT_CHECK,
+            ("system", False): SYSTEM_MOCK,
+            ("tool", False): TOOL_MOCK,
+            ("tool", True): TOOL_CHECK,
+            ("user", False): USER_MOCK,
+        }.get((role, checkpoint))
+        if branch is None:
+            if role in ROLES:
+                return [f"{name}.property judgePlan should not exist"]
+            return [f"{name}.role must be one of the following values: {', '.join(ROLES)}"]
+        return branch.check(value, name)
+
+
+_EVAL_FIELDS: dict[str, Rule] = {
+    "messages": Nested(EvalMessage()),
+    "name": Str(min_len=1, max_len=80),
+    "description": Str(max_len=500),
+    "type": Str(enum=("chat.mockConversation",)),
+}
+CREATE_EVAL = Obj(_EVAL_FIELDS, required=("messages", "type"))
+UPDATE_EVAL = Obj(_EVAL_FIELDS)
+OVERRIDES = Obj({}, open=True)
+TARGET = Tagged(
+    "type",
+    {
+        "assistant": Obj(
+            {"assistant": ASSISTANT, "assistantOverrides": OVERRIDES, "type": Str(enum=("assistant",)), "assistantId": Str()},
+            required=("type",),
+        ),
+        "squad": Obj(
+            {"squad": SQUAD, "assistantOverrides": OVERRIDES, "type": Str(enum=("squad",)), "squadId": Str()}, required=("type",)
+        ),
+    },
+)
+CREATE_RUN = Obj(
+    {"eval": CREATE_EVAL, "target": TARGET, "type": Str(enum=("eval",)), "evalId": Str()}, required=("target", "type")
+)
+
+DTOS: dict[str, Obj] = {
+    "CreateEvalDTO": CREATE_EVAL,
+    "UpdateEvalDTO": UPDATE_EVAL,
+    "CreateEvalRunDTO": CREATE_RUN,
+    "EvalRunTargetAssistant": TARGET.branches["assistant"],
+    "EvalRunTargetSquad": TARGET.branches["squad"],
+    "ChatEvalAssistantMessageMock": ASSISTANT_MOCK,
+    "ChatEvalSystemMessageMock": SYSTEM_MOCK,
+    "ChatEvalToolResponseMessageMock": TOOL_MOCK,
+    "ChatEvalUserMessageMock": USER_MOCK,
+    "ChatEvalAssistantMessageEvaluation": ASSISTANT_CHECK,
+    "ChatEvalToolResponseMessageEvaluation": TOOL_CHECK,
+    "ChatEvalAssistantMessageMockToolCall": TOOL_CALL,
+    "AssistantMessageJudgePlanExact": JUDGE.branches["exact"],
+    "AssistantMessageJudgePlanRegex": JUDGE.branches["regex"],
+    "AssistantMessageJudgePlanAI": JUDGE_AI,
+    "AssistantMessageEvaluationContinuePlan": CONTINUE_PLAN,
+    "EvalOpenAIModel": JUDGE_MODEL.branches["openai"],
+    "EvalAnthropicModel": JUDGE_MODEL.branches["anthropic"],
+    "EvalGoogleModel": JUDGE_MODEL.branches["google"],
+    "EvalCustomModel": JUDGE_MODEL.branches["custom-llm"],
+}
+"""Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
+
+LIST_QUERY: dict[str, Rule] = {k: v for k, v in _OUTPUTS_QUERY.items() if k != "name"}
+"""GET /eval and GET /eval/run: id, page, sort and the createdAt/updatedAt bounds."""
+
+QUEUED, TURN = 1.0, 1.0
+"""Seconds an eval run waits, and spends on each checkpoint."""
+COST_PER_REPLY = 0.0004
+
+
+def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """An EvalRunResult (without times) for the mock conversation against `assistant`, and its number of replies."""
+    history: list[dict[str, Any]] = []
+    played: list[dict[str, Any]] = []
+    passed = True
+    replies = 0
+    for message in messages:
+        role = message["role"]
+        if "judgePlan" not in message:
+            played.append({k: v for k, v in message.items() if k in ("role", "content", "toolCalls")})
+            history.append({"role": role, "content": message.get("content") or ""})
+            continue
+        if role == "tool":
+            reason = "The sandbox assistant calls no tools, so there is no tool response to judge."
+            played.append({"role": "tool", "content": "", "judge": {"status": "fail", "failureReason": reason}})
+            passed = False
+            continue
+        reply = scripted_reply(assistant, history)
+        replies += 1
+        ok, reason = judge(message["judgePlan"], reply)
+        verdict = {"status": "pass"} if ok else {"status": "fail", "failureReason": reason}
+        played.append({"role": "assistant", "content": reply, "judge": verdict})
+        plan = message.get("continuePlan") or {}
+        history.append({"role": "assistant", "content": plan.get("contentOverride") or reply})
+        if not ok:
+            passed = False
+            if plan.get("exitOnFailureEnabled"):
+                break
+    return {"status": "pass" if passed else "fail", "messages": played}, replies
+
+
+def public(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if not k.startswith("_")}
+
+
+def live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The run as it stands at `now` on the sandbox clock."""
+    start: datetime = run["_start"]
+    out = public(run)
+    if now < start + timedelta(seconds=QUEUED):
+        return {**out, "status": "queued"}
+    began = start + timedelta(seconds=QUEUED)
+    out["startedAt"] = iso(began)
+    end = began + timedelta(seconds=TURN * max(run["_replies"], 1))
+    if now < end:
+        return {**out, "status": "running"}
+    result = {**run["_result"], "startedAt": iso(began), "endedAt": iso(end)}
+    cost = round(COST_PER_REPLY * run["_replies"], 6)
+    return {
+        **out,
+        "status": "ended",
+        "endedReason": "mockConversation.done",
+        "endedAt": iso(end),
+        "results": [result],
+        "cost": cost,
+        "costs": [{"type": "model", "cost": cost}],
+    }
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    store = sb.store
+
+    def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
+        item = collection.get(path_id(request, what))
+        if item is None:
+            raise not_found(what)
+        return item
+
+    def target_assistant(target: dict[str, Any]) -> dict[str, Any]:
+        """Who answers: the assistant, or a squad's first member (400 for an unknown id)."""
+        if target["type"] == "assistant":
+            if target.get("assistant") is not None:
+                return target["assistant"]
+            if target.get("assistantId") is None:
+                raise ApiError(400, ["Need Either `target.assistantId` Or `target.assistant`."])
+            assistant = store.assistants.get(target["assistantId"])
+            if assistant is None:
+                raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {target['assistantId']} Not Found.")
+            return assistant
+        squad = target.get("squad")
+        if squad is None:
+            squad = store.squads.get(target.get("squadId") or "")
+            if squad is None:
+                raise ApiError(400, f"Couldn't Get Squad. `squadId` {target.get('squadId')} Not Found.")
+        first = (squad.get("members") or [{}])[0]
+        return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
+
+    async def create_eval(request: Request) -> JSONResponse:
+        item = stamp(sb.clock, **await body_of(request, CREATE_EVAL))
+        store.evals[item["id"]] = item
+        return JSONResponse(item, status_code=201)
+
+    async def list_evals(request: Request) -> JSONResponse:
+        query = query_of(request, LIST_QUERY)
+        return JSONResponse(paged([e for e in store.evals.values() if query.get("id") in (None, e["id"])], query))
+
+    async def get_eval(request: Request) -> JSONResponse:
+        return JSONResponse(find(store.evals, request, "Eval"))
+
+    async def update_eval(request: Request) -> JSONResponse:
+        item = find(store.evals, request, "Eval")
+        item.update(await body_of(request, UPDATE_EVAL), updatedAt=iso(sb.clock.now()))
+        return JSONResponse(item)
+
+    async def delete_eval(request: Request) -> JSONResponse:
+        return JSONResponse(store.evals.pop(find(store.evals, request, "Eval")["id"]))
+
+    async def create_run(request: Request) -> JSONResponse:
+        body = await body_of(request, CREATE_RUN)
+        if (body.get("evalId") is None) == (body.get("eval") is None):
+            raise ApiError(400, ["Need Either `evalId` Or `eval`, Not Both."])
+        definition = body.get("eval")
+        if definition is None:
+            definition = store.evals.get(body["evalId"])
+            if definition is None:
+                raise ApiError(400, f"Couldn't Get Eval. `evalId` {body['evalId']} Not Found.")
+        result, replies = play(definition["messages"], target_assistant(body["target"]))
+        now = sb.clock.now()
+        run = stamp(sb.clock, **body, _start=now, _result=result, _replies=replies)
+        store.eval_runs[run["id"]] = run
+        return JSONResponse(live(run, now), status_code=201)
+
+    async def list_runs(request: Request) -> JSONResponse:
+        query = query_of(request, LIST_QUERY)
+        now = sb.clock.now()
+        runs = [r for r in store.eval_runs.values() if query.get("id") in (None, r["id"])]
+        page = paged(runs, query)
+        return JSONResponse({**page, "results": [live(r, now) for r in page["results"]]})
+
+    async def get_run(request: Request) -> JSONResponse:
+        return JSONResponse(live(find(store.eval_runs, request, "Eval Run"), sb.clock.now()))
+
+    async def delete_run(request: Request) -> JSONResponse:
+        run = find(store.eval_runs, request, "Eval Run")
+        return JSONResponse(live(store.eval_runs.pop(run["id"]), sb.clock.now()))
+
+    return [  # /eval/run first: /eval/{id} would take its path
+        Route("/eval/run", create_run, methods=["POST"]),
+        Route("/eval/run", list_runs, methods=["GET"]),
+        Route("/eval/run/{id}", get_run, methods=["GET"]),
+        Route("/eval/run/{id}", delete_run, methods=["DELETE"]),
+        Route("/eval", create_eval, methods=["POST"]),
+        Route("/eval", list_evals, methods=["GET"]),
+        Route("/eval/{id}", get_eval, methods=["GET"]),
+        Route("/eval/{id}", update_eval, methods=["PATCH"]),
+        Route("/eval/{id}", delete_eval, methods=["DELETE"]),
+    ]

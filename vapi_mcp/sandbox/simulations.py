@@ -1,0 +1,689 @@
+"""/eval/simulation: personalities, scenarios, simulations, suites, runs, scenario generation, concurrency.
+
+A run expands its entries (inline scenario + personality, saved simulations, suites) times
+`iterations` into items. Item i moves over the sandbox clock: `queued` until QUEUED + i * STAGGER
+seconds after the run was created, then `running` for RUNNING s, `evaluating` for EVALUATING s,
+then `passed` or `failed`. Its conversation is computed from the scenario: the target assistant's
+first message, then for each sentence of the scenario's instructions (up to MAX_TURNS) the tester
+says it and the assistant answers as on /chat. Each evaluation's structured output is extracted
+from that transcript by the rules in extraction.py and compared with the expected value; an item
+passes when every required evaluation does. Cancelling (PATCH /eval/simulation/run/{id}) cancels
+every item not finished yet. Vapi's default personalities (orgId null) are always there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .assistants import ASSISTANT, SQUAD
+from .chat import scripted_reply
+from .clock import iso
+from .core import ORG_ID, ApiError, body_of, new_id, not_found, paged, paginate, path_id, query_of, stamp
+from .extraction import at_path, compare, extract
+from .phone_numbers import Nested
+from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
+from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
+from .validation import SERVER, Arr, Bool, Num, Obj, Rule, Str, Tagged
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+PATH = Str(
+    nullable=True,
+    max_len=255,
+    pattern=r"[a-zA-Z0-9][a-zA-Z0-9._-]*(?:/[a-zA-Z0-9][a-zA-Z0-9._-]*){0,2}",
+    pattern_message=r"path must match /^[a-zA-Z0-9][a-zA-Z0-9._-]*(?:\/[a-zA-Z0-9][a-zA-Z0-9._-]*){0,2}$/ regular expression",
+)
+COMPARATORS = ("=", "!=", ">", "<", ">=", "<=")
+
+
+class Scalar(Rule):
+    """`value`: a number, a string or a boolean."""
+
+    def check(self, value: Any, name: str) -> list[str]:
+        return [] if isinstance(value, (str, int, float, bool)) else [f"{name} must be a number, a string or a boolean"]
+
+
+PERSONALITY = Obj({"name": Str(max_len=80), "assistant": ASSISTANT, "path": PATH}, required=("name", "assistant"))
+UPDATE_PERSONALITY = Obj(PERSONALITY.fields)
+EVALUATION = Obj(
+    {
+        "structuredOutputId": Str(uuid=True),
+        "structuredOutput": CREATE_STRUCTURED_OUTPUT,
+        "path": Str(),
+        "comparator": Str(enum=COMPARATORS),
+        "value": Scalar(),
+        "required": Bool(),
+    },
+    required=("comparator", "value"),
+)
+HOOK_INCLUDE = Obj({"transcript": Bool(), "messages": Bool(), "recordingUrl": Bool()})
+HOOK_ACTION = Obj(
+    {"type": Str(enum=("webhook",)), "server": SERVER, "include": HOOK_INCLUDE},
+    required=("type",),
+)
+HOOK = Tagged(
+    "on",
+    {
+        event: Obj({"on": Str(enum=(event,), max_len=1000), "do": Nested(HOOK_ACTION)}, required=("on", "do"))
+        for event in ("simulation.run.started", "simulation.run.ended")
+    },
+)
+TOOL_MOCK = Obj({"toolName": Str(), "result": Str(), "enabled": Bool()}, required=("toolName",))
+_SCENARIO_FIELDS: dict[str, Rule] = {
+    "name": Str(max_len=80),
+    "instructions": Str(max_len=10000),
+    "evaluations": Nested(EVALUATION),
+    "hooks": Nested(HOOK),
+    "targetOverrides": Obj({}, open=True),
+    "toolMocks": Nested(TOOL_MOCK),
+    "path": PATH,
+}
+SCENARIO = Obj(_SCENARIO_FIELDS, required=("name", "instructions", "evaluations"))
+UPDATE_SCENARIO = Obj(_SCENARIO_FIELDS)
+_SIMULATION_FIELDS: dict[str, Rule] = {
+    "name": Str(max_len=80),
+    "scenarioId": Str(uuid=True),
+    "personalityId": Str(uuid=True),
+    "path": PATH,
+}
+SIMULATION = Obj(_SIMULATION_FIELDS, required=("scenarioId", "personalityId"))
+UPDATE_SIMULATION = Obj(_SIMULATION_FIELDS)
+TARGET_ASSIGNMENT = Obj(
+    {"targetType": Str(enum=("assistant", "squad")), "targetId": Str(uuid=True)}, required=("targetType", "targetId")
+)
+_SUITE_FIELDS: dict[str, Rule] = {
+    "name": Str(max_len=80),
+    "slackWebhookUrl": Str(),
+    "simulationIds": Arr(Str()),
+    "targetAssignments": Nested(TARGET_ASSIGNMENT),
+    "path": PATH,
+}
+SUITE = Obj(_SUITE_FIELDS, required=("name", "simulationIds"))
+UPDATE_SUITE = Obj(_SUITE_FIELDS)
+SIMULATION_ENTRY = Obj(
+    {
+        "type": Str(enum=("simulation",)),
+        "simulationId": Str(uuid=True),
+        "scenarioId": Str(uuid=True),
+        "scenario": SCENARIO,
+        "personalityId": Str(uuid=True),
+        "personality": PERSONALITY,
+        "name": Str(max_len=80),
+    },
+    required=("type",),
+)
+SUITE_ENTRY = Obj(
+    {"type": Str(enum=("simulationSuite",)), "simulationSuiteId": Str(uuid=True), "name": Str(max_len=80), "suiteId": Str()},
+    required=("type",),
+)
+ENTRY = Tagged("type", {"simulation": SIMULATION_ENTRY, "simulationSuite": SUITE_ENTRY})
+RUN_TARGET = Tagged(
+    "type",
+    {
+        "assistant": Obj(
+            {"type": Str(enum=("assistant",)), "assistantId": Str(uuid=True), "assistant": ASSISTANT}, required=("type",)
+        ),
+        "squad": Obj({"type": Str(enum=("squad",)), "squadId": Str(uuid=True), "squad": SQUAD}, required=("type",)),
+    },
+)
+TRANSPORT = Obj({"provider": Str(enum=("vapi.websocket", "vapi.webchat"))}, required=("provider",))
+CREATE_RUN = Obj(
+    {"simulations": Nested(ENTRY), "target": RUN_TARGET, "iterations": Num(minimum=1, maximum=10), "transport": TRANSPORT},
+    required=("simulations", "target"),
+)
+GENERATE = Obj({"assistantId": Str(), "squadId": Str()})
+
+DTOS: dict[str, Obj] = {
+    "CreatePersonalityDTO": PERSONALITY,
+    "UpdatePersonalityDTO": UPDATE_PERSONALITY,
+    "CreateScenarioDTO": SCENARIO,
+    "UpdateScenarioDTO": UPDATE_SCENARIO,
+    "EvaluationPlanItem": EVALUATION,
+    "ScenarioToolMock": TOOL_MOCK,
+    "SimulationHookCallStarted": HOOK.branches["simulation.run.started"],
+    "SimulationHookCallEnded": HOOK.branches["simulation.run.ended"],
+    "SimulationHookWebhookAction": HOOK_ACTION,
+    "SimulationHookInclude": HOOK_INCLUDE,
+    "CreateSimulationDTO": SIMULATION,
+    "UpdateSimulationDTO": UPDATE_SIMULATION,
+    "SimulationSuiteTargetAssignment": TARGET_ASSIGNMENT,
+    "CreateSimulationSuiteDTO": SUITE,
+    "UpdateSimulationSuiteDTO": UPDATE_SUITE,
+    "SimulationRunSimulationEntry": SIMULATION_ENTRY,
+    "SimulationRunSuiteEntry": SUITE_ENTRY,
+    "SimulationRunTargetAssistant": RUN_TARGET.branches["assistant"],
+    "SimulationRunTargetSquad": RUN_TARGET.branches["squad"],
+    "SimulationRunTransportConfiguration": TRANSPORT,
+    "CreateSimulationRunDTO": CREATE_RUN,
+    "GenerateScenariosDTO": GENERATE,
+}
+"""Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
+
+_DATES = {f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")}
+_PAGE: dict[str, Rule] = {k: v for k, v in _OUTPUTS_QUERY.items() if k in ("page", "sortOrder", "sortBy", "limit")} | _DATES
+PERSONALITY_QUERY = _PAGE
+SCENARIO_QUERY = {"idAny": Str(), "name": Str(), **_PAGE}
+SUITE_QUERY = {"name": Str(), **_PAGE}
+SIMULATION_QUERY = {"idAny": Str(), "standaloneOnly": Bool(), **_PAGE}
+RUN_QUERY = {
+    "status": Str(enum=("queued", "running", "ended")),
+    "filterStatus": Str(enum=("passed", "failed", "running")),
+    "targetType": Str(enum=("assistant", "squad")),
+    "targetId": Str(uuid=True),
+    **_PAGE,
+}
+ITEM_QUERY = {
+    "simulationId": Str(uuid=True),
+    "runId": Str(uuid=True),
+    "status": Str(enum=("queued", "running", "evaluating", "passed", "failed", "canceled")),
+    **_PAGE,
+}
+
+QUEUED, STAGGER, RUNNING, EVALUATING = 2.0, 1.0, 6.0, 2.0
+"""Seconds: before the first item starts, between item starts, talking, evaluating."""
+MAX_TURNS = 4
+CONCURRENCY_LIMIT = 10
+"""Call slots for simulations; each voice simulation uses 2 (tester and target)."""
+DONE = ("passed", "failed", "canceled")
+
+_EPOCH = "2025-01-01T00:00:00.000Z"
+
+
+def _default_personality(index: int, name: str, behaviour: str) -> dict[str, Any]:
+    assistant = {
+        "name": name,
+        "model": {"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": behaviour}]},
+        "voice": {"provider": "vapi", "voiceId": "Elliot"},
+    }
+    ident = f"00000000-0000-4000-8000-00000000000{index}"
+    return {"id": ident, "orgId": None, "createdAt": _EPOCH, "updatedAt": _EPOCH, "name": name, "assistant": assistant}
+
+
+DEFAULT_PERSONALITIES = {
+    p["id"]: p
+    for p in (
+        _default_personality(1, "Skeptical Sam", "You are a polite but skeptical caller. Ask for confirmation of every detail."),
+        _default_personality(2, "Confused Carl", "You are easily confused. Ask the assistant to repeat or rephrase once."),
+        _default_personality(3, "Rude Rob", "You are impatient and curt, but you do what the scenario asks."),
+    )
+}
+"""Vapi-provided personalities available to every org (`orgId` null)."""
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip())) if s][:MAX_TURNS]
+
+
+def converse(assistant: dict[str, Any], scenario: dict[str, Any]) -> list[tuple[str, str]]:
+    """The tester and the assistant, turn by turn: (role, text) with role `assistant` or `user`."""
+    name = assistant.get("name") or "the assistant"
+    lines = [("assistant", assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?")]
+    history: list[dict[str, Any]] = []
+    for sentence in sentences(scenario.get("instructions") or ""):
+        history.append({"role": "user", "content": sentence})
+        reply = scripted_reply(assistant, history)
+        history.append({"role": "assistant", "content": reply})
+        lines += [("user", sentence), ("assistant", reply)]
+    return lines
+
+
+def evaluate(scenario: dict[str, Any], outputs: dict[str, dict[str, Any]], lines: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """StructuredOutputEvaluationResult for each of the scenario's evaluations."""
+    transcript = "\n".join(f"{'AI' if role == 'assistant' else 'User'}: {text}" for role, text in lines)
+    said = [text for role, text in lines if role == "assistant"]
+    results = []
+    for item in scenario.get("evaluations") or []:
+        output = item.get("structuredOutput") or outputs.get(item.get("structuredOutputId") or "") or {}
+        value = at_path(extract(output, transcript, said), item.get("path"))
+        result: dict[str, Any] = {
+            "structuredOutputId": item.get("structuredOutputId") or "inline",
+            "name": output.get("name"),
+            **({"path": item["path"]} if item.get("path") else {}),
+            **({"description": output["description"]} if output.get("description") else {}),
+            "schema": output.get("schema"),
+            "extractedValue": value if not isinstance(value, (dict, list)) else None,
+            "expectedValue": item["value"],
+            "comparator": item["comparator"],
+            "passed": compare(value, item["comparator"], item["value"]),
+            "required": item.get("required", True),
+        }
+        if isinstance(value, (dict, list)):
+            result["error"] = "The extracted value is not a primitive; set `path` to a leaf of the output."
+        results.append(result)
+    return results
+
+
+def suggestions(evaluations: list[dict[str, Any]]) -> dict[str, Any]:
+    """SimulationRunItemImprovements for a failed item, written from its failed required evaluations."""
+    failed = [e for e in evaluations if e["required"] and not e["passed"]]
+    said = [f"{e['name']} extracted {json.dumps(e['extractedValue'])}, expected {e['comparator']} {json.dumps(e['expectedValue'])}" for e in failed]
+    return {
+        "analysis": f"{len(failed)} of {sum(e['required'] for e in evaluations)} required evaluations failed: "
+        + "; ".join(said)
+        + ".",
+        "systemPromptSuggestions": [
+            {"issue": line, "suggestion": f"Make the system prompt lead the assistant to: {e.get('description') or e['name']}."}
+            for line, e in zip(said, failed)
+        ],
+        "toolSuggestions": [],
+        "scenarioSuggestions": [],
+    }
+
+
+def item_live(item: dict[str, Any], run: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A run item as it stands at `now`."""
+    out = {k: v for k, v in item.items() if not k.startswith("_")}
+    start = run["_start"] + timedelta(seconds=QUEUED + STAGGER * item["_index"])
+    talked = start + timedelta(seconds=RUNNING)
+    done = talked + timedelta(seconds=EVALUATING)
+    canceled: datetime | None = run.get("_canceled_at")
+    moment = min(now, canceled) if canceled else now
+    if moment >= start:
+        out["startedAt"] = iso(start)
+    if moment >= talked:
+        out["metadata"] = {**out["metadata"], "call": item["_call"]}
+    if canceled is not None and canceled < done and now >= canceled:
+        return {**out, "status": "canceled", "canceledAt": iso(canceled), "updatedAt": iso(canceled)}
+    if moment < start:
+        return {**out, "status": "queued"}
+    if moment < talked:
+        return {**out, "status": "running"}
+    if moment < done:
+        return {**out, "status": "evaluating"}
+    passed = item["_results"]["passed"]
+    out.update(status="passed" if passed else "failed", completedAt=iso(done), updatedAt=iso(done), results=item["_results"])
+    if not passed:
+        out.update(
+            failedAt=iso(done),
+            failureReason="Required evaluations failed.",
+            improvementSuggestions=suggestions(item["_results"]["evaluations"]),
+        )
+    return out
+
+
+def counts(items: list[dict[str, Any]]) -> dict[str, Any]:
+    statuses = [i["status"] for i in items]
+    simulations = {i["simulationId"] for i in items}
+    return {
+        "total": len(items),
+        "passed": statuses.count("passed"),
+        "failed": statuses.count("failed"),
+        "running": statuses.count("running") + statuses.count("evaluating"),
+        "queued": statuses.count("queued"),
+        "canceled": statuses.count("canceled"),
+        "distinctSimulationTotal": len(simulations),
+        "distinctSimulationFailed": len({i["simulationId"] for i in items if i["status"] in ("failed", "canceled")}),
+    }
+
+
+def run_live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A run (SimulationRun) as it stands at `now`, with its item counts."""
+    items = [item_live(item, run, now) for item in run["_items"]]
+    out = {k: v for k, v in run.items() if not k.startswith("_")}
+    out["itemCounts"] = counts(items)
+    started = [i["startedAt"] for i in items if "startedAt" in i]
+    if started:
+        out["startedAt"] = min(started)
+    if all(i["status"] in DONE for i in items):
+        out["status"] = "ended"
+        out["endedAt"] = max(i.get("completedAt") or i.get("canceledAt") or i["updatedAt"] for i in items)
+        if run.get("_canceled_at"):
+            out["endedReason"] = "canceled"
+    else:
+        out["status"] = "running" if started else "queued"
+    return out
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    store = sb.store
+    for ident, personality in DEFAULT_PERSONALITIES.items():
+        store.personalities.setdefault(ident, dict(personality))
+
+    def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
+        item = collection.get(path_id(request, what))
+        if item is None:
+            raise not_found(what)
+        return item
+
+    def missing(collection: dict[str, dict[str, Any]], ident: str | None, what: str, field: str) -> None:
+        if ident is not None and ident not in collection:
+            raise ApiError(400, f"Couldn't Get {what}. `{field}` {ident} Not Found.")
+
+    def check_evaluations(scenario: dict[str, Any]) -> None:
+        for item in scenario.get("evaluations") or []:
+            if (item.get("structuredOutputId") is None) == (item.get("structuredOutput") is None):
+                raise ApiError(400, ["each evaluation needs either structuredOutputId or structuredOutput, not both"])
+            missing(store.structured_outputs, item.get("structuredOutputId"), "Structured Output", "structuredOutputId")
+
+    def in_use(what: str, users: list[str]) -> None:
+        if users:
+            raise ApiError(400, f"{what} is in use by {', '.join(users)}. Remove it from them first.")
+
+    def crud(
+        path: str,
+        collection: dict[str, dict[str, Any]],
+        what: str,
+        rules: tuple[Obj, Obj],
+        query_rules: dict[str, Rule],
+        check: Any,
+        users: Any,
+    ) -> list[Route]:
+        create_rule, update_rule = rules
+
+        async def create(request: Request) -> JSONResponse:
+            body = await body_of(request, create_rule)
+            check(body)
+            item = stamp(sb.clock, **{k: v for k, v in body.items() if v is not None})
+            collection[item["id"]] = item
+            return JSONResponse(item, status_code=201)
+
+        async def list_items(request: Request) -> JSONResponse:
+            query = query_of(request, query_rules)
+            items = list(collection.values())
+            if "idAny" in query:
+                wanted = set(query["idAny"].split(","))
+                items = [i for i in items if i["id"] in wanted]
+            if "name" in query:
+                items = [i for i in items if i.get("name") == query["name"]]
+            if query.get("standaloneOnly") == "true":
+                grouped = {s for suite in store.suites.values() for s in suite.get("simulationIds") or []}
+                items = [i for i in items if i["id"] not in grouped]
+            return JSONResponse(paginate(items, query))
+
+        async def get(request: Request) -> JSONResponse:
+            return JSONResponse(find(collection, request, what))
+
+        async def update(request: Request) -> JSONResponse:
+            item = find(collection, request, what)
+            if item.get("orgId", ORG_ID) is None:
+                raise ApiError(400, "Vapi's default personalities cannot be changed; create your own instead.")
+            body = await body_of(request, update_rule)
+            check({**item, **body})
+            item.update(body, updatedAt=iso(sb.clock.now()))
+            return JSONResponse(item)
+
+        async def delete(request: Request) -> JSONResponse:
+            item = find(collection, request, what)
+            if item.get("orgId", ORG_ID) is None:
+                raise ApiError(400, "Vapi's default personalities cannot be deleted.")
+            in_use(what, users(item["id"]))
+            return JSONResponse(collection.pop(item["id"]))
+
+        return [
+            Route(path, create, methods=["POST"]),
+            Route(path, list_items, methods=["GET"]),
+            Route(path + "/{id}", get, methods=["GET"]),
+            Route(path + "/{id}", update, methods=["PATCH"]),
+            Route(path + "/{id}", delete, methods=["DELETE"]),
+        ]
+
+    def check_simulation(body: dict[str, Any]) -> None:
+        missing(store.scenarios, body.get("scenarioId"), "Scenario", "scenarioId")
+        missing(store.personalities, body.get("personalityId"), "Personality", "personalityId")
+
+    def check_suite(body: dict[str, Any]) -> None:
+        for ident in body.get("simulationIds") or []:
+            missing(store.simulations, ident, "Simulation", "simulationIds")
+
+    def simulations_using(field: str) -> Any:
+        return lambda ident: [f"simulation {s['id']}" for s in store.simulations.values() if s.get(field) == ident]
+
+    def suites_using(ident: str) -> list[str]:
+        return [f"suite {s.get('name') or s['id']}" for s in store.suites.values() if ident in (s.get("simulationIds") or [])]
+
+    def target_of(target: dict[str, Any]) -> dict[str, Any]:
+        """The assistant that answers the tester (a squad's first member), after checking the target exists."""
+        kind = target["type"]
+        if (target.get(f"{kind}Id") is None) == (target.get(kind) is None):
+            raise ApiError(400, [f"target needs either {kind}Id or {kind}, not both"])
+        if kind == "assistant":
+            if target.get("assistant") is not None:
+                return target["assistant"]
+            missing(store.assistants, target["assistantId"], "Assistant", "assistantId")
+            return store.assistants[target["assistantId"]]
+        squad = target.get("squad")
+        if squad is None:
+            missing(store.squads, target["squadId"], "Squad", "squadId")
+            squad = store.squads[target["squadId"]]
+        first = (squad.get("members") or [{}])[0]
+        return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
+
+    def expand(entries: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], dict[str, Any], str | None, str | None]]:
+        """(simulationId, scenario, personality, scenarioId, personalityId) for every simulation the entries name."""
+        out = []
+        for i, entry in enumerate(entries):
+            if entry["type"] == "simulationSuite":
+                suite_id = entry.get("simulationSuiteId") or entry.get("suiteId")
+                if suite_id is None:
+                    raise ApiError(400, [f"simulations.{i}.simulationSuiteId should not be empty"])
+                missing(store.suites, suite_id, "Simulation Suite", "simulationSuiteId")
+                named = [{"type": "simulation", "simulationId": s} for s in store.suites[suite_id].get("simulationIds") or []]
+                out += expand(named)
+                continue
+            if entry.get("simulationId") is not None:
+                missing(store.simulations, entry["simulationId"], "Simulation", "simulationId")
+                saved = store.simulations[entry["simulationId"]]
+                out.append(
+                    (
+                        saved["id"],
+                        store.scenarios[saved["scenarioId"]],
+                        store.personalities[saved["personalityId"]],
+                        saved["scenarioId"],
+                        saved["personalityId"],
+                    )
+                )
+                continue
+            for part in ("scenario", "personality"):
+                if (entry.get(f"{part}Id") is None) == (entry.get(part) is None):
+                    raise ApiError(400, [f"simulations.{i} needs either {part}Id or {part} (or a simulationId)"])
+            missing(store.scenarios, entry.get("scenarioId"), "Scenario", "scenarioId")
+            missing(store.personalities, entry.get("personalityId"), "Personality", "personalityId")
+            scenario = entry.get("scenario") or store.scenarios[entry["scenarioId"]]
+            check_evaluations(scenario)
+            personality = entry.get("personality") or store.personalities[entry["personalityId"]]
+            out.append((new_id(), scenario, personality, entry.get("scenarioId"), entry.get("personalityId")))
+        return out
+
+    async def create_run(request: Request) -> JSONResponse:
+        body = await body_of(request, CREATE_RUN)
+        assistant = target_of(body["target"])
+        planned = expand(body["simulations"])
+        if not planned:
+            raise ApiError(400, ["simulations must name at least one simulation"])
+        now = sb.clock.now()
+        # The document gives no default transport; the sandbox assumes voice, the costly one.
+        transport = body.get("transport") or {"provider": "vapi.websocket"}
+        run = stamp(
+            sb.clock, **{**body, "iterations": body.get("iterations", 1), "transport": transport}, queuedAt=iso(now), _start=now
+        )
+        voice = transport["provider"] == "vapi.websocket"
+        items = []
+        for iteration in range(1, run["iterations"] + 1):
+            for simulation_id, scenario, personality, scenario_id, personality_id in planned:
+                lines = converse(assistant, scenario)
+                evaluations = evaluate(scenario, store.structured_outputs, lines)
+                passed = all(e["passed"] for e in evaluations if e["required"])
+                item = stamp(
+                    sb.clock,
+                    simulationId=simulation_id,
+                    runId=run["id"],
+                    queuedAt=iso(now),
+                    iterationNumber=iteration,
+                    **({"scenarioId": scenario_id} if scenario_id else {}),
+                    **({"personalityId": personality_id} if personality_id else {}),
+                    **({} if voice else {"sessionId": new_id()}),
+                    hooks=scenario.get("hooks") or [],
+                    metadata={
+                        "assistant" if body["target"]["type"] == "assistant" else "squad": assistant,
+                        "scenario": scenario,
+                        "personality": personality,
+                    },
+                    configurations={"transport": transport},
+                    _index=len(items),
+                    _results={"evaluations": evaluations, "passed": passed},
+                )
+                item["_call"] = {
+                    "transcript": "\n".join(f"{'AI' if r == 'assistant' else 'User'}: {t}" for r, t in lines),
+                    "messages": [{"role": r, "content": t} for r, t in lines],
+                    **({"recordingUrl": f"https://storage.vapi.ai/sandbox/{item['id']}-mono.wav"} if voice else {}),
+                }
+                items.append(item)
+        run["_items"] = items
+        store.simulation_runs[run["id"]] = run
+        url = str(request.base_url) + f"dashboard/simulation-runs/{run['id']}"
+        created = {**run_live(run, now), "simulationRunItemIds": [i["id"] for i in items], "url": url}
+        return JSONResponse(created, status_code=201)
+
+    def find_run(request: Request) -> dict[str, Any]:
+        return find(store.simulation_runs, request, "Simulation Run")
+
+    async def list_runs(request: Request) -> JSONResponse:
+        query = query_of(request, RUN_QUERY)
+        now = sb.clock.now()
+        runs = [run_live(r, now) for r in store.simulation_runs.values()]
+        if "status" in query:
+            runs = [r for r in runs if r["status"] == query["status"]]
+        if "targetType" in query:
+            runs = [r for r in runs if r["target"]["type"] == query["targetType"]]
+        if "targetId" in query:
+            runs = [r for r in runs if query["targetId"] in (r["target"].get("assistantId"), r["target"].get("squadId"))]
+        wanted = query.get("filterStatus")
+        if wanted == "running":
+            runs = [r for r in runs if r["status"] != "ended"]
+        elif wanted:
+            runs = [r for r in runs if r["status"] == "ended" and (r["itemCounts"]["failed"] == 0) == (wanted == "passed")]
+        page = paged(runs, query)
+        page["results"] = [{**r, "summary": _summary(r)} for r in page["results"]]
+        return JSONResponse(page)
+
+    def _summary(run: dict[str, Any]) -> dict[str, Any]:
+        ids = sorted({i["simulationId"] for i in store.simulation_runs[run["id"]]["_items"]})
+        return {
+            "source": {"type": "api", "name": "API run", "linkable": False, "simulationIds": ids},
+            "simulationCount": len(ids),
+        }
+
+    async def get_run(request: Request) -> JSONResponse:
+        return JSONResponse(run_live(find_run(request), sb.clock.now()))
+
+    async def cancel_run(request: Request) -> JSONResponse:
+        run = find_run(request)
+        now = sb.clock.now()
+        if run_live(run, now)["status"] != "ended" and run.get("_canceled_at") is None:
+            run["_canceled_at"] = now
+            run["updatedAt"] = iso(now)
+        return JSONResponse(run_live(run, now))
+
+    async def list_items(request: Request) -> JSONResponse:
+        run = find_run(request)
+        query = query_of(request, ITEM_QUERY)
+        now = sb.clock.now()
+        items = [item_live(i, run, now) for i in run["_items"]]
+        for key in ("simulationId", "status"):
+            if key in query:
+                items = [i for i in items if i[key] == query[key]]
+        limit = int(float(query.get("limit", 100)))
+        page = int(float(query.get("page", 1)))
+        return JSONResponse(items[(page - 1) * limit : page * limit])
+
+    def find_item(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        run = store.simulation_runs.get(request.path_params["id"])
+        item = next((i for i in (run or {}).get("_items", []) if i["id"] == request.path_params["itemId"]), None)
+        if run is None or item is None:
+            raise not_found("Simulation Run Item")
+        return run, item
+
+    async def get_item(request: Request) -> JSONResponse:
+        run, item = find_item(request)
+        return JSONResponse(item_live(item, run, sb.clock.now()))
+
+    async def generate(request: Request) -> JSONResponse:
+        body = await body_of(request, GENERATE)
+        if (body.get("assistantId") is None) == (body.get("squadId") is None):
+            raise ApiError(400, ["Need Either `assistantId` Or `squadId`."])
+        if body.get("assistantId") is not None:
+            assistant = target_of({"type": "assistant", "assistantId": body["assistantId"]})
+        else:
+            assistant = target_of({"type": "squad", "squadId": body["squadId"]})
+        return JSONResponse(_generated(assistant), status_code=201)
+
+    async def concurrency(request: Request) -> JSONResponse:
+        now = sb.clock.now()
+        active = sum(
+            2
+            for run in store.simulation_runs.values()
+            if run["transport"]["provider"] == "vapi.websocket"
+            for item in run["_items"]
+            if item_live(item, run, now)["status"] in ("running", "evaluating")
+        )
+        return JSONResponse(
+            {
+                "orgId": ORG_ID,
+                "concurrencyLimit": CONCURRENCY_LIMIT,
+                "activeSimulations": active,
+                "availableToStart": max(0, CONCURRENCY_LIMIT - active) // 2,
+                "createdAt": None,
+                "updatedAt": None,
+                "isDefault": True,
+            }
+        )
+
+    return [  # the fixed paths first: /eval/simulation/{id} would take them
+        Route("/eval/simulation/concurrency", concurrency, methods=["GET"]),
+        Route("/eval/simulation/scenario/generate", generate, methods=["POST"]),
+        Route("/eval/simulation/run", create_run, methods=["POST"]),
+        Route("/eval/simulation/run", list_runs, methods=["GET"]),
+        Route("/eval/simulation/run/{id}", get_run, methods=["GET"]),
+        Route("/eval/simulation/run/{id}", cancel_run, methods=["PATCH"]),
+        Route("/eval/simulation/run/{id}/item", list_items, methods=["GET"]),
+        Route("/eval/simulation/run/{id}/item/{itemId}", get_item, methods=["GET"]),
+        *crud("/eval/simulation/personality", store.personalities, "Personality", (PERSONALITY, UPDATE_PERSONALITY), PERSONALITY_QUERY, lambda b: None, simulations_using("personalityId")),
+        *crud("/eval/simulation/scenario", store.scenarios, "Scenario", (SCENARIO, UPDATE_SCENARIO), SCENARIO_QUERY, check_evaluations, simulations_using("scenarioId")),
+        *crud("/eval/simulation/suite", store.suites, "Simulation Suite", (SUITE, UPDATE_SUITE), SUITE_QUERY, check_suite, lambda i: []),
+        *crud("/eval/simulation", store.simulations, "Simulation", (SIMULATION, UPDATE_SIMULATION), SIMULATION_QUERY, check_simulation, suites_using),
+    ]  # fmt: skip
+
+
+def _generated(assistant: dict[str, Any]) -> dict[str, Any]:
+    """GenerateScenariosResponse: a happy path, an edge case and a failure mode from the assistant's prompt."""
+    name = assistant.get("name") or "the assistant"
+    prompt = next(
+        (
+            m.get("content")
+            for m in (assistant.get("model") or {}).get("messages") or []
+            if m.get("role") == "system" and m.get("content")
+        ),
+        f"You are {name}.",
+    )
+    purpose = sentences(prompt)[0] if sentences(prompt) else prompt
+    return {
+        "scenarios": [
+            {
+                "name": "Main task, cooperative caller",
+                "instructions": f"You call {name}. Ask for help with what it is for. Give every detail it asks for.",
+                "category": "happy_path",
+                "reasoning": f"Checks the main flow the prompt describes: {purpose}",
+            },
+            {
+                "name": "Missing details",
+                "instructions": f"You call {name}. Ask for help but leave out one required detail. Correct yourself once.",
+                "category": "edge_case",
+                "reasoning": "Checks that the assistant asks for what is missing instead of guessing.",
+            },
+            {
+                "name": "Out of scope request",
+                "instructions": f"You call {name}. Ask for something unrelated to its purpose. Insist once.",
+                "category": "failure_mode",
+                "reasoning": "Checks that the assistant declines politely and steers back to its purpose.",
+            },
+        ],
+        "coverageNotes": f"Three scenarios for {name}: the main flow, incomplete information, and an out-of-scope request.",
+    }

@@ -1,0 +1,196 @@
+"""/structured-output: create, list, get, update, delete, and run on calls (preview or rerun).
+
+The DTOs are declared field by field after ../shared/vapi-openapi.json; extraction follows the
+sandbox's documented rules (extraction.py). A rerun (`previewEnabled` false) overwrites the
+value stored in each call's `artifact.structuredOutputs`, as at Vapi.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .calls import live
+from .clock import iso
+from .core import ApiError, body_of, new_id, not_found, paged, path_id, query_of, stamp
+from .extraction import extract
+from .phone_numbers import Nested
+from .tools import JSON_SCHEMA
+from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+_MODEL_FIELDS: dict[str, Rule] = {
+    "messages": Arr(Obj({}, open=True)),
+    "model": Str(max_len=100),
+    "temperature": Num(minimum=0, maximum=2),
+    "maxTokens": Num(minimum=50, maximum=10000),
+}
+MODEL = Tagged(
+    "provider",
+    {
+        "openai": Obj({"provider": Str(enum=("openai",)), **_MODEL_FIELDS}, required=("provider", "model")),
+        "anthropic": Obj(
+            {"provider": Str(enum=("anthropic",)), "thinking": Any_(), **_MODEL_FIELDS}, required=("provider", "model")
+        ),
+        "anthropic-bedrock": Obj(
+            {"provider": Str(enum=("anthropic-bedrock",)), "thinking": Any_(), **_MODEL_FIELDS}, required=("provider", "model")
+        ),
+        "google": Obj({"provider": Str(enum=("google",)), **_MODEL_FIELDS}, required=("provider", "model")),
+        "custom-llm": Obj(
+            {
+                "provider": Str(enum=("custom-llm",)),
+                "metadataSendMode": Str(),
+                "url": Str(),
+                "headers": Any_(),
+                "timeoutSeconds": Num(minimum=20, maximum=600),
+                **_MODEL_FIELDS,
+            },
+            required=("provider", "url", "model"),
+        ),
+    },
+)
+"""The Workflow*Model union (model names are not checked against the document's long enums)."""
+
+CONDITION = Tagged(
+    "type",
+    {
+        "minMessages": Obj({"type": Str(enum=("minMessages",)), "count": Num(minimum=0)}, required=("type", "count")),
+        "minCallDuration": Obj({"type": Str(enum=("minCallDuration",)), "seconds": Num(minimum=0)}, required=("type", "seconds")),
+        "endedReason": Obj(
+            {"type": Str(enum=("endedReason",)), "operator": Str(enum=("oneOf", "notOneOf")), "values": Arr(Str(), min_items=1)},
+            required=("type", "operator", "values"),
+        ),
+    },
+)
+
+
+_FIELDS: dict[str, Rule] = {
+    "type": Str(enum=("ai", "regex")),
+    "regex": Str(min_len=1, max_len=1000),
+    "model": MODEL,
+    "compliancePlan": Any_(),
+    "conditions": Nested(CONDITION),
+    "name": Str(min_len=1, max_len=40),
+    "schema": JSON_SCHEMA,
+    "description": Str(),
+    "assistantIds": Arr(Str()),
+    "workflowIds": Arr(Str()),
+}
+CREATE = Obj(_FIELDS, required=("name", "schema"))
+UPDATE = Obj(_FIELDS)
+RUN = Obj(
+    {"previewEnabled": Bool(), "structuredOutputId": Str(), "structuredOutput": CREATE, "callIds": Arr(Str())},
+    required=("callIds",),
+)
+
+LIST_QUERY: dict[str, Rule] = {
+    "id": Str(),
+    "name": Str(),
+    "page": Num(minimum=1),
+    "sortOrder": Str(enum=("ASC", "DESC")),
+    "sortBy": Str(enum=("createdAt", "duration", "cost")),
+    "limit": Num(minimum=0, maximum=1000),
+    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+}
+UPDATE_QUERY: dict[str, Rule] = {"schemaOverride": Str()}
+RERUN_LIMIT = 100
+
+DTOS: dict[str, Obj] = {
+    "CreateStructuredOutputDTO": CREATE,
+    "UpdateStructuredOutputDTO": UPDATE,
+    "StructuredOutputRunDTO": RUN,
+    **{f"Workflow{name}Model": MODEL.branches[provider] for provider, name in (
+        ("openai", "OpenAI"), ("anthropic", "Anthropic"), ("anthropic-bedrock", "AnthropicBedrock"), ("google", "Google"), ("custom-llm", "Custom")
+    )},
+    "MinMessagesCondition": CONDITION.branches["minMessages"],
+    "MinCallDurationCondition": CONDITION.branches["minCallDuration"],
+    "EndedReasonCondition": CONDITION.branches["endedReason"],
+}  # fmt: skip
+"""Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
+
+
+def conversation(call: dict[str, Any]) -> tuple[str, list[str]]:
+    """A served call's transcript and the assistant's lines."""
+    artifact = call.get("artifact") or {}
+    lines = [m["message"] for m in call.get("messages") or [] if m.get("role") == "bot" and m.get("message")]
+    return artifact.get("transcript") or "", lines
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    store = sb.store.structured_outputs
+
+    def find(request: Request) -> dict[str, Any]:
+        output = store.get(path_id(request, "Structured Output"))
+        if output is None:
+            raise not_found("Structured Output")
+        return output
+
+    async def create(request: Request) -> JSONResponse:
+        body = await body_of(request, CREATE)
+        output = stamp(sb.clock, **{"type": "ai", **{k: v for k, v in body.items() if v is not None}})
+        store[output["id"]] = output
+        return JSONResponse(output, status_code=201)
+
+    async def list_outputs(request: Request) -> JSONResponse:
+        query = query_of(request, LIST_QUERY)
+        items = [o for o in store.values() if query.get("id") in (None, o["id"]) and query.get("name") in (None, o["name"])]
+        return JSONResponse(paged(items, query))
+
+    async def get(request: Request) -> JSONResponse:
+        return JSONResponse(find(request))
+
+    async def update(request: Request) -> JSONResponse:
+        output = find(request)
+        query = query_of(request, UPDATE_QUERY)
+        if "schemaOverride" not in query:
+            raise ApiError(400, ["schemaOverride should not be empty"])
+        body = await body_of(request, UPDATE)
+        output.update({k: v for k, v in body.items() if v is not None}, updatedAt=iso(sb.clock.now()))
+        return JSONResponse(output)
+
+    async def delete(request: Request) -> JSONResponse:
+        return JSONResponse(store.pop(find(request)["id"]))
+
+    async def run(request: Request) -> JSONResponse:
+        body = await body_of(request, RUN)
+        if (body.get("structuredOutputId") is None) == (body.get("structuredOutput") is None):
+            raise ApiError(400, ["Need Either `structuredOutputId` Or `structuredOutput`, Not Both."])
+        call_ids = body["callIds"]
+        preview = body.get("previewEnabled", False)
+        if preview and len(call_ids) != 1:
+            raise ApiError(400, ["callIds must contain exactly 1 callId when previewEnabled is true"])
+        if not 1 <= len(call_ids) <= RERUN_LIMIT:
+            raise ApiError(400, [f"callIds must contain between 1 and {RERUN_LIMIT} elements"])
+        if body.get("structuredOutputId") is not None:
+            output_id = body["structuredOutputId"]
+            output = store.get(output_id)
+            if output is None:
+                raise ApiError(400, f"Couldn't Get Structured Output. `structuredOutputId` {output_id} Not Found.")
+        else:
+            output_id, output = new_id(), body["structuredOutput"]
+        now = sb.clock.now()
+        results = {}
+        for call_id in call_ids:
+            call = sb.store.calls.get(call_id)
+            if call is None:
+                raise ApiError(400, f"Couldn't Get Call. `callId` {call_id} Not Found.")
+            results[call_id] = {"name": output["name"], "result": extract(output, *conversation(live(call, now)))}
+        if preview:
+            return JSONResponse({output_id: results[call_ids[0]]})
+        for call_id, result in results.items():
+            sb.store.calls[call_id].setdefault("_structured_outputs", {})[output_id] = result
+        return JSONResponse({"workflowId": new_id(), "message": f"Structured output rerun started for {len(call_ids)} call(s)."})
+
+    return [
+        Route("/structured-output/run", run, methods=["POST"]),
+        Route("/structured-output", create, methods=["POST"]),
+        Route("/structured-output", list_outputs, methods=["GET"]),
+        Route("/structured-output/{id}", get, methods=["GET"]),
+        Route("/structured-output/{id}", update, methods=["PATCH"]),
+        Route("/structured-output/{id}", delete, methods=["DELETE"]),
+    ]
