@@ -55,6 +55,10 @@ def _to_json_schema(node: Any) -> Any:
             out[key] = value[1 : value.rindex("/")] if value.rindex("/") > 0 else value
         else:
             out[key] = _to_json_schema(value)
+    if out.get("type") == "array" and "enum" in out and "enum" in (out.get("items") or {}):
+        # class-validator's `@IsEnum(..., { each: true })` puts the enum on the array as well as on its
+        # items (AnalyticsQuery.groupBy, serverMessages); Vapi checks each item, so keep only that.
+        del out["enum"]
     if out.pop("nullable", False):
         if "type" in out:
             out["type"] = [out["type"], "null"] if isinstance(out["type"], str) else [*out["type"], "null"]

@@ -17,6 +17,8 @@ TOOLS_LIST_BUDGET = 17_000
 """Bytes of the compact tools/list JSON without the opt-in toolsets; the official server's 13 tools take 17,431."""
 TESTING_BUDGET = 15_500
 """Bytes of the testing toolset (chat, evals, simulations, structured outputs: 26 tools), which agents opt into."""
+OUTBOUND_BUDGET = 9_500
+"""Bytes of the campaigns and analytics toolsets (8 tools), which agents opt into."""
 
 
 def _toolset(name: str) -> set[str]:
@@ -55,11 +57,13 @@ async def test_every_tool_matches_its_snapshot(settings, sandbox):
 async def test_tools_list_stays_within_its_byte_budget(settings, sandbox):
     async with connect(settings, sandbox) as client:
         tools = (await client.list_tools()).tools
-    testing = _toolset("testing")
-    size = len(json.dumps([_dump(t) for t in tools if t.name not in testing], separators=(",", ":")))
+    testing, outbound = _toolset("testing"), _toolset("campaigns") | _toolset("analytics")
+    size = len(json.dumps([_dump(t) for t in tools if t.name not in testing | outbound], separators=(",", ":")))
     assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over the {TOOLS_LIST_BUDGET} budget"
     size = len(json.dumps([_dump(t) for t in tools if t.name in testing], separators=(",", ":")))
     assert 20 <= len(testing) and size <= TESTING_BUDGET, f"the testing toolset is {size} bytes, over its {TESTING_BUDGET} budget"
+    size = len(json.dumps([_dump(t) for t in tools if t.name in outbound], separators=(",", ":")))
+    assert len(outbound) == 8 and size <= OUTBOUND_BUDGET, f"the campaigns and analytics toolsets are {size} bytes, over their {OUTBOUND_BUDGET} budget"
 
 
 async def test_read_only_mode_registers_no_mutating_tool_nor_a_prompt_that_needs_one(tmp_path, sandbox):

@@ -37,6 +37,7 @@ def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-countries", default=None, help="comma list of calling codes (1, 44) or regions (US, GB)")
     g.add_argument("--deny-countries", default=None, help="comma list of calling codes or regions never to call")
     g.add_argument("--batch-cap", type=int, default=None, help="most customers in one batch call (default 50)")
+    g.add_argument("--campaign-cap", type=int, default=None, help="most contacts in one campaign (default 1000; Vapi allows 10000)")
     g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per server per day (default 100)")
     g.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false", default=None, help="allow calls at any local hour")
     g.add_argument("--quiet-start", type=int, default=None, help="first allowed local hour (default 8)")
@@ -65,6 +66,7 @@ def settings_from(ns: argparse.Namespace) -> Any:
         allow_countries=_split(get("allow_countries")),
         deny_countries=_split(get("deny_countries")),
         batch_cap=get("batch_cap"),
+        campaign_cap=get("campaign_cap"),
         daily_cap=get("daily_cap"),
         quiet_hours=get("quiet_hours"),
         quiet_start=get("quiet_start"),

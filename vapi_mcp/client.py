@@ -21,6 +21,9 @@ logger = logging.getLogger("vapi_mcp.client")
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SANDBOX_KEY = "sandbox-key"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+DOWNLOAD_LIMIT = 5 * 1024 * 1024
+"""Bytes read of a downloaded artifact (a call log); the rest is cut off, and the result says so."""
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -229,6 +232,60 @@ class VapiClient:
         except ValueError:
             return None
 
+    async def download(self, path: str, *, limit: int = DOWNLOAD_LIMIT) -> str:
+        """The text of an artifact Vapi serves by redirect (`GET /call/{id}/call-logs` answers 302).
+
+        The request to Vapi carries the key; the URL it redirects to is presigned, so it is
+        followed once, never with the key (a storage host must not see it), and only over https
+        (or, in sandbox mode, at the sandbox's own address). At most `limit` bytes are read.
+        """
+        first = await self._stream(self._http.build_request("GET", path), path)
+        try:
+            if first.status_code >= 400:
+                await first.aread()
+                raise self._status_error("GET", path, first, None)
+            if first.status_code not in REDIRECTS:
+                return await _read_text(first, limit, path)
+            location = first.headers.get("location")
+        finally:
+            await first.aclose()
+        if not location:
+            raise VapiError(f"Vapi redirected GET {path} without saying where (no Location header).", hint="Try again later.")
+        url = str(first.url.join(location))
+        if not self._trusted_download_url(url):
+            raise VapiError(
+                f"Refusing to follow Vapi's redirect for {path}: the target is not https.",
+                hint="Open the artifact from the Vapi dashboard instead.",
+            )
+        request = self._http.build_request("GET", url)
+        request.headers.pop("Authorization", None)  # presigned: the key never goes to the storage host
+        response = await self._stream(request, path)
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                raise VapiError(
+                    f"The download Vapi redirected to for {path} failed with {response.status_code}.",
+                    status=response.status_code,
+                    hint="The presigned link may have expired; call again for a fresh one.",
+                )
+            if response.status_code in REDIRECTS:
+                raise VapiError(f"The download for {path} redirected again; it is not followed further.", hint="Try again later.")
+            return await _read_text(response, limit, path)
+        finally:
+            await response.aclose()
+
+    async def _stream(self, request: httpx.Request, path: str) -> httpx.Response:
+        try:
+            with anyio.fail_after(self.timeout):
+                return await self._http.send(request, stream=True)
+        except (httpx.TransportError, TimeoutError) as exc:
+            raise VapiError(f"Could not download {path} ({type(exc).__name__}).", hint="Nothing was changed; try again.") from None
+
+    def _trusted_download_url(self, url: str) -> bool:
+        if httpx.URL(url).scheme == "https":
+            return True
+        return url.startswith(self.base_url + "/") and not self.base_url.startswith("https://api.vapi.ai")
+
     def _trusted_control_url(self, url: str) -> bool:
         parsed = httpx.URL(url)
         if parsed.scheme == "https" and (parsed.host == "vapi.ai" or parsed.host.endswith(".vapi.ai")):
@@ -304,6 +361,21 @@ class VapiClient:
             vapi_messages=messages,
             hint="Fix what Vapi names above and try again; nothing was changed.",
         )
+
+
+async def _read_text(response: httpx.Response, limit: int, path: str) -> str:
+    """Up to `limit` bytes of the body as text; a longer body is cut at a line and marked."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    data = b"".join(chunks)
+    if size <= limit:
+        return data.decode("utf-8", "replace")
+    kept = data[:limit].rsplit(b"\n", 1)[0]
+    return kept.decode("utf-8", "replace") + f"\n[cut: {path} is larger than {limit // 1024} KiB]\n"
 
 
 def _query_value(value: Any) -> Any:

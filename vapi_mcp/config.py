@@ -49,6 +49,7 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int)
 
 _RANGES = {
     "batch_cap": (1, 10_000, "--batch-cap / VAPI_MCP_BATCH_CAP"),
+    "campaign_cap": (1, 10_000, "--campaign-cap / VAPI_MCP_CAMPAIGN_CAP"),
     "daily_cap": (0, 1_000_000, "--daily-cap / VAPI_MCP_DAILY_CAP"),
     "quiet_start": (0, 23, "--quiet-start / VAPI_MCP_QUIET_START"),
     "quiet_end": (0, 24, "--quiet-end / VAPI_MCP_QUIET_END"),
@@ -66,6 +67,8 @@ class Policy:
     """Country calling codes (`1`, `44`) or region codes (`US`, `GB`); empty means any."""
     deny_countries: tuple[str, ...] = ()
     batch_cap: int = 50
+    campaign_cap: int = 1000
+    """Most contacts in one campaign (Vapi's own limit is 10,000); each contact also counts against `daily_cap`."""
     daily_cap: int = 100
     quiet_hours: bool = True
     quiet_start: int = 8
@@ -119,6 +122,7 @@ class Settings:
             allow_countries=_split(env.get("VAPI_MCP_ALLOW_COUNTRIES")),
             deny_countries=_split(env.get("VAPI_MCP_DENY_COUNTRIES")),
             batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", 50),
+            campaign_cap=_number(env, "VAPI_MCP_CAMPAIGN_CAP", 1000),
             daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", 100),
             quiet_hours=not _bool(env.get("VAPI_MCP_NO_QUIET_HOURS")),
             quiet_start=_number(env, "VAPI_MCP_QUIET_START", 8),

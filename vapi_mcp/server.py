@@ -10,7 +10,7 @@ import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__
@@ -19,7 +19,7 @@ from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .redact import scrubber
-from .tools.base import Args, ToolContext, ToolSpec, compact_schema
+from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -121,8 +121,11 @@ class App:
         except ValidationError as exc:
             return self._error(validation_error_text(exc, spec.name), sandboxed)
         call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+        links: list[Link] = []
         try:
             view = await spec.handler(args, call)
+            if isinstance(view, Linked):
+                view, links = view.view, view.links
         except Outcome as outcome:
             view = outcome.result
         except InputRequired as pending:
@@ -137,15 +140,19 @@ class App:
                 "Nothing more is known about whether Vapi was reached; check with the list/get tools.",
                 sandboxed,
             )
-        return self._ok(view, sandboxed)
+        return self._ok(view, sandboxed, links)
 
-    def _ok(self, view: Any, sandboxed: bool) -> CallToolResult:
+    def _ok(self, view: Any, sandboxed: bool, links: list[Link] = []) -> CallToolResult:  # noqa: B006 (never mutated)
         if not isinstance(view, dict):
             view = {"result": view}
         if sandboxed:
             view = {**view, "sandbox": True}
         text = scrubber.scrub(orjson.dumps(view, default=str).decode())
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=orjson.loads(text))
+        content: list[Any] = [TextContent(type="text", text=text)]
+        content += [
+            ResourceLink(uri=link.uri, name=link.name, description=scrubber.scrub(link.description), mime_type=link.mime_type) for link in links
+        ]
+        return CallToolResult(content=content, structured_content=orjson.loads(text))
 
     def _error(self, message: str, sandboxed: bool) -> CallToolResult:
         if sandboxed:

@@ -124,12 +124,12 @@ class Guard:
         """Reserve today's dials right before sending (re-checked: another call may have used them)."""
         if action.kind != "dial":
             return
-        problem = self._daily_cap_problem(len(action.callees))
+        problem = self._daily_cap_problem(action.dial_count)
         if problem:
             rules["daily_cap"] = "refused"
             raise Refused("daily_cap", problem + " Nothing was sent.")
         today = self.now().date()
-        self._dials[today] = self._dials.get(today, 0) + len(action.callees)
+        self._dials[today] = self._dials.get(today, 0) + action.dial_count
 
     # naming things and the audit
 
@@ -149,6 +149,7 @@ class Guard:
             "kind": action.kind,
             "summary": action.summary,
             "request": request_of(action),
+            **({"callees": len(action.callees)} if action.callees else {}),
             "rules": rules,
             "decision": None,
             "ids": [],
@@ -175,7 +176,8 @@ def describe_policy(settings: Settings) -> str:
         f"mode:                {mode}{', read-only' if settings.read_only else ''}",
         f"quiet hours:         {f'calls allowed {p.quiet_start:02d}:00-{p.quiet_end:02d}:00 callee local time (strictest zone wins)' if p.quiet_hours else 'off'}",
         f"batch cap:           {p.batch_cap} customers per call request",
-        f"daily cap:           {p.daily_cap} guarded dials per server per day",
+        f"campaign cap:        {p.campaign_cap} contacts per campaign",
+        f"daily cap:           {p.daily_cap} guarded dials per server per day (each campaign contact counts)",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
         f"allow countries:     {listed(p.allow_countries) if p.allow_countries else '(any)'}",

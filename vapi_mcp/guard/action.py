@@ -28,6 +28,8 @@ class Callee:
     e164_check: bool = True
     """False when the customer set `numberE164CheckEnabled: false`."""
     name: str | None = None
+    via: str | None = None
+    """The Vapi number (phoneNumberId) that calls this one, when not the action's own (a campaign's dialPlan)."""
 
 
 @dataclass
@@ -53,12 +55,19 @@ class GuardedAction:
     """`schedulePlan.latestAt`: the end of the window in which the call may start; None means no window."""
     cap: tuple[str, int] | None = None
     """(rule, limit) replacing the batch cap for this action, e.g. ("campaign_cap", 1000)."""
+    dials: int | None = None
+    """How many new dials this action adds to the daily count; None means one per callee.
+    (A campaign update that only moves the schedule is checked against every contact but adds none.)"""
     cost: str | None = None
     """What it may cost, in plain words; defaults to a note for the action's kind."""
     account: str = ""
     """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
     describe: Callable[[ToolContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
+
+    @property
+    def dial_count(self) -> int:
+        return len(self.callees) if self.dials is None else self.dials
 
     @property
     def cost_note(self) -> str:

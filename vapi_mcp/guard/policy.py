@@ -46,7 +46,7 @@ async def check(
     rule(
         cap_rule,
         f"{count} customers exceed the {cap_rule.replace('_', ' ')} of {cap}." if count > cap else None,
-        hint="Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.",
+        hint=CAP_HINTS.get(cap_rule),
     )
     numbers = [parse(callee) for callee in action.callees]
     rule("e164", listing(problem for _, problem in numbers))
@@ -70,9 +70,24 @@ async def check(
             listing(window_problem(policy, n, start, end) for n in parsed),
             hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours.",
         )
-    rule("daily_cap", daily_cap_problem(count))
-    if action.phone_number_id:
-        rule("free_number", await free_number_problem(action.phone_number_id, parsed, call))
+    rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
+    callers: dict[str, list[Number]] = {}
+    for callee, number in zip(action.callees, parsed):
+        caller = callee.via or action.phone_number_id
+        if caller:
+            callers.setdefault(caller, []).append(number)
+    if callers:
+        rule("free_number", listing([await free_number_problem(caller, numbers, call) for caller, numbers in callers.items()]))
+
+
+CAP_HINTS = {
+    "batch_cap": "Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.",
+    "campaign_cap": (
+        "Split the contacts into smaller campaigns. Only the user can raise the cap "
+        "(VAPI_MCP_CAMPAIGN_CAP / --campaign-cap, up to Vapi's 10,000)."
+    ),
+    "daily_cap": "Try again tomorrow (UTC), or ask the user: only they can raise VAPI_MCP_DAILY_CAP / --daily-cap.",
+}
 
 
 def listing(problems: Iterable[str | None], shown: int = 20) -> str | None:

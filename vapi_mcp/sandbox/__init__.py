@@ -7,13 +7,14 @@ with `vapi-mcp sandbox --port N`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
+from .artifacts import PRESIGNED_PREFIX
 from .clock import Clock, ManualClock
 from .core import ApiError, Fault, RecordedRequest, Store, error_response
 
@@ -28,6 +29,8 @@ class Sandbox:
         self.store = Store()
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
+        self.ticks: list[Callable[[], None]] = []
+        """Run before every request: work that happens on the clock (campaigns dialling their contacts)."""
         self.app = _Gate(self, _routes_app(self))
 
     def inject(self, fault: Fault) -> Fault:
@@ -41,11 +44,12 @@ class Sandbox:
 
 
 def _routes_app(sandbox: Sandbox) -> Starlette:
-    from . import assistants, calls, chat, evals, phone_numbers, simulations, structured_outputs, tools
+    from . import analytics, artifacts, assistants, calls, campaigns, chat, evals, phone_numbers, simulations, structured_outputs, tools
 
     routes = []
     # simulations before evals: /eval/{id} would otherwise take /eval/simulation/...
-    for module in (calls, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs):
+    modules = (calls, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics, artifacts)
+    for module in modules:
         routes.extend(module.routes(sandbox))
 
     async def api_error(request: Any, exc: Exception) -> Any:
@@ -91,7 +95,8 @@ class _Gate:
             )
         )
         auth = headers.get("authorization", "")
-        keyless = scope["path"].endswith("/control")  # live call-control URLs carry no key at Vapi either
+        # Live call-control URLs and presigned downloads carry no key at Vapi either.
+        keyless = scope["path"].endswith("/control") or scope["path"].startswith(PRESIGNED_PREFIX)
         if not keyless and (not auth.lower().startswith("bearer ") or not auth[7:].strip()):
             response = error_response(
                 401, "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa."
@@ -107,6 +112,8 @@ class _Gate:
                 await _send_fault(fault, scope, receive, send)
                 return
 
+        for tick in self.sandbox.ticks:
+            tick()
         sent = False
 
         async def replay() -> Message:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import artifacts
 from .clock import iso, parse_iso
 from .core import ApiError, body_of, new_id, not_found, paginate, path_id, query_of, stamp
 from .extraction import call_outputs, outputs_plan
@@ -117,6 +118,8 @@ def live(call: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The call as it stands at `now` on the sandbox clock."""
     start: datetime = call["_start"]
     ended_at: datetime | None = call.get("_ended_at")
+    if ended_at is not None and ended_at > now:
+        ended_at = None  # an end still to come (a campaign call's outcome)
     out = public(call)
     if now < start and ended_at is None:
         return {**out, "status": "scheduled"}
@@ -136,7 +139,7 @@ def live(call: dict[str, Any], now: datetime) -> dict[str, Any]:
     out.update(status="ended", endedReason=reason, endedAt=iso(end), updatedAt=iso(max(end, parse_iso(out["updatedAt"]))))
     if end > answered:
         out.update(_artifacts(call, answered, end))
-    return out
+    return artifacts.decorate(out, call, now)
 
 
 def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[str, Any]:
@@ -177,7 +180,7 @@ def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[
         },
         "analysis": {
             "summary": "The customer moved their appointment to Thursday at 2 PM and was told what to bring.",
-            "successEvaluation": "true",
+            "successEvaluation": call.get("_success", "true"),
         },
         "cost": total,
         "costBreakdown": {
@@ -228,7 +231,7 @@ def routes(sb: Sandbox) -> list[Route]:
         messages = (assistant.get("model") or {}).get("messages") or []
         call["_system_prompt"] = next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}.")
         call["_outputs_plan"] = outputs_plan(assistant.get("artifactPlan"), sb.store.structured_outputs, new_id)
-        base = str(request.base_url)
+        base = call["_base"] = str(request.base_url)
         call["monitor"] = {
             "listenUrl": base.replace("http", "ws", 1) + f"call/{call['id']}/listen",
             "controlUrl": base + f"call/{call['id']}/control",

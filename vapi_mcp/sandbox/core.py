@@ -90,6 +90,7 @@ class Store:
     simulations: dict[str, dict[str, Any]] = field(default_factory=dict)
     suites: dict[str, dict[str, Any]] = field(default_factory=dict)
     simulation_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def new_id() -> str:

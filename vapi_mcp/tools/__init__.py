@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import assistants, calls, chat, evals, numbers, simulations, structured_outputs, vapi_tools
+from . import analytics, assistants, calls, campaigns, chat, evals, numbers, simulations, structured_outputs, vapi_tools
 
-FAMILIES = (calls, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs)
+FAMILIES = (calls, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, campaigns, analytics)

@@ -54,6 +54,24 @@ class Guarded(Args):
         )
 
 
+@dataclass(frozen=True)
+class Link:
+    """A file Vapi serves (a recording, a call log), returned as an MCP resource link beside the view."""
+
+    uri: str
+    name: str
+    description: str
+    mime_type: str | None = None
+
+
+@dataclass
+class Linked:
+    """A handler's result with resource links: the JSON view, then one `resource_link` block per link."""
+
+    view: dict[str, Any]
+    links: list[Link] = field(default_factory=list)
+
+
 class IdArgs(Args):
     id: str
 

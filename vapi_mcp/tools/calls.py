@@ -12,11 +12,13 @@ from pydantic import Field
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
+from . import ended_reasons, forensics
 from .base import (
     Args,
     DeleteArgs,
     Guarded,
     IdArgs,
+    Linked,
     Object,
     PassThrough,
     ToolContext,
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 tools = ToolGroup()
 
 Timestamp = str
-Part = Literal["transcript", "analysis", "recording", "cost", "raw"]
+Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "raw"]
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
 """A call's statuses in lifecycle order."""
 
@@ -137,7 +139,7 @@ def call_view(call: dict[str, Any], include: list[str] | None = None) -> dict[st
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
     artifact = call.get("artifact") or {}
     analysis = call.get("analysis") or {}
-    view = call_row(call) | _compact(
+    view = call_row(call) | ended_reasons.describe(call.get("endedReason")) | _compact(
         {
             "name": call.get("name"),
             "createdAt": call.get("createdAt"),
@@ -320,11 +322,12 @@ async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
 
 
 @tools.tool(title="Get call", read_only=True)
-async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any]:
-    """One call: status, endedReason, transcript (once, as turns), recording URLs, summary/analysis
-    (with structured outputs and scorecards), cost breakdown, metadata; `include` narrows it."""
+async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Linked:
+    """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
+    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
+    latency (why it failed) only on request."""
     data = await call.vapi.get(f"/call/{vapi_id(args.id)}")
-    return call_view(data, args.include)
+    return await forensics.add(call_view(data, args.include), data, args.include, call)
 
 
 @tools.tool(title="Wait for call", read_only=True)

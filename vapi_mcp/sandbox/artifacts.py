@@ -1,0 +1,169 @@
+"""A call's artifacts beyond the transcript: the call log, its download, and performance metrics.
+
+`GET /call/{id}/call-logs` answers as Vapi's document says, with a 302 to a short-lived
+presigned URL; that URL needs no API key (it is refused, as S3 refuses it, when one is sent
+as well) and expires an hour after it was issued, on the sandbox clock. Every ended call has
+a log: JSON lines `{"time", "level", "message"}` with the call's progress, its turns' timing,
+a warning for a slow turn, and for a call that failed the error that ended it. Ended calls
+also carry `artifact.logUrl`, `artifact.presignedLogUrl` with `presignedUrlsExpiresAt`, and,
+once they talked, `artifact.performanceMetrics` (turn latencies, deterministic per call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .clock import iso, parse_iso
+from .core import ApiError, error_response, not_found, path_id
+
+if TYPE_CHECKING:
+    from . import Sandbox
+
+PRESIGNED_PREFIX = "/presigned/"
+"""Where presigned downloads are served: no API key, a signature and an expiry in the query."""
+DEFAULT_BASE = "http://sandbox.vapi.local/"
+EXPIRES = timedelta(hours=1)
+SLOW_TURN_MS = 1500
+_KEY = secrets.token_bytes(32)
+
+ERRORS = {
+    "call.in-progress.error-providerfault-openai-llm-failed": "OpenAI request failed: 500 Internal Server Error (model gpt-4o). No fallback model configured.",
+    "customer-did-not-answer": None,
+    "customer-busy": None,
+}
+"""The error line a failed call's log ends with; reasons not listed here that look like errors get a generic one."""
+
+
+def _sign(path: str, expires: int) -> str:
+    return hmac.new(_KEY, f"{path}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def presigned(base: str, path: str, now: datetime) -> tuple[str, datetime]:
+    """A presigned download URL for `path` (under PRESIGNED_PREFIX), and when it expires."""
+    expires = now + EXPIRES
+    epoch = int(expires.timestamp())
+    query = urlencode({"expires": epoch, "signature": _sign(path, epoch)})
+    return f"{base.rstrip('/')}{path}?{query}", expires
+
+
+def _seed(call_id: str, *parts: object) -> int:
+    return int.from_bytes(hashlib.sha256(":".join([call_id, *map(str, parts)]).encode()).digest()[:4], "big")
+
+
+def performance(call_id: str, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """PerformanceMetrics for the assistant's answers (every bot turn after the first message)."""
+    answers = [m for m in messages if m.get("role") == "bot"][1:]
+    if not answers:
+        return None
+    turns = []
+    for i, _ in enumerate(answers):
+        seed = _seed(call_id, i)
+        model = 300 + seed % 500 + (1200 if i == 3 else 0)  # the fourth answer is slow in every call
+        voice = 120 + (seed >> 9) % 160
+        transcriber = 80 + (seed >> 17) % 120
+        endpointing = 200 + (seed >> 23) % 150
+        turns.append(
+            {"modelLatency": model, "voiceLatency": voice, "transcriberLatency": transcriber, "endpointingLatency": endpointing, "turnLatency": model + voice + transcriber + endpointing}
+        )
+    avg = lambda key: round(sum(t[key] for t in turns) / len(turns), 1)  # noqa: E731
+    return {
+        "turnLatencies": turns,
+        "modelLatencyAverage": avg("modelLatency"),
+        "voiceLatencyAverage": avg("voiceLatency"),
+        "transcriberLatencyAverage": avg("transcriberLatency"),
+        "endpointingLatencyAverage": avg("endpointingLatency"),
+        "turnLatencyAverage": avg("turnLatency"),
+        "fromTransportLatencyAverage": 21.0,
+        "toTransportLatencyAverage": 18.0,
+        "numUserInterrupted": 0,
+        "numAssistantInterrupted": len(turns) // 8,
+    }
+
+
+def decorate(out: dict[str, Any], call: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Add an ended call's log links and performance metrics to the Call `out` as served at `now`."""
+    artifact = out.setdefault("artifact", {})
+    url, expires = presigned(call.get("_base") or DEFAULT_BASE, f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
+    artifact.update(logUrl=f"https://storage.vapi.ai/sandbox/{call['id']}-logs.jsonl", presignedLogUrl=url, presignedUrlsExpiresAt=iso(expires))
+    metrics = performance(call["id"], artifact.get("messages") or [])
+    if metrics:
+        artifact["performanceMetrics"] = metrics
+    return out
+
+
+def log_lines(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The call log of an ended call (as served live), oldest first."""
+    created = parse_iso(call["createdAt"])
+    ended = parse_iso(call["endedAt"])
+    reason = call.get("endedReason") or ""
+    lines: list[tuple[datetime, str, str]] = [
+        (created, "info", f"Call {call['id']} created ({call.get('type')}), customer {(call.get('customer') or {}).get('number') or 'web'}"),
+        (created, "debug", "Pipeline starting: transcriber, model and voice connected"),
+    ]
+    if call.get("type") != "webCall":
+        lines.append((created + timedelta(seconds=1), "info", "Dialing; ringing"))
+    if call.get("startedAt"):
+        started = parse_iso(call["startedAt"])
+        lines.append((started, "info", "Call answered; assistant speaking first message"))
+        metrics = (call.get("artifact") or {}).get("performanceMetrics") or {}
+        answers = [m for m in call.get("messages") or [] if m.get("role") == "bot"][1:]
+        for i, (turn, message) in enumerate(zip(metrics.get("turnLatencies") or [], answers)):
+            at = started + timedelta(seconds=message.get("secondsFromStart") or 0)
+            lines.append((at, "debug", f"Turn {i + 1}: model {turn['modelLatency']} ms, voice {turn['voiceLatency']} ms, total {turn['turnLatency']} ms"))
+            if turn["turnLatency"] > SLOW_TURN_MS:
+                lines.append((at, "warn", f"Slow turn {i + 1}: {turn['turnLatency']} ms to answer (model {turn['modelLatency']} ms)"))
+    if reason == "customer-did-not-answer":
+        lines.append((ended, "warn", "No answer: the callee's phone rang out"))
+    elif reason == "customer-busy":
+        lines.append((ended, "warn", "Callee busy (SIP 486 Busy Here)"))
+    elif reason in ERRORS or "error" in reason or "failed" in reason:
+        lines.append((ended, "error", ERRORS.get(reason) or f"Call failed: {reason}"))
+    lines.append((ended, "info", f"Call ended: {reason}"))
+    return [{"time": iso(at), "level": level, "message": message} for at, level, message in lines]
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    from .calls import live
+
+    async def call_logs(request: Request) -> Response:
+        call = sb.store.calls.get(path_id(request, "Call"))
+        if call is None:
+            raise not_found("Call")
+        now = sb.clock.now()
+        if live(call, now)["status"] != "ended":
+            raise ApiError(404, "Artifact not found.")
+        url, _ = presigned(str(request.base_url), f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
+        return RedirectResponse(url, status_code=302)
+
+    async def download(request: Request) -> Response:
+        if request.headers.get("authorization"):
+            return JSONResponse({"Code": "InvalidArgument", "Message": "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"}, status_code=400)
+        path = request.url.path
+        try:
+            expires = int(request.query_params.get("expires", ""))
+        except ValueError:
+            expires = 0
+        if not hmac.compare_digest(request.query_params.get("signature", ""), _sign(path, expires)):
+            return JSONResponse({"Code": "SignatureDoesNotMatch", "Message": "The request signature does not match."}, status_code=403)
+        if sb.clock.now().timestamp() >= expires:
+            return JSONResponse({"Code": "AccessDenied", "Message": "Request has expired"}, status_code=403)
+        call = sb.store.calls.get(request.path_params["id"])
+        if call is None:
+            return error_response(404, "Artifact not found.")
+        body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in log_lines(live(call, sb.clock.now())))
+        return Response(body, media_type="application/x-ndjson")
+
+    return [
+        Route("/call/{id}/call-logs", call_logs, methods=["GET"]),
+        Route(PRESIGNED_PREFIX + "call-logs/{id}", download, methods=["GET"]),
+    ]
