@@ -281,6 +281,6 @@ async def test_daily_cap_counts_every_customer_of_a_batch(settings: Settings, st
 
 def test_describe_policy_names_every_rule(settings: Settings) -> None:
     text = describe_policy(with_policy(settings, quiet_hours=True, deny_countries=("44",), allow_numbers=(NY,)))
-    for expected in ("08:00-21:00", "batch cap:           50", "daily cap:           100", "deny countries:      44", NY, "300 s", str(settings.audit_log)):
+    for expected in ("08:00-21:00", "batch cap:           50", "daily cap:           100", "deny countries:      +44 GB/GG/IM/JE", NY, "300 s", str(settings.audit_log)):
         assert expected in text
     assert "off" in describe_policy(settings).split("quiet hours:")[1].splitlines()[0]

@@ -167,8 +167,11 @@ class Guard:
 
 def describe_policy(settings: Settings) -> str:
     """The policy in force, as `vapi-mcp policy` prints it."""
+    from ..numbers import country_label
+
     p = settings.policy
     listed = lambda values: ", ".join(values) if values else "(none)"  # noqa: E731
+    countries = lambda values: ", ".join(country_label(v) for v in values)  # noqa: E731
     mode = "dry run (checked and confirmed, never sent)" if settings.dry_run else "confirmed actions are sent"
     lines = [
         f"target:              {'sandbox (nothing real is called)' if settings.sandbox else settings.base_url}",
@@ -178,8 +181,8 @@ def describe_policy(settings: Settings) -> str:
         f"daily cap:           {p.daily_cap} guarded dials per server per day",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
-        f"allow countries:     {listed(p.allow_countries) if p.allow_countries else '(any)'}",
-        f"deny countries:      {listed(p.deny_countries)}",
+        f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
+        f"deny countries:      {countries(p.deny_countries) or '(none)'}",
         "free Vapi numbers:   call only numbers in their own country",
         f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
