@@ -14,7 +14,8 @@ import anyio
 import httpx2 as httpx
 import orjson
 
-from .errors import InputError, VapiError
+from .destinations import label, uncleared
+from .errors import InputError, Refused, VapiError
 
 logger = logging.getLogger("vapi_mcp.client")
 
@@ -133,6 +134,8 @@ class VapiClient:
         the outcome is unknown (timeout or 5xx after the request may have arrived).
         """
         safe = method in SAFE_METHODS
+        if not safe:
+            self._may_send(method, path, json)
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         started = time.monotonic()
         attempt = 0
@@ -196,6 +199,7 @@ class VapiClient:
                 "Refusing to follow the call's control URL: it is not on a Vapi domain over https.",
                 hint="End the call from the Vapi dashboard instead.",
             )
+        self._may_send("POST", "<controlUrl>", body)
         request = self._http.build_request("POST", url, json=body)
         request.headers.pop("Authorization", None)
         try:
@@ -209,6 +213,21 @@ class VapiClient:
             return response.json() if response.content else None
         except ValueError:
             return None
+
+    def _may_send(self, method: str, path: str, body: Any) -> None:
+        """The one gate every request that changes something passes: guarded destinations only.
+
+        A body that carries a phone destination (a customer to call, a transfer or SMS destination)
+        leaves only inside the guard block that checked and confirmed it (`destinations.cleared`).
+        """
+        stray = uncleared(path, body)
+        if stray:
+            shown = "; ".join(f"{label(f)} at {f.where}" for f in stray[:5])
+            raise Refused(
+                "guard",
+                f"{method} {path} carries destinations that did not pass the confirmation guard ({shown}); nothing was sent.",
+                hint="This is a defect in vapi-mcp (a tool sent a request without ToolContext.send); please report it.",
+            )
 
     def _trusted_control_url(self, url: str) -> bool:
         parsed = httpx.URL(url)
