@@ -4,7 +4,7 @@ Each case sets up a transfer to a phone the way one tool can (a number's fallbac
 hooks, a transferCall tool, an assistant's inline tools or hooks, a squad, a transient assistant or
 overrides on a call, a transient assistant in a chat): refused when the number breaks the policy,
 previewed and sent exactly once after a yes otherwise. The client itself refuses a destination that
-no guard block cleared.
+no guard block cleared, and dry-run mode sends nothing at all.
 """
 
 from __future__ import annotations
@@ -273,6 +273,35 @@ async def test_a_text_sent_now_keeps_quiet_hours_and_is_sent_once_after_a_yes(
     [body] = mutations(sandbox, "POST", "/chat")
     assert_valid("CreateChatDTO", body)
     assert [(line["kind"], line["decision"]) for line in audit_lines(quiet)] == [("text", "refused"), ("text", "previewed"), ("text", "sent")]
+
+
+# dry run: nothing that changes anything leaves
+
+
+DRY: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]], str, Callable[[dict[str, str]], str]]] = {
+    "update_phone_number": ("update_phone_number", lambda w: {"id": w["number"], "name": "Desk"}, "PATCH", lambda w: f"/phone-number/{w['number']}"),
+    "assign_assistant": ("assign_assistant", lambda w: {"id": w["number"], "assistantId": w["assistant"]}, "PATCH", lambda w: f"/phone-number/{w['number']}"),
+    "web call": ("create_call", lambda w: {"assistantId": w["assistant"]}, "POST", lambda w: "/call/web"),
+    "create_assistant": ("create_assistant", lambda w: {"name": "Sam", "server": {"url": "https://example.com", "headers": {"Authorization": "Bearer s3cr3t-value"}}}, "POST", lambda w: "/assistant"),
+    "update_assistant": ("update_assistant", lambda w: {"id": w["assistant"], "firstMessage": "Hello"}, "PATCH", lambda w: f"/assistant/{w['assistant']}"),
+    "create_squad": ("create_squad", lambda w: {"members": [{"assistantId": w["assistant"]}]}, "POST", lambda w: "/squad"),
+    "update_tool": ("update_tool", lambda w: {"id": w["tool"], "messages": []}, "PATCH", lambda w: f"/tool/{w['tool']}"),
+    "chat": ("chat_with_assistant", lambda w: {"assistantId": w["assistant"], "input": "Hi"}, "POST", lambda w: "/chat"),
+}
+
+
+@pytest.mark.parametrize("case", list(DRY))
+async def test_dry_run_sends_nothing_that_changes_anything(
+    case: str, settings: Settings, sandbox: Sandbox, clock: ManualClock, world: dict[str, str]
+) -> None:
+    tool, arguments, method, path = DRY[case]
+    async with serve(with_policy(settings, dry_run=True), sandbox, clock) as client:
+        result = await client.call_tool(tool, arguments(world))
+    shown = result_json(result)
+    assert not result.is_error and shown["dryRun"] is True, result_text(result)
+    assert (shown["wouldSend"]["method"], shown["wouldSend"]["path"]) == (method, path(world))
+    assert "s3cr3t-value" not in result_text(result)
+    assert [r for r in sandbox.requests if r.method not in ("GET", "HEAD")] == []
 
 
 async def test_an_imported_number_is_sent_normalized(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:

@@ -16,6 +16,7 @@ import orjson
 
 from .destinations import label, uncleared
 from .errors import InputError, Refused, VapiError
+from .redact import redact_body
 
 logger = logging.getLogger("vapi_mcp.client")
 
@@ -48,6 +49,19 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, self.budget)
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+class DryRun(Exception):
+    """Dry-run mode stopped a request that would change something: `result` shows what would have been sent."""
+
+    def __init__(self, method: str, path: str, body: Any) -> None:
+        super().__init__(f"dry run: {method} {path} not sent")
+        self.result = {
+            "dryRun": True,
+            "decision": "dry-run",
+            "wouldSend": {"method": method, "path": path, "body": redact_body(body)},
+            "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
+        }
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -87,6 +101,7 @@ class VapiClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        dry_run: bool = False,
     ) -> None:
         headers = {"Accept": "application/json", "User-Agent": "vapi-mcp"}
         if api_key:
@@ -95,6 +110,8 @@ class VapiClient:
         self.account = hashlib.sha256(f"{self.base_url} {api_key}".encode()).hexdigest()[:16]
         """Which Vapi account this client acts on, without the key: confirm tokens are bound to it."""
         self.timeout = timeout
+        self.dry_run = dry_run
+        """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -215,7 +232,7 @@ class VapiClient:
             return None
 
     def _may_send(self, method: str, path: str, body: Any) -> None:
-        """The one gate every request that changes something passes: guarded destinations only.
+        """The one gate every request that changes something passes: guarded destinations only, and nothing in dry-run.
 
         A body that carries a phone destination (a customer to call, a transfer or SMS destination)
         leaves only inside the guard block that checked and confirmed it (`destinations.cleared`).
@@ -228,6 +245,8 @@ class VapiClient:
                 f"{method} {path} carries destinations that did not pass the confirmation guard ({shown}); nothing was sent.",
                 hint="This is a defect in vapi-mcp (a tool sent a request without ToolContext.send); please report it.",
             )
+        if self.dry_run:
+            raise DryRun(method, path, body)
 
     def _trusted_control_url(self, url: str) -> bool:
         parsed = httpx.URL(url)
