@@ -98,3 +98,9 @@ def test_sip_addresses_texts_and_sms_tools_are_destinations_without_numbers() ->
     assert all(f.guarded for f in found)
     chat = {"transport": {"type": "twilio.sms", "customerId": "c-1"}, "sessionId": "s"}
     assert [(f.role, f.number, f.detail) for f in scan(chat)] == [("sms", None, "the customer with id c-1")]
+
+
+def test_a_number_sent_as_a_json_number_is_still_a_destination() -> None:
+    """Vapi refuses it, but the client must not let it through unchecked on the chance it does not."""
+    found = scan({"model": {"tools": [{"type": "transferCall", "destinations": [{"type": "number", "number": 442079460958}]}]}})
+    assert [(f.role, f.number) for f in found] == [("transfer", "442079460958")]

@@ -88,6 +88,15 @@ def scan_request(path: str, body: Any) -> list[Found]:
     return scan(body, own=own_fields(path))
 
 
+def _number(value: Any) -> str | None:
+    """A number field's value as text: a string, or digits sent as a JSON number (Vapi refuses those, but they are found)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return None
+
+
 def _walk(node: Any, at: Path, found: list[Found]) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
@@ -96,25 +105,25 @@ def _walk(node: Any, at: Path, found: list[Found]) -> None:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
-    if kind == "number" and isinstance(node.get("number"), str):
-        found.append(Found("transfer", (*at, "number"), node["number"], node.get("numberE164CheckEnabled") is not False))
+    if kind == "number" and _number(node.get("number")) is not None:
+        found.append(Found("transfer", (*at, "number"), _number(node["number"]), node.get("numberE164CheckEnabled") is not False))
     elif kind == "sip" and isinstance(node.get("sipUri"), str):
         found.append(Found("sip", (*at, "sipUri"), detail=node["sipUri"]))
     elif kind == "sms":
         found.append(Found("sms-tool", at, detail="an SMS tool"))
     elif kind == "twilio.sms":
         customer = node.get("customer")
-        if isinstance(customer, dict) and isinstance(customer.get("number"), str):
-            found.append(Found("sms", (*at, "customer", "number"), customer["number"], customer.get("numberE164CheckEnabled") is not False))
+        if isinstance(customer, dict) and _number(customer.get("number")) is not None:
+            found.append(Found("sms", (*at, "customer", "number"), _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
         else:
             who = f"the customer with id {node['customerId']}" if node.get("customerId") else "the session's customer"
             found.append(Found("sms", at, detail=who))
     for key, value in node.items():
         if key in ("customer", "customers") and kind != "twilio.sms":
             for i, customer in enumerate(value if isinstance(value, list) else [value]):
-                if isinstance(customer, dict) and isinstance(customer.get("number"), str):
+                if isinstance(customer, dict) and _number(customer.get("number")) is not None:
                     place = (*at, key, i, "number") if isinstance(value, list) else (*at, key, "number")
-                    found.append(Found("call", place, customer["number"], customer.get("numberE164CheckEnabled") is not False))
+                    found.append(Found("call", place, _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
         elif key == "callerId" and isinstance(value, str):
             found.append(Found("caller-id", (*at, key), value))
         elif key == "twilioPhoneNumber" and isinstance(value, str):
