@@ -121,3 +121,44 @@ def test_a_bad_setting_stops_the_server_with_a_message_naming_it(monkeypatch, ca
         monkeypatch.setenv(name, value)
     assert main(["policy", *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "named"),
+    [
+        ("--deny-numbers", "4155550123", "'4155550123'"),
+        ("--allow-numbers", "+14155550123,+1 555", "'+1 555'"),
+        ("--deny-countries", "GBR", "'GBR'"),
+        ("--allow-countries", "UK", "GB"),
+        ("--deny-countries", "999", "'999' is not a country calling code"),
+    ],
+)
+def test_a_malformed_policy_entry_stops_the_start_naming_it(flag: str, value: str, named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert flag in err and named in err, err
+
+
+def test_a_malformed_entry_in_the_environment_is_named_too(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VAPI_MCP_DENY_COUNTRIES", "44,UK")
+    assert main(["policy"]) == 2
+    assert "VAPI_MCP_DENY_COUNTRIES" in capsys.readouterr().err
+
+
+def test_serve_with_a_malformed_entry_exits_2_before_serving(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "VAPI_MCP_DENY_NUMBERS": "4155550123"}
+    env.pop("VAPI_API_KEY", None)
+    done = subprocess.run([sys.executable, "-m", "vapi_mcp", "serve"], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "VAPI_MCP_DENY_NUMBERS" in done.stderr and "'4155550123'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_policy_prints_the_normalized_values_in_force(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "--deny-numbers", "+1 (415) 555-0123,tel:+44-20-7946-0958", "--allow-countries", "44,us", "--allow-numbers", "＋１４１５５５５０１２３"]) == 0
+    out = capsys.readouterr().out
+    assert "deny numbers:        +14155550123, +442079460958" in out
+    assert "allow numbers:       +14155550123" in out
+    assert "allow countries:     +44 GB/GG/IM/JE, +1 US" in out

@@ -13,6 +13,7 @@ from mcp_types import ElicitResult
 
 from vapi_mcp.client import SANDBOX_KEY, RetryPolicy, VapiClient
 from vapi_mcp.config import SANDBOX_BASE_URL, Settings
+from vapi_mcp.destinations import cleared
 from vapi_mcp.errors import VapiError
 from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
@@ -21,6 +22,11 @@ from .conftest import connect, result_json, result_text
 
 CALL_BODY = {"assistantId": "0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b", "customer": {"number": "+14155550123"}}
 FAST_RETRY = RetryPolicy(base=0.001, cap=0.01)
+
+
+def as_the_guard():  # noqa: ANN201
+    """The client sends a body that dials only inside a guard block that cleared its number: act as one."""
+    return cleared([("call", CALL_BODY["customer"]["number"])])
 
 
 def vapi_client(sandbox: Sandbox, *, api_key: str | None = SANDBOX_KEY, timeout: float = 5.0) -> VapiClient:
@@ -80,7 +86,7 @@ async def test_post_call_failure_is_not_retried_and_says_the_outcome_is_unknown(
     vapi: VapiClient, sandbox: Sandbox, status: int
 ) -> None:
     sandbox.inject(Fault("POST", "/call", status=status))
-    with pytest.raises(VapiError) as failed:
+    with pytest.raises(VapiError) as failed, as_the_guard():
         await vapi.post("/call", CALL_BODY, check="Run list_calls with createdAtGe set to the time of this attempt.")
     assert len(sandbox.requests_to("POST", "/call")) == 1
     assert failed.value.status == status
@@ -128,7 +134,7 @@ async def test_slow_post_times_out_once_and_says_the_outcome_is_unknown(sandbox:
     vapi = vapi_client(sandbox, timeout=0.2)
     try:
         started = time.monotonic()
-        with pytest.raises(VapiError) as failed:
+        with pytest.raises(VapiError) as failed, as_the_guard():
             await vapi.post("/call", CALL_BODY)
         assert time.monotonic() - started < 1.5
     finally:
@@ -148,7 +154,7 @@ async def test_non_json_success_body_is_an_error(vapi: VapiClient, sandbox: Sand
 
 async def test_non_json_error_body_still_maps_to_the_status(vapi: VapiClient, sandbox: Sandbox) -> None:
     sandbox.inject(Fault("POST", "/call", status=500, body=b"<html>upstream error</html>"))
-    with pytest.raises(VapiError) as failed:
+    with pytest.raises(VapiError) as failed, as_the_guard():
         await vapi.post("/call", CALL_BODY)
     assert failed.value.status == 500 and failed.value.vapi_messages == []
     assert "<html>" not in failed.value.text()
@@ -224,6 +230,7 @@ async def test_create_call_500_is_not_retried_and_says_how_to_check(settings: Se
 
     number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
     sandbox.store.phone_numbers[number["id"]] = number
+    sandbox.store.assistants[CALL_BODY["assistantId"]] = {**stamp(clock, name="Riley"), "id": CALL_BODY["assistantId"]}
     sandbox.inject(Fault("POST", "/call", status=500))
     async with connect(settings, sandbox, elicitation_callback=accept) as client:
         registered = "create_call" in {t.name for t in (await client.list_tools()).tools}

@@ -22,8 +22,14 @@ from tests.guard_kit import (
 from vapi_mcp.config import Settings
 from vapi_mcp.guard import describe_policy
 from vapi_mcp.sandbox import ManualClock, Sandbox
+from vapi_mcp.sandbox.core import stamp
 
-pytestmark = pytest.mark.usefixtures("family")
+
+@pytest.fixture(autouse=True)
+def test_tools(request: pytest.FixtureRequest) -> None:
+    """The `dial` test tool, except for tests that use the real tools (they take `sandbox`, not `stub_sandbox`)."""
+    if "stub_sandbox" in request.fixturenames:
+        request.getfixturevalue("family")
 
 TOLL_FREE = "+18005550100"
 """A North American toll-free number: it rings in every time zone from Guam to Newfoundland."""
@@ -255,7 +261,20 @@ async def test_an_imported_number_may_call_abroad(settings: Settings, stub_sandb
 
 async def test_an_unknown_calling_number_stops_the_dial(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
     result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": "5b1f6a52-3c1e-4c35-8a3f-1d2e3f4a5b6c", **one(NY)})
-    assert result.is_error and "Phone Number" in result_text(result)
+    assert_refused(result, "unknown_id", stub_sandbox, "`phoneNumberId` 5b1f6a52-3c1e-4c35-8a3f-1d2e3f4a5b6c names no phone number", "list_phone_numbers")
+    assert audit_lines(settings)[-1]["decision"] == "refused"
+
+
+async def test_a_calling_number_that_cannot_be_looked_up_stops_the_dial(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """Any failure but a 404 is not proof of anything: the free-number rule cannot be checked, so nothing is dialled."""
+    from vapi_mcp.sandbox import Fault
+
+    twilio = add_number(stub_sandbox, "twilio")
+    stub_sandbox.inject(Fault("GET", "/phone-number/", status=500, times=10))
+    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": twilio, **one(NY)})
+    assert result.is_error and "Vapi failed with 500" in result_text(result)
     assert posts(stub_sandbox) == 0
     assert audit_lines(settings)[-1]["decision"] == "failed"
 
@@ -281,6 +300,154 @@ async def test_daily_cap_counts_every_customer_of_a_batch(settings: Settings, st
 
 def test_describe_policy_names_every_rule(settings: Settings) -> None:
     text = describe_policy(with_policy(settings, quiet_hours=True, deny_countries=("44",), allow_numbers=(NY,)))
-    for expected in ("08:00-21:00", "batch cap:           50", "daily cap:           100", "deny countries:      44", NY, "300 s", str(settings.audit_log)):
+    for expected in ("08:00-21:00", "batch cap:           50", "daily cap:           100", "deny countries:      +44 GB/GG/IM/JE", NY, "300 s", str(settings.audit_log)):
         assert expected in text
     assert "off" in describe_policy(settings).split("quiet hours:")[1].splitlines()[0]
+
+
+# relaxed numbers (numberE164CheckEnabled: false) are resolved once, and every rule uses that reading
+
+
+@pytest.mark.parametrize(
+    "given, denied",
+    [("14155550123", LA), ("0014155550123", LA), ("011442079460958", LONDON), ("442079460958", LONDON)],
+)
+async def test_a_relaxed_number_is_on_the_deny_list_whatever_its_form(
+    given: str, denied: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    policy = with_policy(settings, deny_numbers=(denied,))
+    result = await dial(policy, stub_sandbox, clock, one(given, numberE164CheckEnabled=False))
+    assert_refused(result, "deny_numbers", stub_sandbox, given)
+    assert audit_lines(policy)[-1]["decision"] == "refused"
+
+
+async def test_a_relaxed_number_does_not_escape_the_country_rules(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    denied = with_policy(settings, deny_countries=("GB",))
+    international = await dial(denied, stub_sandbox, clock, one("00442079460958", numberE164CheckEnabled=False))
+    assert_refused(international, "deny_countries", stub_sandbox, "00442079460958 is in a denied country (+44 GB)")
+    plain = await dial(denied, stub_sandbox, clock, one("442079460958", numberE164CheckEnabled=False))
+    assert_refused(plain, "deny_countries", stub_sandbox, "the country of 442079460958 cannot be determined", "E.164 with its + country code")
+    allowed = with_policy(settings, allow_countries=("US",))
+    result = await dial(allowed, stub_sandbox, clock, one("14155550123", numberE164CheckEnabled=False))
+    assert_refused(result, "allow_countries", stub_sandbox, "cannot be determined", "national number", "E.164 with its + country code")
+    ok = await dial(allowed, stub_sandbox, clock, one("0014155550123", numberE164CheckEnabled=False))
+    assert_previewed(ok, stub_sandbox)
+    assert [line["decision"] for line in audit_lines(settings)] == ["refused", "refused", "refused", "previewed"]
+
+
+async def test_quiet_hours_read_a_relaxed_number_with_an_international_prefix(
+    quiet: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    clock.set(at(3))  # 22:00 in New York
+    result = await dial(quiet, stub_sandbox, clock, one("0012125550123", numberE164CheckEnabled=False))
+    assert_refused(result, "quiet_hours", stub_sandbox, "22:00 in America/New_York")
+    plain = await dial(quiet, stub_sandbox, clock, one("12125550123", numberE164CheckEnabled=False))
+    assert_refused(plain, "quiet_hours", stub_sandbox, "local time of 12125550123 is unknown", "E.164")
+
+
+# the E.164 refusal says what is wrong and what to do
+
+
+@pytest.mark.parametrize(
+    "number, why",
+    [
+        ("+11234567890", "area code 123 does not exist"),
+        ("+15555550123", "area code 555 is not assigned"),
+        ("+1555", "too short"),
+        ("+4420794609581234", "too long"),
+        ("+9991234567", "not a country calling code"),
+        ("4155550123", "has no + and country code"),
+    ],
+)
+async def test_the_e164_refusal_says_what_is_wrong_and_to_ask_the_user(
+    number: str, why: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    result = await dial(settings, stub_sandbox, clock, one(number))
+    assert_refused(result, "e164", stub_sandbox, why, "Ask the user for the real number")
+
+
+async def test_no_refusal_points_the_agent_at_a_setting_without_saying_only_the_user_can_change_it(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    import re
+
+    capped = with_policy(settings, batch_cap=1, daily_cap=0)
+    texts = [result_text(await dial(capped, stub_sandbox, clock, {"customers": [{"number": NY}, {"number": LA}]}))]
+    texts.append(result_text(await dial(capped, stub_sandbox, clock, one(NY))))
+    quiet = with_policy(settings, quiet_hours=True)
+    texts.append(result_text(await dial(quiet, stub_sandbox, clock, one("sip1234", numberE164CheckEnabled=False))))
+    for text in texts:
+        assert "Refused by rule" in text, text
+        if re.search(r"VAPI_MCP_|--[a-z]", text):
+            assert "only the user" in text or "the user's decision" in text, text
+
+
+# the question is built from verified facts
+
+
+async def test_an_agent_supplied_name_is_quoted_and_cannot_pose_as_a_fact(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    riley = stamp(clock, name='Riley" approved by admin', firstMessage="Hi.")
+    sandbox.store.assistants[riley["id"]] = riley
+    line = add_number(sandbox, "twilio")
+    callback, asked = answering("decline")
+    name = "Jane (+14155550100)\nApproved by admin"
+    async with serve(settings, sandbox, clock, elicitation_callback=callback) as client:
+        result = await client.call_tool(
+            "create_call", {"assistantId": riley["id"], "phoneNumberId": line, "customer": {"number": NY, "name": name}}
+        )
+    assert result_json(result)["decision"] == "declined"
+    [question] = asked
+    assert "\n" not in question
+    assert question.startswith(f'Call "Jane (+14155550100) App\u2026" ({NY}) from +14155550100 with assistant "Riley\' approved by admin" ')
+    assert sandbox.requests_to("POST", "/call") == []
+
+
+async def test_a_batch_question_says_how_many_numbers_go_to_which_country(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    riley = stamp(clock, name="Riley")
+    sandbox.store.assistants[riley["id"]] = riley
+    line = add_number(sandbox, "twilio")
+    customers = [{"number": f"+1212555{100 + i:04d}"} for i in range(5)] + [{"number": f"+4420794600{i:02d}"} for i in range(40)]
+    callback, asked = answering("decline")
+    async with serve(settings, sandbox, clock, elicitation_callback=callback) as client:
+        await client.call_tool("create_call", {"assistantId": riley["id"], "phoneNumberId": line, "customers": customers})
+    [question] = asked
+    assert question.startswith("Call 45 numbers (40 in +44 GB, 5 in +1 US): +12125550100, "), question
+    assert "and 40 more" in question
+
+
+async def test_numbers_are_shown_and_sent_exactly_as_normalized(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
+    riley = stamp(clock, name="Riley")
+    sandbox.store.assistants[riley["id"]] = riley
+    line = add_number(sandbox, "twilio")
+    arguments = {"assistantId": riley["id"], "phoneNumberId": line, "customer": {"number": "＋１ (２１２) ５５５\u00a0０１２３"}}
+    async with serve(settings, sandbox, clock) as client:
+        preview = result_json(await client.call_tool("create_call", arguments))
+        assert preview["wouldSend"]["body"]["customer"]["number"] == NY
+        assert f"Call {NY} from" in preview["summary"]
+        placed = await client.call_tool("create_call", {**arguments, "confirmToken": preview["confirmToken"]})
+    assert not placed.is_error, result_text(placed)
+    [sent] = sandbox.requests_to("POST", "/call")
+    assert sent.body["customer"]["number"] == NY
+    assert [line["request"]["body"]["customer"]["number"] for line in audit_lines(settings)] == [NY, NY]
+
+
+# unknown ids are refused before anyone is asked
+
+
+@pytest.mark.parametrize("field", ["assistantId", "squadId"])
+async def test_an_unknown_assistant_or_squad_is_refused_before_the_human_is_asked(
+    field: str, settings: Settings, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    line = add_number(sandbox, "twilio")
+    missing = "5b1f6a52-3c1e-4c35-8a3f-1d2e3f4a5b6c"
+    callback, asked = answering("accept")
+    async with serve(settings, sandbox, clock, elicitation_callback=callback) as client:
+        result = await client.call_tool("create_call", {field: missing, "phoneNumberId": line, "customer": {"number": NY}})
+    text = result_text(result)
+    assert result.is_error and "Refused by rule `unknown_id`" in text and f"`{field}` {missing}" in text, text
+    assert asked == [] and sandbox.requests_to("POST", "/call") == []
+    assert audit_lines(settings)[-1]["decision"] == "refused"

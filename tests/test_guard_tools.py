@@ -52,7 +52,7 @@ async def test_create_call_places_one_call_after_the_user_accepts(
     assert not result.is_error, result_text(result)
     [question] = asked
     # Plain language: who, from which number, with which assistant (by name), when.
-    assert f"Call Jane ({NY}) from +14155550100 with assistant Riley" in question and question.endswith("Go ahead?")
+    assert f'Call "Jane" ({NY}) from +14155550100 with assistant "Riley" ({riley})' in question and question.endswith("Go ahead?")
     assert "now" in question
     [sent] = sandbox.requests_to("POST", "/call")
     assert_valid("CreateCallDTO", sent.body)

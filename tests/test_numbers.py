@@ -96,12 +96,6 @@ async def test_every_import_field_shown_is_one_vapi_accepts_for_that_provider(cl
             "hooks.0",
             "say",
         ),
-        (
-            "update_phone_number",
-            {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "fallbackDestination": {"type": "number", "number": "12"}},
-            "fallbackDestination",
-            "E.164",
-        ),
     ],
 )
 async def test_bad_input_is_refused_before_anything_is_sent(client, sandbox, tool, arguments, field, rule):

@@ -29,7 +29,7 @@ MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
 async def create(client, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool("create_tool", arguments)
+    result = await confirmed(client, "create_tool", arguments)  # a transfer to a phone is confirmed first
     assert not result.is_error, result_text(result)
     return result_json(result)
 

@@ -14,7 +14,9 @@ import anyio
 import httpx2 as httpx
 import orjson
 
-from .errors import InputError, VapiError
+from .destinations import label, uncleared
+from .errors import InputError, Refused, VapiError
+from .redact import redact_body
 
 logger = logging.getLogger("vapi_mcp.client")
 
@@ -50,6 +52,19 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, self.budget)
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+class DryRun(Exception):
+    """Dry-run mode stopped a request that would change something: `result` shows what would have been sent."""
+
+    def __init__(self, method: str, path: str, body: Any) -> None:
+        super().__init__(f"dry run: {method} {path} not sent")
+        self.result = {
+            "dryRun": True,
+            "decision": "dry-run",
+            "wouldSend": {"method": method, "path": path, "body": redact_body(body)},
+            "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
+        }
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -108,6 +123,7 @@ class VapiClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        dry_run: bool = False,
     ) -> None:
         headers = {"Accept": "application/json", "User-Agent": "vapi-mcp"}
         if api_key:
@@ -116,6 +132,8 @@ class VapiClient:
         self.account = hashlib.sha256(f"{self.base_url} {api_key}".encode()).hexdigest()[:16]
         """Which Vapi account this client acts on, without the key: confirm tokens are bound to it."""
         self.timeout = timeout
+        self.dry_run = dry_run
+        """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -155,6 +173,8 @@ class VapiClient:
         the outcome is unknown (timeout or 5xx after the request may have arrived).
         """
         safe = method in SAFE_METHODS
+        if not safe:
+            self._may_send(method, path, json)
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         started = time.monotonic()
         attempt = 0
@@ -218,6 +238,7 @@ class VapiClient:
                 "Refusing to follow the call's control URL: it is not on a Vapi domain over https.",
                 hint="End the call from the Vapi dashboard instead.",
             )
+        self._may_send("POST", "<controlUrl>", body)
         request = self._http.build_request("POST", url, json=body)
         request.headers.pop("Authorization", None)
         try:
@@ -285,6 +306,22 @@ class VapiClient:
         if httpx.URL(url).scheme == "https":
             return True
         return url.startswith(self.base_url + "/") and not self.base_url.startswith("https://api.vapi.ai")
+    def _may_send(self, method: str, path: str, body: Any) -> None:
+        """The one gate every request that changes something passes: guarded destinations only, and nothing in dry-run.
+
+        A body that carries a phone destination (a customer to call, a transfer or SMS destination)
+        leaves only inside the guard block that checked and confirmed it (`destinations.cleared`).
+        """
+        stray = uncleared(path, body)
+        if stray:
+            shown = "; ".join(f"{label(f)} at {f.where}" for f in stray[:5])
+            raise Refused(
+                "guard",
+                f"{method} {path} carries destinations that did not pass the confirmation guard ({shown}); nothing was sent.",
+                hint="This is a defect in vapi-mcp (a tool sent a request without ToolContext.send); please report it.",
+            )
+        if self.dry_run:
+            raise DryRun(method, path, body)
 
     def _trusted_control_url(self, url: str) -> bool:
         parsed = httpx.URL(url)

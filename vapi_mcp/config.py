@@ -57,14 +57,45 @@ _RANGES = {
 }
 
 
+_LISTS = {
+    "allow_numbers": ("number", "--allow-numbers / VAPI_MCP_ALLOW_NUMBERS"),
+    "deny_numbers": ("number", "--deny-numbers / VAPI_MCP_DENY_NUMBERS"),
+    "allow_countries": ("country", "--allow-countries / VAPI_MCP_ALLOW_COUNTRIES"),
+    "deny_countries": ("country", "--deny-countries / VAPI_MCP_DENY_COUNTRIES"),
+}
+
+
+def _normalized_entries(kind: str, setting: str, entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Numbers as E.164, countries as a calling code ('44') or an ISO region ('GB'); a malformed entry stops the start."""
+    from .numbers import ASK_THE_USER, country_entry, resolve
+
+    out: list[str] = []
+    for entry in entries:
+        if kind == "number":
+            reading = resolve(entry)
+            if reading.problem or reading.e164 is None:
+                why = (reading.problem or "").replace(ASK_THE_USER, "").strip()
+                raise ConfigError(f"{setting}: the entry {entry!r} must be a valid phone number in E.164 form (+ country code, like +14155550123). {why}")
+            value = reading.e164
+        else:
+            try:
+                value = country_entry(entry)
+            except ValueError as exc:
+                raise ConfigError(f"{setting}: {exc}") from None
+        if value not in out:
+            out.append(value)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Policy:
     """The guard's rules. Defaults are the safe ones described in the README."""
 
     allow_numbers: tuple[str, ...] = ()
+    """E.164 numbers (normalized at start; an entry that is not a valid number stops the server)."""
     deny_numbers: tuple[str, ...] = ()
     allow_countries: tuple[str, ...] = ()
-    """Country calling codes (`1`, `44`) or region codes (`US`, `GB`); empty means any."""
+    """Country calling codes (`1`, `44`) or ISO regions (`US`, `GB`), normalized to `44` / `GB`; empty means any."""
     deny_countries: tuple[str, ...] = ()
     batch_cap: int = 50
     campaign_cap: int = 1000
@@ -83,6 +114,10 @@ class Policy:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
+        for name, (kind, setting) in _LISTS.items():
+            entries = getattr(self, name)
+            if entries:  # phonenumbers loads only when a list is set (start-up stays fast)
+                object.__setattr__(self, name, _normalized_entries(kind, setting, entries))
 
 
 @dataclass(frozen=True)

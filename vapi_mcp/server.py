@@ -14,7 +14,7 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__
-from .client import SANDBOX_KEY, VapiClient
+from .client import SANDBOX_KEY, DryRun, VapiClient
 from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
@@ -79,12 +79,14 @@ class App:
                     api_key=SANDBOX_KEY,  # the user's key never leaves in sandbox mode
                     timeout=self.settings.timeout,
                     transport=httpx2.ASGITransport(app=self.sandbox.app),
+                    dry_run=self.settings.dry_run,
                 )
             else:
                 self._vapi = VapiClient(
                     base_url=self.settings.base_url,
                     api_key=self.settings.api_key,
                     timeout=self.settings.timeout,
+                    dry_run=self.settings.dry_run,
                 )
         return self._vapi
 
@@ -100,7 +102,7 @@ class App:
         client = self._keyed.pop(key, None)
         if client is None:
             scrubber.add(key)
-            client = VapiClient(base_url=self.settings.base_url, api_key=key, timeout=self.settings.timeout)
+            client = VapiClient(base_url=self.settings.base_url, api_key=key, timeout=self.settings.timeout, dry_run=self.settings.dry_run)
             if len(self._keyed) >= KEYED_CLIENTS:  # least recently used goes
                 self._keyed.pop(next(iter(self._keyed)))
         self._keyed[key] = client
@@ -126,7 +128,7 @@ class App:
             view = await spec.handler(args, call)
             if isinstance(view, Linked):
                 view, links = view.view, view.links
-        except Outcome as outcome:
+        except (Outcome, DryRun) as outcome:  # a preview, a decline, a dry run: a normal result
             view = outcome.result
         except InputRequired as pending:
             return pending.result

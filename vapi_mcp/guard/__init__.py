@@ -3,7 +3,8 @@
 A tool that dials, spends or destroys describes what it is about to do as a `GuardedAction`
 and sends its request inside `Guard.guarded`:
 
-1. policy runs before anything leaves (`policy`: numbers, countries, caps, quiet hours);
+1. policy runs before anything leaves (`policy`: numbers, countries, caps, quiet hours), on the
+   customers the action dials and on every destination its body carries (`destinations.scan`);
 2. a human confirms (`consent`): through MCP elicitation when the client can elicit, otherwise
    through a preview whose `confirmToken` must come back with identical arguments;
 3. one JSON line per attempt is appended to the audit file (`audit`) and fsynced.
@@ -17,7 +18,9 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
+from ..destinations import cleared, scan_request
 from ..errors import Refused, VapiMCPError
+from . import facts
 from . import policy as rules_
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
 from .audit import AuditLog
@@ -66,10 +69,13 @@ class Guard:
     async def guarded(self, action: GuardedAction, call: ToolContext) -> AsyncIterator[AuditRecord]:
         """Run policy and confirmation; the body sends the request; the exit records the result."""
         rules: dict[str, str] = {}
+        action.destinations = scan_request(action.path, action.body)
+        carried = facts.destinations(action.destinations)
+        action.summary = _joined(action.summary, carried)
         entry = self._entry(action, rules)
         try:
             await rules_.check(action, self.policy, self.now(), call, rules, self._daily_cap_problem)
-            await self._describe(action, call, entry)
+            await self._describe(action, call, entry, carried)
             entry["confirmedBy"] = await self.consent.confirm(action, call, self.now())
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
@@ -100,8 +106,10 @@ class Guard:
                 self._record(entry, fd)
                 raise
             record = AuditRecord()
+            checked = [f.key for f in action.destinations] + [("call", c.number) for c in action.callees]
             try:
-                yield record
+                with cleared(checked):  # the client sends these destinations only inside this block
+                    yield record
             except BaseException as exc:
                 entry.update(decision="failed", ids=record.ids, error=_error_text(exc))
                 self._record(entry, fd)
@@ -117,7 +125,10 @@ class Guard:
         used = self._dials.get(self.now().date(), 0)
         cap = self.policy.daily_cap
         if used + count > cap:
-            return f"{used} of today's {cap} guarded dials are used; {count} more would exceed the daily cap."
+            return (
+                f"{used} of today's {cap} guarded dials are used; {count} more would exceed the daily cap. "
+                f"Try again tomorrow (UTC); {rules_.ONLY_THE_USER} (VAPI_MCP_DAILY_CAP / --daily-cap)."
+            )
         return None
 
     def _count_dials(self, action: GuardedAction, rules: dict[str, str]) -> None:
@@ -133,12 +144,14 @@ class Guard:
 
     # naming things and the audit
 
-    async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any]) -> None:
-        """Name things for the human; the plain summary stands if a lookup fails."""
+    async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any], carried: str) -> None:
+        """Name things for the human; an id that does not exist is refused, any other failed lookup leaves the plain summary."""
         if action.describe is None:
             return
         try:
-            action.summary = entry["summary"] = await action.describe(call)
+            action.summary = entry["summary"] = _joined(await action.describe(call), carried)
+        except Refused:  # e.g. `unknown_id`: the request names something that does not exist
+            raise
         except Exception as exc:  # best effort: a failed lookup or an odd answer leaves the plain summary
             logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
@@ -150,6 +163,7 @@ class Guard:
             "summary": action.summary,
             "request": request_of(action),
             **({"callees": len(action.callees)} if action.callees else {}),
+            **({"destinations": [_audited(f) for f in action.destinations if f.guarded]} if any(f.guarded for f in action.destinations) else {}),
             "rules": rules,
             "decision": None,
             "ids": [],
@@ -166,10 +180,26 @@ class Guard:
                 raise
 
 
+def _joined(summary: str, more: str) -> str:
+    return f"{summary} {more}" if more else summary
+
+
+def _audited(found: Any) -> dict[str, Any]:
+    """A destination as the audit line records it: where, what, and the number as resolved."""
+    reading = facts.reading(found)
+    line = {"role": found.role, "at": found.where, "number": reading.shown}
+    if reading.country:
+        line["country"] = reading.country
+    return line
+
+
 def describe_policy(settings: Settings) -> str:
     """The policy in force, as `vapi-mcp policy` prints it."""
+    from ..numbers import country_label
+
     p = settings.policy
     listed = lambda values: ", ".join(values) if values else "(none)"  # noqa: E731
+    countries = lambda values: ", ".join(country_label(v) for v in values)  # noqa: E731
     mode = "dry run (checked and confirmed, never sent)" if settings.dry_run else "confirmed actions are sent"
     lines = [
         f"target:              {'sandbox (nothing real is called)' if settings.sandbox else settings.base_url}",
@@ -180,8 +210,9 @@ def describe_policy(settings: Settings) -> str:
         f"daily cap:           {p.daily_cap} guarded dials per server per day (each campaign contact counts)",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
-        f"allow countries:     {listed(p.allow_countries) if p.allow_countries else '(any)'}",
-        f"deny countries:      {listed(p.deny_countries)}",
+        f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
+        f"deny countries:      {countries(p.deny_countries) or '(none)'}",
+        "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
         "free Vapi numbers:   call only numbers in their own country",
         f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",

@@ -6,15 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
 
+from ..destinations import Found
+
 if TYPE_CHECKING:
     from mcp_types import InputRequiredResult
 
     from ..tools.base import ToolContext
 
-Kind = Literal["dial", "spend", "destroy"]
+Kind = Literal["dial", "text", "route", "spend", "destroy"]
+"""dial: rings a phone now; text: texts a phone now; route: sets up a transfer or SMS destination
+(nothing happens until a call uses it); spend: costs money; destroy: cannot be undone."""
 
 COST_NOTES: dict[str, str] = {
     "dial": "Vapi bills every minute of the call to your account.",
+    "text": "Your SMS provider bills every message to your account.",
+    "route": "No call is placed now; calls transferred (or texts sent) later are billed to your account.",
     "spend": "This may add a recurring charge to your Vapi account.",
     "destroy": "This cannot be undone.",
 }
@@ -64,6 +70,8 @@ class GuardedAction:
     """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
     describe: Callable[[ToolContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
+    destinations: list[Found] = field(default_factory=list)
+    """Every destination and number in `body` (filled in by the guard, which scans it: tools need not)."""
 
     @property
     def dial_count(self) -> int:

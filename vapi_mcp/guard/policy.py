@@ -1,27 +1,40 @@
-"""The policy rules a dial must pass before anything is sent: numbers, countries, caps, quiet hours."""
+"""The policy rules an action must pass before anything is sent: numbers, countries, caps, quiet hours.
+
+Every number an action carries (the customers it dials, and every destination its body sets up:
+transfers, texts, SIP addresses) is read once by `numbers.resolve`, and every rule uses that
+reading: the number and country lists apply whatever `numberE164CheckEnabled` says, and a number
+whose country cannot be determined is refused by any country rule and by quiet hours.
+Dial-only rules (batch cap, schedule, daily cap, free number) apply to what rings now; quiet hours
+to what rings or is texted now; configuring a destination (no call happens then) passes the number
+rules only.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-from ..errors import Refused
+from ..errors import Refused, VapiError
+from ..numbers import Resolved, in_countries, resolve
 from .action import Callee, GuardedAction
+from .facts import reading
 
 if TYPE_CHECKING:
     from ..config import Policy
     from ..tools.base import ToolContext
 
-RELAXED_NUMBER = re.compile(r"^\+?[a-zA-Z0-9]{3,40}$")
-"""Vapi's rule for a customer number when `numberE164CheckEnabled` is false."""
+ONLY_THE_USER = "only the user can change that setting (it is the server's configuration, and needs a restart)"
+E164_FIX = "give the number in E.164 with its + country code (like +14155550123)"
 
-Number = phonenumbers.PhoneNumber | str
-"""A parsed number, or the raw text of a relaxed one."""
+
+def callees_of(action: GuardedAction) -> list[Callee]:
+    """Who the action rings now: its callees, plus any customer in its body they leave out."""
+    named = {c.number for c in action.callees}
+    extra = [Callee(f.number, f.e164_check) for f in action.destinations if f.role == "call" and f.number not in named and f.number]
+    return [*action.callees, *extra]
 
 
 async def check(
@@ -32,62 +45,98 @@ async def check(
     rules: dict[str, str],
     daily_cap_problem: Callable[[int], str | None],
 ) -> None:
-    """Every rule for a dial, in order; the first broken one raises `Refused` and is noted in `rules`."""
-    if action.kind != "dial":
-        return
+    """Every rule, in order; the first broken one raises `Refused` and is noted in `rules`."""
 
     def rule(name: str, problem: str | None, hint: str | None = None) -> None:
         rules[name] = "refused" if problem else "passed"
         if problem:
             raise Refused(name, problem + " Nothing was sent.", hint=hint)
 
-    count = len(action.callees)
-    cap_rule, cap = action.cap or ("batch_cap", policy.batch_cap)
-    rule(
-        cap_rule,
-        f"{count} customers exceed the {cap_rule.replace('_', ' ')} of {cap}." if count > cap else None,
-        hint=CAP_HINTS.get(cap_rule),
-    )
-    numbers = [parse(callee) for callee in action.callees]
-    rule("e164", listing(problem for _, problem in numbers))
-    parsed = [number for number, _ in numbers]
-    deny, allow = policy.deny_numbers, policy.allow_numbers
-    rule("deny_numbers", listing(f"{e164(n)} is on the deny list." for n in parsed if listed(n, deny)))
-    if allow:
-        rule("allow_numbers", listing(f"{e164(n)} is not on the allow list." for n in parsed if not listed(n, allow)))
-    deny, allow = policy.deny_countries, policy.allow_countries
-    rule("deny_countries", listing(f"{e164(n)} is in a denied country ({country(n)})." for n in parsed if in_countries(n, deny)))
-    if allow:
+    dial = action.kind == "dial"
+    callees = callees_of(action)
+    if dial:
+        count = len(callees)
+        cap_rule, cap = action.cap or ("batch_cap", policy.batch_cap)
         rule(
-            "allow_countries",
-            listing(f"{e164(n)} is not in an allowed country ({', '.join(allow)})." for n in parsed if not in_countries(n, allow)),
+            cap_rule,
+            f"{count} customers exceed the {cap_rule.replace('_', ' ')} of {cap}." if count > cap else None,
+            hint=CAP_HINTS.get(cap_rule, "").format(cap=cap),
         )
-    start, end = window(action, now)
-    rule("schedule", schedule_problem(action, now))
-    if policy.quiet_hours:
+    called = [resolve(c.number, c.e164_check) for c in callees]
+    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sms", "own")]
+    reached = [r for f, r in carried if f.role != "own"]
+    texted = [r for f, r in carried if f.role == "sms"]
+    targets = called + reached
+    if called or carried:
+        problems = [r.problem for r in called] + [f"{f.where}: {r.problem}" if r.problem else None for f, r in carried]
+        rule("e164", listing(problems))
+    if targets:
+        number_rules(rule, policy, targets)
+    if dial:
+        rule("schedule", schedule_problem(action, now))
+    if (dial or texted) and policy.quiet_hours:
+        start, end = window(action, now)
         rule(
             "quiet_hours",
-            listing(window_problem(policy, n, start, end) for n in parsed),
-            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours.",
+            listing(window_problem(policy, r, start, end) for r in (called if dial else []) + texted),
+            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours."
+            if dial
+            else "Send it during the recipient's local calling hours.",
         )
-    rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
-    callers: dict[str, list[Number]] = {}
-    for callee, number in zip(action.callees, parsed):
-        caller = callee.via or action.phone_number_id
-        if caller:
-            callers.setdefault(caller, []).append(number)
-    if callers:
-        rule("free_number", listing([await free_number_problem(caller, numbers, call) for caller, numbers in callers.items()]))
+    if dial:
+        rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
+        callers: dict[str, list[Resolved]] = {}
+        for callee, reading_ in zip(callees, called):
+            caller = callee.via or action.phone_number_id
+            if caller:
+                callers.setdefault(caller, []).append(reading_)
+        problems = []
+        for caller, readings in callers.items():
+            try:
+                problems.append(await free_number_problem(caller, readings, call))
+            except Refused:
+                rules["unknown_id"] = "refused"
+                raise
+        if callers:
+            rule("free_number", listing(problems))
 
 
 CAP_HINTS = {
-    "batch_cap": "Split the batch, or raise VAPI_MCP_BATCH_CAP / --batch-cap.",
+    "batch_cap": f"Split the batch into requests of at most {{cap}}; {ONLY_THE_USER} (VAPI_MCP_BATCH_CAP / --batch-cap).",
     "campaign_cap": (
-        "Split the contacts into smaller campaigns. Only the user can raise the cap "
-        "(VAPI_MCP_CAMPAIGN_CAP / --campaign-cap, up to Vapi's 10,000)."
+        "Split the contacts into smaller campaigns of at most {cap}; "
+        f"{ONLY_THE_USER} (VAPI_MCP_CAMPAIGN_CAP / --campaign-cap, up to Vapi's 10,000)."
     ),
-    "daily_cap": "Try again tomorrow (UTC), or ask the user: only they can raise VAPI_MCP_DAILY_CAP / --daily-cap.",
+    "daily_cap": f"Try again tomorrow (UTC); {ONLY_THE_USER} (VAPI_MCP_DAILY_CAP / --daily-cap).",
 }
+
+
+def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolved]) -> None:
+    """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag)."""
+    deny, allow = set(policy.deny_numbers), set(policy.allow_numbers)
+    rule("deny_numbers", listing(f"{r.shown} is on the deny list." for r in targets if r.unknown is None and r.key in deny))
+    if allow:
+        rule("allow_numbers", listing(f"{r.shown} is not on the allow list." for r in targets if r.unknown is not None or r.key not in allow))
+    if policy.deny_countries:
+        rule("deny_countries", listing(denied_country(r, policy.deny_countries) for r in targets))
+    if policy.allow_countries:
+        rule("allow_countries", listing(outside_countries(r, policy.allow_countries) for r in targets))
+
+
+def denied_country(r: Resolved, entries: tuple[str, ...]) -> str | None:
+    if r.country is None:
+        return unknown_country(r)
+    return f"{r.shown} is in a denied country ({r.country})." if in_countries(r, entries) else None
+
+
+def outside_countries(r: Resolved, entries: tuple[str, ...]) -> str | None:
+    if r.country is None:
+        return unknown_country(r)
+    return None if in_countries(r, entries) else f"{r.shown} is not in an allowed country ({', '.join(entries)}); it is {r.country}."
+
+
+def unknown_country(r: Resolved) -> str:
+    return f"the country of {r.shown} cannot be determined ({r.why_country_unknown}); {E164_FIX}."
 
 
 def listing(problems: Iterable[str | None], shown: int = 20) -> str | None:
@@ -96,7 +145,7 @@ def listing(problems: Iterable[str | None], shown: int = 20) -> str | None:
     if len(found) <= 1:
         return found[0] if found else None
     more = f"; and {len(found) - shown} more" if len(found) > shown else ""
-    return f"{len(found)} numbers break it: " + "; ".join(found[:shown]) + more + "."
+    return f"{len(found)} numbers break it: " + "; ".join(p.rstrip(".") for p in found[:shown]) + more + "."
 
 
 def window(action: GuardedAction, now: datetime) -> tuple[datetime, datetime]:
@@ -118,32 +167,35 @@ def schedule_problem(action: GuardedAction, now: datetime) -> str | None:
     return None
 
 
-def window_problem(policy: Policy, number: Number, start: datetime, end: datetime) -> str | None:
+def window_problem(policy: Policy, number: Resolved, start: datetime, end: datetime) -> str | None:
     """Why a call to `number` placed any time from `start` to `end` could ring outside calling hours, or None.
 
     The whole window must lie inside one stretch of calling hours in every time zone of the number.
     """
     hours = f"{policy.quiet_start:02d}:00-{policy.quiet_end:02d}:00"
-    zones = phone_timezone.time_zones_for_number(number) if isinstance(number, phonenumbers.PhoneNumber) else ()
+    shown = number.shown
+    zones = phone_timezone.time_zones_for_number(number.number) if number.number is not None and number.country else ()
     known = [zone for zone in zones if zone != "Etc/Unknown"]
     if not known:
+        why = number.why_country_unknown if number.country is None else "its time zone is not known"
         return (
-            f"the local time of {e164(number)} is unknown, so calling hours ({hours}) cannot be checked; "
-            "refusing to be safe (only the user can turn quiet hours off, with --no-quiet-hours)."
+            f"the local time of {shown} is unknown ({why}), so calling hours ({hours}) cannot be checked; "
+            f"refusing to be safe. {E164_FIX[0].upper() + E164_FIX[1:]}; turning quiet hours off (--no-quiet-hours) is "
+            "the user's decision alone."
         )
     for zone in known:
         try:
             tz = ZoneInfo(zone)
         except ZoneInfoNotFoundError:
-            return f"the time zone {zone} of {e164(number)} is unknown here, so calling hours cannot be checked."
+            return f"the time zone {zone} of {shown} is unknown here, so calling hours cannot be checked."
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-        shown = "" if len(known) == 1 else f" (the strictest of its {len(known)} time zones)"
+        strictest = "" if len(known) == 1 else f" (the strictest of its {len(known)} time zones)"
         allowed = calling_hours_around(policy, local_start)
         if allowed is None:
-            return f"it is {local_start:%H:%M} in {zone} for {e164(number)}{shown} when the call can start, outside calling hours {hours}."
+            return f"it is {local_start:%H:%M} in {zone} for {shown}{strictest} when the call can start, outside calling hours {hours}."
         if local_end > allowed[1]:
             return (
-                f"the call may start as late as {local_end:%H:%M} ({local_end:%Y-%m-%d}) in {zone} for {e164(number)}{shown}; "
+                f"the call may start as late as {local_end:%H:%M} ({local_end:%Y-%m-%d}) in {zone} for {shown}{strictest}; "
                 f"the part of the window from {allowed[1]:%H:%M} on is outside calling hours {hours}."
             )
     return None
@@ -166,80 +218,31 @@ def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, dat
     return (opens, closes) if opens <= local < closes else None
 
 
-async def free_number_problem(phone_number_id: str, numbers: list[Number], call: ToolContext) -> str | None:
+async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: ToolContext) -> str | None:
+    """A free Vapi number calls only its own country; an unknown phoneNumberId is refused here, before anyone is asked."""
     from ..client import vapi_id
 
-    phone = await call.vapi.get(f"/phone-number/{vapi_id(phone_number_id, 'phoneNumberId')}")
+    try:
+        phone = await call.vapi.get(f"/phone-number/{vapi_id(phone_number_id, 'phoneNumberId')}")
+    except VapiError as exc:
+        if exc.status == 404:
+            raise unknown_id("phoneNumberId", phone_number_id, "phone number", "list_phone_numbers") from None
+        raise
     if not isinstance(phone, dict) or phone.get("provider") != "vapi":
         return None
-    home = calling_code(phone.get("number")) or 1
+    home = resolve(str(phone.get("number") or "")).calling_code or 1
     for number in numbers:
-        if not isinstance(number, phonenumbers.PhoneNumber) or number.country_code != home:
+        if number.calling_code != home:
             return (
                 f"the free Vapi number {phone.get('number') or phone_number_id} can only call +{home} numbers, "
-                f"not {e164(number)}. Use an imported (Twilio, Vonage, Telnyx) number for other countries."
+                f"not {number.shown}. Use an imported (Twilio, Vonage, Telnyx) number for other countries."
             )
     return None
 
 
-# numbers
-
-
-def parse(callee: Callee) -> tuple[Number, str | None]:
-    """The parsed number (or the raw text for a relaxed one), and what is wrong with it."""
-    try:
-        number = phonenumbers.parse(callee.number, None)
-        if phonenumbers.is_valid_number(number):
-            return number, None
-    except phonenumbers.NumberParseException:
-        pass
-    if not callee.e164_check:
-        if RELAXED_NUMBER.match(callee.number):
-            return callee.number, None
-        return callee.number, f"{callee.number!r} must contain only letters and digits, optionally after a +."
-    return callee.number, f"{callee.number!r} is not a valid phone number in E.164 form (like +14155550123)."
-
-
-def e164(number: Number) -> str:
-    if isinstance(number, phonenumbers.PhoneNumber):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return number
-
-
-def listed(number: Number, entries: tuple[str, ...]) -> bool:
-    return e164(number) in {normalised(entry) for entry in entries}
-
-
-def normalised(entry: str) -> str:
-    try:
-        return e164(phonenumbers.parse(entry, None))
-    except phonenumbers.NumberParseException:
-        return entry.strip()
-
-
-def country(number: Number) -> str:
-    if not isinstance(number, phonenumbers.PhoneNumber):
-        return "unknown"
-    region = phonenumbers.region_code_for_number(number)
-    return f"+{number.country_code} {region}" if region else f"+{number.country_code}"
-
-
-def in_countries(number: Number, entries: tuple[str, ...]) -> bool:
-    if not isinstance(number, phonenumbers.PhoneNumber):
-        return False
-    region = phonenumbers.region_code_for_number(number) or ""
-    for entry in entries:
-        entry = entry.strip().lstrip("+").upper()
-        if entry == str(number.country_code) or entry == region:
-            return True
-    return False
-
-
-def calling_code(number: object) -> int | None:
-    try:
-        return phonenumbers.parse(str(number), None).country_code if number else None
-    except phonenumbers.NumberParseException:
-        return None
+def unknown_id(field: str, value: str, what: str, lister: str) -> Refused:
+    """An id the request names that does not exist at Vapi: refused before the human is asked."""
+    return Refused("unknown_id", f"`{field}` {value} names no {what} that exists. Nothing was sent.", hint=f"{lister} shows the ids.")
 
 
 def aware(when: datetime) -> datetime:
@@ -252,11 +255,10 @@ def iso(when: datetime) -> str:
 
 
 def auto_approved(policy: Policy, action: GuardedAction) -> bool:
-    """Dials to numbers that are all on the allow list, when the user turned auto-approval on."""
-    return (
-        policy.auto_approve_allowlisted
-        and action.kind == "dial"
-        and bool(action.callees)
-        and bool(policy.allow_numbers)
-        and all(listed(parse(c)[0], policy.allow_numbers) for c in action.callees)
-    )
+    """Dials whose every number (callees and destinations) is on the allow list, when the user turned auto-approval on."""
+    if not (policy.auto_approve_allowlisted and action.kind == "dial" and action.callees and policy.allow_numbers):
+        return False
+    allow = set(policy.allow_numbers)
+    readings = [resolve(c.number, c.e164_check) for c in callees_of(action)]
+    readings += [reading(f) for f in action.destinations if f.guarded and f.role != "call"]
+    return all(r.unknown is None and r.problem is None and r.key in allow for r in readings)

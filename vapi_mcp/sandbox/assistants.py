@@ -15,6 +15,7 @@ from starlette.routing import Route
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
 from .phone_numbers import LIST_QUERY
+from .tools import INLINE_TOOL
 from .validation import SERVER, Any_, Arr, Num, Obj, Rule, Str
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ MODEL = Obj(
         "messages": Arr(MESSAGE),
         "temperature": Num(minimum=0, maximum=2),
         "toolIds": Arr(Str()),
+        "tools": Arr(INLINE_TOOL),
         "maxTokens": Num(minimum=50, maximum=10000),
     },
     required=("provider",),

@@ -20,7 +20,7 @@ from . import artifacts
 from .clock import iso, parse_iso
 from .core import ApiError, body_of, new_id, not_found, paginate, path_id, query_of, stamp
 from .extraction import call_outputs, outputs_plan
-from .validation import Any_, Arr, Bool, Num, Obj, Str
+from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -244,12 +244,10 @@ def routes(sb: Sandbox) -> list[Route]:
         number = customer.get("number")
         if number is None:
             return None if customer.get("sipUri") else "customer.number should not be empty"
+        problem = number_problem(number, customer.get("numberE164CheckEnabled") is not False, "customer.number")
+        if problem:
+            return problem
         parsed = _valid_number(number)
-        if customer.get("numberE164CheckEnabled", True) and parsed is None:
-            return (
-                "customer.number must be a valid phone number in the E.164 format. "
-                "Hot tip, you may be missing the country code (Eg. US: +1)."
-            )
         own = _valid_number(phone_number.get("number") or "")
         if phone_number.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
             return (

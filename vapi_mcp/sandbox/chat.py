@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .calls import CUSTOMER
 from .core import ApiError, body_of, not_found, path_id, stamp
-from .validation import Any_, Arr, Bool, Obj, Rule, Str
+from .validation import Arr, Bool, Obj, Rule, Str, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -24,6 +25,19 @@ class TextOrMessages(Rule):
         return [] if isinstance(value, str) else self.messages.check(value, name)
 
 
+SMS_TRANSPORT = Obj(
+    {
+        "conversationType": Str(enum=("chat",)),
+        "phoneNumberId": Str(),
+        "customer": Obj(CUSTOMER.fields, also=(checked_number(),)),
+        "customerId": Str(),
+        "useLLMGeneratedMessageForOutbound": Bool(),
+        "type": Str(enum=("twilio.sms",)),
+    },
+    required=("type",),
+)
+"""TwilioSMSChatTransport: the chat's reply is texted to `customer` (its number checked as the document says)."""
+
 CREATE_CHAT = Obj(
     {
         "assistantId": Str(),
@@ -36,7 +50,7 @@ CREATE_CHAT = Obj(
         "input": TextOrMessages(),
         "stream": Bool(),
         "previousChatId": Str(),
-        "transport": Any_(),
+        "transport": SMS_TRANSPORT,
     },
     required=("input",),
 )
@@ -72,6 +86,9 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def create_chat(request: Request) -> JSONResponse:
         body = await body_of(request, CREATE_CHAT)
+        transport = body.get("transport") or {}
+        if body.get("sessionId") and (transport.get("phoneNumberId") or transport.get("customer")):
+            raise ApiError(400, ["Cannot specify both sessionId and transport fields (phoneNumberId/customer) together."])
         previous = None
         if body.get("previousChatId") is not None:
             previous = sb.store.chats.get(body["previousChatId"])

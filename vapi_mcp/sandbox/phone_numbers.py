@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from .clock import iso
 from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
-from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -56,6 +56,7 @@ DESTINATION = Tagged(
                 "description": Str(),
             },
             required=("type", "number"),
+            also=(checked_number(),),
         ),
         "sip": Obj(
             {
@@ -155,6 +156,7 @@ CREATE: dict[str, Obj] = {
             "credentialId": Str(),
         },
         required=("provider", "credentialId"),
+        also=(checked_number(),),
     ),
 }
 UPDATE: dict[str, Obj] = {
@@ -163,7 +165,8 @@ UPDATE: dict[str, Obj] = {
     "vonage": Obj({**COMMON, **_provider("vonage"), "number": Str(), "credentialId": Str()}),
     "telnyx": Obj({**COMMON, **_provider("telnyx"), "number": Str(), "credentialId": Str()}),
     "byo-phone-number": Obj(
-        {**COMMON, **_provider("byo-phone-number"), "numberE164CheckEnabled": Bool(), "number": Str(min_len=3, max_len=40), "credentialId": Str()}
+        {**COMMON, **_provider("byo-phone-number"), "numberE164CheckEnabled": Bool(), "number": Str(min_len=3, max_len=40), "credentialId": Str()},
+        also=(checked_number(),),
     ),
 }
 

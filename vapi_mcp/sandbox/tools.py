@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from .clock import iso
 from .core import body_of, not_found, paginate, path_id, query_of, stamp
+from .phone_numbers import DESTINATION as PHONE_DESTINATION
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
@@ -63,7 +64,16 @@ FUNCTION = Obj(
     },
     required=("name",),
 )
-DESTINATION = Obj({"type": Str(enum=("assistant", "number", "sip"))}, required=("type",), open=True)
+DESTINATION = Tagged(
+    "type",
+    {
+        **PHONE_DESTINATION.branches,  # TransferDestinationNumber (its number checked as the document says), TransferDestinationSip
+        "assistant": Obj({"type": Str(enum=("assistant",))}, required=("type",), open=True),
+    },
+)
+"""CreateTransferCallToolDTO.destinations: an assistant, a number or a SIP address."""
+INLINE_TOOL = Obj({"destinations": Arr(DESTINATION)}, open=True)
+"""A tool inside an assistant (`model.tools`): its other fields are not modelled here, its destinations are."""
 
 COMMON: dict[str, Rule] = {"messages": Arr(), "rejectionPlan": OPEN}
 TYPED: dict[str, dict[str, Rule]] = {

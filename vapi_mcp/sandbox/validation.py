@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+import phonenumbers
 
 from .clock import parse_iso
 
@@ -120,6 +122,8 @@ class Obj(Rule):
     fields: Mapping[str, Rule]
     required: tuple[str, ...] = ()
     open: bool = False
+    also: tuple[Callable[[dict[str, Any], str], list[str]], ...] = ()
+    """Rules across fields (e.g. a number and its `numberE164CheckEnabled`): (object, prefix) -> messages."""
 
     def check(self, value: Any, name: str) -> list[str]:
         if not isinstance(value, dict):
@@ -134,6 +138,8 @@ class Obj(Rule):
         for key, rule in self.fields.items():
             if key in value and value[key] is not None:
                 errors.extend(rule.check(value[key], f"{prefix}{key}"))
+        for rule in self.also:
+            errors.extend(rule(value, prefix))
         return errors
 
     @property
@@ -185,6 +191,37 @@ def validate_query(rules: Mapping[str, Rule], query: Mapping[str, str]) -> list[
             value = {"true": True, "false": False}.get(raw, raw)
         errors.extend(rule.check(value, key))
     return errors
+
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+ALPHANUMERIC = re.compile(r"^\+?[a-zA-Z0-9]+$")
+"""The document's rule for `number` when `numberE164CheckEnabled` is false."""
+
+
+def number_problem(number: Any, e164_check: bool, name: str) -> str | None:
+    r"""Vapi's message for a `number` it refuses, after the document's `numberE164CheckEnabled` description:
+    `true` (default) allows only E.164 numbers like +14155551234; `false` still requires /^\+?[a-zA-Z0-9]+$/."""
+    if not isinstance(number, str):
+        return None
+    if not e164_check:
+        return None if ALPHANUMERIC.match(number) else f"{name} must match /^\\+?[a-zA-Z0-9]+$/ regular expression"
+    try:
+        valid = bool(E164.match(number)) and phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if valid:
+        return None
+    return f"{name} must be a valid phone number in the E.164 format. Hot tip, you may be missing the country code (Eg. US: +1)."
+
+
+def checked_number(field_name: str = "number") -> Callable[[dict[str, Any], str], list[str]]:
+    """An `Obj.also` rule: the object's number follows its own `numberE164CheckEnabled`."""
+
+    def check(value: dict[str, Any], prefix: str) -> list[str]:
+        problem = number_problem(value.get(field_name), value.get("numberE164CheckEnabled") is not False, f"{prefix}{field_name}")
+        return [problem] if problem else []
+
+    return check
 
 
 SERVER = Obj(

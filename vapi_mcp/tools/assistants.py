@@ -8,10 +8,11 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError
+from ..guard.facts import quoted
 from ..redact import redact_body
 from .base import (
-    Args,
     DeleteArgs,
+    Guarded,
     IdArgs,
     ListArgs,
     Object,
@@ -19,6 +20,7 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    hide_confirm_token,
 )
 from .numbers import Server, shown_as
 
@@ -57,10 +59,10 @@ class Provider(PassThrough):
     provider: str
 
 
-class AssistantFields(Args):
+class AssistantFields(Guarded):
     # The fields agents set most are typed; any other CreateAssistantDTO field passes through as given
     # (JSON Schema allows additional properties by default, so the schema need not say it).
-    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: schema.pop("additionalProperties"))
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: _open(schema))
 
     name: str | None = Field(None, max_length=40)
     firstMessage: str | None = None
@@ -97,6 +99,11 @@ class UpdateAssistantArgs(AssistantFields):
     id: str
 
 
+def _open(schema: dict[str, Any]) -> None:
+    schema.pop("additionalProperties")
+    hide_confirm_token(schema)
+
+
 def _only_id(schema: dict[str, Any]) -> None:
     """update_assistant takes the same fields as create_assistant: list them once, in create_assistant."""
     schema.pop("additionalProperties")
@@ -114,7 +121,7 @@ class Member(PassThrough):
         return self
 
 
-class SquadFields(Args):
+class SquadFields(Guarded):
     name: str | None = None
     members: Annotated[list[Member], shown_as("[{assistantId}|{assistant}]; the first answers", "array")]
     membersOverrides: Object | None = None
@@ -159,7 +166,7 @@ def squad_body(args: SquadFields) -> dict[str, Any]:
 async def guarded_delete(call: ToolContext, args: DeleteArgs, path: str, what: str) -> dict[str, Any]:
     """Delete an assistant or squad after the guard's confirmation; the result shows what was deleted."""
     item = await call.vapi.get(path)
-    label = f"{what} {item.get('name') or '(unnamed)'} ({item['id']})"
+    label = f"{what} {quoted(item['name']) if item.get('name') else '(unnamed)'} ({item['id']})"
     await delete_confirmed(call, args, path, f"Delete the {label}.")
     return {"deleted": {"id": item["id"], "name": item.get("name")}}
 
@@ -180,7 +187,9 @@ async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Create assistant")
 async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str, Any]:
     """Create an assistant (a voice agent: model, voice, transcriber, firstMessage); other CreateAssistantDTO fields pass through. Test it with chat_with_assistant."""
-    return assistant_row(await call.vapi.post("/assistant", args.body(), check="list_assistants shows whether it was created."))
+    body = args.body()
+    summary = f"Create the assistant {quoted(args.name) if args.name else '(unnamed)'}."
+    return assistant_row(await call.send("POST", "/assistant", body, args=args, summary=summary, check="list_assistants shows whether it was created."))
 
 
 @tools.tool(title="Update assistant", idempotent=True)
@@ -190,7 +199,8 @@ async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict
     body = args.body(exclude={"id"})
     if not body:
         raise InputError("(fields)", "give at least one assistant field to change")
-    return {**assistant_row(await call.vapi.patch(path, body)), "changed": sorted(body)}
+    summary = f"Change {', '.join(sorted(body))} of the assistant {args.id}."
+    return {**assistant_row(await call.send("PATCH", path, body, args=args, summary=summary)), "changed": sorted(body)}
 
 
 @tools.tool(title="Delete assistant", destructive=True)
@@ -215,13 +225,15 @@ async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Create squad")
 async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
     """Create a squad: assistants that hand off calls."""
-    return squad_row(await call.vapi.post("/squad", squad_body(args), check="list_squads shows whether it was created."))
+    summary = f"Create the squad {quoted(args.name) if args.name else '(unnamed)'} of {len(args.members)} members."
+    return squad_row(await call.send("POST", "/squad", squad_body(args), args=args, summary=summary, check="list_squads shows whether it was created."))
 
 
 @tools.tool(title="Update squad", idempotent=True)
 async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, Any]:
     """Replace a squad's members (and name)."""
-    return squad_row(await call.vapi.patch(f"/squad/{vapi_id(args.id)}", squad_body(args)))
+    summary = f"Replace the members of the squad {args.id} ({len(args.members)} members)."
+    return squad_row(await call.send("PATCH", f"/squad/{vapi_id(args.id)}", squad_body(args), args=args, summary=summary))
 
 
 @tools.tool(title="Delete squad", destructive=True)

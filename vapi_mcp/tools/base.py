@@ -1,4 +1,18 @@
-"""Tool plumbing: input models, the per-call context, and the registry each family fills."""
+"""Tool plumbing: input models, the per-call context, and the registry each family fills.
+
+How a tool sends a request that changes something (new families: campaigns, testing... too):
+
+- A tool that dials, spends or destroys describes it as a `GuardedAction` (`Guarded.action`) and sends
+  inside `async with call.guard.guarded(action, call) as record:`.
+- Every other mutating request goes through `await call.send(method, path, body, args=args, summary=...)`.
+  It sends directly when the body carries no phone destination, and otherwise runs the guard first
+  (kind "route", or "text" for a text sent now): number policy, the human's yes, an audit line.
+  Its input model must then derive from `Guarded` (it needs `confirmToken`).
+- Phone numbers need no code in a tool: `Args` sends every number in its arguments as normalized
+  E.164 (`destinations.normalize`), and the guard finds every destination in a body by its shape
+  (`destinations.scan`). The client refuses any mutating request whose destinations no guard block
+  cleared, and sends nothing but reads in dry-run mode: a tool that forgets all this fails safe.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, TypeVar
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from ..destinations import normalize, scan
+from ..errors import VapiMCPError
 from ..guard import GuardedAction
 from ..redact import redact_body
 
@@ -31,6 +47,15 @@ class Args(BaseModel):
 
     local_fields: ClassVar[frozenset[str]] = frozenset()
     """Arguments that steer this server (confirmToken, views) and are never sent to Vapi."""
+    phone_fields: ClassVar[tuple[str, ...]] = ()
+    """Top-level fields holding the user's own number (import_number's `number`); nested ones are found by shape."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalized_numbers(cls, data: Any) -> Any:
+        """Every phone number in the arguments as normalized E.164 (when its E.164 check is on), before anything else
+        sees them: the body, the preview, the confirm token's binding and the audit line all show the number sent."""
+        return normalize(data, own=cls.phone_fields) if isinstance(data, dict) else data
 
     def body(self, *, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
         """The Vapi request body: set fields only, local ones left out."""
@@ -38,11 +63,9 @@ class Args(BaseModel):
 
 
 class Guarded(Args):
-    """Input of a tool that dials, spends or destroys: it may carry the guard's confirm token."""
+    """Input of a tool that dials, texts, spends or destroys, or may carry a phone destination: it may carry the guard's confirm token."""
 
-    confirmToken: str | None = Field(
-        None, description="From this tool's preview, only after the user said yes."
-    )
+    confirmToken: str | None = Field(None, description="Only after the user's yes.")
 
     local_fields: ClassVar[frozenset[str]] = frozenset({"confirmToken"})
 
@@ -70,6 +93,9 @@ class Linked:
 
     view: dict[str, Any]
     links: list[Link] = field(default_factory=list)
+def hide_confirm_token(schema: dict[str, Any]) -> None:
+    """For open schemas (extra fields allowed): the preview tells the agent about confirmToken; tools/list stays lean."""
+    schema.get("properties", {}).pop("confirmToken", None)
 
 
 class IdArgs(Args):
@@ -111,6 +137,29 @@ class ToolContext:
     settings: Settings
     mcp: Context[Any, Any] | None = None
     tool: str = ""
+
+    async def send(self, method: str, path: str, body: Any, *, args: Args, summary: str, check: str | None = None) -> Any:
+        """Send a request that changes something, through the guard when its body carries a phone destination.
+
+        The one way a tool sends a mutating request outside its own guard block: without a transfer,
+        SIP or SMS destination (or customer) in `body` it goes straight out; with one, the guard checks
+        every number, asks the human (`summary` plus the destinations, listed by the guard) and
+        writes the audit line. `args` must then be `Guarded` (it may carry the confirm token).
+        """
+        found = [item for item in scan(body) if item.guarded]
+        if not found:
+            return await self.vapi.request(method, path, json=body, check=check)
+        if not isinstance(args, Guarded):
+            raise VapiMCPError(
+                f"{self.tool} cannot send phone destinations: its arguments take no confirmToken (a defect in vapi-mcp). Nothing was sent."
+            )
+        kind = "dial" if any(f.role == "call" for f in found) else "text" if any(f.role == "sms" for f in found) else "route"
+        action = args.action(self, kind=kind, summary=summary, method=method, path=path, body=body)
+        async with self.guard.guarded(action, self) as record:
+            data = await self.vapi.request(method, path, json=body, check=check)
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                record.ids = [data["id"]]
+        return data
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send an MCP progress notification when the client asked for them."""

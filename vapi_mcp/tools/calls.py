@@ -13,6 +13,8 @@ from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
 from . import ended_reasons, forensics
+from ..guard.facts import quoted, who
+from ..guard.policy import unknown_id
 from .base import (
     Args,
     DeleteArgs,
@@ -202,41 +204,55 @@ def _create_call_body(args: CreateCallArgs) -> dict[str, Any]:
     return body
 
 
-def _who(customers: list[Customer]) -> str:
-    named = [f"{c.name} ({c.number})" if c.name else str(c.number) for c in customers]
-    if len(named) == 1:
-        return named[0]
-    return f"{len(named)} numbers: " + ", ".join(named[:5]) + (", ..." if len(named) > 5 else "")
+def _callees(customers: list[Customer]) -> list[Callee]:
+    return [Callee(c.number or "", c.numberE164CheckEnabled is not False, c.name) for c in customers]
 
 
 def _with(args: CreateCallArgs, name: str | None = None) -> str:
     if args.assistant is not None:
-        return f"transient assistant {args.assistant.get('name') or '(unnamed)'}"
+        named = args.assistant.get("name")
+        return f"transient assistant {quoted(named) if named else '(unnamed)'}"
     if args.squad is not None:
         return "a transient squad"
     kind, ident = ("squad", args.squadId) if args.squadId else ("assistant", args.assistantId)
-    return f"{kind} {name} ({ident})" if name else f"{kind} {ident}"
+    return f"{kind} {quoted(name)} ({ident})" if name else f"{kind} {ident}"
 
 
 def _when(args: CreateCallArgs) -> str:
     plan = args.schedulePlan
-    return f"not before {plan.earliestAt.isoformat()}." if plan else "now."
+    if plan is None:
+        return "now."
+    until = f" and not after {plan.latestAt.isoformat()}" if plan.latestAt else ""
+    return f"not before {plan.earliestAt.isoformat()}{until}."
+
+
+async def _lookup(call: ToolContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
+    """A Vapi object the call names; an id that does not exist is refused before anyone is asked."""
+    try:
+        found = await call.vapi.get(path)
+    except VapiError as exc:
+        if exc.status == 404:
+            raise unknown_id(field, value, what, lister) from None
+        raise
+    return found if isinstance(found, dict) else {}
 
 
 def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[ToolContext], Awaitable[str]]:
-    """The summary a human confirms, with the calling number and the assistant by name."""
+    """The summary a human confirms: the calling number and the assistant by name (quoted: names are agent text)."""
 
     async def describe(call: ToolContext) -> str:
-        phone = await call.vapi.get(f"/phone-number/{args.phoneNumberId}")
-        caller = phone.get("number") or args.phoneNumberId
+        phone_id = str(args.phoneNumberId)
+        phone = await _lookup(call, f"/phone-number/{phone_id}", "phoneNumberId", phone_id, "phone number", "list_phone_numbers")
+        caller = str(phone.get("number") or phone.get("sipUri") or phone_id)
         if phone.get("name"):
-            caller += f" ({phone['name']})"
+            caller += f" ({quoted(phone['name'])})"
         named_id = args.squadId or args.assistantId
         name = None
         if named_id:
-            owner = await call.vapi.get(f"/{'squad' if args.squadId else 'assistant'}/{named_id}")
+            what, field = ("squad", "squadId") if args.squadId else ("assistant", "assistantId")
+            owner = await _lookup(call, f"/{what}/{named_id}", field, named_id, what, f"list_{what}s")
             name = owner.get("name")
-        return f"Call {_who(customers)} from {caller} with {_with(args, name)}, {_when(args)}"
+        return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args)}"
 
     return describe
 
@@ -279,12 +295,12 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     action = args.action(
         call,
         kind="dial",
-        summary=f"Call {_who(customers)} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
+        summary=f"Call {who(_callees(customers))} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
         describe=_describer(args, customers),
         method="POST",
         path="/call",
         body=body,
-        callees=[Callee(c.number or "", c.numberE164CheckEnabled is not False, c.name) for c in customers],
+        callees=_callees(customers),
         phone_number_id=args.phoneNumberId,
         when=plan.earliestAt if plan else None,
         latest=plan.latestAt if plan else None,
@@ -306,7 +322,8 @@ async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str,
         if getattr(args, field) is not None:
             raise InputError(field, "applies to phone calls only (give phoneNumberId and customer); a web call has none")
     body = _create_call_body(args)
-    data = await call.vapi.post("/call/web", body, check=_check_hint())
+    summary = f"Start a web call (no phone rings) with {_with(args)}."
+    data = await call.send("POST", "/call/web", body, args=args, summary=summary, check=_check_hint())
     return {**call_view(data), "webCallUrl": data.get("webCallUrl")}
 
 

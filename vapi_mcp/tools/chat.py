@@ -8,13 +8,14 @@ from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError
-from .base import Args, Object, ToolContext, ToolGroup
+from ..guard.facts import quoted
+from .base import Guarded, Object, ToolContext, ToolGroup
 
 toolset = "testing"
 tools = ToolGroup()
 
 
-class ChatArgs(Args):
+class ChatArgs(Guarded):
     assistantId: str | None = None
     assistant: Object | None = None
     input: str | list[Object] = Field(description="Text, or messages [{role, content}].")
@@ -38,5 +39,6 @@ async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, An
     for name in ("assistantId", "previousChatId", "sessionId"):
         if getattr(args, name) is not None:
             vapi_id(getattr(args, name), name)
-    chat = await call.vapi.post("/chat", args.body())
+    who = f"the assistant {args.assistantId}" if args.assistantId else f"the transient assistant {quoted(args.assistant.get('name') or '(unnamed)')}" if args.assistant else "the assistant of this chat"
+    chat = await call.send("POST", "/chat", args.body(), args=args, summary=f"Chat with {who}.")
     return {"reply": _reply(chat), "chatId": chat.get("id"), "cost": chat.get("cost")}

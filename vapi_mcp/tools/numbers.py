@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-import phonenumbers
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -16,6 +15,7 @@ from pydantic import (
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
+from ..guard.facts import quoted
 from ..redact import is_secret_field, redact_body
 from .base import (
     Args,
@@ -55,19 +55,6 @@ def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
     return WithJsonSchema({"type": type_, "description": hint})
 
 
-def e164_problem(number: str) -> str | None:
-    """Why `number` is not a valid E.164 phone number, or None."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not number.startswith("+") or not phonenumbers.is_valid_number(parsed):
-        return "must be a valid phone number in E.164 form, like +14155550123"
-    if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != number:
-        return f"must be in E.164 form without spaces or punctuation: {phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)}"
-    return None
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -80,14 +67,11 @@ class Destination(PassThrough):
 
     @model_validator(mode="after")
     def _reachable(self) -> Destination:
+        # The number itself is checked by the guard, like every destination's (valid, lists, countries).
         if self.type == "sip" and not self.sipUri:
             raise ValueError("a sip destination needs `sipUri`")
-        if self.type == "number":
-            if not self.number:
-                raise ValueError("a number destination needs `number`")
-            problem = e164_problem(self.number) if self.numberE164CheckEnabled is not False else None
-            if problem:
-                raise ValueError(f"`number` {problem}")
+        if self.type == "number" and not self.number:
+            raise ValueError("a number destination needs `number`")
         return self
 
 
@@ -174,6 +158,8 @@ class BuyNumberArgs(Routing, Guarded):
 
 
 class TwilioImport(Routing, Guarded):
+    phone_fields = ("number",)
+
     provider: Literal["twilio"]
     number: str
     twilioAccountSid: str
@@ -190,12 +176,16 @@ class TwilioImport(Routing, Guarded):
 
 
 class CredentialImport(Routing, Guarded):
+    phone_fields = ("number",)
+
     provider: Literal["vonage", "telnyx"]
     number: str
     credentialId: str
 
 
 class ByoImport(Routing, Guarded):
+    phone_fields = ("number",)
+
     provider: Literal["byo-phone-number"]
     credentialId: str
     number: str | None = None
@@ -246,7 +236,7 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class UpdateNumberArgs(NumberSettings):
+class UpdateNumberArgs(NumberSettings, Guarded):
     id: str
     hooks: (
         Annotated[
@@ -295,9 +285,10 @@ def number_row(number: dict[str, Any]) -> dict[str, Any]:
 
 
 def label(number: dict[str, Any]) -> str:
+    """'+14155550100 ("Front desk")': the number as Vapi has it, its name quoted (names are agent text)."""
     name = number.get("name")
     shown = number.get("number") or number.get("sipUri") or number["id"]
-    return f"{shown} ({name})" if name else shown
+    return f"{shown} ({quoted(name)})" if name else shown
 
 
 async def check_target(call: ToolContext, field: str, target: str) -> None:
@@ -341,11 +332,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
 async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Import a number you own at Twilio, Vonage, Telnyx or a SIP trunk (byo-phone-number) so assistants can use it. Asks the user to confirm; secrets are never shown back."""
     branch = args.root
-    body = branch.body()
-    if branch.number is not None and getattr(branch, "numberE164CheckEnabled", None) is not False:
-        problem = e164_problem(branch.number)
-        if problem:
-            raise InputError("number", problem)
+    body = branch.body()  # its number is normalized (Args) and checked by the guard's e164 rule
     answered_by = await check_routing(call, branch)
     action = branch.action(
         call,
@@ -382,7 +369,8 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
-    data = await call.vapi.patch(path, body)
+    summary = f"Change {', '.join(sorted(body))} of the phone number {label(before)}."
+    data = await call.send("PATCH", path, body, args=args, summary=summary)
     return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
 
 
@@ -397,7 +385,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     before = assignment(current)
     # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
     body = {**{field: None for field in before if field not in chosen}, **chosen}
-    data = await call.vapi.patch(path, body) if body else current
+    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {label(current)}.") if body else current
     return {"phoneNumber": number_row(data), "before": before or None}
 
 

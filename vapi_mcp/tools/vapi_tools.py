@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from ..client import vapi_id
 from ..errors import InputError
+from ..guard.facts import quoted
 from .base import (
-    Args,
     DeleteArgs,
+    Guarded,
     IdArgs,
     ListArgs,
     Object,
@@ -21,6 +22,7 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    hide_confirm_token,
 )
 
 tools = ToolGroup()
@@ -61,10 +63,10 @@ FunctionShown = WithJsonSchema(
 ServerShown = WithJsonSchema({"type": "object", "properties": {"url": STRING}})
 
 
-class ToolFields(Args):
+class ToolFields(Guarded):
     """The typed fields of the common tool types; other types' fields pass through to Vapi, which checks them."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: hide_confirm_token(schema))
 
     function: Annotated[Function, FunctionShown] | None = None
     server: Annotated[Server, ServerShown] | None = None
@@ -92,7 +94,12 @@ class UpdateToolArgs(ToolFields):
 
     id: str
 
-    local_fields = frozenset({"id"})
+    local_fields = frozenset({"id", "confirmToken"})
+
+
+def _named(tool: dict[str, Any]) -> str:
+    name = (tool.get("function") or {}).get("name") or tool.get("name")
+    return f" {quoted(name)}" if name else ""
 
 
 def tool_row(tool: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +132,9 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
     """Create a Vapi tool (not an MCP tool) that assistants can call during calls: type function,
     apiRequest, transferCall, endCall, dtmf or another POST /tool type, with its fields. Attach it with the
     assistant's model.toolIds."""
-    created = await call.vapi.post("/tool", args.body(), check="Look for it with list_tools before creating it again.")
+    body = args.body()
+    summary = f"Create a {args.type} tool{_named(body)}."
+    created = await call.send("POST", "/tool", body, args=args, summary=summary, check="Look for it with list_tools before creating it again.")
     return tool_view(created)
 
 
@@ -139,7 +148,8 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
     current = await call.vapi.get(path)
     if body.setdefault("type", current["type"]) != current["type"]:
         raise InputError("type", f"cannot change; this is a {current['type']} tool (create a new one instead)")
-    return tool_view(await call.vapi.patch(path, body))
+    summary = f"Change the {current['type']} tool{_named(current)} ({args.id}): {', '.join(sorted(k for k in body if k != 'type'))}."
+    return tool_view(await call.send("PATCH", path, body, args=args, summary=summary))
 
 
 @tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)

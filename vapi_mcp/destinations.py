@@ -1,0 +1,192 @@
+"""Every phone destination in a request body to Vapi, found by its shape; and the rule that none leaves unguarded.
+
+Where Vapi's OpenAPI document puts phone numbers in request bodies (tests/phone_fields.py walks
+the document, and tests/test_destinations.py checks that `scan` finds every such field):
+
+- a customer to call: `customer` / `customers[]` (CreateCustomerDTO.number): POST /call, campaigns;
+- a transfer to a phone: any `{"type": "number", "number": ...}` (TransferDestinationNumber): a phone
+  number's `fallbackDestination` and hook `transfer` actions, transferCall tools' `destinations`
+  (POST /tool, or inline in an assistant's `model.tools`, `assistantOverrides["tools:append"]`,
+  hook `tool` actions, squad members, workflow nodes: wherever a transient assistant can sit);
+- a transfer to a SIP address: `{"type": "sip", "sipUri": ...}` (TransferDestinationSip);
+- an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
+- a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
+- the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
+- not destinations, found so they are normalized and shown: `callerId` (what a transfer's callee
+  sees), `forwardedFrom` (where an inbound call came from).
+
+The guard checks the destinations a request carries (`guard.Guard.guarded` scans `action.body`)
+and clears them for the duration of its block; `VapiClient` refuses any mutating request that
+carries a destination the guard has not cleared. So a tool cannot send a phone destination
+without the guard, whatever it forgets: tools send through `ToolContext.send` (tools/base.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Literal
+
+Role = Literal["call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
+Path = tuple[str | int, ...]
+
+GUARDED_ROLES = frozenset({"call", "transfer", "sip", "sms", "sms-tool"})
+"""Destinations that dial or text someone: a request carrying one is a guarded action."""
+NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
+"""Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
+PHONE_NUMBER_PATHS = ("/phone-number",)
+"""Requests whose top-level `number` is the user's own number (Create/Update*PhoneNumberDTO)."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """One destination (or number) in a request body."""
+
+    role: Role
+    at: Path
+    """Where it is: the keys and indexes from the body's root to the number (or the destination object)."""
+    number: str | None = None
+    e164_check: bool = True
+    """False when the destination set `numberE164CheckEnabled: false`."""
+    detail: str | None = None
+    """What a destination without a number is: a SIP address, 'customer <id>', 'an SMS tool'."""
+
+    @property
+    def guarded(self) -> bool:
+        return self.role in GUARDED_ROLES
+
+    @property
+    def where(self) -> str:
+        return ".".join(str(part) for part in self.at)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What the guard clears and the client compares: the role and the number (or detail) as sent."""
+        return self.role, self.number if self.number is not None else self.detail or ""
+
+
+def own_fields(path: str) -> tuple[str, ...]:
+    """Top-level fields that hold the user's own number in a request to `path`."""
+    return ("number",) if path.startswith(PHONE_NUMBER_PATHS) else ()
+
+
+def scan(body: Any, *, own: Iterable[str] = ()) -> list[Found]:
+    """Every destination and number in `body`, in document order; `own` names top-level own-number fields."""
+    found: list[Found] = []
+    if isinstance(body, dict):
+        flag = body.get("numberE164CheckEnabled") is not False
+        for name in own:
+            if isinstance(body.get(name), str):
+                found.append(Found("own", (name,), body[name], flag))
+    _walk(body, (), found)
+    return found
+
+
+def scan_request(path: str, body: Any) -> list[Found]:
+    return scan(body, own=own_fields(path))
+
+
+def _number(value: Any) -> str | None:
+    """A number field's value as text: a string, or digits sent as a JSON number (Vapi refuses those, but they are found)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return None
+
+
+def _walk(node: Any, at: Path, found: list[Found]) -> None:
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _walk(item, (*at, i), found)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "number" and _number(node.get("number")) is not None:
+        found.append(Found("transfer", (*at, "number"), _number(node["number"]), node.get("numberE164CheckEnabled") is not False))
+    elif kind == "sip" and isinstance(node.get("sipUri"), str):
+        found.append(Found("sip", (*at, "sipUri"), detail=node["sipUri"]))
+    elif kind == "sms":
+        found.append(Found("sms-tool", at, detail="an SMS tool"))
+    elif kind == "twilio.sms":
+        customer = node.get("customer")
+        if isinstance(customer, dict) and _number(customer.get("number")) is not None:
+            found.append(Found("sms", (*at, "customer", "number"), _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+        else:
+            who = f"the customer with id {node['customerId']}" if node.get("customerId") else "the session's customer"
+            found.append(Found("sms", at, detail=who))
+    for key, value in node.items():
+        if key in ("customer", "customers") and kind != "twilio.sms":
+            for i, customer in enumerate(value if isinstance(value, list) else [value]):
+                if isinstance(customer, dict) and _number(customer.get("number")) is not None:
+                    place = (*at, key, i, "number") if isinstance(value, list) else (*at, key, "number")
+                    found.append(Found("call", place, _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+        elif key == "callerId" and isinstance(value, str):
+            found.append(Found("caller-id", (*at, key), value))
+        elif key == "twilioPhoneNumber" and isinstance(value, str):
+            found.append(Found("own", (*at, key), value))
+        elif key == "forwardedFrom" and isinstance(value, str):
+            found.append(Found("info", (*at, key), value))
+        _walk(value, (*at, key), found)
+
+
+def normalize(body: Any, *, own: Iterable[str] = ()) -> Any:
+    """`body` with every number whose E.164 check is on in normalized E.164 form (a copy; unchanged if nothing to do).
+
+    A number that is not a valid E.164 number stays as given: the guard refuses it and says why.
+    """
+    numbers = [item for item in scan(body, own=own) if item.role in NUMBER_ROLES and item.number is not None and item.e164_check]
+    if not numbers:
+        return body
+    from .numbers import normalized  # phonenumbers loads only when there is a number to read
+
+    changes = []
+    for item in numbers:
+        e164 = normalized(item.number or "")
+        if e164 is not None and e164 != item.number:
+            changes.append((item.at, e164))
+    if not changes:
+        return body
+    body = copy.deepcopy(body)
+    for at, e164 in changes:
+        node = body
+        for part in at[:-1]:
+            node = node[part]
+        node[at[-1]] = e164
+    return body
+
+
+# the rule that no destination leaves unguarded
+
+_CLEARED: ContextVar[frozenset[tuple[str, str]]] = ContextVar("vapi_mcp_cleared", default=frozenset())
+
+
+@contextmanager
+def cleared(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Inside this block, requests may carry these destinations (the guard has checked and confirmed them)."""
+    token = _CLEARED.set(_CLEARED.get() | frozenset(keys))
+    try:
+        yield
+    finally:
+        _CLEARED.reset(token)
+
+
+def uncleared(path: str, body: Any) -> list[Found]:
+    """The destinations in a request that no guard block has cleared (empty when it may be sent)."""
+    allowed = _CLEARED.get()
+    return [item for item in scan_request(path, body) if item.guarded and item.key not in allowed]
+
+
+def label(item: Found) -> str:
+    """'transfer to +14155550123', 'SIP transfer to sip:desk@example.com', 'an SMS tool'."""
+    what = {
+        "call": "call to",
+        "transfer": "transfer to",
+        "sip": "SIP transfer to",
+        "sms": "text message to",
+        "sms-tool": "",
+    }.get(item.role, f"{item.role}")
+    return f"{what} {item.number or item.detail}".strip()

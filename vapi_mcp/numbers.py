@@ -1,0 +1,240 @@
+"""Phone numbers as the guard reads them: one resolver for every rule, the settings and the tools.
+
+`resolve` reads a number once; everything that decides about a number (the E.164 rule, the
+number and country lists, quiet hours, the free-number rule) uses that reading, whatever
+`numberE164CheckEnabled` says. `normalized` is the E.164 form the tools send to Vapi.
+
+This module needs only `phonenumbers` and the standard library, so settings can use it
+without loading the guard or the MCP SDK.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+
+RELAXED_NUMBER = re.compile(r"^\+?[a-zA-Z0-9]{3,40}$")
+"""Vapi's rule for `number` when `numberE164CheckEnabled` is false (the document's `/^\\+?[a-zA-Z0-9]+$/`, 3-40 long)."""
+
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.()/\[\]]")
+"""What people put between digits: any space (no-break, thin...), hyphens and dashes, dots, brackets, slashes."""
+_INTERNATIONAL_PREFIXES = ("00", "011")
+"""Dialled before a country code instead of `+` (most of the world, and North America)."""
+EXAMPLE = "+14155550123"
+ASK_THE_USER = "Ask the user for the real number with its country code (E.164, like +14155550123); never guess or change digits."
+
+
+def clean(text: str) -> str:
+    """The number without its formatting: `tel:+1 (415) 555-0123`, full-width `＋１４１５…` -> `+14155550123`."""
+    text = unicodedata.normalize("NFKC", text).strip()  # full-width digits and plus, no-break and thin spaces
+    if text[:4].lower() == "tel:":
+        text = text[4:].split(";", 1)[0]  # RFC 3966 parameters (;ext=, ;phone-context=) are not the number
+    text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)  # other digit scripts
+    return _SEPARATORS.sub("", text)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One number as given, and what it is: the reading every rule uses."""
+
+    given: str
+    e164_check: bool = True
+    number: PhoneNumber | None = None
+    """The international reading when it is a valid number, else None."""
+    explicit: bool = False
+    """Written internationally (`+`, or a 00/011 prefix): only then is its country known."""
+    problem: str | None = None
+    """Why the E.164 rule refuses it (None: it passes)."""
+    unknown: str | None = None
+    """For a destination without a number (a SIP address, a customer by id): what it is."""
+
+    @property
+    def e164(self) -> str | None:
+        return phonenumbers.format_number(self.number, phonenumbers.PhoneNumberFormat.E164) if self.number else None
+
+    @property
+    def key(self) -> str:
+        """What the number lists compare: the E.164 reading, else the digits as given."""
+        return self.e164 or clean(self.given)
+
+    @property
+    def region(self) -> str | None:
+        """The ISO region ('US', 'GB', '001' for non-geographic numbers) when the country is known."""
+        if self.number is None or not self.explicit:
+            return None
+        return phonenumbers.region_code_for_number(self.number)
+
+    @property
+    def calling_code(self) -> int | None:
+        return self.number.country_code if self.number is not None and self.explicit else None
+
+    @property
+    def country(self) -> str | None:
+        """'+44 GB' when the country is known, else None."""
+        code = self.calling_code
+        if code is None:
+            return None
+        region = self.region
+        return f"+{code} {region}" if region and region != "001" else f"+{code} (international)"
+
+    @property
+    def shown(self) -> str:
+        """The number as the human sees it: E.164 when that is what is sent, else exactly as given."""
+        if self.unknown is not None:
+            return self.unknown
+        if self.e164_check and self.e164:
+            return self.e164
+        return self.given
+
+    @property
+    def why_country_unknown(self) -> str:
+        if self.unknown is not None:
+            return f"{self.unknown} is not a phone number"
+        if self.number is None:
+            return f"{self.given} is not a valid phone number"
+        return f"{self.given} has no + or 00 prefix, so it may be dialled as a national number of any country"
+
+
+def resolve(text: str, e164_check: bool = True) -> Resolved:
+    """Read a number once: as given, with digits without `+` tried as international (a 00/011 prefix dropped)."""
+    cleaned = clean(text)
+    if e164_check:
+        if not cleaned.startswith("+"):
+            reading, _ = _international(cleaned)
+            guess = f" (read as international it would be {reading}; only the user can confirm that)" if reading else ""
+            return Resolved(text, True, problem=f"{text!r} has no + and country code, so it is not E.164{guess}. {ASK_THE_USER}")
+        number, problem = _parse(cleaned, text)
+        return Resolved(text, True, number, explicit=True, problem=problem)
+    problem = None
+    if not RELAXED_NUMBER.match(text):
+        problem = (
+            f"{text!r} must contain only letters and digits (3 to 40), optionally after a + (Vapi's rule when "
+            "numberE164CheckEnabled is false: no spaces or punctuation)."
+        )
+    digits = cleaned[1:] if cleaned.startswith("+") else cleaned
+    explicit = cleaned.startswith("+") or digits.startswith(_INTERNATIONAL_PREFIXES)
+    _, number = _international(digits)
+    return Resolved(text, False, number, explicit=explicit and number is not None, problem=problem)
+
+
+def unresolved(what: str) -> Resolved:
+    """A destination that carries no phone number (a SIP address, a customer by id): it has no country."""
+    return Resolved(what, True, unknown=what)
+
+
+def normalized(text: str) -> str | None:
+    """The E.164 form of a valid number written with `+` (any formatting), else None."""
+    reading = resolve(text)
+    return reading.e164 if reading.problem is None else None
+
+
+def _international(digits: str) -> tuple[str | None, PhoneNumber | None]:
+    """Digits read as an international number (after a 00/011 prefix): its E.164 form and parse, if valid."""
+    for prefix in _INTERNATIONAL_PREFIXES:
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            break
+    if not digits.isdigit():
+        return None, None
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return None, None
+    if not phonenumbers.is_valid_number(number):
+        return None, None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), number
+
+
+def _parse(cleaned: str, given: str) -> tuple[PhoneNumber | None, str | None]:
+    """The parsed number if valid, else why not (what is wrong, and what to do)."""
+    what = f"{given!r} is not a valid phone number"
+    try:
+        number = phonenumbers.parse(cleaned, None)
+    except NumberParseException as exc:
+        reasons = {
+            NumberParseException.INVALID_COUNTRY_CODE: "its country code is unknown",
+            NumberParseException.TOO_SHORT_NSN: "it is too short",
+            NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
+            NumberParseException.TOO_LONG: "it is too long",
+        }
+        reason = reasons.get(exc.error_type, "it is not a phone number")
+        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and cleaned[1:].isdigit():
+            reason = f"+{cleaned[1:4]} (and every shorter start of it) is not a country calling code"
+        return None, f"{what}: {reason}. {ASK_THE_USER}"
+    if phonenumbers.is_valid_number(number):
+        return number, None
+    return None, f"{what}: {_why_invalid(number)}. {ASK_THE_USER}"
+
+
+def _why_invalid(number: PhoneNumber) -> str:
+    code = number.country_code
+    regions = [r for r in phonenumbers.region_codes_for_country_code(code) if r != "ZZ"]
+    if not regions:
+        return f"+{code} is not a country calling code"
+    where = f"+{code} ({'/'.join(regions[:3])}{'...' if len(regions) > 3 else ''})"
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == ValidationResult.INVALID_COUNTRY_CODE:
+        return f"+{code} is not a country calling code"
+    if reason == ValidationResult.TOO_SHORT:
+        return f"it is too short for a {where} number"
+    if reason == ValidationResult.TOO_LONG:
+        return f"it is too long for a {where} number"
+    if reason == ValidationResult.INVALID_LENGTH:
+        return f"it has the wrong number of digits for a {where} number"
+    if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return "it is a local number without its area code"
+    national = phonenumbers.national_significant_number(number)
+    if code == 1:
+        area = national[:3]
+        if area[0] in "01":
+            return f"area code {area} does not exist (North American area codes never start with 0 or 1)"
+        if not _area_code_in_use(area):
+            return f"area code {area} is not assigned"
+        return f"area code {area} exists, but {national[3:6]} is not an exchange in use there"
+    return f"no {where} numbers start like this (no such area code or number range)"
+
+
+def _area_code_in_use(area: str) -> bool:
+    """Whether any North American number in `area` is valid (a few exchanges probed)."""
+    exchanges = ("201", "212", "234", "300", "345", "456", "500", "555", "600", "678", "789", "800", "865", "987")
+    return any(phonenumbers.is_valid_number(phonenumbers.parse(f"+1{area}{x}1234", None)) for x in exchanges)
+
+
+# the settings' country entries
+
+
+def country_entry(entry: str) -> str:
+    """A country setting as the rules compare it: a calling code ('44') or an ISO region ('GB'); ValueError if neither."""
+    text = entry.strip()
+    code = text.lstrip("+")
+    if code.isdigit():
+        if not [r for r in phonenumbers.region_codes_for_country_code(int(code)) if r != "ZZ"]:
+            raise ValueError(f"{entry!r} is not a country calling code")
+        return str(int(code))
+    region = text.upper()
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        return region
+    if region == "UK":
+        raise ValueError(f"{entry!r} is not an ISO region code: the United Kingdom is GB (calling code 44)")
+    three = " (a 3-letter code; the rules take the 2-letter ISO 3166 code)" if len(region) == 3 and region.isalpha() else ""
+    raise ValueError(f"{entry!r} is neither a country calling code (like 44) nor a 2-letter ISO region (like GB){three}")
+
+
+def country_label(entry: str) -> str:
+    """'+44 GB' style, for the policy printout: a calling code with its regions, or a region with its code."""
+    if entry.isdigit():
+        regions = [r for r in phonenumbers.region_codes_for_country_code(int(entry)) if r not in ("ZZ", "001")]
+        return f"+{entry} {'/'.join(regions[:4])}{'/...' if len(regions) > 4 else ''}".rstrip() if regions else f"+{entry}"
+    return f"+{phonenumbers.country_code_for_region(entry)} {entry}"
+
+
+def in_countries(reading: Resolved, entries: tuple[str, ...]) -> bool:
+    """True when the number's (known) country is one of `entries` (calling codes or regions, as `country_entry` gives)."""
+    code, region = reading.calling_code, reading.region
+    if code is None:
+        return False
+    return any(entry == str(code) or entry == region for entry in entries)
