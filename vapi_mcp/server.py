@@ -18,6 +18,7 @@ from .client import SANDBOX_KEY, VapiClient
 from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
+from .guard.consent import malformed_answers_declined
 from .redact import scrubber
 from .tools.base import Args, ToolContext, ToolSpec, compact_schema
 
@@ -217,6 +218,7 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         tools=tools,
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
     )
+    server.middleware.append(malformed_answers_declined)
     for family in FAMILIES:
         register = getattr(family, "register_extras", None)
         if register is not None:
