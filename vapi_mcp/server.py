@@ -13,7 +13,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, apps
 from .client import SANDBOX_KEY, VapiClient
 from .config import Settings
 from .errors import VapiMCPError, validation_error_text
@@ -122,10 +122,11 @@ class App:
         except ValidationError as exc:
             return self._error(validation_error_text(exc, spec.name), sandboxed)
         call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+        meta = None
         try:
             view = await spec.handler(args, call)
         except Outcome as outcome:
-            view = outcome.result
+            view, meta = outcome.result, outcome.meta
         except InputRequired as pending:
             return pending.result
         except VapiMCPError as exc:
@@ -138,15 +139,18 @@ class App:
                 "Nothing more is known about whether Vapi was reached; check with the list/get tools.",
                 sandboxed,
             )
-        return self._ok(view, sandboxed)
+        return self._ok(view, sandboxed, meta)
 
-    def _ok(self, view: Any, sandboxed: bool) -> CallToolResult:
+    def _ok(self, view: Any, sandboxed: bool, meta: dict[str, Any] | None = None) -> CallToolResult:
+        """The result; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`."""
         if not isinstance(view, dict):
             view = {"result": view}
         if sandboxed:
             view = {**view, "sandbox": True}
         text = scrubber.scrub(orjson.dumps(view, default=str).decode())
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=orjson.loads(text))
+        if meta is not None:
+            meta = orjson.loads(scrubber.scrub(orjson.dumps(meta, default=str).decode()))
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=orjson.loads(text), _meta=meta)
 
     def _error(self, message: str, sandboxed: bool) -> CallToolResult:
         if sandboxed:
@@ -164,7 +168,7 @@ class VapiTool(Tool):
         return await self.app.invoke(self.spec, arguments, context)
 
 
-def make_tool(spec: ToolSpec, app: App) -> VapiTool:
+def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> VapiTool:
     async def unused(**_: Any) -> None:  # the SDK wants a callable; `run` is overridden
         raise NotImplementedError
 
@@ -182,6 +186,7 @@ def make_tool(spec: ToolSpec, app: App) -> VapiTool:
             idempotent_hint=spec.idempotent,
             open_world_hint=spec.open_world,
         ),
+        meta=meta,
         spec=spec,
         app=app,
     )
@@ -204,21 +209,22 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
     if settings.dry_run:
         instructions += "\n\nDRY-RUN MODE: guarded actions are checked and confirmed but never sent."
-    tools = [
-        make_tool(spec, app)
-        for family in FAMILIES
-        for spec in family.tools.specs
-        if spec.read_only or not settings.read_only
-    ]
+    specs = {spec.name: spec for family in FAMILIES for spec in family.tools.specs if spec.read_only or not settings.read_only}
+    tools = [make_tool(spec, app) for spec in specs.values()]
+    guarded = frozenset(tool.name for tool in tools if "confirmToken" in (tool.parameters.get("properties") or {}))
+    app_only = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
     server = MCPServer(
         "vapi-mcp",
         title="Vapi",
         instructions=instructions,
         version=__version__,
-        tools=tools,
+        tools=tools + app_only,
+        extensions=[apps.extension()] if guarded else [],
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
     )
     server.middleware.append(malformed_answers_declined)
+    if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps
+        server.middleware.append(apps.per_client_listing(guarded, frozenset(tool.name for tool in app_only)))
     for family in FAMILIES:
         register = getattr(family, "register_extras", None)
         if register is not None:

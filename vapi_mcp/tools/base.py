@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..client import VapiClient
     from ..config import Settings
     from ..guard import Guard
+    from ..guard.app import Approval
 
 
 Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
@@ -79,6 +80,8 @@ class ToolContext:
     settings: Settings
     mcp: Context[Any, Any] | None = None
     tool: str = ""
+    approval: Approval | None = None
+    """Set only by the MCP Apps view's Approve: this invocation runs the pending action it approved."""
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send an MCP progress notification when the client asked for them."""
