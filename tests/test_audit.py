@@ -53,8 +53,10 @@ async def test_every_attempt_appends_one_line_with_its_decision(
 
     lines = audit_lines(settings)
     assert [line["decision"] for line in lines] == [
-        "previewed", "sent", "refused", "previewed", "failed", "declined", "cancelled", "dry-run",
+        "previewed", "sent", "refused", "previewed", "failed",
+        "asked", "declined", "asked", "cancelled", "asked", "dry-run",  # the SDK client's default protocol: asked, then answered
     ]
+    assert [line["channel"] for line in lines] == [None, "agent-relayed", None, None, "agent-relayed"] + [None] * 5 + ["elicitation"]
     sent, refused, failed_line = lines[1], lines[2], lines[4]
     assert sent["ids"] == [sent_id] and sent["tool"] == "dial" and sent["kind"] == "dial"
     assert sent["request"] == {"method": "POST", "path": "/call", "body": {"customer": {"number": NY, "name": "Jane"}}}
@@ -100,10 +102,10 @@ async def test_the_line_is_fsynced_and_on_disk_before_the_tool_returns(
         await client.call_tool("dial", dial_args())
         with open(settings.audit_log, encoding="utf-8") as separate:  # what a crash right now would leave
             on_disk = separate.read().splitlines()
-        assert len(on_disk) == 1 and '"decision":"sent"' in on_disk[0]
-        assert synced == [os.stat(settings.audit_log).st_ino]
+        assert len(on_disk) == 2 and '"decision":"asked"' in on_disk[0] and '"decision":"sent"' in on_disk[1]
+        assert synced == [os.stat(settings.audit_log).st_ino] * 2
         await client.call_tool("dial", {"customer": {"number": "+1555"}})
-    assert len(synced) == 2 and len(audit_lines(settings)) == 2
+    assert len(synced) == 3 and len(audit_lines(settings)) == 3
 
 
 async def test_the_audit_directory_is_created_and_the_file_is_private(
@@ -129,7 +131,7 @@ async def test_an_unwritable_audit_log_refuses_the_action(
     assert result.is_error and "Refused by rule `audit`" in result_text(result)
     assert "nothing was sent" in result_text(result).lower()
     assert posts(stub_sandbox) == 0
-    assert len(asked) == (1 if elicit else 0)
+    assert asked == []  # a question that cannot be audited is not asked
 
 
 async def test_a_full_disk_refuses_the_preview_and_hands_out_no_token(

@@ -43,8 +43,9 @@ async def test_accepting_the_elicitation_places_exactly_one_call(
     assert "id" in result_json(result)
     assert posts(stub_sandbox) == 1
     assert len(asked) == 1 and f"Call {NY} now." in asked[0] and "bills every minute" in asked[0]
-    [line] = audit_lines(settings)
-    assert line["decision"] == "sent" and line["confirmedBy"] == "elicitation"
+    *asked_lines, line = audit_lines(settings)
+    assert [a["decision"] for a in asked_lines] == (["asked"] if mode == "auto" else [])  # the question went out with the result
+    assert line["decision"] == "sent" and line["channel"] == "elicitation"
     assert line["ids"] == [result_json(result)["id"]]
 
 
@@ -62,7 +63,8 @@ async def test_declining_or_cancelling_places_nothing(
     assert "nothing was placed" in view["message"]
     assert len(asked) == 1
     assert posts(stub_sandbox) == 0
-    assert [line["decision"] for line in audit_lines(settings)] == [view["decision"]]
+    assert [line["decision"] for line in audit_lines(settings)] == (["asked"] if mode == "auto" else []) + [view["decision"]]
+    assert all(line["channel"] is None for line in audit_lines(settings))
 
 
 @MODES
@@ -134,9 +136,9 @@ async def test_the_token_confirms_identical_arguments_once(
         reused = await client.call_tool("dial", dial_args(confirmToken=token))
     assert reused.is_error and "already used" in result_text(reused) and "nothing was sent" in result_text(reused)
     assert posts(stub_sandbox) == 1
-    assert [(line["decision"], line.get("confirmedBy")) for line in audit_lines(settings)] == [
+    assert [(line["decision"], line["channel"]) for line in audit_lines(settings)] == [
         ("previewed", None),
-        ("sent", "token"),
+        ("sent", "agent-relayed"),
         ("refused", None),
     ]
 
@@ -249,7 +251,7 @@ async def test_dry_run_confirms_then_shows_the_request_and_sends_nothing(
     assert view["wouldSend"]["path"] == "/call" and view["wouldSend"]["body"]["customer"]["number"] == NY
     assert view["wouldSend"]["body"]["twilioAuthToken"] == "***"
     assert stub_sandbox.requests == []
-    assert [line["decision"] for line in audit_lines(settings)] == ["dry-run"]
+    assert [line["decision"] for line in audit_lines(settings)] == (["asked"] if mode == "auto" else []) + ["dry-run"]
 
 
 async def test_dry_run_still_refuses_what_policy_forbids(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
@@ -267,7 +269,7 @@ async def test_auto_approval_dials_allow_listed_numbers_without_asking(
         result = await client.call_tool("dial", {"customers": [{"number": NY}, {"number": LA}]})
     assert not result.is_error, result_text(result)
     assert asked == [] and posts(stub_sandbox) == 1
-    assert audit_lines(auto)[0]["confirmedBy"] == "allowlist"
+    assert audit_lines(auto)[0]["channel"] == "auto-allowlist"
 
 
 async def test_auto_approval_never_covers_deleting(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
@@ -298,8 +300,9 @@ async def test_deleting_is_confirmed_and_audited_without_number_rules(
     assert not result.is_error, result_text(result)
     assert "cannot be undone" in asked[0]
     assert len(stub_sandbox.requests_to("DELETE", "/thing/thing-1")) == 1
-    [line] = audit_lines(strict)
-    assert (line["kind"], line["decision"], line["rules"], line["ids"]) == ("destroy", "sent", {}, ["thing-1"])
+    asked_line, line = audit_lines(strict)  # the SDK client's default protocol asks with the result, then retries
+    assert asked_line["decision"] == "asked"
+    assert (line["kind"], line["decision"], line["rules"], line["ids"], line["channel"]) == ("destroy", "sent", {}, ["thing-1"], "elicitation")
 
 
 async def test_a_client_that_fails_to_ask_places_nothing(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:

@@ -167,7 +167,7 @@ async def test_a_destination_is_confirmed_by_the_human_and_sent_exactly_once(
     [body] = mutations(sandbox, method, path(world))
     assert LONDON in str(body) and "+44 20" not in str(body)
     previewed, sent = audit_lines(settings)[-2:]
-    assert (previewed["decision"], sent["decision"], sent["confirmedBy"]) == ("previewed", "sent", "token")
+    assert (previewed["decision"], sent["decision"], sent["channel"]) == ("previewed", "sent", "agent-relayed")
     assert sent["destinations"][0]["number"] == LONDON
 
 

@@ -44,6 +44,8 @@ def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet-end", type=int, default=None, help="local hour from which calls are refused (default 21)")
     g.add_argument("--confirm-ttl", type=int, default=None, help="seconds a confirm token stays valid (default 300)")
     g.add_argument("--auto-approve-allowlisted", action="store_true", default=None, help="dial allow-listed numbers without asking (test pipelines)")
+    g.add_argument("--consent", choices=("any", "human"), default=None, help="any (default): a confirm token relayed by the agent also confirms; human: only elicitation or the MCP Apps view")
+    g.add_argument("--confirm-wait", type=int, default=None, help="seconds the human has to answer a confirmation question (default 180)")
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -73,6 +75,8 @@ def settings_from(ns: argparse.Namespace) -> Any:
         quiet_end=get("quiet_end"),
         confirm_ttl=get("confirm_ttl"),
         auto_approve_allowlisted=get("auto_approve_allowlisted"),
+        consent=get("consent"),
+        confirm_wait=get("confirm_wait"),
     )
 
 

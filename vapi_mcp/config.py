@@ -54,7 +54,12 @@ _RANGES = {
     "quiet_start": (0, 23, "--quiet-start / VAPI_MCP_QUIET_START"),
     "quiet_end": (0, 24, "--quiet-end / VAPI_MCP_QUIET_END"),
     "confirm_ttl": (10, 86_400, "--confirm-ttl / VAPI_MCP_CONFIRM_TTL"),
+    # At most the SDK's request-state lifetime (600 s): a 2026-07-28 client's answer must still carry valid state.
+    "confirm_wait": (1, 600, "--confirm-wait / VAPI_MCP_CONFIRM_WAIT"),
 }
+
+CONSENT_MODES = ("any", "human")
+"""`any`: every consent channel, including the confirm token the agent relays; `human`: only a human channel."""
 
 
 _LISTS = {
@@ -108,8 +113,14 @@ class Policy:
     """Local hour (0-24) from which calls are refused again."""
     confirm_ttl: int = 300
     auto_approve_allowlisted: bool = False
+    consent: str = "any"
+    """One of `CONSENT_MODES`: under `human` no confirm token is issued or accepted."""
+    confirm_wait: int = 180
+    """Seconds the human has to answer an elicitation; then the action is refused (`timed-out`)."""
 
     def __post_init__(self) -> None:
+        if self.consent not in CONSENT_MODES:
+            raise ConfigError(f"--consent / VAPI_MCP_CONSENT must be one of {', '.join(CONSENT_MODES)}, got {self.consent!r}")
         for name, (low, high, setting) in _RANGES.items():
             value = getattr(self, name)
             if not low <= value <= high:
@@ -164,6 +175,8 @@ class Settings:
             quiet_end=_number(env, "VAPI_MCP_QUIET_END", 21),
             confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", 300),
             auto_approve_allowlisted=_bool(env.get("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED")),
+            consent=(env.get("VAPI_MCP_CONSENT") or "any").strip().lower(),
+            confirm_wait=_number(env, "VAPI_MCP_CONFIRM_WAIT", 180),
         )
         values: dict[str, Any] = {
             "api_key": _key(env.get("VAPI_API_KEY")) or _key(env.get("VAPI_TOKEN")),

@@ -13,11 +13,12 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, apps
 from .client import SANDBOX_KEY, DryRun, VapiClient
 from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
+from .guard.consent import malformed_answers_declined
 from .redact import scrubber
 from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema
 
@@ -124,12 +125,13 @@ class App:
             return self._error(validation_error_text(exc, spec.name), sandboxed)
         call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
         links: list[Link] = []
+        meta = None
         try:
             view = await spec.handler(args, call)
             if isinstance(view, Linked):
                 view, links = view.view, view.links
         except (Outcome, DryRun) as outcome:  # a preview, a decline, a dry run: a normal result
-            view = outcome.result
+            view, meta = outcome.result, getattr(outcome, "meta", None)
         except InputRequired as pending:
             return pending.result
         except VapiMCPError as exc:
@@ -142,9 +144,10 @@ class App:
                 "Nothing more is known about whether Vapi was reached; check with the list/get tools.",
                 sandboxed,
             )
-        return self._ok(view, sandboxed, links)
+        return self._ok(view, sandboxed, links, meta)
 
-    def _ok(self, view: Any, sandboxed: bool, links: list[Link] = []) -> CallToolResult:  # noqa: B006 (never mutated)
+    def _ok(self, view: Any, sandboxed: bool, links: list[Link] = [], meta: dict[str, Any] | None = None) -> CallToolResult:  # noqa: B006 (never mutated)
+        """The result; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`."""
         if not isinstance(view, dict):
             view = {"result": view}
         if sandboxed:
@@ -154,7 +157,9 @@ class App:
         content += [
             ResourceLink(uri=link.uri, name=link.name, description=scrubber.scrub(link.description), mime_type=link.mime_type) for link in links
         ]
-        return CallToolResult(content=content, structured_content=orjson.loads(text))
+        if meta is not None:
+            meta = orjson.loads(scrubber.scrub(orjson.dumps(meta, default=str).decode()))
+        return CallToolResult(content=content, structured_content=orjson.loads(text), _meta=meta)
 
     def _error(self, message: str, sandboxed: bool) -> CallToolResult:
         if sandboxed:
@@ -172,7 +177,7 @@ class VapiTool(Tool):
         return await self.app.invoke(self.spec, arguments, context)
 
 
-def make_tool(spec: ToolSpec, app: App) -> VapiTool:
+def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> VapiTool:
     async def unused(**_: Any) -> None:  # the SDK wants a callable; `run` is overridden
         raise NotImplementedError
 
@@ -190,6 +195,7 @@ def make_tool(spec: ToolSpec, app: App) -> VapiTool:
             idempotent_hint=spec.idempotent,
             open_world_hint=spec.open_world,
         ),
+        meta=meta,
         spec=spec,
         app=app,
     )
@@ -212,20 +218,22 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
     if settings.dry_run:
         instructions += "\n\nDRY-RUN MODE: guarded actions are checked and confirmed but never sent."
-    tools = [
-        make_tool(spec, app)
-        for family in FAMILIES
-        for spec in family.tools.specs
-        if spec.read_only or not settings.read_only
-    ]
+    specs = {spec.name: spec for family in FAMILIES for spec in family.tools.specs if spec.read_only or not settings.read_only}
+    tools = [make_tool(spec, app) for spec in specs.values()]
+    guarded = frozenset(tool.name for tool in tools if "confirmToken" in (tool.parameters.get("properties") or {}))
+    app_only = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
     server = MCPServer(
         "vapi-mcp",
         title="Vapi",
         instructions=instructions,
         version=__version__,
-        tools=tools,
+        tools=tools + app_only,
+        extensions=[apps.extension()] if guarded else [],
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
     )
+    server.middleware.append(malformed_answers_declined)
+    if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps
+        server.middleware.append(apps.per_client_listing(guarded, frozenset(tool.name for tool in app_only)))
     for family in FAMILIES:
         register = getattr(family, "register_extras", None)
         if register is not None:

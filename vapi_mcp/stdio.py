@@ -197,6 +197,8 @@ class Front:
         self.replay: list[bytes] = []
         self.answered_initialize: Any = None
         self.requested_version: Any = None
+        self.plain = True
+        """The client declared no extension: the cached tools/list (a plain client's) is its answer too."""
 
     def answer_until(self, ready: threading.Event) -> None:
         """Read and answer what the cache can answer; stop at the first message that needs the SDK."""
@@ -223,6 +225,7 @@ class Front:
             self._send(message["id"], result)
             self.replay.append(line)  # the SDK must see it too, to know the client
             self.answered_initialize, self.requested_version = message["id"], params.get("protocolVersion")
+            self.plain = _plain(params)
             logger.debug("answered initialize from the handshake cache")
             return True
         if self.answered_initialize is None:
@@ -230,7 +233,7 @@ class Front:
         if method == "notifications/initialized":
             self.replay.append(line)
             return True
-        if method == "tools/list" and not set(params) - {"_meta"} and self.cache.tools is not None:
+        if method == "tools/list" and not set(params) - {"_meta"} and self.cache.tools is not None and self.plain:
             self._send(message["id"], self.cache.tools)
             logger.debug("answered tools/list from the handshake cache")
             return True
@@ -242,6 +245,12 @@ class Front:
         self.wire_out.flush()
 
 
+def _plain(initialize: dict[str, Any]) -> bool:
+    """True when the client declares no extension: an MCP Apps host is offered more tools (`vapi_mcp.apps`)."""
+    capabilities = initialize.get("capabilities")
+    return not (isinstance(capabilities, dict) and capabilities.get("extensions"))
+
+
 class _Lines:
     """The client's lines for the SDK: the replayed ones, then the wire; notes tools/list ids for the cache."""
 
@@ -250,7 +259,7 @@ class _Lines:
         self.wire = front.wire_in
         self.watch = watch
         self.cache = front.cache
-        self.handshake = False
+        self.plain_handshake = False
 
     async def __aiter__(self) -> AsyncIterator[str]:
         for raw in self.replay:
@@ -272,9 +281,10 @@ class _Lines:
         if not isinstance(message, dict) or "id" not in message:
             return
         if message.get("method") == "initialize":
-            self.handshake = True  # the cache only holds answers of handshake-era (initialize) sessions
+            # the cache only holds answers of handshake-era (initialize) sessions, and tools/list only a plain client's
+            self.plain_handshake = _plain(message.get("params") or {})
             self.watch[message["id"]] = "initialize:" + str((message.get("params") or {}).get("protocolVersion"))
-        elif self.handshake and message.get("method") == "tools/list" and not set(message.get("params") or {}) - {"_meta"}:
+        elif self.plain_handshake and message.get("method") == "tools/list" and not set(message.get("params") or {}) - {"_meta"}:
             self.watch[message["id"]] = "tools/list"
 
 

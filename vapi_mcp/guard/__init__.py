@@ -5,9 +5,11 @@ and sends its request inside `Guard.guarded`:
 
 1. policy runs before anything leaves (`policy`: numbers, countries, caps, quiet hours), on the
    customers the action dials and on every destination its body carries (`destinations.scan`);
-2. a human confirms (`consent`): through MCP elicitation when the client can elicit, otherwise
-   through a preview whose `confirmToken` must come back with identical arguments;
-3. one JSON line per attempt is appended to the audit file (`audit`) and fsynced.
+2. a human confirms (`consent`): through MCP elicitation when the client can elicit, or through
+   an MCP Apps confirmation view (`app`) when the client renders one; otherwise (consent mode
+   `any`) through a preview whose `confirmToken` the agent relays back with identical arguments;
+3. one JSON line per attempt is appended to the audit file (`audit`) and fsynced, naming the
+   consent `channel` (`elicitation`, `app`, `agent-relayed`, `auto-allowlist`, or null).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from ..destinations import cleared, scan_request
 from ..errors import Refused, VapiMCPError
-from . import facts
+from ..state import MemoryStore
+from . import app, facts
 from . import policy as rules_
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
 from .audit import AuditLog
@@ -57,7 +60,9 @@ class Guard:
         self.now = clock or _utc_now
         """The time source (tests replace it with a hand-driven clock)."""
         self.tokens = Tokens(settings.confirm_secret)
-        self.consent = Consent(settings.policy, self.tokens)
+        self.store = MemoryStore()
+        """Shared state (`vapi_mcp.state.StateStore`): for now the MCP Apps view's pending actions."""
+        self.consent = Consent(settings.policy, self.tokens, self.store)
         self.audit = AuditLog(settings.audit_log)
         self._dials: dict[date, int] = {}
 
@@ -76,13 +81,21 @@ class Guard:
         try:
             await rules_.check(action, self.policy, self.now(), call, rules, self._daily_cap_problem)
             await self._describe(action, call, entry, carried)
-            entry["confirmedBy"] = await self.consent.confirm(action, call, self.now())
+            entry["channel"] = await self.consent.confirm(action, call, self.now())
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
             self.audit.append(entry)
             raise
+        except InputRequired:  # the question went out with the result; the client's retry carries the answer
+            entry["decision"] = "asked"
+            self.audit.append(entry)
+            raise
         except VapiMCPError as exc:  # a refusal, or Vapi failing to answer a policy lookup
             entry.update(decision="refused" if isinstance(exc, Refused) else "failed", error=exc.text())
+            self._record(entry)
+            raise
+        except Exception as exc:
+            entry.update(decision="failed", error=_error_text(exc))
             self._record(entry)
             raise
         if self.settings.dry_run:
@@ -168,6 +181,45 @@ class Guard:
             "decision": None,
             "ids": [],
             "error": None,
+            "channel": None,
+        }
+
+    # the MCP Apps view's buttons
+
+    def take_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
+        """The view's pending action, out of the store (one caller ever gets it); a refusal writes its line."""
+        pending = app.take(self.store, pending_id) if app.offers_apps(call.mcp) else None
+        problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now())
+        if problem:
+            self.refuse_pending(pending, call.tool, problem)
+        assert pending is not None
+        return pending
+
+    def refuse_pending(self, pending: dict[str, Any] | None, tool: str, problem: str) -> None:
+        """Audit and raise a refusal of the view's answer: nothing runs."""
+        refused = Refused("app", problem)
+        self._record({**self._pending_entry(pending, tool), "decision": "refused", "error": refused.text()})
+        raise refused
+
+    def decline_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
+        """The view's Decline: the pending action is dropped and audited as declined."""
+        pending = self.take_pending(pending_id, call)
+        self._record({**self._pending_entry(pending, call.tool), "decision": "declined"})
+        return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
+
+    def _pending_entry(self, pending: dict[str, Any] | None, tool: str) -> dict[str, Any]:
+        pending = pending or {}
+        return {
+            "time": iso(self.now()),
+            "tool": pending.get("tool") or tool,
+            "kind": pending.get("kind"),
+            "summary": pending.get("summary"),
+            "request": pending.get("request"),
+            "rules": {},
+            "decision": None,
+            "ids": [],
+            "error": None,
+            "channel": None,
         }
 
     def _record(self, entry: dict[str, Any], fd: int | None = None) -> None:
@@ -214,12 +266,20 @@ def describe_policy(settings: Settings) -> str:
         f"deny countries:      {countries(p.deny_countries) or '(none)'}",
         "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
         "free Vapi numbers:   call only numbers in their own country",
-        f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use",
+        f"consent:             {_consent_line(p)}",
+        f"confirmation wait:   {p.confirm_wait} s for the human to answer an elicitation, then refused (timed-out)",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
         f"confirm secret:      {'set (tokens valid across replicas)' if settings.confirm_secret else 'random per process'}",
         f"audit log:           {settings.audit_log}",
     ]
     return "\n".join(lines)
+
+
+def _consent_line(p: Policy) -> str:
+    human = "elicitation, or the MCP Apps confirmation view"
+    if p.consent == "human":
+        return f"human only: {human}; no confirm token is issued or accepted"
+    return f"any: {human}; otherwise a confirmToken the agent relays (valid {p.confirm_ttl} s, single use)"
 
 
 def _error_text(exc: BaseException) -> str:

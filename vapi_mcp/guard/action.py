@@ -92,9 +92,11 @@ class AuditRecord:
 class Outcome(Exception):
     """The guard ended the tool call with a normal (non-error) result: a preview, a decline, a dry run."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: dict[str, Any], meta: dict[str, Any] | None = None) -> None:
         super().__init__(result.get("message", "guard outcome"))
         self.result = result
+        self.meta = meta
+        """The result's `_meta`: for the host and an MCP Apps view, not for the model."""
 
 
 class InputRequired(Exception):

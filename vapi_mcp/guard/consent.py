@@ -1,4 +1,4 @@
-"""A human's yes: MCP elicitation (both protocol modes), or a preview with a signed confirm token."""
+"""A human's yes: MCP elicitation (both protocol modes) or an MCP Apps view; else a confirm token the agent relays."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 from mcp.server.elicitation import render_elicitation_schema
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
     ElicitRequest,
     ElicitRequestFormParams,
@@ -19,15 +23,18 @@ from mcp_types import (
     InputRequiredResult,
 )
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import Refused
 from ..redact import redact_body
 from .action import GuardedAction, InputRequired, Outcome
+from .app import offers_apps
+from .app import preview as app_preview
 from .policy import auto_approved
 
 if TYPE_CHECKING:
     from ..config import Policy
+    from ..state import StateStore
     from ..tools.base import ToolContext
 
 logger = logging.getLogger("vapi_mcp.guard")
@@ -57,6 +64,10 @@ def iso(when: datetime) -> str:
 def canonical(tool: str, arguments: dict[str, Any], account: str = "") -> bytes:
     """The request a confirmation is bound to (on which account), in one byte form."""
     return json.dumps({"tool": tool, "arguments": arguments, "account": account}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Expired(Refused):
+    """A confirm token or request state that was valid once and has expired."""
 
 
 class Tokens:
@@ -97,59 +108,131 @@ class Tokens:
                 hint="Call again without confirmToken to get a new preview for these arguments.",
             )
         if now.timestamp() >= float(claims["e"]):
-            raise Refused(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
+            raise Expired(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
         self._used = {n: e for n, e in self._used.items() if e > now.timestamp()}
         if claims["n"] in self._used:
             raise Refused(rule, "the confirm token was already used; nothing was sent.", hint="Each token confirms one action.")
         self._used[str(claims["n"])] = float(claims["e"])
 
 
+Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]
+"""How a guarded action was confirmed, as every audit line records it (`channel`)."""
+
+NO_HUMAN_CHANNEL = (
+    "this server accepts only a human's yes (consent mode `human`), and this client offers no human channel: "
+    "it neither asks the user through MCP elicitation nor renders MCP Apps views; nothing was sent."
+)
+COULD_NOT_ASK = (
+    "this server accepts only a human's yes (consent mode `human`); this client declared MCP elicitation but could "
+    "not put the question to the user, and renders no MCP Apps view; nothing was sent."
+)
+HUMAN_CHANNEL_HINT = (
+    "Tell the user. Clients that ask the user themselves: through elicitation (documented by VS Code with GitHub "
+    "Copilot, Cursor and Claude Code; the MCP Python SDK's Client with an elicitation callback), or through an "
+    "MCP Apps view (Claude Desktop, ChatGPT, VS Code, Cursor). Only the user can change the consent mode "
+    "(VAPI_MCP_CONSENT / --consent), where the server is started."
+)
+
+
 class Consent:
     """Asks the human, by the strongest channel the client offers; says which channel said yes."""
 
-    def __init__(self, policy: Policy, tokens: Tokens) -> None:
+    def __init__(self, policy: Policy, tokens: Tokens, store: StateStore) -> None:
         self.policy = policy
         self.tokens = tokens
+        self.store = store
+        """Where the MCP Apps view's pending actions wait for Approve (channel `app`)."""
 
-    async def confirm(self, action: GuardedAction, call: ToolContext, now: datetime) -> str:
-        """How the action was confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
+    @property
+    def human_only(self) -> bool:
+        return self.policy.consent == "human"
+
+    async def confirm(self, action: GuardedAction, call: ToolContext, now: datetime) -> Channel:
+        """The channel that confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
+        approval = getattr(call, "approval", None)
+        if approval is not None:  # the view's Approve, for exactly this pending action
+            if approval.token:
+                self.tokens.redeem(approval.token, action, now)  # the agent's copy of the token is spent with it
+            return "app"
         if action.confirm_token:
+            if self.human_only:
+                raise Refused(
+                    "consent",
+                    "confirm tokens are not accepted: this server takes only a human's yes (consent mode `human`); nothing was sent.",
+                    hint=HUMAN_CHANNEL_HINT,
+                )
             self.tokens.redeem(action.confirm_token, action, now)
-            return "token"
+            return "agent-relayed"
         if auto_approved(self.policy, action):
-            return "allowlist"
+            return "auto-allowlist"
         context = call.mcp
-        if context is not None and can_elicit(context):
+        elicits = context is not None and can_elicit(context)
+        if elicits:
             if uses_input_required(context):
                 return self._by_input_required(action, context, now)
-            try:
-                result = await context.elicit(question(action), Confirmation)
-            except Exception as exc:  # the client declared elicitation but could not ask: fall back to the preview
-                logger.info("elicitation failed, falling back to a confirm token: %s", exc)
-            else:
-                return answered(result.action, getattr(getattr(result, "data", None), "confirm", False))
+            channel = await self._by_elicitation(action, context)
+            if channel is not None:
+                return channel
         expires = now + timedelta(seconds=self.policy.confirm_ttl)
+        view = {
+            "confirmationRequired": True,
+            "decision": "previewed",
+            "summary": action.summary,
+            "cost": action.cost_note,
+            "wouldSend": request_of(action),
+            "expiresAt": iso(expires),
+        }
+        token = None if self.human_only else self.tokens.issue(action, expires)
+        if offers_apps(context):
+            raise app_preview(action, call.vapi.account, view, self.store, now, self.policy.confirm_ttl, token)
+        if token is None:
+            problem = COULD_NOT_ASK if elicits else NO_HUMAN_CHANNEL
+            raise Refused("consent", problem, hint=HUMAN_CHANNEL_HINT)
         raise Outcome(
             {
-                "confirmationRequired": True,
-                "decision": "previewed",
-                "summary": action.summary,
-                "cost": action.cost_note,
-                "wouldSend": request_of(action),
-                "confirmToken": self.tokens.issue(action, expires),
-                "expiresAt": iso(expires),
+                **view,
+                "confirmToken": token,
+                "channel": "agent-relayed",
                 "message": (
                     "Nothing was sent. Show the user the summary and ask. Only if they say yes, call "
-                    f"{action.tool} again with identical arguments plus this confirmToken."
+                    f"{action.tool} again with identical arguments plus this confirmToken. The token is consent "
+                    "relayed by you, the agent (channel `agent-relayed`): the server cannot tell whether a human said yes."
                 ),
             }
         )
 
-    def _by_input_required(self, action: GuardedAction, context: Any, now: datetime) -> str:
+    async def _by_elicitation(self, action: GuardedAction, context: Any) -> Channel | None:
+        """Ask mid-call (protocols before 2026-07-28); None when the client could not put the question to anyone."""
+        wait = self.policy.confirm_wait
+        try:
+            with anyio.fail_after(wait):
+                result = await context.session.elicit_form(
+                    message=question(action),
+                    requested_schema=render_elicitation_schema(Confirmation),
+                    related_request_id=context.request_id,
+                )
+        except TimeoutError:
+            raise Outcome(
+                {
+                    "decision": "timed-out",
+                    "message": (
+                        f"The user did not answer the confirmation within {wait} s; nothing was placed, bought or deleted. "
+                        "Ask the user in the chat before trying again."
+                    ),
+                }
+            ) from None
+        except ValidationError:  # an answer that is not an elicitation result at all is no yes
+            return answered("malformed", None)
+        except MCPError as exc:  # the client answered with an error, or there is no back-channel: nobody was asked
+            logger.info("the client could not ask the user: %s", exc)
+            return None
+        return answered(result.action, result.content)
+
+    def _by_input_required(self, action: GuardedAction, context: Any, now: datetime) -> Channel:
         """Protocol 2026-07-28+: ask in an `InputRequiredResult`; the retry carries the answer and our signed state."""
         answer = (context.input_responses or {}).get(ELICITATION_KEY)
         if answer is None:
-            expires = now + timedelta(seconds=self.policy.confirm_ttl)
+            expires = now + timedelta(seconds=self.policy.confirm_wait)  # the time the human has to answer
             request = ElicitRequest(
                 params=ElicitRequestFormParams(message=question(action), requested_schema=render_elicitation_schema(Confirmation))
             )
@@ -158,14 +241,26 @@ class Consent:
             )
         if not context.request_state:
             raise Refused("confirmation", "an elicitation answer arrived without the state this server issued; nothing was sent.")
-        self.tokens.redeem(context.request_state, action, now)
+        try:
+            self.tokens.redeem(context.request_state, action, now)
+        except Expired:
+            raise Outcome(
+                {
+                    "decision": "timed-out",
+                    "message": (
+                        f"The answer came after the {self.policy.confirm_wait} s the user had to confirm; nothing was "
+                        "placed, bought or deleted. Ask the user in the chat before trying again."
+                    ),
+                }
+            ) from None
         if not isinstance(answer, ElicitResult):
-            raise Refused("confirmation", "the answer to the confirmation was not an elicitation result; nothing was sent.")
-        return answered(answer.action, bool((answer.content or {}).get("confirm")))
+            return answered("malformed", None)
+        return answered(answer.action, answer.content)
 
 
-def answered(action: str, confirm: bool) -> str:
-    if action == "accept" and confirm:
+def answered(action: str, content: Any) -> Channel:
+    """Only an `accept` whose `confirm` is exactly the JSON boolean true is a yes; anything else is a no."""
+    if action == "accept" and isinstance(content, dict) and content.get(ELICITATION_KEY) is True:
         return "elicitation"
     decision = "cancelled" if action == "cancel" else "declined"
     raise Outcome(
@@ -174,6 +269,23 @@ def answered(action: str, confirm: bool) -> str:
             "message": f"The user {decision} (or did not confirm); nothing was placed, bought or deleted.",
         }
     )
+
+
+async def malformed_answers_declined(ctx: Any, call_next: Any) -> Any:
+    """Server middleware: a 2026-07-28 retry whose answer to the confirmation is no elicitation result is a decline.
+
+    The SDK validates `inputResponses` before any handler runs and would reject the whole request as
+    invalid, so the guard could neither refuse it as `declined` nor write its audit line.
+    """
+    params = ctx.params
+    responses = params.get("inputResponses") if ctx.method == "tools/call" and isinstance(params, Mapping) else None
+    if isinstance(responses, Mapping) and ELICITATION_KEY in responses:
+        try:
+            ElicitResult.model_validate(responses[ELICITATION_KEY], by_name=False)
+        except ValidationError:
+            answer = {"action": "decline"}
+            ctx = replace(ctx, params={**params, "inputResponses": {**responses, ELICITATION_KEY: answer}})
+    return await call_next(ctx)
 
 
 def question(action: GuardedAction) -> str:

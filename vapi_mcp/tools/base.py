@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..client import VapiClient
     from ..config import Settings
     from ..guard import Guard
+    from ..guard.app import Approval
 
 
 Object = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
@@ -137,6 +138,8 @@ class ToolContext:
     settings: Settings
     mcp: Context[Any, Any] | None = None
     tool: str = ""
+    approval: Approval | None = None
+    """Set only by the MCP Apps view's Approve: this invocation runs the pending action it approved."""
 
     async def send(self, method: str, path: str, body: Any, *, args: Args, summary: str, check: str | None = None) -> Any:
         """Send a request that changes something, through the guard when its body carries a phone destination.

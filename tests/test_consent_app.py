@@ -1,0 +1,249 @@
+"""The MCP Apps consent channel through SDK clients: the view, the app-only tools, execute-once, refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import pytest
+from mcp import Client
+from mcp.client.extension import advertise
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.conftest import result_json, result_text
+from tests.guard_kit import NY, add_number, audit_lines, posts, with_policy
+from tests.openapi import assert_valid
+from vapi_mcp.config import Settings
+from vapi_mcp.guard.app import APP_MIME_TYPE, APPROVE_TOOL, DECLINE_TOOL, EXTENSION_ID, META_KEY, VIEW_URI
+from vapi_mcp.sandbox import ManualClock, Sandbox
+from vapi_mcp.sandbox.core import stamp
+from vapi_mcp.server import build_server
+
+APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
+"""What an MCP Apps host (Claude Desktop, ChatGPT, VS Code...) declares."""
+
+
+def dial_args(**extra: Any) -> dict[str, Any]:
+    return {"customer": {"number": NY, "name": "Jane"}, **extra}
+
+
+@asynccontextmanager
+async def one_server(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[Any]:
+    """One server (one guard, one state store) that several clients connect to."""
+    server, app = build_server(settings, sandbox=sandbox)
+    app.guard.now = clock.now
+    try:
+        yield server
+    finally:
+        await app.aclose()
+
+
+def pending_of(result: Any) -> dict[str, Any]:
+    """What the view receives in the result's `_meta`."""
+    assert result.meta and result.meta["ui"] == {"resourceUri": VIEW_URI}, result.meta
+    return result.meta[META_KEY]
+
+
+def decisions(settings: Settings) -> list[tuple[str, str | None]]:
+    return [(line["decision"], line["channel"]) for line in audit_lines(settings)]
+
+
+# what each kind of client is offered
+
+
+@pytest.mark.usefixtures("family")
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_apps_clients_see_guarded_tools_bound_to_the_view_and_others_see_no_change(
+    mode: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    async with one_server(settings, stub_sandbox, clock) as server:
+        async with Client(server, mode=mode) as plain, Client(server, mode=mode, extensions=[APPS]) as host:
+            plain_tools = {t.name: t for t in (await plain.list_tools()).tools}
+            host_tools = {t.name: t for t in (await host.list_tools()).tools}
+            plain_resources = [str(r.uri) for r in (await plain.list_resources()).resources]
+            host_resources = [str(r.uri) for r in (await host.list_resources()).resources]
+            [view] = (await host.read_resource(VIEW_URI)).contents
+    assert set(plain_tools) == {"dial", "destroy"} and all(t.meta is None for t in plain_tools.values())
+    assert set(host_tools) == {"dial", "destroy", APPROVE_TOOL, DECLINE_TOOL}
+    for name in ("dial", "destroy"):
+        assert host_tools[name].meta == {"ui": {"resourceUri": VIEW_URI}}
+        assert host_tools[name].input_schema == plain_tools[name].input_schema
+    for name in (APPROVE_TOOL, DECLINE_TOOL):
+        assert host_tools[name].meta == {"ui": {"resourceUri": VIEW_URI, "visibility": ["app"]}}
+    assert VIEW_URI not in plain_resources and VIEW_URI in host_resources
+    assert view.mime_type == APP_MIME_TYPE and "<script src" not in view.text and "innerHTML" not in view.text
+    assert "http://" not in view.text and "https://" not in view.text  # nothing to fetch: no network
+
+
+async def test_a_cached_stdio_start_gives_an_apps_host_its_own_tools_list(tmp_path) -> None:
+    """The stdio fast start answers tools/list from a cache of an earlier answer: an apps host's never
+    becomes a plain client's, and a plain client's is never an apps host's."""
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "VAPI_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl"), "PATH": "/usr/bin:/bin"}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", "--sandbox"], env=env)
+    listings: list[dict[str, Any]] = []
+    for extensions in ([APPS], [], [APPS], []):  # the cache is empty, then filled by the plain session
+        async with Client(params, mode="legacy", extensions=extensions) as client:
+            listings.append({t.name: t for t in (await client.list_tools()).tools})
+    first_host, first_plain, host, plain = listings
+    assert APPROVE_TOOL not in first_plain and set(first_host) == set(first_plain) | {APPROVE_TOOL, DECLINE_TOOL}
+    assert set(host) == set(first_host) and set(plain) == set(first_plain)
+    assert host["create_call"].meta == {"ui": {"resourceUri": VIEW_URI}} and plain["create_call"].meta is None
+
+
+# the preview
+
+
+@pytest.mark.usefixtures("family")
+@pytest.mark.parametrize("consent", ["any", "human"])
+async def test_the_preview_names_the_pending_action_for_the_view_only(
+    consent: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    strict = with_policy(settings, consent=consent)
+    async with one_server(strict, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        result = await host.call_tool("dial", dial_args())
+    assert not result.is_error, result_text(result)
+    pending = pending_of(result)
+    assert pending["summary"] == f"Call {NY} now." and pending["tool"] == "dial" and "bills every minute" in pending["cost"]
+    # what the model reads: the text content (and, in some hosts, structuredContent), never the id
+    assert pending["id"] not in result_text(result) and pending["id"] not in json.dumps(result.structured_content)
+    view = result_json(result)
+    assert view["decision"] == "previewed" and view["channel"] == "app" and "press Approve" in view["message"]
+    assert ("confirmToken" in view) is (consent == "any")
+    assert posts(stub_sandbox) == 0
+    assert decisions(strict) == [("previewed", None)]
+
+
+# Approve and Decline
+
+
+@pytest.mark.usefixtures("family")
+@pytest.mark.parametrize("consent", ["any", "human"])
+async def test_approve_runs_the_pending_action_exactly_once(
+    consent: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    strict = with_policy(settings, consent=consent)
+    async with one_server(strict, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        pending = pending_of(await host.call_tool("dial", dial_args()))
+        approved = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+        assert not approved.is_error, result_text(approved)
+        assert "id" in result_json(approved) and posts(stub_sandbox) == 1
+        replayed = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    assert replayed.is_error and "no pending action has this id" in result_text(replayed)
+    assert posts(stub_sandbox) == 1
+    assert decisions(strict) == [("previewed", None), ("sent", "app"), ("refused", None)]
+    sent = audit_lines(strict)[1]
+    assert (sent["tool"], sent["ids"]) == ("dial", [result_json(approved)["id"]])
+
+
+@pytest.mark.usefixtures("family")
+async def test_the_agents_token_and_the_view_cannot_both_run_it(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    async with one_server(settings, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        first = await host.call_tool("dial", dial_args())
+        by_token = await host.call_tool("dial", dial_args(confirmToken=result_json(first)["confirmToken"]))
+        assert not by_token.is_error, result_text(by_token)
+        approved = await host.call_tool(APPROVE_TOOL, {"id": pending_of(first)["id"]})
+        assert approved.is_error and "already used" in result_text(approved)
+
+        second = await host.call_tool("dial", dial_args())
+        assert not (await host.call_tool(APPROVE_TOOL, {"id": pending_of(second)["id"]})).is_error
+        late_token = await host.call_tool("dial", dial_args(confirmToken=result_json(second)["confirmToken"]))
+        assert late_token.is_error and "already used" in result_text(late_token)
+    assert posts(stub_sandbox) == 2
+    assert decisions(settings) == [
+        ("previewed", None), ("sent", "agent-relayed"), ("refused", None),
+        ("previewed", None), ("sent", "app"), ("refused", None),
+    ]
+
+
+@pytest.mark.usefixtures("family")
+async def test_decline_runs_nothing_and_is_audited(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    async with one_server(settings, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        pending = pending_of(await host.call_tool("destroy", {"id": "thing-1"}))
+        declined = await host.call_tool(DECLINE_TOOL, {"id": pending["id"]})
+        assert not declined.is_error and result_json(declined)["decision"] == "declined"
+        approved = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    assert approved.is_error and "no pending action has this id" in result_text(approved)
+    assert stub_sandbox.requests == []
+    assert decisions(settings) == [("previewed", None), ("declined", None), ("refused", None)]
+    assert audit_lines(settings)[1]["tool"] == "destroy" and audit_lines(settings)[1]["summary"] == "Delete thing thing-1."
+
+
+@pytest.mark.usefixtures("family")
+async def test_an_unknown_or_expired_pending_id_does_nothing(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    async with one_server(settings, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        guessed = await host.call_tool(APPROVE_TOOL, {"id": "user-said-yes"})
+        pending = pending_of(await host.call_tool("dial", dial_args()))
+        clock.advance(300)
+        expired = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    assert guessed.is_error and "no pending action has this id" in result_text(guessed)
+    assert expired.is_error and "expired" in result_text(expired)
+    assert posts(stub_sandbox) == 0
+    assert decisions(settings) == [("refused", None), ("previewed", None), ("refused", None)]
+
+
+@pytest.mark.usefixtures("family")
+async def test_a_client_without_apps_cannot_use_the_app_only_tools(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    async with one_server(settings, stub_sandbox, clock) as server:
+        async with Client(server, extensions=[APPS]) as host, Client(server) as plain:
+            pending = pending_of(await host.call_tool("dial", dial_args()))
+            refused = await plain.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+            assert refused.is_error and "declared no MCP Apps support" in result_text(refused)
+            assert posts(stub_sandbox) == 0
+            still = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})  # the refusal did not spend it
+    assert not still.is_error and posts(stub_sandbox) == 1
+    assert decisions(settings) == [("previewed", None), ("refused", None), ("sent", "app")]
+
+
+@pytest.mark.usefixtures("family")
+async def test_a_pending_action_of_another_vapi_account_does_nothing(settings: Settings, stub_sandbox: Sandbox) -> None:
+    """Behind one HTTP deployment, a view's pending id approved with another team's key runs nothing."""
+    import httpx2 as httpx
+
+    from tests.test_transports import serving
+
+    async def session(key: str, tool: str, arguments: dict[str, Any]) -> Any:
+        async with httpx.AsyncClient(headers={"X-Vapi-Key": key}, timeout=10) as http:
+            async with Client(streamable_http_client(f"{base}/mcp", http_client=http), extensions=[APPS]) as host:
+                return await host.call_tool(tool, arguments)
+
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=stub_sandbox) as base:
+        pending = pending_of(await session("team-a-key-1f2e3d", "destroy", {"id": "thing-1"}))
+        refused = await session("team-b-key-9a8b7c", APPROVE_TOOL, {"id": pending["id"]})
+    assert refused.is_error and "another Vapi account" in result_text(refused)
+    assert decisions(settings) == [("previewed", None), ("refused", None)]
+
+
+# with the real tools: the approved request is exactly the previewed one
+
+
+async def test_approving_a_real_call_sends_the_previewed_request_once(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
+    riley = stamp(sandbox.clock, name="Riley")
+    sandbox.store.assistants[riley["id"]] = riley
+    twilio = add_number(sandbox, "twilio", "+14155550100")
+    args = {"assistantId": riley["id"], "phoneNumberId": twilio, "customer": {"number": NY, "name": "Jane"}, "metadata": {"ticket": "T-1"}}
+    async with one_server(settings, sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        preview = await host.call_tool("create_call", args)
+        pending = pending_of(preview)
+        assert "Riley" in pending["summary"] and posts(sandbox) == 0
+        approved = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+        bought = await host.call_tool("buy_number", {"numberDesiredAreaCode": "415"})
+        bought = await host.call_tool(APPROVE_TOOL, {"id": pending_of(bought)["id"]})
+    assert not approved.is_error and not bought.is_error, (result_text(approved), result_text(bought))
+    [sent] = sandbox.requests_to("POST", "/call")
+    assert_valid("CreateCallDTO", sent.body)
+    assert sent.body == result_json(preview)["wouldSend"]["body"]
+    assert len(sandbox.requests_to("POST", "/phone-number")) == 1
+    assert decisions(settings) == [("previewed", None), ("sent", "app"), ("previewed", None), ("sent", "app")]
+
+
+@pytest.mark.usefixtures("family")
+async def test_approving_under_dry_run_still_sends_nothing(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    dry = with_policy(settings, dry_run=True)
+    async with one_server(dry, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        pending = pending_of(await host.call_tool("dial", dial_args()))
+        result = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    assert result_json(result)["dryRun"] is True and stub_sandbox.requests == []
+    assert decisions(dry) == [("previewed", None), ("dry-run", "app")]

@@ -1,0 +1,128 @@
+"""The MCP Apps consent channel: a confirmation view the host renders, and app-only tools behind its buttons.
+
+When the client declares the MCP Apps extension (`io.modelcontextprotocol/ui`), a guarded tool's
+preview keeps the pending action (tool, arguments, Vapi account, expiry) in the guard's state
+store and names it only in the result's `_meta`, which hosts deliver to the view
+(`ui/notifications/tool-result`) and are told not to give the model. The view shows the summary
+with Approve and Decline; Approve calls `approve_action`, an app-only tool
+(`_meta.ui.visibility: ["app"]`) that takes the pending action out of the store (once: `take` is
+atomic) and runs it. What this rests on is said in README's guard section.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
+
+from .action import GuardedAction, Outcome
+
+if TYPE_CHECKING:
+    from ..state import StateStore
+
+__all__ = [
+    "APP_MIME_TYPE",
+    "APPROVE_TOOL",
+    "DECLINE_TOOL",
+    "EXTENSION_ID",
+    "META_KEY",
+    "VIEW_URI",
+    "Approval",
+    "offers_apps",
+    "view_html",
+]
+
+VIEW_URI = "ui://vapi-mcp/confirm.html"
+META_KEY = "vapi-mcp/confirmation"
+"""The key of the result `_meta` entry the view reads: the pending id, the summary, the cost."""
+APPROVE_TOOL = "approve_action"
+DECLINE_TOOL = "decline_action"
+_PENDING = "pending:"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The view's Approve of one pending action, handed to the tool call that runs it."""
+
+    pending_id: str
+    token: str | None = None
+    """The confirm token issued with the same preview (consent `any`), spent by this approval."""
+
+
+def offers_apps(context: Any) -> bool:
+    """True when the client declared MCP Apps with the `text/html;profile=mcp-app` MIME type."""
+    if context is None:
+        return False
+    try:
+        return client_supports_apps(context)
+    except Exception:  # no active request (a direct, in-process call)
+        return False
+
+
+def view_html() -> str:
+    """The confirmation view: one static file, inline script and style, no network."""
+    return Path(__file__).with_name("confirm.html").read_text(encoding="utf-8")
+
+
+def preview(
+    action: GuardedAction, account: str, view: dict[str, Any], store: StateStore, now: datetime, ttl: int, token: str | None
+) -> Outcome:
+    """Keep the pending action (for the Vapi `account` it was previewed on) in `store`; `_meta` names it for the view only."""
+    pending_id = secrets.token_urlsafe(24)
+    expires = now + timedelta(seconds=ttl)
+    store.put(
+        _PENDING + pending_id,
+        {
+            "tool": action.tool,
+            "arguments": action.arguments,
+            "account": account,
+            "expires": expires.timestamp(),
+            "token": token,
+            "kind": action.kind,
+            "summary": action.summary,
+            "request": view.get("wouldSend"),
+        },
+        time.time() + ttl,  # the store forgets in wall-clock time; the guard's clock decides expiry
+    )
+    message = (
+        "Nothing was sent. The user is shown a confirmation view with Approve and Decline (consent channel `app`); "
+        f"the action runs only when they press Approve there. Do not call {action.tool} again for this."
+    )
+    if token:
+        message += (
+            " If the user cannot see the view and says yes in the chat, call it again with identical arguments plus "
+            "this confirmToken: consent relayed by you, the agent (channel `agent-relayed`). Only one of the two can run it."
+        )
+    return Outcome(
+        {**view, **({"confirmToken": token} if token else {}), "channel": "app", "message": message},
+        meta={
+            "ui": {"resourceUri": VIEW_URI},
+            META_KEY: {"id": pending_id, "tool": action.tool, "summary": action.summary, "cost": action.cost_note, "expiresAt": view["expiresAt"]},
+        },
+    )
+
+
+def take(store: StateStore, pending_id: str) -> dict[str, Any] | None:
+    """The pending action for `pending_id`, removed from the store: only one caller ever gets it."""
+    return store.take(_PENDING + pending_id) if pending_id else None
+
+
+def problem(pending: dict[str, Any] | None, tool: str, context: Any, account: str, now: datetime) -> str | None:
+    """Why the view's answer cannot act on `pending` here, if it cannot."""
+    if not offers_apps(context):
+        return (
+            f"{tool} answers the confirmation view of an MCP Apps host, and this client declared no MCP Apps "
+            "support; nothing was sent."
+        )
+    if pending is None:
+        return "no pending action has this id (unknown, already answered, or expired); nothing was sent."
+    if now.timestamp() >= float(pending["expires"]):
+        return "the pending action has expired; nothing was sent. Call the tool again for a new confirmation."
+    if pending["account"] != account:
+        return "the pending action belongs to another Vapi account; nothing was sent."
+    return None
