@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
 import anyio
+from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
 
 from ..client import vapi_id
@@ -406,23 +407,27 @@ def register_extras(server: MCPServer, app: App) -> None:
     """Resources vapi://calls/{id} and vapi://calls/{id}/transcript (the test-assistant prompt is the testing toolset's)."""
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-    from ..redact import scrubber
+    from ..redact import redact, scrubber
 
-    async def fetch(call_id: str) -> dict[str, Any]:
-        try:
-            return await app.vapi.get(f"/call/{vapi_id(call_id)}")
-        except VapiError as exc:
-            error = ResourceNotFoundError if exc.status == 404 else ResourceError
-            raise error(scrubber.scrub(exc.text())) from None
-        except VapiMCPError as exc:
-            raise ResourceNotFoundError(scrubber.scrub(exc.text())) from None
+    async def read(call_id: str, ctx: Context[Any, Any], render: Callable[[dict[str, Any]], Any]) -> Any:
+        """A rendering of the call, read with the same account as the request's tools (its `X-Vapi-Key`, if any)."""
+        vapi, _ = app.client_for(ctx)
+        with app.request_scope(ctx):
+            try:
+                call = await vapi.get(f"/call/{vapi_id(call_id)}")
+            except VapiError as exc:
+                error = ResourceNotFoundError if exc.status == 404 else ResourceError
+                raise error(scrubber.scrub(exc.text())) from None
+            except VapiMCPError as exc:
+                raise ResourceNotFoundError(scrubber.scrub(exc.text())) from None
+            return redact(render(call))
 
     @server.resource("vapi://calls/{id}", name="call", title="Vapi call", mime_type="application/json")
-    async def call_resource(id: str) -> str:
+    async def call_resource(id: str, ctx: Context[Any, Any]) -> str:
         """A call's compact view (as get_call returns it)."""
-        return json.dumps(call_view(await fetch(id)), separators=(",", ":"))
+        return json.dumps(await read(id, ctx, call_view), separators=(",", ":"))
 
     @server.resource("vapi://calls/{id}/transcript", name="call-transcript", title="Call transcript", mime_type="text/plain")
-    async def transcript_resource(id: str) -> str:
+    async def transcript_resource(id: str, ctx: Context[Any, Any]) -> str:
         """A call's transcript, one 'AI: ...' / 'User: ...' line per turn."""
-        return "\n".join(transcript_turns(await fetch(id)))
+        return "\n".join(await read(id, ctx, transcript_turns))
