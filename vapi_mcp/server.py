@@ -83,6 +83,7 @@ class App:
                     timeout=self.settings.timeout,
                     transport=httpx2.ASGITransport(app=self.sandbox.app),
                     dry_run=self.settings.dry_run,
+                    max_response_bytes=self.settings.max_response_bytes,
                 )
             else:
                 self._vapi = VapiClient(
@@ -90,6 +91,7 @@ class App:
                     api_key=self.settings.api_key,
                     timeout=self.settings.timeout,
                     dry_run=self.settings.dry_run,
+                    max_response_bytes=self.settings.max_response_bytes,
                 )
         return self._vapi
 
@@ -104,7 +106,13 @@ class App:
             return self.vapi, self.settings.sandbox
         client = self._keyed.pop(key, None)
         if client is None:  # the key is scrubbed per request (`invoke`), never kept in the process-wide set
-            client = VapiClient(base_url=self.settings.base_url, api_key=key, timeout=self.settings.timeout, dry_run=self.settings.dry_run)
+            client = VapiClient(
+                base_url=self.settings.base_url,
+                api_key=key,
+                timeout=self.settings.timeout,
+                dry_run=self.settings.dry_run,
+                max_response_bytes=self.settings.max_response_bytes,
+            )
             if len(self._keyed) >= KEYED_CLIENTS:  # least recently used goes
                 self._keyed.pop(next(iter(self._keyed)))
         self._keyed[key] = client
