@@ -168,21 +168,25 @@ class App:
         return self._ok(view, sandboxed, links, meta)
 
     def _ok(self, view: Any, sandboxed: bool, links: list[Link] = [], meta: dict[str, Any] | None = None) -> CallToolResult:  # noqa: B006 (never mutated)
-        """The view as JSON text and structuredContent (secrets masked in the objects before encoding), then any
-        resource links; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`."""
+        """The view once, as JSON text (secrets masked in the objects before encoding), then any resource
+        links; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`.
+
+        No `structuredContent`: no tool declares an outputSchema, so it is optional, and sending
+        both doubled every response line (clients that show `structuredContent` to the model,
+        as Claude Code does, would read the same JSON either way).
+        """
         if not isinstance(view, dict):
             view = {"result": view}
         if sandboxed:
             view = {**view, "sandbox": True}
-        view = redact(view)
-        text = orjson.dumps(view, default=str).decode()
+        text = orjson.dumps(redact(view), default=str).decode()
         content: list[Any] = [TextContent(type="text", text=text)]
         content += [
             ResourceLink(uri=link.uri, name=link.name, description=scrubber.scrub(link.description), mime_type=link.mime_type) for link in links
         ]
         if meta is not None:
             meta = redact(meta)
-        return CallToolResult(content=content, structured_content=view, _meta=meta)
+        return CallToolResult(content=content, _meta=meta)
 
     def _error(self, message: str, sandboxed: bool) -> CallToolResult:
         if sandboxed:
@@ -210,7 +214,7 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
         title=spec.title,
         description=spec.description,
         parameters=compact_schema(spec.input_model.model_json_schema(by_alias=True)),
-        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # results carry structuredContent; no outputSchema (it would cost every agent tokens)
+        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # no outputSchema (it would cost every agent tokens); results are JSON text
         is_async=True,
         annotations=ToolAnnotations(
             read_only_hint=spec.read_only,

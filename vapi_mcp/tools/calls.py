@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Iterator, Literal
 
 import anyio
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
@@ -38,6 +39,8 @@ tools = ToolGroup()
 
 Timestamp = str
 Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "raw"]
+PAGE_ROWS = 100
+"""Rows in one list_calls page: ~25 KB of text at most, however large `limit` is."""
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
 """A call's statuses in lifecycle order."""
 
@@ -330,13 +333,43 @@ async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str,
 
 @tools.tool(title="List calls", read_only=True)
 async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
-    """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...).
-    Filters: assistantId, phoneNumberId, createdAt/updatedAt bounds (ISO 8601). get_call has the transcript."""
+    """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...),
+    100 per page at most (`next` pages on). Filters: assistantId, phoneNumberId, createdAt/updatedAt
+    bounds (ISO 8601). get_call has the transcript."""
     for name in ("assistantId", "phoneNumberId"):
         if getattr(args, name):
             vapi_id(getattr(args, name), name)
-    calls = await call.vapi.get("/call", params=args.body())
-    return {"calls": [call_row(c) for c in calls], "count": len(calls)}
+    page = min(args.limit, PAGE_ROWS)
+    calls = await call.vapi.get("/call", params={**args.body(), "limit": page + 1})  # one more: do more follow?
+    shown, cursor = _page(calls, page)
+    view: dict[str, Any] = {"calls": [call_row(c) for c in shown], "count": len(shown)}
+    if cursor:
+        (bound, value), = cursor.items()
+        view["next"] = cursor
+        view["more"] = (
+            f"Older calls follow{f' (a page holds at most {PAGE_ROWS})' if args.limit > page else ''}: "
+            f"repeat list_calls with the same filters and {bound}={value}."
+        )
+    return view
+
+
+def _page(calls: list[dict[str, Any]], page: int) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The rows to show and the bound that gives the next page, from one row more than a page.
+
+    Usually `createdAtLt` of the last row shown. When the first row left out was created at the
+    same instant, those tied rows move to the next page (`createdAtLe`): no call is skipped or repeated.
+    """
+    if len(calls) <= page:
+        return calls, None
+    shown, last = calls[:page], calls[page - 1].get("createdAt")
+    if not last:
+        return shown, None
+    if calls[page].get("createdAt") != last:
+        return shown, {"createdAtLt": last}
+    newer = [c for c in shown if c.get("createdAt") != last]
+    if not newer:  # a whole page created at one instant: go on past it
+        return shown, {"createdAtLt": last}
+    return newer, {"createdAtLe": last}
 
 
 @tools.tool(title="Get call", read_only=True)
@@ -355,7 +388,8 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     path = f"/call/{vapi_id(args.id)}"
     target = STATUSES.index(args.status)
     deadline = anyio.current_time() + args.timeout
-    interval, polls = 0.5, 0
+    delays = poll_delays(POLL_RANDOM)
+    polls = 0
     while True:
         data = await call.vapi.get(path)
         status = data.get("status")
@@ -366,8 +400,22 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
             return {**call_view(data), "timedOut": True}
-        await anyio.sleep(min(interval, remaining))
-        interval = min(interval * 1.6, 5.0)
+        await anyio.sleep(min(next(delays), remaining))
+
+
+POLL_FIRST, POLL_GROWTH, POLL_CAP, POLL_JITTER = 0.5, 1.5, 2.0, 0.25
+"""wait_for_call polls after ~0.5 s, then 1.5x longer each time up to ~2 s (so it returns at most
+~2.5 s after the call ended), each delay spread by +/-25% so that many waits never poll in step."""
+POLL_RANDOM = random.Random()
+"""The jitter's random source (tests put a seeded one here)."""
+
+
+def poll_delays(rng: random.Random) -> Iterator[float]:
+    """The pauses between one wait's polls: growing to a cap, each jittered."""
+    interval = POLL_FIRST
+    while True:
+        yield interval * rng.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
+        interval = min(interval * POLL_GROWTH, POLL_CAP)
 
 
 @tools.tool(title="End call", destructive=True, idempotent=True)
