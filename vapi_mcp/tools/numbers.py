@@ -12,6 +12,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
@@ -154,6 +155,8 @@ class Routing(NumberSettings):
 
 
 class BuyNumberArgs(Routing, Guarded):
+    provider: SkipJsonSchema[Literal["vapi"] | None] = None
+    """Accepted as in the guide's body (`"provider": "vapi"`); not shown in tools/list: buying is always from Vapi."""
     numberDesiredAreaCode: str | None = Field(None, pattern=r"^\d{3}$")
 
 
