@@ -289,7 +289,8 @@ def assert_headers_masked(text: str, headers: dict[str, Any]) -> None:
 
 async def test_webhook_credentials_in_any_header_spelling_are_masked(client: Any, sandbox: Sandbox, clock: ManualClock) -> None:
     server = {"url": "https://hooks.example.com/vapi", "headers": {**HEADER_SECRETS, **PLAIN_HEADERS}}
-    assistant = stamp(clock, name="Riley", server=server, model={"provider": "openai", "model": "gpt-4.1"})
+    credentials = [{"provider": "11labs", "apiKey": "cred-secret-11labs-13"}, {"provider": "custom-llm", "authenticationPlan": {"type": "oauth2", "clientSecret": "cred-secret-oauth-14"}}]
+    assistant = stamp(clock, name="Riley", server=server, model={"provider": "openai", "model": "gpt-4.1"}, credentials=credentials)
     sandbox.store.assistants[assistant["id"]] = assistant
     number = stamp(clock, provider="vapi", number="+14155550100", status="active", server=server)
     sandbox.store.phone_numbers[number["id"]] = number
@@ -299,6 +300,7 @@ async def test_webhook_credentials_in_any_header_spelling_are_masked(client: Any
 
     seen = await client.call_tool("get_assistant", {"id": assistant["id"]})
     assert_headers_masked(result_text(seen), result_json(seen)["server"]["headers"])
+    assert "cred-secret" not in result_text(seen) and result_json(seen)["credentials"] == "***"
     seen = await client.call_tool("get_phone_number", {"id": number["id"]})
     assert_headers_masked(result_text(seen), result_json(seen)["server"]["headers"])
     seen = await client.call_tool("get_tool", {"id": tool["id"]})
@@ -456,3 +458,29 @@ async def test_vapi_keys_are_scrubbed_per_request_and_never_kept(tmp_path: Path,
     for key, text in texts:
         assert "*** lacks the permission" in text and key not in text, text
     assert getattr(scrubber, "configured", None) == before
+
+
+def test_known_secrets_come_from_the_configuration() -> None:
+    """The API key, the auth token, the confirm secret and the password of any URL setting (a state store's)."""
+    from vapi_mcp.redact import settings_secrets
+
+    @dataclasses.dataclass(frozen=True)
+    class Configured:
+        api_key: str = "cfg-api-key-123456"
+        confirm_secret: str = "cfg-confirm-secret-123456"
+        auth_token: str = "cfg-auth-token-123456"
+        state_url: str = "redis://:cfg%40state-pass@127.0.0.1:6379/0"
+        base_url: str = "https://api.vapi.ai"
+        log_level: str = "WARNING"
+
+    assert sorted(settings_secrets(Configured())) == sorted(
+        ["cfg-api-key-123456", "cfg-confirm-secret-123456", "cfg-auth-token-123456", "cfg%40state-pass", "cfg@state-pass"]
+    )
+
+
+async def test_the_confirm_secret_is_masked_like_the_api_key(tmp_path: Path, sandbox: Sandbox) -> None:
+    secret = "confirm-secret-7c1d9e0f"
+    settings = Settings.load({"VAPI_MCP_CONFIRM_SECRET": secret}, audit_log=str(tmp_path / "a.jsonl"))
+    async with connect(settings, sandbox) as client:
+        created = result_json(await client.call_tool("create_assistant", {"name": f"s {secret}"}))
+    assert created["name"] == "s ***"
