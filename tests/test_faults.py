@@ -416,6 +416,21 @@ async def test_any_retry_after_is_read_safely(retry_after: str) -> None:
     assert "inf" not in failed.value.text() and "nan" not in failed.value.text()
 
 
+async def test_a_body_that_cannot_be_decoded_is_an_odd_answer() -> None:
+    odd = OddVapi().then(200, b"not gzip at all", content_encoding="gzip").then(201, b"not gzip either", content_encoding="gzip")
+    vapi = odd_client(odd)
+    try:
+        with pytest.raises(VapiError) as read:
+            await vapi.get("/call")
+        with pytest.raises(VapiError) as created:
+            await vapi.post("/call", CALL_BODY, check=CHECK)
+    finally:
+        await vapi.aclose()
+    assert "could not be decoded" in read.value.text() and "Nothing was changed" in read.value.text()
+    unknown_outcome(created.value.text())
+    assert len(odd.requests) == 2
+
+
 # The size of an answer
 
 

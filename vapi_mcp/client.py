@@ -244,6 +244,8 @@ class VapiClient:
                 raise self._unknown_outcome(method, path, "Vapi did not answer in time", check) from None
             except TooLarge:
                 raise self._too_large(method, path, check) from None
+            except httpx.DecodingError:
+                raise self._odd_answer(method, path, "Vapi's answer could not be decoded (its content-encoding is broken)", check) from None
             except httpx.InvalidURL as exc:
                 raise VapiError(f"Could not build the URL for {method} {path} ({exc}).", hint="Nothing was sent.") from None
             except httpx.TransportError as exc:
