@@ -16,7 +16,7 @@ from mcp import Client
 from mcp_types import ElicitResult
 
 from vapi_mcp.client import SANDBOX_KEY, RetryPolicy, VapiClient
-from vapi_mcp.config import SANDBOX_BASE_URL, Settings
+from vapi_mcp.config import SANDBOX_BASE_URL, ConfigError, Settings
 from vapi_mcp.destinations import cleared
 from vapi_mcp.errors import InputError, VapiError
 from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
@@ -494,6 +494,9 @@ async def test_a_create_answered_over_the_cap_is_outcome_unknown() -> None:
 async def test_the_size_cap_is_a_setting_and_tools_say_so(tmp_path: Any, sandbox: Sandbox, clock: ManualClock) -> None:
     settings = Settings.load({"VAPI_MCP_MAX_RESPONSE_BYTES": "2000"}, audit_log=str(tmp_path / "a.jsonl"))
     assert settings.max_response_bytes == 2000 and Settings.load({}).max_response_bytes == 64 * 1024 * 1024
+    for bad in ("0", "-1", "1mb"):
+        with pytest.raises(ConfigError, match="VAPI_MCP_MAX_RESPONSE_BYTES"):
+            Settings.load({"VAPI_MCP_MAX_RESPONSE_BYTES": bad})
     for i in range(20):
         item = stamp(clock, name=f"Assistant {i}", firstMessage="Hello " * 20)
         sandbox.store.assistants[item["id"]] = item
