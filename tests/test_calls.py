@@ -425,13 +425,13 @@ async def test_results_are_sent_once_as_json_text(client, sandbox, clock, world)
         assert len(result.content) == 1 and json.loads(result_text(result))["sandbox"] is True
 
 
-# wait_for_call polls with jitter and a short tail
+# wait_for_call (and every other wait: eval and simulation runs) polls with jitter and a short tail
 
 
 def test_wait_for_call_poll_delays_are_jittered_capped_and_never_in_lockstep():
     import random
 
-    from vapi_mcp.tools.calls import POLL_CAP, POLL_FIRST, POLL_JITTER, poll_delays
+    from vapi_mcp.tools.base import POLL_CAP, POLL_FIRST, POLL_JITTER, poll_delays
 
     def schedule(seed: int, n: int = 40) -> list[float]:
         delays = poll_delays(random.Random(seed))
@@ -454,7 +454,7 @@ def test_wait_for_call_poll_delays_are_jittered_capped_and_never_in_lockstep():
 async def test_wait_for_call_takes_its_jitter_from_the_injected_source(client, sandbox, clock, world, monkeypatch):
     import random
 
-    from vapi_mcp.tools import calls
+    from vapi_mcp.tools import base
 
     class Recording(random.Random):
         """Records each draw, and moves the sandbox clock one second per pause (no real waiting)."""
@@ -469,13 +469,13 @@ async def test_wait_for_call_takes_its_jitter_from_the_injected_source(client, s
             return super().uniform(a, b)
 
     rng = Recording()
-    monkeypatch.setattr(calls, "POLL_RANDOM", rng)
-    monkeypatch.setattr(calls, "POLL_FIRST", 0.001)
-    monkeypatch.setattr(calls, "POLL_CAP", 0.002)
+    monkeypatch.setattr(base, "POLL_RANDOM", rng)
+    monkeypatch.setattr(base, "POLL_FIRST", 0.001)
+    monkeypatch.setattr(base, "POLL_CAP", 0.002)
     call_id = result_json(await confirmed(client, "create_call", outbound(world)))["id"]
     with anyio.fail_after(10):
         view = result_json(await client.call_tool("wait_for_call", {"id": call_id, "timeout": 60}))
     polls = len(sandbox.requests_to("GET", f"/call/{call_id}"))
     assert view["status"] == "ended"
     assert len(rng.draws) == polls - 1 >= 4  # one jittered pause between each two polls
-    assert set(rng.draws) == {(1 - calls.POLL_JITTER, 1 + calls.POLL_JITTER)}
+    assert set(rng.draws) == {(1 - base.POLL_JITTER, 1 + base.POLL_JITTER)}

@@ -309,12 +309,22 @@ async def test_a_delete_may_answer_nothing(vapi: VapiClient, sandbox: Sandbox) -
     assert await vapi.delete("/thing/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b") is None
 
 
-@pytest.mark.parametrize(("path", "body", "wanted"), [("/call", b"null", "list"), ("/call", b"{}", "list")])
-async def test_a_get_of_the_wrong_shape_is_a_clear_error(vapi: VapiClient, sandbox: Sandbox, path: str, body: bytes, wanted: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "expect", "wanted"),
+    [
+        ("/call", b"null", list, "a JSON list was expected"),
+        ("/call", b"{}", list, "a JSON list was expected"),
+        ("/call", b'"calls"', None, "a JSON list or a JSON object was expected"),
+        ("/call/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b", b"[]", None, "a JSON object was expected"),
+    ],
+)
+async def test_a_get_of_the_wrong_shape_is_a_clear_error(
+    vapi: VapiClient, sandbox: Sandbox, path: str, body: bytes, expect: Any, wanted: str
+) -> None:
     sandbox.inject(Fault("GET", path, status=200, body=body))
     with pytest.raises(VapiError) as failed:
-        await vapi.get(path)
-    assert f"a JSON {wanted} was expected" in failed.value.text() and "Nothing was changed" in failed.value.text()
+        await (vapi.get(path, expect=expect) if expect else vapi.get(path))
+    assert wanted in failed.value.text() and "Nothing was changed" in failed.value.text()
 
 
 @pytest.mark.parametrize(("body", "ids"), [(b"null", "null"), (b"[]", "list"), (b"<html>ok</html>", "html")])

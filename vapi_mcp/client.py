@@ -184,7 +184,7 @@ class VapiClient:
         await self._http.aclose()
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None, *, expect: Any = _ANY) -> Any:
-        """GET `path`: a list for a collection (`/call`), an object for one item (`/call/{id}`), unless `expect` says otherwise."""
+        """GET `path`: an object for one item (`/call/{id}`), a list or a page object for a collection, unless `expect` narrows it."""
         return await self.request("GET", path, params=params, expect=expect)
 
     async def post(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY) -> Any:
@@ -208,9 +208,9 @@ class VapiClient:
     ) -> Any:
         """Send one request and return its JSON body.
 
-        Only a clean answer is a result: 2xx with JSON of the `expect`ed type (by default a
-        list for a GET of a collection, an object for a GET of one item, a POST or a PATCH;
-        an object or nothing for a DELETE). Anything else after a request that changes
+        Only a clean answer is a result: 2xx with JSON of the `expect`ed type (by default an
+        object for a GET of one item, a POST or a PATCH; a list or an object for a GET of a
+        collection; an object or nothing for a DELETE). Anything else after a request that changes
         something may have reached Vapi, so it is "outcome unknown", with `check` telling the
         agent how to find out (e.g. "list_calls createdAtGe=..."); it is never retried.
         """
@@ -520,9 +520,10 @@ async def _read_text(response: httpx.Response, limit: int, path: str) -> str:
 
 
 def _expected_shape(method: str, path: str) -> Any:
-    """What a clean answer holds: Vapi's collections are lists, its items objects; a DELETE may answer nothing."""
+    """What a clean answer holds: an object for one item, a create or an update; a list or a page
+    object for a collection (a caller that iterates rows says `expect=list`); a DELETE may answer nothing."""
     if method in SAFE_METHODS:
-        return dict if _is_id(path.rstrip("/").rsplit("/", 1)[-1]) else list
+        return dict if _is_id(path.rstrip("/").rsplit("/", 1)[-1]) else (list, dict)
     if method == "DELETE":
         return (dict, type(None))
     return dict

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import random
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
 import anyio
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
@@ -28,6 +27,7 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    poll,
 )
 
 if TYPE_CHECKING:
@@ -340,7 +340,7 @@ async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
         if getattr(args, name):
             vapi_id(getattr(args, name), name)
     page = min(args.limit, PAGE_ROWS)
-    calls = await call.vapi.get("/call", params={**args.body(), "limit": page + 1})  # one more: do more follow?
+    calls = await call.vapi.get("/call", params={**args.body(), "limit": page + 1}, expect=list)  # one more: do more follow?
     shown, cursor = _page(calls, page)
     view: dict[str, Any] = {"calls": [call_row(c) for c in shown], "count": len(shown)}
     if cursor:
@@ -387,35 +387,13 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     notifications; returns the get_call view (timedOut: true on timeout)."""
     path = f"/call/{vapi_id(args.id)}"
     target = STATUSES.index(args.status)
-    deadline = anyio.current_time() + args.timeout
-    delays = poll_delays(POLL_RANDOM)
-    polls = 0
-    while True:
-        data = await call.vapi.get(path)
+
+    def reached(data: dict[str, Any]) -> bool:
         status = data.get("status")
-        polls += 1
-        await call.progress(polls, None, f"status: {status}")
-        if status not in STATUSES or STATUSES.index(status) >= target:
-            return call_view(data)
-        remaining = deadline - anyio.current_time()
-        if remaining <= 0:
-            return {**call_view(data), "timedOut": True}
-        await anyio.sleep(min(next(delays), remaining))
+        return status not in STATUSES or STATUSES.index(status) >= target
 
-
-POLL_FIRST, POLL_GROWTH, POLL_CAP, POLL_JITTER = 0.5, 1.5, 2.0, 0.25
-"""wait_for_call polls after ~0.5 s, then 1.5x longer each time up to ~2 s (so it returns at most
-~2.5 s after the call ended), each delay spread by +/-25% so that many waits never poll in step."""
-POLL_RANDOM = random.Random()
-"""The jitter's random source (tests put a seeded one here)."""
-
-
-def poll_delays(rng: random.Random) -> Iterator[float]:
-    """The pauses between one wait's polls: growing to a cap, each jittered."""
-    interval = POLL_FIRST
-    while True:
-        yield interval * rng.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
-        interval = min(interval * POLL_GROWTH, POLL_CAP)
+    data, finished = await poll(call, lambda: call.vapi.get(path), reached, lambda d: f"status: {d.get('status')}", args.timeout)
+    return call_view(data) if finished else {**call_view(data), "timedOut": True}
 
 
 @tools.tool(title="End call", destructive=True, idempotent=True)

@@ -354,7 +354,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
 @tools.tool(title="List numbers", read_only=True)
 async def list_phone_numbers(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List phone numbers, newest first, with what answers each."""
-    numbers = await call.vapi.get("/phone-number", params=args.body())
+    numbers = await call.vapi.get("/phone-number", params=args.body(), expect=list)
     return {"phoneNumbers": [number_row(n) for n in numbers], "count": len(numbers)}
 
 
