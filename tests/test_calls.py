@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -216,7 +218,8 @@ async def test_list_calls_sends_vapis_filters_and_keeps_rows_small(client, sandb
     arguments = {"assistantId": world["assistantId"], "createdAtGe": "2026-11-02T00:00:00Z", "limit": 2}
     view = result_json(await client.call_tool("list_calls", arguments))
     assert view["count"] == 2
-    assert sandbox.requests_to("GET", "/call")[-1].query == {k: str(v) for k, v in arguments.items()}
+    # One row more than asked for: it tells whether a next page exists.
+    assert sandbox.requests_to("GET", "/call")[-1].query == {k: str(v) for k, v in {**arguments, "limit": 3}.items()}
     for row in view["calls"]:
         assert row["status"] == "ended" and row["endedReason"] and row["seconds"] == 3.0
         assert len(json.dumps(row, separators=(",", ":"))) <= 300
@@ -362,3 +365,117 @@ async def test_cancelling_wait_for_call_stops_the_polling(client, sandbox, world
     assert after_cancel >= 2
     await anyio.sleep(2.5)
     assert polls() == after_cancel
+
+
+# What agents read stays lean
+
+
+def stored_calls(sandbox, world, created: list) -> list[str]:
+    """Ended calls created at these instants, put straight into the store; their ids."""
+    from vapi_mcp.sandbox import seed
+
+    assistant = sandbox.store.assistants[world["assistantId"]]
+    ids = []
+    for i, when in enumerate(created):
+        item = {**seed.call(i, when, assistant, 1), "id": str(uuid.uuid4()), "phoneNumberId": world["phoneNumberId"]}
+        sandbox.store.calls[item["id"]] = item
+        ids.append(item["id"])
+    return ids
+
+
+async def test_list_calls_pages_hold_at_most_100_rows_and_the_cursor_misses_nothing(client, sandbox, clock, world):
+    """limit: 1000 over 250 calls used to return all 250 rows (~64 KB of text; 1000 rows ~258 KB)."""
+    now = clock.now()
+    created = [now - timedelta(minutes=1 + i) for i in range(250)]
+    created[96:106] = [created[96]] * 10  # ten calls created at one instant, across a page boundary
+    ids = stored_calls(sandbox, world, created)
+    seen: list[str] = []
+    pages = []
+    arguments: dict[str, Any] = {"limit": 1000, "phoneNumberId": world["phoneNumberId"]}
+    while True:
+        result = await client.call_tool("list_calls", arguments)
+        text = result_text(result)
+        view = json.loads(text)
+        pages.append((len(view["calls"]), len(text)))
+        seen += [row["id"] for row in view["calls"]]
+        if "next" not in view:
+            break
+        assert "repeat list_calls with the same filters and createdAtL" in view["more"]
+        arguments = {"limit": 1000, "phoneNumberId": world["phoneNumberId"], **view["next"]}
+    assert seen == ids  # newest first, each call once: none skipped, none repeated
+    assert all(rows <= 100 and size < 30_000 for rows, size in pages), pages
+    assert pages[0][0] == 96  # the tied calls moved whole to the second page
+    assert {r.query["limit"] for r in sandbox.requests_to("GET", "/call")} == {"101"}
+
+
+async def test_a_page_that_is_not_full_has_no_cursor(client, sandbox, clock, world):
+    stored_calls(sandbox, world, [clock.now() - timedelta(minutes=i + 1) for i in range(5)])
+    view = result_json(await client.call_tool("list_calls", {"limit": 5}))
+    assert view["count"] == 5 and "next" not in view
+    view = result_json(await client.call_tool("list_calls", {"limit": 4}))
+    assert view["count"] == 4 and view["next"]["createdAtLt"]
+
+
+async def test_results_are_sent_once_as_json_text(client, sandbox, clock, world):
+    """The text is the whole result; no structuredContent copy doubles the response line."""
+    stored_calls(sandbox, world, [clock.now() - timedelta(minutes=5)])
+    for tool, arguments in (("list_calls", {}), ("get_assistant", {"id": world["assistantId"]})):
+        result = await client.call_tool(tool, arguments)
+        assert not result.is_error and result.structured_content is None
+        assert len(result.content) == 1 and json.loads(result_text(result))["sandbox"] is True
+
+
+# wait_for_call (and every other wait: eval and simulation runs) polls with jitter and a short tail
+
+
+def test_wait_for_call_poll_delays_are_jittered_capped_and_never_in_lockstep():
+    import random
+
+    from vapi_mcp.tools.base import POLL_CAP, POLL_FIRST, POLL_JITTER, poll_delays
+
+    def schedule(seed: int, n: int = 40) -> list[float]:
+        delays = poll_delays(random.Random(seed))
+        return [next(delays) for _ in range(n)]
+
+    assert schedule(1) == schedule(1)  # deterministic for a given source
+    first = [schedule(seed)[0] for seed in range(200)]
+    assert POLL_FIRST * (1 - POLL_JITTER) <= min(first) < max(first) <= POLL_FIRST * (1 + POLL_JITTER)
+    longest = POLL_CAP * (1 + POLL_JITTER)
+    assert longest <= 2.5  # the tail: a wait returns at most ~2.5 s after the call ended (it was 5 s)
+    for seed in range(200):
+        delays = schedule(seed)
+        assert max(delays) <= longest and min(delays[6:]) >= POLL_CAP * (1 - POLL_JITTER)
+    # 50 waits started together: by their 10th poll they are spread over more than a second.
+    tenth = sorted(sum(schedule(seed)[:10]) for seed in range(50))
+    assert tenth[-1] - tenth[0] > 1.0
+    assert len({round(t, 3) for t in tenth}) == 50
+
+
+async def test_wait_for_call_takes_its_jitter_from_the_injected_source(client, sandbox, clock, world, monkeypatch):
+    import random
+
+    from vapi_mcp.tools import base
+
+    class Recording(random.Random):
+        """Records each draw, and moves the sandbox clock one second per pause (no real waiting)."""
+
+        def __init__(self) -> None:
+            super().__init__(7)
+            self.draws: list[tuple[float, float]] = []
+
+        def uniform(self, a: float, b: float) -> float:
+            self.draws.append((a, b))
+            clock.advance(1)
+            return super().uniform(a, b)
+
+    rng = Recording()
+    monkeypatch.setattr(base, "POLL_RANDOM", rng)
+    monkeypatch.setattr(base, "POLL_FIRST", 0.001)
+    monkeypatch.setattr(base, "POLL_CAP", 0.002)
+    call_id = result_json(await confirmed(client, "create_call", outbound(world)))["id"]
+    with anyio.fail_after(10):
+        view = result_json(await client.call_tool("wait_for_call", {"id": call_id, "timeout": 60}))
+    polls = len(sandbox.requests_to("GET", f"/call/{call_id}"))
+    assert view["status"] == "ended"
+    assert len(rng.draws) == polls - 1 >= 4  # one jittered pause between each two polls
+    assert set(rng.draws) == {(1 - base.POLL_JITTER, 1 + base.POLL_JITTER)}

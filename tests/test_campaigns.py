@@ -20,6 +20,17 @@ SYDNEY = ("+61291234567", "+61298765432", "+61255501234")
 """Three contacts in Australia/Sydney, where 16:00 UTC on 2 November is 03:00 the next morning."""
 
 
+async def every_call(client: Any) -> list[dict[str, Any]]:
+    """Every call's list_calls row, following the pages (100 rows each) with `next`."""
+    rows, arguments = [], {"limit": 1000}
+    while True:
+        page = result_json(await client.call_tool("list_calls", arguments))
+        rows += page["calls"]
+        if "next" not in page:
+            return rows
+        arguments = {"limit": 1000, **page["next"]}
+
+
 def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 2, hour, minute, tzinfo=timezone.utc)  # New York is UTC-5, Los Angeles UTC-8
 
@@ -119,7 +130,7 @@ async def test_a_valid_campaign_is_placed_only_with_a_yes_runs_and_its_outcomes_
         clock.advance(3600)
         done = result_json(await client.call_tool("get_campaign", {"id": created["id"]}))
         contacts = await run_contacts(client, created["id"])
-        calls = {c["id"]: c for c in result_json(await client.call_tool("list_calls", {"limit": 1000}))["calls"]}
+        calls = {c["id"]: c for c in await every_call(client)}
     assert done["status"] == "ended" and done["endedReason"] == "campaign.ended.success" and done["left"] == 0
     counters = done["contacts"]
     assert counters["total"] == 200 == counters.get("completed", 0) + counters.get("failed", 0)

@@ -7,6 +7,7 @@ Clicks are real mouse events sent over the DevTools protocol (tests/cdp.py).
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -145,3 +146,16 @@ async def test_the_view_shows_agent_supplied_text_as_text(settings: Settings, st
     assert summary == f"Delete thing {injected}."
     assert images == 0 and log["toolCalls"] == [] and relayed == []
     assert stub_sandbox.requests == []
+
+
+async def test_the_view_shows_the_results_message_not_its_json(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    """Results come once, as JSON text (no structuredContent): the view reads their `message` from it."""
+    dry = dataclasses.replace(settings, dry_run=True)
+    async with chromium() as browser, hosted(dry, stub_sandbox, clock, "dial", {"customer": {"number": NY}}) as (url, relayed):
+        page = await browser.open(url)
+        x, y = await shown(page)
+        await page.click(x, y, 1)
+        said = await outcome(page)
+    assert relayed == [APPROVE_TOOL] and posts(stub_sandbox) == 0
+    assert said.startswith("Approved and sent. Dry-run mode"), said
+    assert "{" not in said

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
-from typing import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Iterator
 
+import anyio
 import httpx2 as httpx
 import pytest
+import uvicorn
 from mcp import Client
 from mcp_types import ElicitResult
 
 from vapi_mcp.client import SANDBOX_KEY, RetryPolicy, VapiClient
-from vapi_mcp.config import SANDBOX_BASE_URL, Settings
+from vapi_mcp.config import SANDBOX_BASE_URL, ConfigError, Settings
 from vapi_mcp.destinations import cleared
-from vapi_mcp.errors import VapiError
+from vapi_mcp.errors import InputError, VapiError
 from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
 
@@ -242,3 +246,294 @@ async def test_create_call_500_is_not_retried_and_says_how_to_check(settings: Se
     assert "may or may not" in text
     assert "list_calls" in text
     assert len(sandbox.requests_to("POST", "/call")) == 1
+
+
+# Odd answers: only a clean one (2xx with the JSON the request expects) is a result
+
+
+CHECK = "Check with list_calls createdAtGe=2026-11-02T16:00:00Z before trying again."
+ODD_2XX = [
+    (200, b"<html>ok</html>"),
+    (201, b"null"),
+    (201, b"[]"),
+    (201, b""),
+    (202, b'"queued"'),
+]
+
+
+def unknown_outcome(text: str) -> None:
+    """The answer for a request that may have reached Vapi: never "try again", always how to check."""
+    assert "may or may not have taken effect" in text
+    assert "try again" not in text.lower().replace("before trying again", "")
+    assert "not retried" in text
+
+
+@pytest.mark.parametrize(("status", "body"), ODD_2XX, ids=["html", "null", "list", "empty", "string"])
+async def test_an_odd_2xx_answer_to_a_create_is_outcome_unknown(vapi: VapiClient, sandbox: Sandbox, status: int, body: bytes) -> None:
+    sandbox.inject(Fault("POST", "/call", status=status, body=body))
+    with as_the_guard(), pytest.raises(VapiError) as failed:
+        await vapi.post("/call", CALL_BODY, check=CHECK)
+    unknown_outcome(failed.value.text())
+    assert CHECK in failed.value.text()
+    assert len(sandbox.requests_to("POST", "/call")) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_never_a_result(vapi: VapiClient, sandbox: Sandbox, status: int) -> None:
+    created = b'{"id": "0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b", "status": "queued"}'
+    sandbox.inject(Fault("POST", "/call", status=status, body=created))
+    with as_the_guard(), pytest.raises(VapiError) as failed:
+        await vapi.post("/call", CALL_BODY, check=CHECK)
+    unknown_outcome(failed.value.text())
+    assert f"answered {status}" in failed.value.text() and "redirect" in failed.value.text()
+    sandbox.inject(Fault("GET", "/call", status=status, body=b"[]"))
+    with pytest.raises(VapiError) as failed:
+        await vapi.get("/call")
+    assert "redirect" in failed.value.text() and "Nothing was changed" in failed.value.text()
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE", "POST"])
+async def test_every_request_that_changes_something_is_outcome_unknown_after_an_odd_answer(
+    vapi: VapiClient, sandbox: Sandbox, method: str
+) -> None:
+    path = "/phone-number/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b" if method != "POST" else "/assistant"
+    sandbox.inject(Fault(method, path, status=200, body=b"<html>saved?</html>"))
+    with pytest.raises(VapiError) as failed:
+        await vapi.request(method, path, json={"name": "x"})
+    unknown_outcome(failed.value.text())
+    assert "matching list or get tool" in failed.value.text()
+
+
+async def test_a_delete_may_answer_nothing(vapi: VapiClient, sandbox: Sandbox) -> None:
+    sandbox.inject(Fault("DELETE", "/thing", status=204, body=b""))
+    assert await vapi.delete("/thing/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expect", "wanted"),
+    [
+        ("/call", b"null", list, "a JSON list was expected"),
+        ("/call", b"{}", list, "a JSON list was expected"),
+        ("/call", b'"calls"', None, "a JSON list or a JSON object was expected"),
+        ("/call/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b", b"[]", None, "a JSON object was expected"),
+    ],
+)
+async def test_a_get_of_the_wrong_shape_is_a_clear_error(
+    vapi: VapiClient, sandbox: Sandbox, path: str, body: bytes, expect: Any, wanted: str
+) -> None:
+    sandbox.inject(Fault("GET", path, status=200, body=body))
+    with pytest.raises(VapiError) as failed:
+        await (vapi.get(path, expect=expect) if expect else vapi.get(path))
+    assert wanted in failed.value.text() and "Nothing was changed" in failed.value.text()
+
+
+@pytest.mark.parametrize(("body", "ids"), [(b"null", "null"), (b"[]", "list"), (b"<html>ok</html>", "html")])
+async def test_create_call_after_an_odd_answer_says_how_to_check_not_try_again(
+    settings: Settings, clock: ManualClock, sandbox: Sandbox, body: bytes, ids: str
+) -> None:
+    async def accept(context: object, params: object) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
+    sandbox.store.phone_numbers[number["id"]] = number
+    sandbox.store.assistants[CALL_BODY["assistantId"]] = {**stamp(clock, name="Riley"), "id": CALL_BODY["assistantId"]}
+    sandbox.inject(Fault("POST", "/call", status=201, body=body))
+    async with connect(settings, sandbox, elicitation_callback=accept) as client:
+        result = await client.call_tool("create_call", {**CALL_BODY, "phoneNumberId": number["id"]})
+    assert result.is_error, result
+    text = result_text(result)
+    unknown_outcome(text)
+    assert "list_calls createdAtGe=" in text and "unexpected error" not in text
+    assert len(sandbox.requests_to("POST", "/call")) == 1
+
+
+async def test_list_calls_with_a_null_answer_is_a_clear_error(client: Client, sandbox: Sandbox) -> None:
+    sandbox.inject(Fault("GET", "/call", status=200, body=b"null"))
+    result = await client.call_tool("list_calls", {})
+    assert result.is_error
+    assert "where a JSON list was expected" in result_text(result) and "unexpected error" not in result_text(result)
+
+
+# Retry-After in any form
+
+
+class OddVapi:
+    """A stand-in for api.vapi.ai answering each request with the next programmed answer (then `[]`)."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, dict[str, str], Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self.sent = 0
+        self.disconnected = False
+
+    def then(self, status: int, body: Any = b"[]", **headers: str) -> OddVapi:
+        self.answers.append((status, {k.replace("_", "-"): v for k, v in headers.items()}, body))
+        return self
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        self.requests.append((scope["method"], scope["path"]))
+        status, headers, body = self.answers.pop(0) if self.answers else (200, {}, b"[]")
+        raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+        if isinstance(body, bytes):
+            raw_headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        if isinstance(body, bytes):
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self.disconnected = True
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(watch)
+            for chunk in body:
+                if self.disconnected:
+                    break
+                self.sent += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await anyio.sleep(0)
+            if not self.disconnected:
+                await send({"type": "http.response.body", "body": b""})
+            tasks.cancel_scope.cancel()
+
+
+def odd_client(odd: OddVapi, **kwargs: Any) -> VapiClient:
+    return VapiClient(base_url=SANDBOX_BASE_URL, api_key=SANDBOX_KEY, transport=httpx.ASGITransport(app=odd), retry=FAST_RETRY, **kwargs)
+
+
+UNREADABLE_RETRY_AFTER = ["soon", "Wed, 99 Foo 2026", "nan", "inf", "-5", "1e400", "Wed, 21 Oct 2015 07:28:00 GMT", ""]
+
+
+@pytest.mark.parametrize("retry_after", UNREADABLE_RETRY_AFTER)
+async def test_any_retry_after_is_read_safely(retry_after: str) -> None:
+    odd = OddVapi().then(503, b'{"message": "busy"}', retry_after=retry_after).then(200, b"[]")
+    vapi = odd_client(odd)
+    try:
+        with anyio.fail_after(5):
+            assert await vapi.get("/call") == []
+        odd.then(429, b'{"message": "slow down"}', retry_after=retry_after)
+        with as_the_guard(), pytest.raises(VapiError) as failed:
+            await vapi.post("/call", CALL_BODY)
+    finally:
+        await vapi.aclose()
+    assert odd.requests == [("GET", "/call"), ("GET", "/call"), ("POST", "/call")]
+    assert "rate limiting" in failed.value.text() and "Nothing was changed" in failed.value.text()
+    assert "inf" not in failed.value.text() and "nan" not in failed.value.text()
+
+
+async def test_a_body_that_cannot_be_decoded_is_an_odd_answer() -> None:
+    odd = OddVapi().then(200, b"not gzip at all", content_encoding="gzip").then(201, b"not gzip either", content_encoding="gzip")
+    vapi = odd_client(odd)
+    try:
+        with pytest.raises(VapiError) as read:
+            await vapi.get("/call")
+        with as_the_guard(), pytest.raises(VapiError) as created:
+            await vapi.post("/call", CALL_BODY, check=CHECK)
+    finally:
+        await vapi.aclose()
+    assert "could not be decoded" in read.value.text() and "Nothing was changed" in read.value.text()
+    unknown_outcome(created.value.text())
+    assert len(odd.requests) == 2
+
+
+# The size of an answer
+
+
+@asynccontextmanager
+async def on_loopback(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app on a free loopback port; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(web.serve, [sock])
+        with anyio.fail_after(10):
+            while not web.started:
+                await anyio.sleep(0.01)
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        finally:
+            web.should_exit = True
+    sock.close()
+
+
+def huge_list(total: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """A valid JSON list of `total` bytes, streamed without a Content-Length."""
+    yield b"["
+    item = b'"' + b"x" * (chunk - 3) + b'",'
+    for _ in range(total // chunk):
+        yield item
+    yield b'"end"]'
+
+
+async def test_an_answer_over_the_size_cap_is_not_read_to_the_end() -> None:
+    """A streamed 48 MiB answer against a 1 MiB cap: the client stops reading, and says why."""
+    odd = OddVapi().then(200, huge_list(48 * 1024 * 1024))
+    async with on_loopback(odd) as base:
+        vapi = VapiClient(base_url=base, api_key=SANDBOX_KEY, retry=FAST_RETRY, max_response_bytes=1024 * 1024)
+        try:
+            with pytest.raises(VapiError) as failed:
+                await vapi.get("/call")
+        finally:
+            await vapi.aclose()
+        with anyio.fail_after(5):
+            while not odd.disconnected:
+                await anyio.sleep(0.01)
+    text = failed.value.text()
+    assert "larger than the 1 MiB limit (VAPI_MCP_MAX_RESPONSE_BYTES)" in text and "Nothing was changed" in text
+    assert odd.sent < 16 * 1024 * 1024, odd.sent
+
+
+async def test_a_create_answered_over_the_cap_is_outcome_unknown() -> None:
+    odd = OddVapi().then(201, b'{"id": "' + b"x" * 5000 + b'"}')
+    vapi = odd_client(odd, max_response_bytes=1000)  # a Content-Length over the cap: nothing is read
+    try:
+        with as_the_guard(), pytest.raises(VapiError) as failed:
+            await vapi.post("/call", CALL_BODY, check=CHECK)
+    finally:
+        await vapi.aclose()
+    unknown_outcome(failed.value.text())
+    assert "VAPI_MCP_MAX_RESPONSE_BYTES" in failed.value.text() and CHECK in failed.value.text()
+
+
+async def test_the_size_cap_is_a_setting_and_tools_say_so(tmp_path: Any, sandbox: Sandbox, clock: ManualClock) -> None:
+    settings = Settings.load({"VAPI_MCP_MAX_RESPONSE_BYTES": "2000"}, audit_log=str(tmp_path / "a.jsonl"))
+    assert settings.max_response_bytes == 2000 and Settings.load({}).max_response_bytes == 64 * 1024 * 1024
+    for bad in ("0", "-1", "1mb"):
+        with pytest.raises(ConfigError, match="VAPI_MCP_MAX_RESPONSE_BYTES"):
+            Settings.load({"VAPI_MCP_MAX_RESPONSE_BYTES": bad})
+    for i in range(20):
+        item = stamp(clock, name=f"Assistant {i}", firstMessage="Hello " * 20)
+        sandbox.store.assistants[item["id"]] = item
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("list_assistants", {})
+    assert result.is_error and "VAPI_MCP_MAX_RESPONSE_BYTES" in result_text(result)
+
+
+# Query arguments that could not fit in a URL
+
+
+async def test_a_huge_filter_value_is_refused_naming_the_field(client: Client, sandbox: Sandbox) -> None:
+    result = await client.call_tool("list_calls", {"createdAtGt": "2026-11-02T00:00:00Z" + "0" * 100_000})
+    assert result.is_error
+    assert "`createdAtGt`" in result_text(result) and "too long" in result_text(result)
+    assert "unexpected error" not in result_text(result)
+    assert sandbox.requests == []
+
+
+async def test_query_values_are_limited_well_inside_httpx2s_url_limit(vapi: VapiClient, sandbox: Sandbox) -> None:
+    from httpx2._urlparse import MAX_URL_LENGTH
+
+    from vapi_mcp.client import MAX_QUERY_VALUE
+
+    assert MAX_QUERY_VALUE * 12 < MAX_URL_LENGTH  # every filter of list_calls at its longest still fits
+    with pytest.raises(InputError) as refused:
+        await vapi.get("/call", params={"assistantId": "a" * (MAX_QUERY_VALUE + 1)})
+    assert refused.value.field == "assistantId"
+    assert await vapi.get("/call", params={"createdAtGt": "2026-11-02T00:00:00Z"}) == []

@@ -185,3 +185,14 @@ async def test_a_declined_or_previewed_purchase_sends_nothing(client, sandbox):
         pytest.skip("the guard in this checkout approves without a preview")
     assert sandbox.requests_to("POST", "/phone-number") == []
     assert "212" in result_text(result)
+
+
+async def test_buy_number_takes_the_guides_provider_vapi_and_no_other(client, sandbox):
+    """The guide's own body says "provider": "vapi" (as the preview shows what is sent); buying is always from Vapi."""
+    preview = result_json(await client.call_tool("buy_number", {"provider": "vapi", "name": "Main Support Line"}))
+    assert preview["wouldSend"]["body"] == {"provider": "vapi", "name": "Main Support Line"}
+    other = await client.call_tool("buy_number", {"provider": "twilio", "name": "Main Support Line"})
+    assert other.is_error and "`provider`" in result_text(other) and "'vapi'" in result_text(other)
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert "provider" not in tools["buy_number"].input_schema["properties"]  # accepted, not advertised
+    assert sandbox.requests_to("POST", "/phone-number") == []

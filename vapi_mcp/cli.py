@@ -146,7 +146,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         return 2
     settings = settings_from(ns)
     configure_logging(settings.log_level)
-    from .redact import scrubber
+    from .redact import install_access_log_filter, scrubber
 
     scrubber.add(token)
     log = logging.getLogger("vapi_mcp")
@@ -166,6 +166,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     if ns.host not in LOOPBACK and not ns.allowed_hosts:
         log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
     app = http_app(server, ns, token)
+    install_access_log_filter()  # request lines carry query strings (`?token=...`)
     uvicorn.run(app, host=ns.host, port=ns.port, log_level=settings.log_level.lower(), lifespan="on")
     return 0
 
@@ -185,6 +186,9 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
 
         seed(sandbox, ns.seed)
     print(f"vapi-mcp sandbox: Vapi API stand-in on http://{ns.host}:{ns.port} (any bearer key works)", file=sys.stderr)
+    from .redact import install_access_log_filter
+
+    install_access_log_filter()
     uvicorn.run(sandbox.app, host=ns.host, port=ns.port, log_level="warning")
     return 0
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import math
 import random
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import timezone
 from typing import Any, Mapping
 
 import anyio
@@ -26,6 +29,14 @@ SANDBOX_KEY = "sandbox-key"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DOWNLOAD_LIMIT = 5 * 1024 * 1024
 """Bytes read of a downloaded artifact (a call log); the rest is cut off, and the result says so."""
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Far above Vapi's largest answer (a list of 1000 calls of ~12 KB each is ~12 MB)."""
+MAX_QUERY_VALUE = 1024
+"""Characters in one query parameter: Vapi's filters are ids, timestamps and numbers."""
+MAX_RETRY_AFTER = 86_400.0
+
+_ANY: Any = object()
+"""`expect` left to the default for the method and path."""
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -67,20 +78,31 @@ class DryRun(Exception):
         }
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date); None when absent or unreadable."""
+    value = (headers.get("retry-after") or "").strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:  # "-0000": a UTC time with no known zone
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
-def _vapi_messages(response: httpx.Response) -> list[str]:
+def _vapi_messages(content: bytes) -> list[str]:
     try:
-        body = response.json()
+        body = orjson.loads(content) if content else None
     except ValueError:
         return []
     if not isinstance(body, dict):
@@ -104,12 +126,25 @@ PAYMENT_HINTS = {
 """What to do about a 402, by SimulationRunPaymentRequiredResponse.reason."""
 
 
-def _payment_reason(response: httpx.Response) -> str | None:
+def _payment_reason(content: bytes) -> str | None:
     try:
-        reason = response.json().get("reason")
+        reason = orjson.loads(content).get("reason")
     except (ValueError, AttributeError):
         return None
     return reason if isinstance(reason, str) and reason.isidentifier() else None
+
+
+@dataclass
+class Answer:
+    """Vapi's answer, read whole (up to the size cap)."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+
+class TooLarge(Exception):
+    """The answer passed the size cap; it was not read to the end."""
 
 
 class VapiClient:
@@ -124,6 +159,7 @@ class VapiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         dry_run: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         headers = {"Accept": "application/json", "User-Agent": "vapi-mcp"}
         if api_key:
@@ -135,6 +171,7 @@ class VapiClient:
         self.dry_run = dry_run
         """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
         self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -146,17 +183,18 @@ class VapiClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return await self.request("GET", path, params=params)
+    async def get(self, path: str, params: Mapping[str, Any] | None = None, *, expect: Any = _ANY) -> Any:
+        """GET `path`: an object for one item (`/call/{id}`), a list or a page object for a collection, unless `expect` narrows it."""
+        return await self.request("GET", path, params=params, expect=expect)
 
-    async def post(self, path: str, json: Any, *, check: str | None = None) -> Any:
-        return await self.request("POST", path, json=json, check=check)
+    async def post(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY) -> Any:
+        return await self.request("POST", path, json=json, check=check, expect=expect)
 
-    async def patch(self, path: str, json: Any) -> Any:
-        return await self.request("PATCH", path, json=json)
+    async def patch(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY) -> Any:
+        return await self.request("PATCH", path, json=json, check=check, expect=expect)
 
-    async def delete(self, path: str, json: Any = None) -> Any:
-        return await self.request("DELETE", path, json=json)
+    async def delete(self, path: str, json: Any = None, *, check: str | None = None, expect: Any = _ANY) -> Any:
+        return await self.request("DELETE", path, json=json, check=check, expect=expect)
 
     async def request(
         self,
@@ -166,23 +204,28 @@ class VapiClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         check: str | None = None,
+        expect: Any = _ANY,
     ) -> Any:
         """Send one request and return its JSON body.
 
-        `check` tells the agent how to find out whether a create went through when
-        the outcome is unknown (timeout or 5xx after the request may have arrived).
+        Only a clean answer is a result: 2xx with JSON of the `expect`ed type (by default an
+        object for a GET of one item, a POST or a PATCH; a list or an object for a GET of a
+        collection; an object or nothing for a DELETE). Anything else after a request that changes
+        something may have reached Vapi, so it is "outcome unknown", with `check` telling the
+        agent how to find out (e.g. "list_calls createdAtGe=..."); it is never retried.
         """
         safe = method in SAFE_METHODS
         if not safe:
             self._may_send(method, path, json)
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        query = _query(params)
+        shape = _expected_shape(method, path) if expect is _ANY else expect
         started = time.monotonic()
         attempt = 0
         while True:
             try:
                 # httpx's timeouts bound each phase; this bounds the whole exchange (and holds in-process too).
                 with anyio.fail_after(self.timeout):
-                    response = await self._http.request(method, path, params=query or None, json=json)
+                    answer = await self._exchange(method, path, query, json)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached Vapi, so any request may be tried again.
                 if self._may_retry(attempt, started, None):
@@ -199,6 +242,12 @@ class VapiClient:
                     attempt += 1
                     continue
                 raise self._unknown_outcome(method, path, "Vapi did not answer in time", check) from None
+            except TooLarge:
+                raise self._too_large(method, path, check) from None
+            except httpx.DecodingError:
+                raise self._odd_answer(method, path, "Vapi's answer could not be decoded (its content-encoding is broken)", check) from None
+            except httpx.InvalidURL as exc:
+                raise VapiError(f"Could not build the URL for {method} {path} ({exc}).", hint="Nothing was sent.") from None
             except httpx.TransportError as exc:
                 if safe and self._may_retry(attempt, started, None):
                     await self._sleep(attempt, None)
@@ -206,26 +255,63 @@ class VapiClient:
                     continue
                 raise self._unknown_outcome(method, path, f"The connection to Vapi failed ({type(exc).__name__})", check) from None
 
-            logger.debug("%s %s -> %s (%.0f ms)", method, path, response.status_code, (time.monotonic() - started) * 1000)
-            if response.status_code in RETRY_STATUSES and safe:
-                retry_after = _retry_after(response)
+            status = answer.status
+            logger.debug("%s %s -> %s (%.0f ms)", method, path, status, (time.monotonic() - started) * 1000)
+            if status in RETRY_STATUSES and safe:
+                retry_after = _retry_after(answer.headers)
                 if self._may_retry(attempt, started, retry_after):
                     await self._sleep(attempt, retry_after)
                     attempt += 1
                     continue
-            if response.status_code >= 400:
-                raise self._status_error(method, path, response, check)
-            if response.status_code == 204 or not response.content:
-                return None
+            if status >= 400:
+                raise self._status_error(method, path, answer, check)
+            if not 200 <= status < 300:
+                what = f"Vapi answered {status} instead of a result"
+                if 300 <= status < 400:
+                    what += f" (a redirect{' to ' + _host_of(answer.headers['location']) if answer.headers.get('location') else ''})"
+                raise self._odd_answer(method, path, what, check, hint="Check VAPI_BASE_URL (https://api.vapi.ai).")
+            return self._body(method, path, answer, shape, check)
+
+    def _body(self, method: str, path: str, answer: Answer, shape: Any, check: str | None) -> Any:
+        """The JSON of a 2xx answer, if it is what the request expects."""
+        if not answer.content.strip():
+            data = None
+        else:
             try:
-                return orjson.loads(response.content)
+                data = orjson.loads(answer.content)
             except ValueError:
-                raise VapiError(
-                    f"Vapi answered {method} {path} with {response.status_code} but the body is not JSON "
-                    f"(content-type {response.headers.get('content-type', 'none')!r}).",
-                    status=response.status_code,
-                    hint="This is unexpected; try again, and if it persists check VAPI_BASE_URL.",
-                ) from None
+                what = (
+                    f"Vapi answered {answer.status} but the body is not JSON "
+                    f"(content-type {answer.headers.get('content-type', 'none')!r})"
+                )
+                raise self._odd_answer(method, path, what, check, hint="If it persists, check VAPI_BASE_URL.") from None
+        if shape is None or isinstance(data, shape):
+            return data
+        got = "nothing" if data is None else f"a JSON {_json_kind(data)}"
+        wanted = " or ".join(f"a JSON {_json_kind(t())}" for t in (shape if isinstance(shape, tuple) else (shape,)) if t is not type(None))
+        raise self._odd_answer(method, path, f"Vapi answered {answer.status} with {got} where {wanted} was expected", check)
+
+    async def _exchange(self, method: str, path: str, query: dict[str, Any], json: Any) -> Answer:
+        """Send, and read the answer up to `max_response_bytes` (streamed: a huge body is never held whole)."""
+        request = self._http.build_request(method, path, params=query or None, json=json)
+        return await self._send(request)
+
+    async def _send(self, request: httpx.Request) -> Answer:
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise TooLarge
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise TooLarge
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.headers, b"".join(chunks))
 
     async def control(self, url: str, body: Any) -> Any:
         """POST to a call's live-control URL (from `monitor.controlUrl`), without the API key.
@@ -243,13 +329,15 @@ class VapiClient:
         request.headers.pop("Authorization", None)
         try:
             with anyio.fail_after(self.timeout):
-                response = await self._http.send(request)
+                answer = await self._send(request)
+        except TooLarge:
+            raise self._too_large("POST", "<controlUrl>", None) from None
         except (httpx.TransportError, TimeoutError) as exc:
             raise VapiError(f"Could not reach the call's control URL ({type(exc).__name__}).", hint="Try again.") from None
-        if response.status_code >= 400:
-            raise self._status_error("POST", "<controlUrl>", response, None)
+        if answer.status >= 400:
+            raise self._status_error("POST", "<controlUrl>", answer, None)
         try:
-            return response.json() if response.content else None
+            return orjson.loads(answer.content) if answer.content else None
         except ValueError:
             return None
 
@@ -263,8 +351,8 @@ class VapiClient:
         first = await self._stream(self._http.build_request("GET", path), path)
         try:
             if first.status_code >= 400:
-                await first.aread()
-                raise self._status_error("GET", path, first, None)
+                answer = Answer(first.status_code, first.headers, await first.aread())
+                raise self._status_error("GET", path, answer, None)
             if first.status_code not in REDIRECTS:
                 return await _read_text(first, limit, path)
             location = first.headers.get("location")
@@ -347,9 +435,25 @@ class VapiClient:
             + " It was not retried automatically, so that nothing happens twice.",
         )
 
-    def _status_error(self, method: str, path: str, response: httpx.Response, check: str | None) -> VapiError:
-        status = response.status_code
-        messages = _vapi_messages(response)
+    def _odd_answer(self, method: str, path: str, what: str, check: str | None, *, hint: str = "") -> VapiError:
+        """A 2xx/3xx answer that is not a clean result: harmless for a GET, outcome unknown for anything else."""
+        if method in SAFE_METHODS:
+            return VapiError(f"{what} for {method} {path}.", hint=f"Nothing was changed. Try again in a moment. {hint}".strip())
+        return self._unknown_outcome(method, path, what, check)
+
+    def _too_large(self, method: str, path: str, check: str | None) -> VapiError:
+        cap = f"{self.max_response_bytes / 1048576:g} MiB" if self.max_response_bytes >= 1048576 else f"{self.max_response_bytes} bytes"
+        what = f"Vapi's answer is larger than the {cap} limit (VAPI_MCP_MAX_RESPONSE_BYTES) and was not read"
+        if method in SAFE_METHODS:
+            return VapiError(
+                f"{what} for {method} {path}.",
+                hint="Nothing was changed. Ask for less (a smaller limit, a narrower createdAt range), or raise VAPI_MCP_MAX_RESPONSE_BYTES.",
+            )
+        return self._unknown_outcome(method, path, what, check)
+
+    def _status_error(self, method: str, path: str, answer: Answer, check: str | None) -> VapiError:
+        status = answer.status
+        messages = _vapi_messages(answer.content)
         if status in (401, 403):
             return VapiError(
                 f"Vapi refused the API key ({status}): it is missing, wrong or lacks permission.",
@@ -357,7 +461,7 @@ class VapiClient:
                 hint="Set VAPI_API_KEY (or VAPI_TOKEN) to your private API key from the Vapi dashboard and restart the server.",
             )
         if status == 402:
-            reason = _payment_reason(response)
+            reason = _payment_reason(answer.content)
             return VapiError(
                 f"Vapi refused {method} {path} for billing (402{': ' + reason if reason else ''}): nothing was started or charged.",
                 status=status,
@@ -372,7 +476,7 @@ class VapiClient:
                 hint="Check the id; the list tools show the ids that exist.",
             )
         if status == 429:
-            after = _retry_after(response)
+            after = _retry_after(answer.headers)
             wait = f" after {after:.0f} s" if after is not None else " in a moment"
             return VapiError(
                 "Vapi is rate limiting requests (429).",
@@ -413,6 +517,48 @@ async def _read_text(response: httpx.Response, limit: int, path: str) -> str:
         return data.decode("utf-8", "replace")
     kept = data[:limit].rsplit(b"\n", 1)[0]
     return kept.decode("utf-8", "replace") + f"\n[cut: {path} is larger than {limit // 1024} KiB]\n"
+
+
+def _expected_shape(method: str, path: str) -> Any:
+    """What a clean answer holds: an object for one item, a create or an update; a list or a page
+    object for a collection (a caller that iterates rows says `expect=list`); a DELETE may answer nothing."""
+    if method in SAFE_METHODS:
+        return dict if _is_id(path.rstrip("/").rsplit("/", 1)[-1]) else (list, dict)
+    if method == "DELETE":
+        return (dict, type(None))
+    return dict
+
+
+def _is_id(segment: str) -> bool:
+    try:
+        uuid.UUID(segment)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "value")
+
+
+def _host_of(url: str) -> str:
+    try:
+        return httpx.URL(url).host or "another path"
+    except Exception:
+        return "an unreadable location"
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The query string's values, each short enough for a URL; a long one is the caller's InputError, naming it."""
+    query = {}
+    for name, value in (params or {}).items():
+        if value is None:
+            continue
+        value = _query_value(value)
+        if len(str(value)) > MAX_QUERY_VALUE:
+            raise InputError(name, f"is too long for a filter ({len(str(value))} characters; at most {MAX_QUERY_VALUE})")
+        query[name] = value
+    return query
 
 
 def _query_value(value: Any) -> Any:

@@ -47,6 +47,13 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int)
         raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
 
 
+def _max_response_bytes(env: Mapping[str, str]) -> int:
+    value = _number(env, "VAPI_MCP_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)
+    if value < 1024:
+        raise ConfigError(f"VAPI_MCP_MAX_RESPONSE_BYTES must be at least 1024 (bytes), got {value}")
+    return value
+
+
 _RANGES = {
     "batch_cap": (1, 10_000, "--batch-cap / VAPI_MCP_BATCH_CAP"),
     "campaign_cap": (1, 10_000, "--campaign-cap / VAPI_MCP_CAMPAIGN_CAP"),
@@ -142,6 +149,8 @@ class Settings:
     dry_run: bool = False
     log_level: str = "WARNING"
     timeout: float = 30.0
+    max_response_bytes: int = 64 * 1024 * 1024
+    """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES)."""
     audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
     sandbox_speed: float = 1.0
     """How many times faster than real time the embedded sandbox's calls progress."""
@@ -186,6 +195,7 @@ class Settings:
             "dry_run": _bool(env.get("VAPI_MCP_DRY_RUN")),
             "log_level": env.get("VAPI_MCP_LOG_LEVEL", "WARNING").upper(),
             "timeout": _number(env, "VAPI_MCP_TIMEOUT", 30.0, float),
+            "max_response_bytes": _max_response_bytes(env),
             "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", 1.0, float),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,

@@ -1,95 +1,257 @@
-"""Keep secrets out of results, logs and the audit file."""
+"""Keep secrets out of results, logs and the audit file.
+
+Two mechanisms, both applied before anything is encoded:
+
+- **by field**: any value under a secret-named key (`twilioAuthToken`, `apiKey`, `X-Api-Key`,
+  `Cookie`, `Proxy-Authorization`...) is masked in the objects themselves (`redact`);
+- **known secrets**: values that must never show up even inside free text (an error
+  message, a log line) are replaced inside each string value, never inside encoded JSON.
+  They come from the configuration (`scrubber.add`: the API key, the HTTP auth token, the
+  confirm secret...) and, for the length of one request, from that request alone
+  (`request_secrets`: its `X-Vapi-Key`, the validated secret fields of its arguments).
+  Nothing a caller sends can add to the process-wide set.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import fields, is_dataclass
+from typing import Any, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, RootModel
 
 MASK = "***"
+MIN_SECRET_LENGTH = 6
+"""Shorter values are masked by field only: replacing them in free text would mangle ordinary words."""
 
-# Write-only fields of Vapi request bodies (provider credentials) and anything named like a secret.
-SECRET_FIELDS = frozenset(
+_SECRET_SUFFIXES = (
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "token",
+    "key",
+    "authorization",
+    "cookie",
+    "credential",
+    "credentials",
+)
+_NOT_SECRET = frozenset(
     {
-        "twilioAuthToken",
-        "twilioApiSecret",
-        "twilioApiKey",
-        "authToken",
-        "apiKey",
-        "apiSecret",
-        "secret",
-        "password",
-        "token",
-        "credential",
-        "credentials",
-        "privateKey",
-        "authorization",
+        "confirmtoken",  # this server's own confirmation, handed to the agent on purpose
+        "pagetoken",
+        "nextpagetoken",
+        "key",  # a filter's or a variable's key (`{"key": "number"}`), not a credential
+        "publickey",
+        "systemkey",
+        "promptcachekey",
+        "providerconfigkey",
     }
 )
-_SECRET_NAME = re.compile(r"(secret|password|authtoken|accesstoken|apikey|authorization|privatekey)$", re.IGNORECASE)
+_QUERY_ONLY = frozenset({"key", "sig", "signature", "auth", "code", "pwd", "pass"})
+"""Query parameters that carry credentials in URLs (`?key=...`) though the same names are ordinary fields in bodies."""
+
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_QUERY_PARAM = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
 
 
+def _normalized(name: str) -> str:
+    """`X-Api-Key`, `x_api_key` and `xApiKey` all become `xapikey`."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_field(name: str) -> bool:
-    return name in SECRET_FIELDS or bool(_SECRET_NAME.search(name))
+    """True for a field or header name that holds a credential, in any spelling (hyphen, underscore, camel)."""
+    normal = _normalized(name)
+    return normal not in _NOT_SECRET and normal.endswith(_SECRET_SUFFIXES)
 
 
-def redact_body(value: Any) -> Any:
-    """A copy of a JSON-like value with every secret-named field masked."""
-    if isinstance(value, dict):
-        return {k: (MASK if is_secret_field(k) and v not in (None, "") else redact_body(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_body(v) for v in value]
-    return value
+def is_secret_param(name: str) -> bool:
+    """True for a URL query parameter that holds a credential (`token`, `api_key`, `key`, `sig`...)."""
+    normal = _normalized(unquote(name))
+    return normal in _QUERY_ONLY or is_secret_field(normal)
 
 
 class SecretScrubber:
-    """Remembers secret values seen by this process and removes them from any text."""
+    """The known secret values: the configured ones for the process, plus the current request's own."""
 
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._configured: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def add(self, value: str | None) -> None:
-        if value and len(value) >= 6:
-            with self._lock:
-                self._values.add(value)
+        """Remember a secret from the configuration (API key, auth token, confirm secret...).
 
-    def add_from_body(self, value: Any) -> None:
-        """Remember the values of every secret-named field of a request body."""
-        if isinstance(value, dict):
-            for k, v in value.items():
-                if is_secret_field(k) and isinstance(v, str):
-                    self.add(v)
-                else:
-                    self.add_from_body(v)
-        elif isinstance(value, list):
-            for v in value:
-                self.add_from_body(v)
+        For configuration only: a value a caller sends belongs in `request_secrets`.
+        """
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            with self._lock:
+                self._configured = self._configured | {value}
+
+    @property
+    def configured(self) -> frozenset[str]:
+        return self._configured
+
+    def known(self) -> tuple[str, ...]:
+        """Every secret to scrub right now, longest first (a secret containing another goes first)."""
+        current = _REQUEST_SECRETS.get()
+        values = self._configured.union(current) if current else self._configured
+        return tuple(sorted(values, key=len, reverse=True))
 
     def scrub(self, text: str) -> str:
-        text = _BEARER.sub(r"\1" + MASK, text)
-        for secret in sorted(self._values, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        """Free text (an error message, a log line) without bearer tokens, secret query values or known secrets."""
+        return _mask_text(text, self.known(), urls=True)
 
 
 scrubber = SecretScrubber()
 """The process-wide scrubber: every result, log line and audit line passes through it."""
 
+_REQUEST_SECRETS: ContextVar[frozenset[str]] = ContextVar("vapi_mcp_request_secrets", default=frozenset())
+
+
+@contextmanager
+def request_secrets(values: Iterable[str | None]) -> Iterator[None]:
+    """Scrub these values too, for the code (and the log lines) of the current request only."""
+    added = frozenset(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
+    token = _REQUEST_SECRETS.set(_REQUEST_SECRETS.get() | added)
+    try:
+        yield
+    finally:
+        _REQUEST_SECRETS.reset(token)
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """The values of the secret fields a validated input model declares (e.g. `twilioAuthToken`).
+
+    Only declared fields count: objects passed through as they are (metadata, overrides)
+    are masked by field name in output but never teach the scrubber anything.
+    """
+    if isinstance(model, RootModel):
+        root = model.root
+        return secret_values(root) if isinstance(root, BaseModel) else []
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name, None)
+        if isinstance(value, str) and is_secret_field(name):
+            found.append(value)
+        elif isinstance(value, BaseModel):
+            found.extend(secret_values(value))
+        elif isinstance(value, list):
+            found.extend(s for item in value if isinstance(item, BaseModel) for s in secret_values(item))
+    return found
+
+
+def settings_secrets(settings: Any) -> list[str]:
+    """The secrets in a settings object: secret-named fields, and the password of any URL."""
+    if not is_dataclass(settings):
+        return []
+    found = []
+    for f in fields(settings):
+        value = getattr(settings, f.name, None)
+        if not isinstance(value, str) or not value:
+            continue
+        if is_secret_field(f.name):
+            found.append(value)
+        elif "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                password = None
+            if password:
+                found.extend({password, unquote(password)})
+    return found
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON-like value: secret-named fields masked, known secrets masked inside every string."""
+    return _redact(value, scrubber.known())
+
+
+redact_body = redact
+"""The former name: bodies, previews and views are all redacted the same way."""
+
+
+def _redact(value: Any, known: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                masked = is_secret_field(key) and item not in (None, "")
+                key = _mask_text(key, known)
+            else:
+                masked = False
+            out[key] = MASK if masked else _redact(item, known)
+        return out
+    if isinstance(value, list | tuple):
+        return [_redact(item, known) for item in value]
+    if isinstance(value, str):
+        return _mask_text(value, known)
+    return value
+
+
+def _mask_text(text: str, known: tuple[str, ...], *, urls: bool = False) -> str:
+    if "earer" in text or "EARER" in text:
+        text = _BEARER.sub(r"\1" + MASK, text)
+    if urls and "=" in text:
+        text = scrub_query(text)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def scrub_query(text: str) -> str:
+    """Mask the values of secret-named query parameters in every URL of `text` (`?token=...` -> `?token=***`)."""
+
+    def mask(match: re.Match[str]) -> str:
+        sep, name, value = match.groups()
+        return f"{sep}{name}={MASK}" if value and is_secret_param(name) else match.group(0)
+
+    return _QUERY_PARAM.sub(mask, text)
+
 
 class ScrubbingFilter(logging.Filter):
-    """A logging filter that renders the message once and scrubs it."""
+    """A logging filter that scrubs each record before any handler formats it.
+
+    By default the message is rendered once and scrubbed. With `keep_args` (uvicorn's
+    access log, whose formatter unpacks `record.args`) each argument is scrubbed in place.
+    """
+
+    def __init__(self, name: str = "", *, keep_args: bool = False) -> None:
+        super().__init__(name)
+        self.keep_args = keep_args
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not break logging
-            return True
-        record.msg = scrubber.scrub(message)
-        record.args = None
+        if self.keep_args and isinstance(record.args, tuple):
+            record.args = tuple(scrubber.scrub(a) if isinstance(a, str) else a for a in record.args)
+            if isinstance(record.msg, str):
+                record.msg = scrubber.scrub(record.msg)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string must not break logging
+                return True
+            record.msg = scrubber.scrub(message)
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = scrubber.scrub(record.exc_text)
         return True
+
+
+ACCESS_LOGGER = "uvicorn.access"
+
+
+def install_access_log_filter() -> None:
+    """Scrub uvicorn's access log (request lines carry query strings: `?token=...`). Idempotent."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, ScrubbingFilter) for f in logger.filters):
+        logger.addFilter(ScrubbingFilter(keep_args=True))

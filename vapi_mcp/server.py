@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,7 +20,7 @@ from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
-from .redact import scrubber
+from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
 from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class App:
 
     def __init__(self, settings: Settings, *, sandbox: Sandbox | None = None) -> None:
         self.settings = settings
-        scrubber.add(settings.api_key)  # even in sandbox mode, where it is never sent
+        for secret in settings_secrets(settings):  # the API key even in sandbox mode, where it is never sent
+            scrubber.add(secret)
         self.guard = Guard(settings)
         self._sandbox = sandbox
         self._vapi: VapiClient | None = None
@@ -81,6 +83,7 @@ class App:
                     timeout=self.settings.timeout,
                     transport=httpx2.ASGITransport(app=self.sandbox.app),
                     dry_run=self.settings.dry_run,
+                    max_response_bytes=self.settings.max_response_bytes,
                 )
             else:
                 self._vapi = VapiClient(
@@ -88,6 +91,7 @@ class App:
                     api_key=self.settings.api_key,
                     timeout=self.settings.timeout,
                     dry_run=self.settings.dry_run,
+                    max_response_bytes=self.settings.max_response_bytes,
                 )
         return self._vapi
 
@@ -101,13 +105,22 @@ class App:
         if key is None or self.settings.force_sandbox:
             return self.vapi, self.settings.sandbox
         client = self._keyed.pop(key, None)
-        if client is None:
-            scrubber.add(key)
-            client = VapiClient(base_url=self.settings.base_url, api_key=key, timeout=self.settings.timeout, dry_run=self.settings.dry_run)
+        if client is None:  # the key is scrubbed per request (`invoke`), never kept in the process-wide set
+            client = VapiClient(
+                base_url=self.settings.base_url,
+                api_key=key,
+                timeout=self.settings.timeout,
+                dry_run=self.settings.dry_run,
+                max_response_bytes=self.settings.max_response_bytes,
+            )
             if len(self._keyed) >= KEYED_CLIENTS:  # least recently used goes
                 self._keyed.pop(next(iter(self._keyed)))
         self._keyed[key] = client
         return client, False
+
+    def request_scope(self, context: Context[Any, Any] | None) -> AbstractContextManager[None]:
+        """Scrub this request's `X-Vapi-Key` from whatever the request returns or logs, and only there."""
+        return request_secrets([_request_key(context)])
 
     async def aclose(self) -> None:
         for client in [self._vapi, *self._keyed.values()]:
@@ -116,14 +129,22 @@ class App:
         self._vapi, self._keyed = None, {}
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
-        """Validate, run the handler, and turn every outcome into a tool result."""
-        scrubber.add_from_body(arguments)  # provider secrets are masked wherever they could be echoed
+        """Validate, run the handler, and turn every outcome into a tool result.
+
+        The request's own secrets (its `X-Vapi-Key`, the validated secret fields of its
+        arguments) are scrubbed from what this call returns and logs, and forgotten after it.
+        """
         vapi, sandboxed = self.client_for(context)
-        try:
-            args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
-        except ValidationError as exc:
-            return self._error(validation_error_text(exc, spec.name), sandboxed)
-        call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+        with self.request_scope(context):
+            try:
+                args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
+            except ValidationError as exc:
+                return self._error(validation_error_text(exc, spec.name), sandboxed)
+            call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+            with request_secrets(secret_values(args)):
+                return await self._run(spec, args, call, sandboxed)
+
+    async def _run(self, spec: ToolSpec, args: Args, call: ToolContext, sandboxed: bool) -> Any:
         links: list[Link] = []
         meta = None
         try:
@@ -147,19 +168,25 @@ class App:
         return self._ok(view, sandboxed, links, meta)
 
     def _ok(self, view: Any, sandboxed: bool, links: list[Link] = [], meta: dict[str, Any] | None = None) -> CallToolResult:  # noqa: B006 (never mutated)
-        """The result; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`."""
+        """The view once, as JSON text (secrets masked in the objects before encoding), then any resource
+        links; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`.
+
+        No `structuredContent`: no tool declares an outputSchema, so it is optional, and sending
+        both doubled every response line (clients that show `structuredContent` to the model,
+        as Claude Code does, would read the same JSON either way).
+        """
         if not isinstance(view, dict):
             view = {"result": view}
         if sandboxed:
             view = {**view, "sandbox": True}
-        text = scrubber.scrub(orjson.dumps(view, default=str).decode())
+        text = orjson.dumps(redact(view), default=str).decode()
         content: list[Any] = [TextContent(type="text", text=text)]
         content += [
             ResourceLink(uri=link.uri, name=link.name, description=scrubber.scrub(link.description), mime_type=link.mime_type) for link in links
         ]
         if meta is not None:
-            meta = orjson.loads(scrubber.scrub(orjson.dumps(meta, default=str).decode()))
-        return CallToolResult(content=content, structured_content=orjson.loads(text), _meta=meta)
+            meta = redact(meta)
+        return CallToolResult(content=content, _meta=meta)
 
     def _error(self, message: str, sandboxed: bool) -> CallToolResult:
         if sandboxed:
@@ -187,7 +214,7 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
         title=spec.title,
         description=spec.description,
         parameters=compact_schema(spec.input_model.model_json_schema(by_alias=True)),
-        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # results carry structuredContent; no outputSchema (it would cost every agent tokens)
+        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # no outputSchema (it would cost every agent tokens); results are JSON text
         is_async=True,
         annotations=ToolAnnotations(
             read_only_hint=spec.read_only,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Refused
-from ..redact import scrubber
+from ..redact import redact
 
 
 class AuditLog:
@@ -31,7 +31,8 @@ class AuditLog:
             raise Refused("audit", f"the audit log {self.path} cannot be written ({exc.strerror}); nothing was sent.") from None
 
     def append(self, entry: dict[str, Any], fd: int | None = None) -> None:
-        line = scrubber.scrub(json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)) + "\n"
+        # Masked in the objects, then encoded: a secret can never break the line's JSON.
+        line = json.dumps(redact(entry), separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
         own = fd is None
         fd = self.open() if fd is None else fd
         try:

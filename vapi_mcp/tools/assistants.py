@@ -174,7 +174,7 @@ async def guarded_delete(call: ToolContext, args: DeleteArgs, path: str, what: s
 @tools.tool(title="List assistants", read_only=True)
 async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List assistants, newest first."""
-    items = await call.vapi.get("/assistant", params=args.body())
+    items = await call.vapi.get("/assistant", params=args.body(), expect=list)
     return {"assistants": [assistant_row(a) for a in items], "count": len(items)}
 
 
@@ -212,7 +212,7 @@ async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any
 @tools.tool(title="List squads", read_only=True)
 async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List squads, newest first."""
-    items = await call.vapi.get("/squad", params=args.body())
+    items = await call.vapi.get("/squad", params=args.body(), expect=list)
     return {"squads": [squad_row(s) for s in items], "count": len(items)}
 
 

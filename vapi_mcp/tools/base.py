@@ -17,8 +17,9 @@ How a tool sends a request that changes something (new families: campaigns, test
 from __future__ import annotations
 
 import inspect
+import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -185,6 +186,20 @@ async def delete_confirmed(call: ToolContext, args: Guarded, path: str, summary:
 
 T = TypeVar("T")
 
+POLL_FIRST, POLL_GROWTH, POLL_CAP, POLL_JITTER = 0.5, 1.5, 2.0, 0.25
+"""Waits poll after ~0.5 s, then 1.5x longer each time up to ~2 s (so a wait returns at most ~2.5 s
+after the thing it waits for happened), each pause spread by +/-25% so that many waits never poll in step."""
+POLL_RANDOM = random.Random()
+"""The jitter's random source (tests put a seeded one here)."""
+
+
+def poll_delays(rng: random.Random) -> Iterator[float]:
+    """The pauses between one wait's looks: growing to a cap, each jittered."""
+    interval = POLL_FIRST
+    while True:
+        yield interval * rng.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
+        interval = min(interval * POLL_GROWTH, POLL_CAP)
+
 
 async def poll(
     call: ToolContext,
@@ -195,7 +210,8 @@ async def poll(
 ) -> tuple[T, bool]:
     """Fetch until `done` or `timeout` seconds pass, with a progress notification per look; (last answer, finished)."""
     deadline = anyio.current_time() + timeout
-    interval, looks = 0.5, 0
+    delays = poll_delays(POLL_RANDOM)
+    looks = 0
     while True:
         value = await fetch()
         looks += 1
@@ -205,8 +221,7 @@ async def poll(
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
             return value, False
-        await anyio.sleep(min(interval, remaining))
-        interval = min(interval * 1.6, 5.0)
+        await anyio.sleep(min(next(delays), remaining))
 
 
 def strip_org(item: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
 import anyio
+from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
 
 from ..client import vapi_id
@@ -26,6 +27,7 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    poll,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ tools = ToolGroup()
 
 Timestamp = str
 Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "raw"]
+PAGE_ROWS = 100
+"""Rows in one list_calls page: ~25 KB of text at most, however large `limit` is."""
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
 """A call's statuses in lifecycle order."""
 
@@ -329,13 +333,43 @@ async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str,
 
 @tools.tool(title="List calls", read_only=True)
 async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
-    """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...).
-    Filters: assistantId, phoneNumberId, createdAt/updatedAt bounds (ISO 8601). get_call has the transcript."""
+    """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...),
+    100 per page at most (`next` pages on). Filters: assistantId, phoneNumberId, createdAt/updatedAt
+    bounds (ISO 8601). get_call has the transcript."""
     for name in ("assistantId", "phoneNumberId"):
         if getattr(args, name):
             vapi_id(getattr(args, name), name)
-    calls = await call.vapi.get("/call", params=args.body())
-    return {"calls": [call_row(c) for c in calls], "count": len(calls)}
+    page = min(args.limit, PAGE_ROWS)
+    calls = await call.vapi.get("/call", params={**args.body(), "limit": page + 1}, expect=list)  # one more: do more follow?
+    shown, cursor = _page(calls, page)
+    view: dict[str, Any] = {"calls": [call_row(c) for c in shown], "count": len(shown)}
+    if cursor:
+        (bound, value), = cursor.items()
+        view["next"] = cursor
+        view["more"] = (
+            f"Older calls follow{f' (a page holds at most {PAGE_ROWS})' if args.limit > page else ''}: "
+            f"repeat list_calls with the same filters and {bound}={value}."
+        )
+    return view
+
+
+def _page(calls: list[dict[str, Any]], page: int) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The rows to show and the bound that gives the next page, from one row more than a page.
+
+    Usually `createdAtLt` of the last row shown. When the first row left out was created at the
+    same instant, those tied rows move to the next page (`createdAtLe`): no call is skipped or repeated.
+    """
+    if len(calls) <= page:
+        return calls, None
+    shown, last = calls[:page], calls[page - 1].get("createdAt")
+    if not last:
+        return shown, None
+    if calls[page].get("createdAt") != last:
+        return shown, {"createdAtLt": last}
+    newer = [c for c in shown if c.get("createdAt") != last]
+    if not newer:  # a whole page created at one instant: go on past it
+        return shown, {"createdAtLt": last}
+    return newer, {"createdAtLe": last}
 
 
 @tools.tool(title="Get call", read_only=True)
@@ -353,20 +387,13 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     notifications; returns the get_call view (timedOut: true on timeout)."""
     path = f"/call/{vapi_id(args.id)}"
     target = STATUSES.index(args.status)
-    deadline = anyio.current_time() + args.timeout
-    interval, polls = 0.5, 0
-    while True:
-        data = await call.vapi.get(path)
+
+    def reached(data: dict[str, Any]) -> bool:
         status = data.get("status")
-        polls += 1
-        await call.progress(polls, None, f"status: {status}")
-        if status not in STATUSES or STATUSES.index(status) >= target:
-            return call_view(data)
-        remaining = deadline - anyio.current_time()
-        if remaining <= 0:
-            return {**call_view(data), "timedOut": True}
-        await anyio.sleep(min(interval, remaining))
-        interval = min(interval * 1.6, 5.0)
+        return status not in STATUSES or STATUSES.index(status) >= target
+
+    data, finished = await poll(call, lambda: call.vapi.get(path), reached, lambda d: f"status: {d.get('status')}", args.timeout)
+    return call_view(data) if finished else {**call_view(data), "timedOut": True}
 
 
 @tools.tool(title="End call", destructive=True, idempotent=True)
@@ -406,23 +433,27 @@ def register_extras(server: MCPServer, app: App) -> None:
     """Resources vapi://calls/{id} and vapi://calls/{id}/transcript (the test-assistant prompt is the testing toolset's)."""
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-    from ..redact import scrubber
+    from ..redact import redact, scrubber
 
-    async def fetch(call_id: str) -> dict[str, Any]:
-        try:
-            return await app.vapi.get(f"/call/{vapi_id(call_id)}")
-        except VapiError as exc:
-            error = ResourceNotFoundError if exc.status == 404 else ResourceError
-            raise error(scrubber.scrub(exc.text())) from None
-        except VapiMCPError as exc:
-            raise ResourceNotFoundError(scrubber.scrub(exc.text())) from None
+    async def read(call_id: str, ctx: Context[Any, Any], render: Callable[[dict[str, Any]], Any]) -> Any:
+        """A rendering of the call, read with the same account as the request's tools (its `X-Vapi-Key`, if any)."""
+        vapi, _ = app.client_for(ctx)
+        with app.request_scope(ctx):
+            try:
+                call = await vapi.get(f"/call/{vapi_id(call_id)}")
+            except VapiError as exc:
+                error = ResourceNotFoundError if exc.status == 404 else ResourceError
+                raise error(scrubber.scrub(exc.text())) from None
+            except VapiMCPError as exc:
+                raise ResourceNotFoundError(scrubber.scrub(exc.text())) from None
+            return redact(render(call))
 
     @server.resource("vapi://calls/{id}", name="call", title="Vapi call", mime_type="application/json")
-    async def call_resource(id: str) -> str:
+    async def call_resource(id: str, ctx: Context[Any, Any]) -> str:
         """A call's compact view (as get_call returns it)."""
-        return json.dumps(call_view(await fetch(id)), separators=(",", ":"))
+        return json.dumps(await read(id, ctx, call_view), separators=(",", ":"))
 
     @server.resource("vapi://calls/{id}/transcript", name="call-transcript", title="Call transcript", mime_type="text/plain")
-    async def transcript_resource(id: str) -> str:
+    async def transcript_resource(id: str, ctx: Context[Any, Any]) -> str:
         """A call's transcript, one 'AI: ...' / 'User: ...' line per turn."""
-        return "\n".join(transcript_turns(await fetch(id)))
+        return "\n".join(await read(id, ctx, transcript_turns))

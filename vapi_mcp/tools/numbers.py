@@ -12,6 +12,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
@@ -154,6 +155,8 @@ class Routing(NumberSettings):
 
 
 class BuyNumberArgs(Routing, Guarded):
+    provider: SkipJsonSchema[Literal["vapi"] | None] = None
+    """Accepted as in the guide's body (`"provider": "vapi"`); not shown in tools/list: buying is always from Vapi."""
     numberDesiredAreaCode: str | None = Field(None, pattern=r"^\d{3}$")
 
 
@@ -351,7 +354,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
 @tools.tool(title="List numbers", read_only=True)
 async def list_phone_numbers(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List phone numbers, newest first, with what answers each."""
-    numbers = await call.vapi.get("/phone-number", params=args.body())
+    numbers = await call.vapi.get("/phone-number", params=args.body(), expect=list)
     return {"phoneNumbers": [number_row(n) for n in numbers], "count": len(numbers)}
 
 

@@ -117,7 +117,7 @@ def tool_view(tool: dict[str, Any]) -> dict[str, Any]:
 @tools.tool(title="List Vapi tools", read_only=True)
 async def list_tools(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List Vapi tools (what assistants call during calls, not MCP tools): id, type, name."""
-    found = await call.vapi.get("/tool", params=args.body())
+    found = await call.vapi.get("/tool", params=args.body(), expect=list)
     return {"tools": [tool_row(t) for t in found], "count": len(found)}
 
 
