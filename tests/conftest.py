@@ -28,10 +28,18 @@ def sandbox(clock: ManualClock) -> Sandbox:
     return Sandbox(clock=clock)
 
 
+@pytest.fixture(autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test, and no server a test starts, writes to the user's real state directory (ledger, audit files)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Sandbox settings with the audit log in a temporary folder and quiet hours off (tests run at any hour)."""
-    return Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), quiet_hours=False)
+    """Sandbox settings with the audit log and the state store in a temporary folder, quiet hours off (tests run at any hour)."""
+    return Settings.load(
+        {}, audit_log=str(tmp_path / "audit.jsonl"), state_url=f"sqlite://{tmp_path / 'state.sqlite3'}", quiet_hours=False
+    )
 
 
 @asynccontextmanager

@@ -44,7 +44,7 @@ async def test_accepting_the_elicitation_places_exactly_one_call(
     assert posts(stub_sandbox) == 1
     assert len(asked) == 1 and f"Call {NY} now." in asked[0] and "bills every minute" in asked[0]
     [line] = audit_lines(settings)
-    assert line["decision"] == "sent" and line["confirmedBy"] == "elicitation"
+    assert line["decision"] == "sent" and line["channel"] == "elicitation"
     assert line["ids"] == [result_json(result)["id"]]
 
 
@@ -134,9 +134,9 @@ async def test_the_token_confirms_identical_arguments_once(
         reused = await client.call_tool("dial", dial_args(confirmToken=token))
     assert reused.is_error and "already used" in result_text(reused) and "nothing was sent" in result_text(reused)
     assert posts(stub_sandbox) == 1
-    assert [(line["decision"], line.get("confirmedBy")) for line in audit_lines(settings)] == [
+    assert [(line["decision"], line.get("channel")) for line in audit_lines(settings)] == [
         ("previewed", None),
-        ("sent", "token"),
+        ("sent", "agent-relayed"),
         ("refused", None),
     ]
 
@@ -267,7 +267,7 @@ async def test_auto_approval_dials_allow_listed_numbers_without_asking(
         result = await client.call_tool("dial", {"customers": [{"number": NY}, {"number": LA}]})
     assert not result.is_error, result_text(result)
     assert asked == [] and posts(stub_sandbox) == 1
-    assert audit_lines(auto)[0]["confirmedBy"] == "allowlist"
+    assert audit_lines(auto)[0]["channel"] == "auto-allowlist"
 
 
 async def test_auto_approval_never_covers_deleting(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:

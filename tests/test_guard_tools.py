@@ -59,7 +59,7 @@ async def test_create_call_places_one_call_after_the_user_accepts(
     call_id = result_json(result)["id"]
     assert call_id in sandbox.store.calls
     [line] = audit_lines(settings)
-    assert (line["decision"], line["confirmedBy"], line["ids"]) == ("sent", "elicitation", [call_id])
+    assert (line["decision"], line["channel"], line["ids"]) == ("sent", "elicitation", [call_id])
 
 
 @MODES
@@ -176,7 +176,7 @@ async def test_buying_a_number_is_confirmed_even_with_auto_approval(
         await client.call_tool("buy_number", {"numberDesiredAreaCode": "415", "confirmToken": preview["confirmToken"]})
     assert len(sandbox.requests_to("POST", "/phone-number")) == 1
     previewed, attempted = audit_lines(auto)
-    assert (previewed["kind"], previewed["decision"], attempted["confirmedBy"]) == ("spend", "previewed", "token")
+    assert (previewed["kind"], previewed["decision"], attempted["channel"]) == ("spend", "previewed", "agent-relayed")
     assert attempted["decision"] in ("sent", "failed")  # the guard let exactly one purchase through
 
 

@@ -94,6 +94,10 @@ class Settings:
     log_level: str = "WARNING"
     timeout: float = 30.0
     audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
+    sandbox_audit_log: Path | None = None
+    """Where sandbox attempts are audited; None means `audit-sandbox.jsonl` beside `audit_log`."""
+    state_url: str = field(default_factory=lambda: f"sqlite://{_state_dir() / 'state.sqlite3'}")
+    """The guard's state store (`vapi_mcp.state`): an SQLite file shared by the user's sessions, or Redis."""
     sandbox_speed: float = 1.0
     """How many times faster than real time the embedded sandbox's calls progress."""
     confirm_secret: str | None = None
@@ -104,6 +108,13 @@ class Settings:
     def sandbox(self) -> bool:
         """True when requests go to the embedded sandbox instead of Vapi."""
         return self.force_sandbox or not self.api_key
+
+    @property
+    def sandbox_audit_path(self) -> Path:
+        """The audit file of sandbox attempts: its own file unless set, so they never mix with real dials."""
+        if self.sandbox_audit_log is not None:
+            return self.sandbox_audit_log
+        return self.audit_log.with_name(f"{self.audit_log.stem}-sandbox{self.audit_log.suffix}")
 
     @property
     def effective_base_url(self) -> str:
@@ -138,12 +149,27 @@ class Settings:
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
         }
-        if env.get("VAPI_MCP_AUDIT_LOG"):
-            values["audit_log"] = Path(env["VAPI_MCP_AUDIT_LOG"]).expanduser()
+        for name in ("audit_log", "sandbox_audit_log"):
+            if env.get(f"VAPI_MCP_{name.upper()}"):
+                values[name] = Path(env[f"VAPI_MCP_{name.upper()}"]).expanduser()
+        if env.get("VAPI_MCP_STATE_URL", "").strip():
+            values["state_url"] = env["VAPI_MCP_STATE_URL"].strip()
         settings = cls(**values)
         policy_names = {f.name for f in fields(Policy)}
         policy_overrides = {k: v for k, v in overrides.items() if k in policy_names and v is not None}
         own = {k: v for k, v in overrides.items() if k not in policy_names and v is not None}
-        if "audit_log" in own:
-            own["audit_log"] = Path(own["audit_log"]).expanduser()
-        return replace(settings, policy=replace(settings.policy, **policy_overrides), **own)
+        for name in ("audit_log", "sandbox_audit_log"):
+            if name in own:
+                own[name] = Path(own[name]).expanduser()
+        settings = replace(settings, policy=replace(settings.policy, **policy_overrides), **own)
+        _check_state_url(settings.state_url)
+        return settings
+
+
+def _check_state_url(url: str) -> None:
+    from .state import open_store
+
+    try:
+        open_store(url)  # only parses: nothing is opened or connected
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

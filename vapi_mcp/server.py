@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -19,6 +20,7 @@ from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .redact import scrubber
+from .state import StoreKeyCodec
 from .tools.base import Args, ToolContext, ToolSpec, compact_schema
 
 if TYPE_CHECKING:
@@ -111,6 +113,7 @@ class App:
             if client is not None:
                 await client.aclose()
         self._vapi, self._keyed = None, {}
+        self.guard.close()
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         """Validate, run the handler, and turn every outcome into a tool result."""
@@ -120,7 +123,8 @@ class App:
             args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
         except ValidationError as exc:
             return self._error(validation_error_text(exc, spec.name), sandboxed)
-        call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+        tenant = _tenant(context, keyed=vapi is not self._vapi, account=vapi.account)
+        call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant)
         try:
             view = await spec.handler(args, call)
         except Outcome as outcome:
@@ -215,6 +219,8 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         instructions=instructions,
         version=__version__,
         tools=tools,
+        # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
+        request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
     )
     for family in FAMILIES:
@@ -232,6 +238,22 @@ def _request_key(context: Context[Any, Any] | None) -> str | None:
         return None
     key = (headers or {}).get(KEY_HEADER, "").strip()
     return key or None
+
+
+def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> str:
+    """Who asked, as far as the transport can tell (recorded in every audit line).
+
+    `local`: no HTTP request (stdio, in-process): the user who started the server.
+    `x-vapi-key:<account>`: an HTTP request that brought its own Vapi key (the key's fingerprint).
+    `http:server-key`: an HTTP request on the server's own key (anyone holding the bearer token).
+    """
+    try:
+        headers = context.headers if context is not None else None
+    except ValueError:  # no active request (a direct, in-process call)
+        headers = None
+    if headers is None:
+        return "local"
+    return f"x-vapi-key:{account}" if keyed else "http:server-key"
 
 
 def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:

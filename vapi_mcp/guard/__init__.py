@@ -1,4 +1,4 @@
-"""The confirmation guard: policy, a human's yes, and an audit line for every guarded action.
+"""The confirmation guard: policy, a human's yes, and a write-ahead audit of every guarded action.
 
 A tool that dials, spends or destroys describes what it is about to do as a `GuardedAction`
 and sends its request inside `Guard.guarded`:
@@ -6,24 +6,37 @@ and sends its request inside `Guard.guarded`:
 1. policy runs before anything leaves (`policy`: numbers, countries, caps, quiet hours);
 2. a human confirms (`consent`): through MCP elicitation when the client can elicit, otherwise
    through a preview whose `confirmToken` must come back with identical arguments;
-3. one JSON line per attempt is appended to the audit file (`audit`) and fsynced.
+3. the audit (`audit`): a `sending` line is fsynced before the request leaves, and the
+   outcome line (`sent`, `failed`, `unknown`) follows with the same attempt id.
+
+What must outlive the process (used tokens, today's dials per Vapi account, pending
+confirmations) lives in the state store (`vapi_mcp.state`), shared by every session and
+replica that uses it; a store that cannot be reached refuses guarded actions.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import time
+import uuid
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
-from ..errors import Refused, VapiMCPError
+import anyio
+
+from ..config import SANDBOX_BASE_URL
+from ..errors import Refused, VapiError, VapiMCPError
+from ..state import SETTING as STATE_SETTING
+from ..state import StateStore, StateUnavailable, open_store
 from . import policy as rules_
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
-from .audit import AuditLog
+from .audit import AuditLog, Unaudited
 from .consent import Consent, Tokens, iso, request_of
 
 if TYPE_CHECKING:
+    from ..client import VapiClient
     from ..config import Policy, Settings
     from ..tools.base import ToolContext
 
@@ -41,44 +54,64 @@ __all__ = [
 
 logger = logging.getLogger("vapi_mcp.guard")
 
+CHANNELS = {"token": "agent-relayed", "allowlist": "auto-allowlist"}
+"""Today's names of the consent channels (what `Consent.confirm` returns) -> the audit's `channel` values."""
+COUNTER_TTL = 2 * 86400
+"""Seconds a day's dial counter is kept (its key carries the UTC date; this only frees the space)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def target_of(vapi: VapiClient) -> str:
+    """Where requests go: `sandbox`, or the Vapi base URL."""
+    return "sandbox" if vapi.base_url == SANDBOX_BASE_URL else vapi.base_url
+
+
 class Guard:
     """One per server process: policy, confirmation and audit for every guarded action."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None, store: StateStore | None = None) -> None:
         self.settings = settings
         self.now = clock or _utc_now
         """The time source (tests replace it with a hand-driven clock)."""
-        self.tokens = Tokens(settings.confirm_secret)
+        self.store = store if store is not None else open_store(settings.state_url)
+        """The shared ledger: opened on the first guarded action, never by reads."""
+        self.tokens = Tokens(settings.confirm_secret, self.store)
         self.consent = Consent(settings.policy, self.tokens)
-        self.audit = AuditLog(settings.audit_log)
-        self._dials: dict[date, int] = {}
+        self.audit = AuditLog(settings.audit_log, settings.sandbox_audit_path)
 
     @property
     def policy(self) -> Policy:
         return self.settings.policy
 
+    def close(self) -> None:
+        self.store.close()
+
     @asynccontextmanager
     async def guarded(self, action: GuardedAction, call: ToolContext) -> AsyncIterator[AuditRecord]:
-        """Run policy and confirmation; the body sends the request; the exit records the result."""
+        """Run policy and confirmation; the body sends the request; a line before and after it is sent."""
         rules: dict[str, str] = {}
-        entry = self._entry(action, rules)
+        entry = self._entry(action, rules, call)
+        counter = self._counter(call.vapi.account)
         try:
-            await rules_.check(action, self.policy, self.now(), call, rules, self._daily_cap_problem)
+            self.store.count(counter)  # the ledger must answer before anyone is asked
+            await rules_.check(action, self.policy, self.now(), call, rules, partial(self._daily_cap_problem, counter))
             await self._describe(action, call, entry)
-            entry["confirmedBy"] = await self.consent.confirm(action, call, self.now())
+            channel = await self.consent.confirm(action, call, self.now())
+            entry["channel"] = CHANNELS.get(channel, channel)
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
+            self.audit.append(entry)  # no line, no preview: a token is never handed out unaudited
+            raise
+        except (VapiMCPError, StateUnavailable) as exc:  # a refusal, or Vapi failing to answer a policy lookup
+            refusal = _state_refused(exc) if isinstance(exc, StateUnavailable) else exc
+            entry.update(decision="refused" if isinstance(refusal, Refused) else "failed", error=refusal.text())
             self.audit.append(entry)
-            raise
-        except VapiMCPError as exc:  # a refusal, or Vapi failing to answer a policy lookup
-            entry.update(decision="refused" if isinstance(exc, Refused) else "failed", error=exc.text())
-            self._record(entry)
-            raise
+            if refusal is exc:
+                raise
+            raise refusal from None
         if self.settings.dry_run:
             entry["decision"] = "dry-run"
             self.audit.append(entry)
@@ -91,45 +124,71 @@ class Guard:
                     "message": "Dry-run mode: policy and confirmation passed; nothing was sent.",
                 }
             )
-        fd = self.audit.open()  # proves the line can be written before anything is sent
+        reserved = self._reserve(action, counter, rules, entry)
         try:
+            self.audit.append({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
+        except Refused:
+            self._release(counter, reserved)
+            raise
+        record = AuditRecord()
+        try:
+            yield record
+        except BaseException as exc:
+            decision, error = _outcome_of(exc)
+            if decision == "failed":  # Vapi certainly did not act: the dials were not used
+                self._release(counter, reserved)
             try:
-                self._count_dials(action, rules)
-            except Refused as exc:
-                entry.update(decision="refused", error=exc.text())
-                self._record(entry, fd)
-                raise
-            record = AuditRecord()
-            try:
-                yield record
-            except BaseException as exc:
-                entry.update(decision="failed", ids=record.ids, error=_error_text(exc))
-                self._record(entry, fd)
-                raise
-            entry.update(decision="sent", ids=record.ids)
-            self._record(entry, fd)
-        finally:
-            os.close(fd)
+                self.audit.append(self._outcome(entry, decision, record.ids, error))
+            except Refused as failure:  # the `sending` line already says it may have been sent
+                logger.error("%s (outcome %s of %s, attempt %s)", failure.text(), decision, action.tool, entry["attempt"])
+            raise
+        try:
+            self.audit.append(self._outcome(entry, "sent", record.ids, None))
+        except Refused as failure:
+            raise Unaudited(
+                f"{action.tool} WAS SENT to Vapi and succeeded (ids: {', '.join(record.ids) or 'none returned'}), "
+                f"but its outcome could not be written to the audit file: {failure.message.split(': ', 1)[-1]}",
+                hint=(
+                    "Do not repeat it: it happened. The audit's `sending` line records that it may have been sent. "
+                    "Tell the user the audit file needs attention (disk space, permissions); until it can be written, "
+                    "guarded actions are refused."
+                ),
+            ) from None
 
-    # the daily cap
+    # the daily cap, per Vapi account per UTC day, in the shared store
 
-    def _daily_cap_problem(self, count: int) -> str | None:
-        used = self._dials.get(self.now().date(), 0)
-        cap = self.policy.daily_cap
-        if used + count > cap:
-            return f"{used} of today's {cap} guarded dials are used; {count} more would exceed the daily cap."
-        return None
+    def _counter(self, account: str) -> str:
+        return f"dials:{account}:{self.now().astimezone(timezone.utc).date().isoformat()}"
 
-    def _count_dials(self, action: GuardedAction, rules: dict[str, str]) -> None:
-        """Reserve today's dials right before sending (re-checked: another call may have used them)."""
+    def _daily_cap_problem(self, counter: str, count: int) -> str | None:
+        used = self.store.count(counter)
+        return _cap_problem(used, count, self.policy.daily_cap)
+
+    def _reserve(self, action: GuardedAction, counter: str, rules: dict[str, str], entry: dict[str, Any]) -> int:
+        """Reserve today's dials right before sending, atomically (another session may have used them)."""
         if action.kind != "dial":
-            return
-        problem = self._daily_cap_problem(len(action.callees))
-        if problem:
+            return 0
+        amount = len(action.callees)
+        try:
+            added, used = self.store.reserve(counter, amount, self.policy.daily_cap, time.time() + COUNTER_TTL)
+            refusal = None if added else Refused("daily_cap", f"{_cap_problem(used, amount, self.policy.daily_cap)} Nothing was sent.")
+        except StateUnavailable as exc:
+            refusal = _state_refused(exc)
+        if refusal is None:
+            return amount
+        if refusal.rule == "daily_cap":
             rules["daily_cap"] = "refused"
-            raise Refused("daily_cap", problem + " Nothing was sent.")
-        today = self.now().date()
-        self._dials[today] = self._dials.get(today, 0) + len(action.callees)
+        entry.update(decision="refused", error=refusal.text())
+        self.audit.append(entry)
+        raise refusal
+
+    def _release(self, counter: str, amount: int) -> None:
+        if not amount:
+            return
+        try:
+            self.store.release(counter, amount)
+        except StateUnavailable as exc:  # they stay counted: the safe side
+            logger.warning("could not give back %d dial(s) to today's cap: %s", amount, exc)
 
     # naming things and the audit
 
@@ -142,27 +201,28 @@ class Guard:
         except Exception as exc:  # best effort: a failed lookup or an odd answer leaves the plain summary
             logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
-    def _entry(self, action: GuardedAction, rules: dict[str, str]) -> dict[str, Any]:
+    def _entry(self, action: GuardedAction, rules: dict[str, str], call: ToolContext) -> dict[str, Any]:
         return {
             "time": iso(self.now()),
+            "attempt": uuid.uuid4().hex,
             "tool": action.tool,
             "kind": action.kind,
+            "decision": None,
+            "channel": None,
+            "target": target_of(call.vapi),
+            "account": call.vapi.account,
+            "tenant": getattr(call, "tenant", None) or "local",
             "summary": action.summary,
             "request": request_of(action),
             "rules": rules,
-            "decision": None,
             "ids": [],
             "error": None,
         }
 
-    def _record(self, entry: dict[str, Any], fd: int | None = None) -> None:
-        """Append a line for an action that is already decided; a failure is logged, never hidden."""
-        try:
-            self.audit.append(entry, fd)
-        except Refused as exc:
-            logger.error("%s (decision %s for %s)", exc.text(), entry.get("decision"), entry.get("tool"))
-            if entry.get("decision") != "sent":
-                raise
+    def _outcome(self, entry: dict[str, Any], decision: str, ids: list[str], error: str | None) -> dict[str, Any]:
+        """The line after `sending`: same attempt, what came of it."""
+        keep = ("attempt", "tool", "kind", "channel", "target", "account", "tenant")
+        return {"time": iso(self.now()), **{k: entry[k] for k in keep}, "decision": decision, "ids": list(ids), "error": error}
 
 
 def describe_policy(settings: Settings) -> str:
@@ -175,7 +235,7 @@ def describe_policy(settings: Settings) -> str:
         f"mode:                {mode}{', read-only' if settings.read_only else ''}",
         f"quiet hours:         {f'calls allowed {p.quiet_start:02d}:00-{p.quiet_end:02d}:00 callee local time (strictest zone wins)' if p.quiet_hours else 'off'}",
         f"batch cap:           {p.batch_cap} customers per call request",
-        f"daily cap:           {p.daily_cap} guarded dials per server per day",
+        f"daily cap:           {p.daily_cap} guarded dials per Vapi account per UTC day, across every session sharing the state store",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
         f"allow countries:     {listed(p.allow_countries) if p.allow_countries else '(any)'}",
@@ -184,9 +244,33 @@ def describe_policy(settings: Settings) -> str:
         f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
         f"confirm secret:      {'set (tokens valid across replicas)' if settings.confirm_secret else 'random per process'}",
-        f"audit log:           {settings.audit_log}",
+        f"state store:         {open_store(settings.state_url).where}",
+        f"audit log:           {settings.audit_log} (sandbox attempts: {settings.sandbox_audit_path})",
     ]
     return "\n".join(lines)
+
+
+def _cap_problem(used: int, count: int, cap: int) -> str | None:
+    if used + count > cap:
+        return f"{used} of today's {cap} guarded dials on this Vapi account are used; {count} more would exceed the daily cap."
+    return None
+
+
+def _state_refused(exc: StateUnavailable) -> Refused:
+    return Refused(
+        "state",
+        f"{exc}. The guard keeps used confirmations and today's dial counts there, so it confirms nothing without it; nothing was sent.",
+        hint=f"Reading still works. Only the user can fix this: check the store, or the {STATE_SETTING} setting.",
+    )
+
+
+def _outcome_of(exc: BaseException) -> tuple[str, str]:
+    """`failed` when Vapi certainly did not act on the request, otherwise `unknown`, with the reason."""
+    if isinstance(exc, VapiError) and exc.sent is False:
+        return "failed", exc.text()
+    if isinstance(exc, anyio.get_cancelled_exc_class()):
+        return "unknown", "unknown: cancelled while the request was in flight; it may have reached Vapi."
+    return "unknown", f"unknown: the request may have reached Vapi. {_error_text(exc)}"
 
 
 def _error_text(exc: BaseException) -> str:

@@ -79,6 +79,8 @@ class ToolContext:
     settings: Settings
     mcp: Context[Any, Any] | None = None
     tool: str = ""
+    tenant: str = "local"
+    """Who asked, for the audit: `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Send an MCP progress notification when the client asked for them."""
