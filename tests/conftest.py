@@ -15,8 +15,8 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
-pytest_plugins = ["tests.guard_kit"]
-"""The guard tests' fixtures (`family`, `stub_sandbox`), for every test module without importing them."""
+pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
+"""Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a sandbox backend process (`backend`)."""
 
 @pytest.fixture
 def clock() -> ManualClock:

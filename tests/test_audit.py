@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.guard_kit import (
 )
 from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
+from vapi_mcp.guard.audit import AuditLog, parse_since
 from vapi_mcp.redact import scrubber
 from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
 
@@ -335,3 +337,56 @@ def test_a_symlink_at_the_audit_path_stops_the_start(tmp_path: Path, monkeypatch
     monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     assert main(["serve", "--sandbox"]) == 2
     assert "symbolic link" in capsys.readouterr().err
+
+
+# `vapi-mcp audit`: the review a human reads without jq
+
+
+async def test_vapi_mcp_audit_prints_one_row_per_attempt_from_both_files(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    callback, _ = answering("accept")
+    async with serve(settings, stub_sandbox, clock, elicitation_callback=callback) as client:
+        placed = result_json(await client.call_tool("dial", dial_args()))
+        clock.advance(3600)
+        await client.call_tool("dial", {"customer": {"number": "+1555"}})
+    AuditLog(settings.audit_log).append(  # a real dial from another session, in the real file
+        {"time": "2026-11-02T16:30:00Z", "attempt": "a1", "tool": "create_call", "decision": "sending", "channel": "elicitation",
+         "target": "https://api.vapi.ai", "account": "0123456789abcdef", "tenant": "local", "ids": [], "error": None}
+    )
+    monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(settings.audit_log))
+
+    assert main(["audit"]) == 0
+    out, err = capsys.readouterr()
+    assert f"{settings.audit_log} (real)" in err and f"{settings.sandbox_audit_path} (sandbox)" in err
+    header, *rows = out.splitlines()
+    assert header.split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "CHANNEL", "IDS"]
+    assert len(rows) == 3
+    assert rows[0].split()[:2] == ["2026-11-02", "16:00:00"] and "dial" in rows[0] and "sent" in rows[0]
+    assert "elicitation" in rows[0] and placed["id"] in rows[0] and "sandbox" in rows[0] and "local @" in rows[0]
+    assert "may-have-been-sent" in rows[1] and "api.vapi.ai" in rows[1] and "local @01234567" in rows[1]
+    assert "refused" in rows[2] and "17:00:00" in rows[2]
+
+    assert main(["audit", "--since", "2026-11-02T16:15Z", "--json"]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["decision"], e["target"]) for e in entries] == [("may-have-been-sent", "https://api.vapi.ai"), ("refused", "sandbox")]
+    assert entries[1]["rules"]["e164"] == "refused" and entries[1]["decisions"] == ["refused"]
+
+    assert main(["audit", "--only", "sandbox", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["audit", "--since", "2h"]) == 0  # the hand-driven clock's lines are a month old
+    assert capsys.readouterr().out == ""
+
+
+def test_vapi_mcp_audit_refuses_a_since_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "--since", "yesterday"]) == 2
+    assert "--since must be" in capsys.readouterr().err
+
+
+def test_since_accepts_spans_and_times() -> None:
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+    assert parse_since("2h", now) == datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+    assert parse_since("1d", now) == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert parse_since("30m", now) == datetime(2026, 12, 2, 11, 30, tzinfo=timezone.utc)
+    assert parse_since("2026-12-01", now) == datetime(2026, 12, 1, tzinfo=timezone.utc)
+    assert parse_since("2026-12-01T09:00+01:00", now) == datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
