@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -317,26 +319,31 @@ async def test_an_audit_file_others_can_read_is_refused_at_run_time(
     assert path.read_text() == "" and posts(stub_sandbox) == 0
 
 
+def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`vapi-mcp serve --sandbox` with nothing on stdin: a server that starts serves until EOF and exits 0."""
+    return subprocess.run(
+        [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox"], env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
 @pytest.mark.parametrize("which", ["audit", "sandbox"])
-def test_an_audit_file_others_can_use_stops_the_start_with_the_fix(
-    which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_audit_file_others_can_use_stops_the_start_with_the_fix(which: str, tmp_path: Path) -> None:
     real, sandboxed = tmp_path / "audit.jsonl", tmp_path / "audit-sandbox.jsonl"
     path = real if which == "audit" else sandboxed
     path.write_text("")
     path.chmod(0o666)
-    monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(real))
-    assert main(["serve", "--sandbox"]) == 2
-    err = capsys.readouterr().err
-    assert str(path) in err and f"chmod 600 {path}" in err and "0666" in err
+    started = start({"VAPI_MCP_AUDIT_LOG": str(real)})
+    assert started.returncode == 2, started.stderr
+    assert str(path) in started.stderr and f"chmod 600 {path}" in started.stderr and "0666" in started.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o666, "the server changes nothing itself"
 
 
-def test_a_symlink_at_the_audit_path_stops_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_symlink_at_the_audit_path_stops_the_start(tmp_path: Path) -> None:
     (tmp_path / "audit.jsonl").symlink_to(tmp_path / "elsewhere.jsonl")
-    monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
-    assert main(["serve", "--sandbox"]) == 2
-    assert "symbolic link" in capsys.readouterr().err
+    started = start({"VAPI_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl")})
+    assert started.returncode == 2 and "symbolic link" in started.stderr
+    assert not (tmp_path / "elsewhere.jsonl").exists()
 
 
 # `vapi-mcp audit`: the review a human reads without jq
