@@ -129,3 +129,21 @@ async def test_reads_work_with_an_unreachable_store(settings: Settings, sandbox:
     async with connect(with_policy(settings, state_url="redis://127.0.0.1:1/0"), sandbox) as client:
         listed = await client.call_tool("list_calls", {})
     assert not listed.is_error, result_text(listed)
+
+
+@with_test_tools
+async def test_concurrent_uses_of_one_token_in_one_process_dial_once(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    async with serve(settings, stub_sandbox, clock) as client:
+        token = result_json(await client.call_tool("dial", {"customer": {"number": NY}}))["confirmToken"]
+        results: list[Any] = []
+
+        async def use() -> None:
+            results.append(await client.call_tool("dial", {"customer": {"number": NY}, "confirmToken": token}))
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(10):
+                tasks.start_soon(use)
+    assert sum(not r.is_error for r in results) == 1 and posts(stub_sandbox) == 1
+    assert all("already used" in result_text(r) for r in results if r.is_error)
