@@ -152,11 +152,11 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         return 2
     settings = settings_from(ns)
     configure_logging(settings.log_level)
-    from .guard.audit import check_files
+    from .config import check_audit_files
     from .redact import scrubber
     from .state import url_password
 
-    check_files(settings)  # an audit file others can read, or a link, stops the start (exit 2) with the fix
+    check_audit_files(settings)  # an audit file others can read, or a link, stops the start (exit 2) with the fix
     scrubber.add(token)
     scrubber.add(url_password(settings.state_url))
     log = logging.getLogger("vapi_mcp")

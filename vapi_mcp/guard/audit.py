@@ -18,16 +18,13 @@ import errno
 import json
 import os
 import re
-import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from ..config import file_problem
 from ..errors import Refused, VapiMCPError
 from ..redact import scrubber
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 OUTCOMES = ("sent", "failed", "unknown")
 """Decisions of the line that follows a `sending` line."""
@@ -37,38 +34,6 @@ class Unaudited(VapiMCPError):
     """The request was sent and answered, but its outcome line could not be written."""
 
     kind = "unaudited"
-
-
-def file_problem(path: Path, info: os.stat_result) -> str | None:
-    """Why an existing audit file must not be written, with the fix; None if it is fine."""
-    if stat.S_ISLNK(info.st_mode):
-        return f"the audit file {path} is a symbolic link; it is never written through one. Remove the link or point the setting at a regular file."
-    if not stat.S_ISREG(info.st_mode):
-        return f"the audit file {path} is not a regular file."
-    if info.st_uid != os.geteuid():
-        return f"the audit file {path} belongs to another user (uid {info.st_uid}); use a file of your own."
-    if info.st_mode & 0o077:
-        return f"the audit file {path} can be read or written by other users (mode {stat.S_IMODE(info.st_mode):04o}); fix it with: chmod 600 {path}"
-    return None
-
-
-def check_files(settings: Settings) -> None:
-    """At start: refuse audit files the server would refuse to write (exit 2 with the fix named)."""
-    from ..config import ConfigError
-
-    for path, setting in ((settings.audit_log, "VAPI_MCP_AUDIT_LOG"), (settings.sandbox_audit_path, "VAPI_MCP_SANDBOX_AUDIT_LOG")):
-        parent = path.parent
-        if parent.is_symlink():
-            raise ConfigError(f"{setting}: the audit directory {parent} is a symbolic link; name the real directory instead.")
-        try:
-            info = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise ConfigError(f"{setting}: the audit file {path} cannot be checked ({exc.strerror}).") from None
-        problem = file_problem(path, info)
-        if problem:
-            raise ConfigError(f"{setting}: {problem}")
 
 
 class AuditLog:
