@@ -410,3 +410,20 @@ def test_since_accepts_spans_and_times() -> None:
     assert parse_since("30m", now) == datetime(2026, 12, 2, 11, 30, tzinfo=timezone.utc)
     assert parse_since("2026-12-01", now) == datetime(2026, 12, 1, tzinfo=timezone.utc)
     assert parse_since("2026-12-01T09:00+01:00", now) == datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+
+
+async def test_a_client_that_cancels_while_the_human_is_asked_leaves_a_line_and_sends_nothing(
+    settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    async def never_answers(context: Any, params: Any) -> Any:
+        await anyio.sleep_forever()
+
+    async with serve(settings, stub_sandbox, clock, elicitation_callback=never_answers, mode="legacy") as client:
+        with pytest.raises(Exception):
+            await client.call_tool("dial", dial_args(), read_timeout_seconds=0.5)
+        with anyio.fail_after(10):
+            while not audit_file_lines(settings):
+                await anyio.sleep(0.02)
+    [line] = audit_file_lines(settings)
+    assert line["decision"] == "cancelled" and "before anything was sent" in line["error"]
+    assert posts(stub_sandbox) == 0

@@ -101,6 +101,8 @@ class Guard:
             await self._describe(action, call, entry)
             channel = await self.consent.confirm(action, call, self.now())
             entry["channel"] = CHANNELS.get(channel, channel)
+        except InputRequired:
+            raise  # the question goes back to the client; its answer comes as a new attempt
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
             self.audit.append(entry)  # no line, no preview: a token is never handed out unaudited
@@ -112,6 +114,10 @@ class Guard:
             if refusal is exc:
                 raise
             raise refusal from None
+        except anyio.get_cancelled_exc_class():  # the client gave up (e.g. while the human was asked)
+            entry.update(decision="cancelled", error="The client cancelled the request before anything was sent.")
+            self.audit.append(entry)
+            raise
         if self.settings.dry_run:
             entry["decision"] = "dry-run"
             self.audit.append(entry)
@@ -241,7 +247,7 @@ def describe_policy(settings: Settings) -> str:
         f"allow countries:     {listed(p.allow_countries) if p.allow_countries else '(any)'}",
         f"deny countries:      {listed(p.deny_countries)}",
         "free Vapi numbers:   call only numbers in their own country",
-        f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use",
+        f"confirmation:        elicitation, or a confirmToken valid {p.confirm_ttl} s, single use across every session sharing the state store",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
         f"confirm secret:      {'set (tokens valid across replicas)' if settings.confirm_secret else 'random per process'}",
         f"state store:         {open_store(settings.state_url).where}",
