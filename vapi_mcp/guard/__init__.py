@@ -32,7 +32,7 @@ from ..state import SETTING as STATE_SETTING
 from ..state import StateStore, StateUnavailable, open_store
 from . import policy as rules_
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
-from .audit import AuditLog, Unaudited
+from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import Consent, Tokens, iso, request_of
 
 if TYPE_CHECKING:
@@ -105,22 +105,22 @@ class Guard:
             raise  # the question goes back to the client; its answer comes as a new attempt
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
-            self.audit.append(entry)  # no line, no preview: a token is never handed out unaudited
+            self._log_unsent(entry)  # no line, no preview: a token is never handed out unaudited
             raise
         except (VapiMCPError, StateUnavailable) as exc:  # a refusal, or Vapi failing to answer a policy lookup
             refusal = _state_refused(exc) if isinstance(exc, StateUnavailable) else exc
             entry.update(decision="refused" if isinstance(refusal, Refused) else "failed", error=refusal.text())
-            self.audit.append(entry)
+            self._log_unsent(entry)
             if refusal is exc:
                 raise
             raise refusal from None
         except anyio.get_cancelled_exc_class():  # the client gave up (e.g. while the human was asked)
             entry.update(decision="cancelled", error="The client cancelled the request before anything was sent.")
-            self.audit.append(entry)
+            self._log_unsent(entry)
             raise
         if self.settings.dry_run:
             entry["decision"] = "dry-run"
-            self.audit.append(entry)
+            self._log_unsent(entry)
             raise Outcome(
                 {
                     "dryRun": True,
@@ -132,8 +132,8 @@ class Guard:
             )
         reserved = self._reserve(action, counter, rules, entry)
         try:
-            self.audit.append({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
-        except Refused:
+            self._log_unsent({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
+        except Refused:  # the `sending` line could not be written: nothing is sent
             self._release(counter, reserved)
             raise
         record = AuditRecord()
@@ -145,15 +145,15 @@ class Guard:
                 self._release(counter, reserved)
             try:
                 self.audit.append(self._outcome(entry, decision, record.ids, error))
-            except Refused as failure:  # the `sending` line already says it may have been sent
-                logger.error("%s (outcome %s of %s, attempt %s)", failure.text(), decision, action.tool, entry["attempt"])
+            except AuditUnwritable as failure:  # the `sending` line already says it may have been sent
+                logger.error("%s (outcome %s of %s, attempt %s)", failure, decision, action.tool, entry["attempt"])
             raise
         try:
             self.audit.append(self._outcome(entry, "sent", record.ids, None))
-        except Refused as failure:
+        except AuditUnwritable as failure:
             raise Unaudited(
                 f"{action.tool} WAS SENT to Vapi and succeeded (ids: {', '.join(record.ids) or 'none returned'}), "
-                f"but its outcome could not be written to the audit file: {failure.message.split(': ', 1)[-1]}",
+                f"but its outcome could not be written to the audit file: {failure}",
                 hint=(
                     "Do not repeat it: it happened. The audit's `sending` line records that it may have been sent. "
                     "Tell the user the audit file needs attention (disk space, permissions); until it can be written, "
@@ -185,7 +185,7 @@ class Guard:
         if refusal.rule == "daily_cap":
             rules["daily_cap"] = "refused"
         entry.update(decision="refused", error=refusal.text())
-        self.audit.append(entry)
+        self._log_unsent(entry)
         raise refusal
 
     def _release(self, counter: str, amount: int) -> None:
@@ -197,6 +197,13 @@ class Guard:
             logger.warning("could not give back %d dial(s) to today's cap: %s", amount, exc)
 
     # naming things and the audit
+
+    def _log_unsent(self, entry: dict[str, Any]) -> None:
+        """A line written while nothing has been sent; if it cannot be written, nothing will be."""
+        try:
+            self.audit.append(entry)
+        except AuditUnwritable as exc:
+            raise Refused("audit", f"{exc} Nothing was sent.") from None
 
     async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any]) -> None:
         """Name things for the human; the plain summary stands if a lookup fails."""

@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..config import file_problem
-from ..errors import Refused, VapiMCPError
+from ..errors import VapiMCPError
 from ..redact import scrubber
 
 OUTCOMES = ("sent", "failed", "unknown")
 """Decisions of the line that follows a `sending` line."""
+
+
+class AuditUnwritable(Exception):
+    """The audit file cannot (or must not) be written; the message says which file and why."""
 
 
 class Unaudited(VapiMCPError):
@@ -47,7 +51,7 @@ class AuditLog:
         return self.sandbox_path if entry.get("target") == "sandbox" else self.path
 
     def open(self, path: Path | None = None) -> int:
-        """A private descriptor to append to; `Refused` when the file cannot or must not be written.
+        """A private descriptor to append to; `AuditUnwritable` when the file cannot or must not be written.
 
         The directory is opened without following a link, then the file inside it, never
         through a link (O_NOFOLLOW), and it must be a regular file of ours that only we can use."""
@@ -62,15 +66,15 @@ class AuditLog:
                 os.close(directory)
         except OSError as exc:
             why = "it or its directory is a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else exc.strerror
-            raise Refused("audit", f"the audit log {path} cannot be written ({why}); nothing was sent.") from None
+            raise AuditUnwritable(f"the audit log {path} cannot be written ({why}).") from None
         problem = file_problem(path, os.fstat(fd))
         if problem:
             os.close(fd)
-            raise Refused("audit", f"{problem} Nothing was sent.")
+            raise AuditUnwritable(problem)
         return fd
 
     def append(self, entry: dict[str, Any]) -> None:
-        """Write one line and fsync it; `Refused` (naming the file) when that fails."""
+        """Write one line and fsync it; `AuditUnwritable` (naming the file) when that fails."""
         path = self.path_for(entry)
         line = scrubber.scrub(json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str)) + "\n"
         data = line.encode()
@@ -81,7 +85,7 @@ class AuditLog:
                 written += os.write(fd, data[written:])
             os.fsync(fd)
         except OSError as exc:
-            raise Refused("audit", f"the audit log {path} cannot be written ({exc.strerror}).") from None
+            raise AuditUnwritable(f"the audit log {path} cannot be written ({exc.strerror}).") from None
         finally:
             os.close(fd)
 
