@@ -26,10 +26,6 @@ from ..config import file_problem
 from ..errors import VapiMCPError
 from ..redact import scrubber
 
-OUTCOMES = ("sent", "failed", "unknown")
-"""Decisions of the line that follows a `sending` line."""
-
-
 class AuditUnwritable(Exception):
     """The audit file cannot (or must not) be written; the message says which file and why."""
 
@@ -129,12 +125,13 @@ def attempts(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for entry in merged.values():
         if entry.get("decision") == "sending":
             entry["decision"] = "may-have-been-sent"
-            entry["error"] = entry.get("error") or "no outcome was recorded (the server stopped): the request may have reached Vapi"
+            entry["error"] = entry.get("error") or "no outcome recorded (still in flight, or the server stopped): the request may have reached Vapi"
         out.append(entry)
-    out.sort(key=lambda e: str(e.get("time") or ""))
+    out.sort(key=lambda e: _time_of(e) or _EPOCH)
     return out
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
