@@ -166,7 +166,7 @@ def audit_lines(settings: Settings) -> list[dict[str, Any]]:
     whose `decisions` are ["sending", "sent"]."""
     from vapi_mcp.guard.audit import attempts
 
-    return [{k: v for k, v in entry.items()} for entry in attempts(audit_file_lines(settings))]
+    return attempts(audit_file_lines(settings))
 
 
 def posts(sandbox: Sandbox) -> int:

@@ -123,7 +123,7 @@ def http_replicas(env: dict[str, str], count: int = 2) -> Iterator[list[str]]:
             )
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}/mcp")
-        for process, url in zip(processes, urls):
+        for process, url in zip(processes, urls, strict=True):
             wait_for_port(int(url.rsplit(":", 1)[1].split("/")[0]), process, "an HTTP replica")
         yield urls
     finally:

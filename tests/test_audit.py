@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp.shared.exceptions import MCPError
 from starlette.responses import JSONResponse
 
 from tests.conftest import result_json, result_text
@@ -239,7 +240,7 @@ async def test_a_client_that_cancels_while_the_post_is_in_flight_leaves_unknown_
     stub_sandbox.inject(Fault("POST", "/call", delay=30, then_pass=True))  # Vapi holds the request
     callback, _ = answering("accept")
     async with serve(settings, stub_sandbox, clock, elicitation_callback=callback) as client:
-        with pytest.raises(Exception):
+        with pytest.raises(MCPError):  # the client gives up and tells the server (notifications/cancelled)
             await client.call_tool("dial", dial_args(), read_timeout_seconds=0.5)
         with anyio.fail_after(10):
             while len(audit_file_lines(settings)) < 2:
@@ -419,7 +420,7 @@ async def test_a_client_that_cancels_while_the_human_is_asked_leaves_a_line_and_
         await anyio.sleep_forever()
 
     async with serve(settings, stub_sandbox, clock, elicitation_callback=never_answers, mode="legacy") as client:
-        with pytest.raises(Exception):
+        with pytest.raises(MCPError):  # the client gives up and tells the server (notifications/cancelled)
             await client.call_tool("dial", dial_args(), read_timeout_seconds=0.5)
         with anyio.fail_after(10):
             while not audit_file_lines(settings):

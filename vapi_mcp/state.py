@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-if TYPE_CHECKING:  # sqlite3 and secrets load on first use: the server starts at every agent session
+if TYPE_CHECKING:  # sqlite3 loads on first use: the server starts at every agent session
     import sqlite3
 
 T = TypeVar("T")

@@ -26,6 +26,7 @@ from ..config import file_problem
 from ..errors import VapiMCPError
 from ..redact import scrubber
 
+
 class AuditUnwritable(Exception):
     """The audit file cannot (or must not) be written; the message says which file and why."""
 
