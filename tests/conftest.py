@@ -16,7 +16,7 @@ from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
 pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
-"""Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a sandbox backend process (`backend`)."""
+"""Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
 
 @pytest.fixture
 def clock() -> ManualClock:

@@ -62,7 +62,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def backend() -> Iterator[str]:
+def vapi_backend() -> Iterator[str]:
     """`vapi-mcp sandbox --port N --seed demo` in its own process: the one api.vapi.ai every server here talks to."""
     port = free_port()
     process = subprocess.Popen(

@@ -130,7 +130,7 @@ def stopped(pid: int) -> bool:
 
 
 @pytest.fixture
-def backend() -> Iterator[Backend]:
+def held_backend() -> Iterator[Backend]:
     with Backend() as running:
         yield running
 
@@ -171,9 +171,9 @@ def crash_at(point: str, backend: Backend, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("point", POINTS)
-def test_a_crash_at_any_point_of_a_dial_never_hides_a_call_from_the_audit(point: str, backend: Backend, tmp_path: Path) -> None:
-    audit = crash_at(point, backend, tmp_path)
-    received = backend.dials_received()
+def test_a_crash_at_any_point_of_a_dial_never_hides_a_call_from_the_audit(point: str, held_backend: Backend, tmp_path: Path) -> None:
+    audit = crash_at(point, held_backend, tmp_path)
+    received = held_backend.dials_received()
     rows = [row for row in attempts(read_lines([audit])) if row["tool"] == "create_call"]
     may_have_reached_vapi = [row for row in rows if "sending" in row["decisions"]]
     assert len(may_have_reached_vapi) >= len(received), f"a call Vapi received is missing from the audit: {rows}"
@@ -184,18 +184,18 @@ def test_a_crash_at_any_point_of_a_dial_never_hides_a_call_from_the_audit(point:
         [attempt] = may_have_reached_vapi
         assert attempt["decision"] == "may-have-been-sent" and "may have reached Vapi" in attempt["error"]
         assert attempt["request"]["body"]["customer"]["number"] == CALLEE
-        assert attempt["target"] == backend.url and attempt["channel"] == "agent-relayed"
+        assert attempt["target"] == held_backend.url and attempt["channel"] == "agent-relayed"
     else:
-        [call_id] = list(backend.sandbox.store.calls)
+        [call_id] = list(held_backend.sandbox.store.calls)
         [attempt] = may_have_reached_vapi
         assert attempt["decision"] in ("may-have-been-sent", "sent") and attempt["ids"] in ([], [call_id])
 
 
 def test_vapi_mcp_audit_shows_a_crashed_dial_as_may_have_been_sent(
-    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    held_backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """What a human reviewing the audit after a crash sees, from the same file the server wrote."""
-    monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(crash_at(POINTS[2], backend, tmp_path)))
+    monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(crash_at(POINTS[2], held_backend, tmp_path)))
     assert main(["audit"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "CHANNEL", "IDS"]
