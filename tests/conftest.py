@@ -15,8 +15,8 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
-pytest_plugins = ["tests.guard_kit"]
-"""The guard tests' fixtures (`family`, `stub_sandbox`), for every test module without importing them."""
+pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
+"""Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
 
 @pytest.fixture
 def clock() -> ManualClock:
@@ -28,10 +28,18 @@ def sandbox(clock: ManualClock) -> Sandbox:
     return Sandbox(clock=clock)
 
 
+@pytest.fixture(autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test, and no server a test starts, writes to the user's real state directory (ledger, audit files)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Sandbox settings with the audit log in a temporary folder and quiet hours off (tests run at any hour)."""
-    return Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), quiet_hours=False)
+    """Sandbox settings with the audit log and the state store in a temporary folder, quiet hours off (tests run at any hour)."""
+    return Settings.load(
+        {}, audit_log=str(tmp_path / "audit.jsonl"), state_url=f"sqlite://{tmp_path / 'state.sqlite3'}", quiet_hours=False
+    )
 
 
 @asynccontextmanager

@@ -155,9 +155,20 @@ def add_number(sandbox: Sandbox, provider: str, number: str = "+14155550100") ->
     return phone["id"]
 
 
+def audit_file_lines(settings: Settings, *, sandbox: bool | None = None) -> list[dict[str, Any]]:
+    """The raw lines of the real audit file, the sandbox one, or (None) both, real first."""
+    paths = {False: [settings.audit_log], True: [settings.sandbox_audit_path], None: [settings.audit_log, settings.sandbox_audit_path]}[sandbox]
+    return [json.loads(line) for path in paths if Path(path).exists() for line in Path(path).read_text().splitlines()]
+
+
 def audit_lines(settings: Settings) -> list[dict[str, Any]]:
-    path = Path(settings.audit_log)
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    """One entry per guarded attempt (both audit files): its lines merged, the last decision wins.
+
+    A sent action is a `sending` line and a `sent` line in the file; here it is one entry
+    whose `decisions` are ["sending", "sent"]."""
+    from vapi_mcp.guard.audit import attempts
+
+    return attempts(audit_file_lines(settings))
 
 
 def posts(sandbox: Sandbox) -> int:

@@ -283,9 +283,9 @@ WIRE_ANSWERS = {
 @pytest.mark.parametrize("answer", list(WIRE_ANSWERS.values()), ids=list(WIRE_ANSWERS))
 def test_a_malformed_answer_on_the_wire_is_declined_never_a_token(answer: dict[str, Any], tmp_path: Path) -> None:
     """A raw JSON-RPC client over stdio (protocol 2025-06-18) answers the server's elicitation/create with `answer`."""
-    audit = tmp_path / "audit.jsonl"
+    audit = tmp_path / "audit-sandbox.jsonl"  # sandbox attempts are audited beside the real file
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
-    env.update(VAPI_MCP_AUDIT_LOG=str(audit), VAPI_MCP_FAST_START="0", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.update(VAPI_MCP_AUDIT_LOG=str(tmp_path / "audit.jsonl"), VAPI_MCP_FAST_START="0", XDG_CACHE_HOME=str(tmp_path / "cache"))
     server = subprocess.Popen(
         [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,

@@ -217,7 +217,7 @@ async def test_a_secret_named_argument_teaches_the_scrubber_nothing(
     assert preview["confirmationRequired"] is True
     assert CALLEE in preview["summary"]
     assert preview["wouldSend"]["body"]["customer"]["number"] == CALLEE
-    (line,) = [json.loads(line) for line in settings.audit_log.read_text().splitlines()]
+    (line,) = [json.loads(line) for line in settings.sandbox_audit_path.read_text().splitlines()]
     assert CALLEE in line["summary"] and line["request"]["body"]["customer"]["number"] == CALLEE
 
 
@@ -237,7 +237,7 @@ async def test_a_secret_value_with_quotes_breaks_no_result_and_no_audit_line(
     view = result_json(preview)
     assert view["sandbox"] is True and view["confirmationRequired"] is True
     assert view["wouldSend"]["body"]["twilioAuthToken"] == "***" and token not in result_text(preview)
-    lines = [json.loads(line) for line in settings.audit_log.read_text().splitlines()]
+    lines = [json.loads(line) for line in settings.sandbox_audit_path.read_text().splitlines()]
     assert [line["decision"] for line in lines] == ["previewed"]
     assert lines[0]["request"]["body"]["twilioAuthToken"] == "***"
     assert lines[0]["request"]["body"]["number"] == TWILIO_IMPORT["number"]

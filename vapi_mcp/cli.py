@@ -1,4 +1,4 @@
-"""`vapi-mcp`: serve (default), sandbox, demo, policy."""
+"""`vapi-mcp`: serve (default), sandbox, demo, policy, audit."""
 
 from __future__ import annotations
 
@@ -26,8 +26,18 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
     p.add_argument("--base-url", default=None, help="Vapi API base URL (env VAPI_BASE_URL, default https://api.vapi.ai)")
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default) or ERROR; logs go to stderr")
-    p.add_argument("--audit-log", default=None, help="audit file (env VAPI_MCP_AUDIT_LOG, default ~/.local/state/vapi-mcp/audit.jsonl)")
+    _add_ledger_flags(p)
     _add_policy_flags(p)
+
+
+def _add_ledger_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--audit-log", default=None, help="audit file (env VAPI_MCP_AUDIT_LOG, default ~/.local/state/vapi-mcp/audit.jsonl)")
+    p.add_argument(
+        "--sandbox-audit-log", default=None, help="audit file of sandbox attempts (env VAPI_MCP_SANDBOX_AUDIT_LOG, default audit-sandbox.jsonl beside the audit file)"
+    )
+    p.add_argument(
+        "--state-url", default=None, help="the guard's shared state: redis://host:6379/0 for replicas (env VAPI_MCP_STATE_URL, default an SQLite file in ~/.local/state/vapi-mcp/)"
+    )
 
 
 def _add_policy_flags(p: argparse.ArgumentParser) -> None:
@@ -63,6 +73,8 @@ def settings_from(ns: argparse.Namespace) -> Any:
         base_url=get("base_url"),
         log_level=get("log_level").upper() if get("log_level") else None,
         audit_log=get("audit_log"),
+        sandbox_audit_log=get("sandbox_audit_log"),
+        state_url=get("state_url"),
         allow_numbers=_split(get("allow_numbers")),
         deny_numbers=_split(get("deny_numbers")),
         allow_countries=_split(get("allow_countries")),
@@ -146,9 +158,13 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         return 2
     settings = settings_from(ns)
     configure_logging(settings.log_level)
+    from .config import check_audit_files
     from .redact import install_access_log_filter, scrubber
+    from .state import url_password
 
+    check_audit_files(settings)  # an audit file others can read, or a link, stops the start (exit 2) with the fix
     scrubber.add(token)
+    scrubber.add(url_password(settings.state_url))
     log = logging.getLogger("vapi_mcp")
     if settings.sandbox:
         log.warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
@@ -206,6 +222,31 @@ def cmd_policy(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(ns: argparse.Namespace) -> int:
+    import json
+
+    from .guard.audit import parse_since, review, table
+
+    settings = settings_from(ns)
+    files = {"real": settings.audit_log, "sandbox": settings.sandbox_audit_path}
+    if ns.only:
+        files = {ns.only: files[ns.only]}
+    try:
+        since = parse_since(ns.since) if ns.since else None
+    except ValueError as exc:
+        print(f"vapi-mcp audit: {exc}", file=sys.stderr)
+        return 2
+    rows = review(dict.fromkeys(files.values()), since, None if ns.since and not ns.limit else ns.limit or 50)
+    shown = ", ".join(f"{path} ({kind}{'' if path.exists() else ', absent'})" for kind, path in files.items())
+    print(f"vapi-mcp audit: {len(rows)} attempt(s) from {shown}", file=sys.stderr)
+    if ns.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+    elif rows:
+        print(table(rows))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
     root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
@@ -226,7 +267,18 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--sandbox", action="store_true", default=None)
     policy.add_argument("--dry-run", action="store_true", default=None)
     policy.add_argument("--audit-log", default=None)
+    policy.add_argument("--state-url", default=None)
     policy.set_defaults(func=cmd_policy)
+    audit = sub.add_parser(
+        "audit", help="review guarded attempts: one row per attempt (time, tool, who, target, decision, channel, ids)"
+    )
+    audit.add_argument("--since", default=None, help="only attempts since a time (2026-12-01T09:00Z, 2026-12-01) or a span ago (30m, 2h, 1d, 1w)")
+    audit.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
+    audit.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
+    audit.add_argument("--audit-log", default=None, help="the audit file (env VAPI_MCP_AUDIT_LOG)")
+    audit.add_argument("--sandbox-audit-log", default=None, help="the sandbox audit file (env VAPI_MCP_SANDBOX_AUDIT_LOG)")
+    audit.set_defaults(func=cmd_audit)
     return root
 
 

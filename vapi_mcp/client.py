@@ -235,6 +235,7 @@ class VapiClient:
                 raise VapiError(
                     f"Could not connect to Vapi at {self.base_url} ({type(exc).__name__}).",
                     hint="Nothing was sent. Check the network or VAPI_BASE_URL, then try again.",
+                    sent=False,
                 ) from None
             except (httpx.TimeoutException, TimeoutError):
                 if safe and self._may_retry(attempt, started, None):

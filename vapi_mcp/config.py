@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -152,6 +153,10 @@ class Settings:
     max_response_bytes: int = 64 * 1024 * 1024
     """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES)."""
     audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
+    sandbox_audit_log: Path | None = None
+    """Where sandbox attempts are audited; None means `audit-sandbox.jsonl` beside `audit_log`."""
+    state_url: str = field(default_factory=lambda: f"sqlite://{_state_dir() / 'state.sqlite3'}")
+    """The guard's state store (`vapi_mcp.state`): an SQLite file shared by the user's sessions, or Redis."""
     sandbox_speed: float = 1.0
     """How many times faster than real time the embedded sandbox's calls progress."""
     confirm_secret: str | None = None
@@ -162,6 +167,13 @@ class Settings:
     def sandbox(self) -> bool:
         """True when requests go to the embedded sandbox instead of Vapi."""
         return self.force_sandbox or not self.api_key
+
+    @property
+    def sandbox_audit_path(self) -> Path:
+        """The audit file of sandbox attempts: its own file unless set, so they never mix with real dials."""
+        if self.sandbox_audit_log is not None:
+            return self.sandbox_audit_log
+        return self.audit_log.with_name(f"{self.audit_log.stem}-sandbox{self.audit_log.suffix}")
 
     @property
     def effective_base_url(self) -> str:
@@ -200,12 +212,58 @@ class Settings:
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
         }
-        if env.get("VAPI_MCP_AUDIT_LOG"):
-            values["audit_log"] = Path(env["VAPI_MCP_AUDIT_LOG"]).expanduser()
+        for name in ("audit_log", "sandbox_audit_log"):
+            if env.get(f"VAPI_MCP_{name.upper()}"):
+                values[name] = Path(env[f"VAPI_MCP_{name.upper()}"]).expanduser()
+        if env.get("VAPI_MCP_STATE_URL", "").strip():
+            values["state_url"] = env["VAPI_MCP_STATE_URL"].strip()
         settings = cls(**values)
         policy_names = {f.name for f in fields(Policy)}
         policy_overrides = {k: v for k, v in overrides.items() if k in policy_names and v is not None}
         own = {k: v for k, v in overrides.items() if k not in policy_names and v is not None}
-        if "audit_log" in own:
-            own["audit_log"] = Path(own["audit_log"]).expanduser()
-        return replace(settings, policy=replace(settings.policy, **policy_overrides), **own)
+        for name in ("audit_log", "sandbox_audit_log"):
+            if name in own:
+                own[name] = Path(own[name]).expanduser()
+        settings = replace(settings, policy=replace(settings.policy, **policy_overrides), **own)
+        _check_state_url(settings.state_url)
+        return settings
+
+
+def _check_state_url(url: str) -> None:
+    from .state import open_store
+
+    try:
+        open_store(url)  # only parses: nothing is opened or connected
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def file_problem(path: Path, info: os.stat_result) -> str | None:
+    """Why an existing audit file must not be written, with the fix; None if it is fine."""
+    if stat.S_ISLNK(info.st_mode):
+        return f"the audit file {path} is a symbolic link; it is never written through one. Remove the link or point the setting at a regular file."
+    if not stat.S_ISREG(info.st_mode):
+        return f"the audit file {path} is not a regular file."
+    if info.st_uid != os.geteuid():
+        return f"the audit file {path} belongs to another user (uid {info.st_uid}); use a file of your own."
+    if info.st_mode & 0o077:
+        return f"the audit file {path} can be read or written by other users (mode {stat.S_IMODE(info.st_mode):04o}); fix it with: chmod 600 {path}"
+    return None
+
+
+def check_audit_files(settings: Settings) -> None:
+    """At start: refuse audit files the guard would refuse to write (`ConfigError`: exit 2, the fix named).
+
+    Here, not in the guard, so that the check costs a stat and not the import of the MCP SDK."""
+    for path, setting in ((settings.audit_log, "VAPI_MCP_AUDIT_LOG"), (settings.sandbox_audit_path, "VAPI_MCP_SANDBOX_AUDIT_LOG")):
+        if path.parent.is_symlink():
+            raise ConfigError(f"{setting}: the audit directory {path.parent} is a symbolic link; name the real directory instead.")
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{setting}: the audit file {path} cannot be checked ({exc.strerror}).") from None
+        problem = file_problem(path, info)
+        if problem:
+            raise ConfigError(f"{setting}: {problem}")

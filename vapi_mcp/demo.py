@@ -143,6 +143,7 @@ async def _main(out: TextIO) -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
         env |= {
             "VAPI_MCP_AUDIT_LOG": os.path.join(state, "audit.jsonl"),
+            "VAPI_MCP_STATE_URL": "sqlite://" + os.path.join(state, "state.sqlite3"),  # the demo leaves the user's ledger alone
             "VAPI_MCP_NO_QUIET_HOURS": "1",  # the demo runs at any hour; real calls keep the 08:00-21:00 rule
             "VAPI_MCP_SANDBOX_SPEED": "20",  # the sandbox's calls end in a fraction of a second
             "VAPI_MCP_LOG_LEVEL": "ERROR",

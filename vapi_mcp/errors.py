@@ -44,10 +44,13 @@ class VapiError(VapiMCPError):
         status: int | None = None,
         vapi_messages: Sequence[str] = (),
         hint: str | None = None,
+        sent: bool | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.vapi_messages = list(vapi_messages)
+        self.sent = False if sent is None and status is not None and 400 <= status < 500 else sent
+        """False when Vapi certainly did not act (it answered 4xx, or was never reached); None when unknown."""
 
     def text(self) -> str:
         parts = [self.message]

@@ -11,6 +11,7 @@ import orjson
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.server.request_state import RequestStateSecurity
 from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
@@ -22,6 +23,7 @@ from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
 from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema
+from .state import StoreKeyCodec
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -127,6 +129,7 @@ class App:
             if client is not None:
                 await client.aclose()
         self._vapi, self._keyed = None, {}
+        self.guard.close()
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         """Validate, run the handler, and turn every outcome into a tool result.
@@ -140,7 +143,8 @@ class App:
                 args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
             except ValidationError as exc:
                 return self._error(validation_error_text(exc, spec.name), sandboxed)
-            call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name)
+            tenant = _tenant(context, keyed=vapi is not self._vapi, account=vapi.account)
+            call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant)
             with request_secrets(secret_values(args)):
                 return await self._run(spec, args, call, sandboxed)
 
@@ -256,6 +260,8 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         version=__version__,
         tools=tools + app_only,
         extensions=[apps.extension()] if guarded else [],
+        # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
+        request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
     )
     server.middleware.append(malformed_answers_declined)
@@ -276,6 +282,22 @@ def _request_key(context: Context[Any, Any] | None) -> str | None:
         return None
     key = (headers or {}).get(KEY_HEADER, "").strip()
     return key or None
+
+
+def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> str:
+    """Who asked, as far as the transport can tell (recorded in every audit line).
+
+    `local`: no HTTP request (stdio, in-process): the user who started the server.
+    `x-vapi-key:<account>`: an HTTP request that brought its own Vapi key (the key's fingerprint).
+    `http:server-key`: an HTTP request on the server's own key (anyone holding the bearer token).
+    """
+    try:
+        headers = context.headers if context is not None else None
+    except ValueError:  # no active request (a direct, in-process call)
+        headers = None
+    if headers is None:
+        return "local"
+    return f"x-vapi-key:{account}" if keyed else "http:server-key"
 
 
 def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The confirmation guard: policy, a human's yes, and an audit line for every guarded action.
+"""The confirmation guard: policy, a human's yes, and a write-ahead audit of every guarded action.
 
 A tool that dials, spends or destroys describes what it is about to do as a `GuardedAction`
 and sends its request inside `Guard.guarded`:
@@ -8,28 +8,40 @@ and sends its request inside `Guard.guarded`:
 2. a human confirms (`consent`): through MCP elicitation when the client can elicit, or through
    an MCP Apps confirmation view (`app`) when the client renders one; otherwise (consent mode
    `any`) through a preview whose `confirmToken` the agent relays back with identical arguments;
-3. one JSON line per attempt is appended to the audit file (`audit`) and fsynced, naming the
-   consent `channel` (`elicitation`, `app`, `agent-relayed`, `auto-allowlist`, or null).
+3. the audit (`audit`): every line names the consent `channel` (`elicitation`, `app`,
+   `agent-relayed`, `auto-allowlist`, or null); a `sending` line is fsynced before the request
+   leaves, and the outcome line (`sent`, `failed`, `unknown`) follows with the same attempt id.
+
+What must outlive the process (used tokens, today's dials per Vapi account, pending
+confirmations) lives in the state store (`vapi_mcp.state`), shared by every session and
+replica that uses it; a store that cannot be reached refuses guarded actions.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import time
+import uuid
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
+import anyio
+
+from ..config import SANDBOX_BASE_URL
 from ..destinations import cleared, scan_request
-from ..errors import Refused, VapiMCPError
-from ..state import MemoryStore
+from ..errors import Refused, VapiError, VapiMCPError
+from ..state import SETTING as STATE_SETTING
+from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
-from .audit import AuditLog
+from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import Consent, Tokens, iso, request_of
 
 if TYPE_CHECKING:
+    from ..client import VapiClient
     from ..config import Policy, Settings
     from ..tools.base import ToolContext
 
@@ -47,60 +59,79 @@ __all__ = [
 
 logger = logging.getLogger("vapi_mcp.guard")
 
+COUNTER_TTL = 2 * 86400
+"""Seconds a day's dial counter is kept (its key carries the UTC date; this only frees the space)."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def target_of(vapi: VapiClient) -> str:
+    """Where requests go: `sandbox`, or the Vapi base URL."""
+    return "sandbox" if vapi.base_url == SANDBOX_BASE_URL else vapi.base_url
+
+
 class Guard:
     """One per server process: policy, confirmation and audit for every guarded action."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None, store: StateStore | None = None) -> None:
         self.settings = settings
         self.now = clock or _utc_now
         """The time source (tests replace it with a hand-driven clock)."""
-        self.tokens = Tokens(settings.confirm_secret)
-        self.store = MemoryStore()
-        """Shared state (`vapi_mcp.state.StateStore`): for now the MCP Apps view's pending actions."""
+        self.store = store if store is not None else open_store(settings.state_url)
+        """The shared ledger: opened on the first guarded action, never by reads."""
+        self.tokens = Tokens(settings.confirm_secret, self.store)
         self.consent = Consent(settings.policy, self.tokens, self.store)
-        self.audit = AuditLog(settings.audit_log)
-        self._dials: dict[date, int] = {}
+        self.audit = AuditLog(settings.audit_log, settings.sandbox_audit_path)
 
     @property
     def policy(self) -> Policy:
         return self.settings.policy
 
+    def close(self) -> None:
+        self.store.close()
+
     @asynccontextmanager
     async def guarded(self, action: GuardedAction, call: ToolContext) -> AsyncIterator[AuditRecord]:
-        """Run policy and confirmation; the body sends the request; the exit records the result."""
+        """Run policy and confirmation; the body sends the request; a line before and after it is sent."""
         rules: dict[str, str] = {}
         action.destinations = scan_request(action.path, action.body)
         carried = facts.destinations(action.destinations)
         action.summary = _joined(action.summary, carried)
-        entry = self._entry(action, rules)
+        entry = self._entry(action, rules, call)
+        counter = self._counter(call.vapi.account)
         try:
-            await rules_.check(action, self.policy, self.now(), call, rules, self._daily_cap_problem)
+            self.store.count(counter)  # the ledger must answer before anyone is asked
+            await rules_.check(action, self.policy, self.now(), call, rules, partial(self._daily_cap_problem, counter))
             await self._describe(action, call, entry, carried)
             entry["channel"] = await self.consent.confirm(action, call, self.now())
+        except InputRequired:  # the question went out with the result; the client's retry is a new attempt
+            entry["decision"] = "asked"
+            self._log_unsent(entry)  # an unwritable audit refuses before the question goes out
+            raise
         except Outcome as outcome:
             entry["decision"] = outcome.result["decision"]
-            self.audit.append(entry)
+            self._log_unsent(entry)  # no line, no preview: a token is never handed out unaudited
             raise
-        except InputRequired:  # the question went out with the result; the client's retry carries the answer
-            entry["decision"] = "asked"
-            self.audit.append(entry)
+        except (VapiMCPError, StateUnavailable) as exc:  # a refusal, or Vapi failing to answer a policy lookup
+            refusal = _state_refused(exc) if isinstance(exc, StateUnavailable) else exc
+            entry.update(decision="refused" if isinstance(refusal, Refused) else "failed", error=refusal.text())
+            self._log_unsent(entry)
+            if refusal is exc:
+                raise
+            raise refusal from None
+        except anyio.get_cancelled_exc_class():  # the client gave up (e.g. while the human was asked)
+            entry.update(decision="cancelled", error="The client cancelled the request before anything was sent.")
+            self._log_unsent(entry)
             raise
-        except VapiMCPError as exc:  # a refusal, or Vapi failing to answer a policy lookup
-            entry.update(decision="refused" if isinstance(exc, Refused) else "failed", error=exc.text())
-            self._record(entry)
-            raise
-        except Exception as exc:
+        except Exception as exc:  # a defect: nothing was sent, and the line says so
             entry.update(decision="failed", error=_error_text(exc))
-            self._record(entry)
+            self._log_unsent(entry)
             raise
         if self.settings.dry_run:
             entry["decision"] = "dry-run"
-            self.audit.append(entry)
+            self._log_unsent(entry)
             raise Outcome(
                 {
                     "dryRun": True,
@@ -110,52 +141,83 @@ class Guard:
                     "message": "Dry-run mode: policy and confirmation passed; nothing was sent.",
                 }
             )
-        fd = self.audit.open()  # proves the line can be written before anything is sent
+        reserved = self._reserve(action, counter, rules, entry)
         try:
+            self._log_unsent({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
+        except Refused:  # the `sending` line could not be written: nothing is sent
+            self._release(counter, reserved)
+            raise
+        record = AuditRecord()
+        checked = [f.key for f in action.destinations] + [("call", c.number) for c in action.callees]
+        try:
+            with cleared(checked):  # the client sends these destinations only inside this block
+                yield record
+        except BaseException as exc:
+            decision, error = _outcome_of(exc)
+            if decision == "failed":  # Vapi certainly did not act: the dials were not used
+                self._release(counter, reserved)
             try:
-                self._count_dials(action, rules)
-            except Refused as exc:
-                entry.update(decision="refused", error=exc.text())
-                self._record(entry, fd)
-                raise
-            record = AuditRecord()
-            checked = [f.key for f in action.destinations] + [("call", c.number) for c in action.callees]
-            try:
-                with cleared(checked):  # the client sends these destinations only inside this block
-                    yield record
-            except BaseException as exc:
-                entry.update(decision="failed", ids=record.ids, error=_error_text(exc))
-                self._record(entry, fd)
-                raise
-            entry.update(decision="sent", ids=record.ids)
-            self._record(entry, fd)
-        finally:
-            os.close(fd)
+                self.audit.append(self._outcome(entry, decision, record.ids, error))
+            except AuditUnwritable as failure:  # the `sending` line already says it may have been sent
+                logger.error("%s (outcome %s of %s, attempt %s)", failure, decision, action.tool, entry["attempt"])
+            raise
+        try:
+            self.audit.append(self._outcome(entry, "sent", record.ids, None))
+        except AuditUnwritable as failure:
+            raise Unaudited(
+                f"{action.tool} WAS SENT to Vapi and succeeded (ids: {', '.join(record.ids) or 'none returned'}), "
+                f"but its outcome could not be written to the audit file: {failure}",
+                hint=(
+                    "Do not repeat it: it happened. The audit's `sending` line records that it may have been sent. "
+                    "Tell the user the audit file needs attention (disk space, permissions); until it can be written, "
+                    "guarded actions are refused."
+                ),
+            ) from None
 
-    # the daily cap
+    # the daily cap, per Vapi account per UTC day, in the shared store
 
-    def _daily_cap_problem(self, count: int) -> str | None:
-        used = self._dials.get(self.now().date(), 0)
-        cap = self.policy.daily_cap
-        if used + count > cap:
-            return (
-                f"{used} of today's {cap} guarded dials are used; {count} more would exceed the daily cap. "
-                f"Try again tomorrow (UTC); {rules_.ONLY_THE_USER} (VAPI_MCP_DAILY_CAP / --daily-cap)."
-            )
-        return None
+    def _counter(self, account: str) -> str:
+        return f"dials:{account}:{self.now().astimezone(timezone.utc).date().isoformat()}"
 
-    def _count_dials(self, action: GuardedAction, rules: dict[str, str]) -> None:
-        """Reserve today's dials right before sending (re-checked: another call may have used them)."""
+    def _daily_cap_problem(self, counter: str, count: int) -> str | None:
+        used = self.store.count(counter)
+        return _cap_problem(used, count, self.policy.daily_cap)
+
+    def _reserve(self, action: GuardedAction, counter: str, rules: dict[str, str], entry: dict[str, Any]) -> int:
+        """Reserve today's dials right before sending, atomically (another session may have used them)."""
         if action.kind != "dial":
-            return
-        problem = self._daily_cap_problem(action.dial_count)
-        if problem:
+            return 0
+        amount = action.dial_count
+        try:
+            added, used = self.store.reserve(counter, amount, self.policy.daily_cap, time.time() + COUNTER_TTL)
+            problem = _cap_problem(used, amount, self.policy.daily_cap)
+            refusal = None if added else Refused("daily_cap", f"{problem} Nothing was sent.", hint=rules_.CAP_HINTS["daily_cap"])
+        except StateUnavailable as exc:
+            refusal = _state_refused(exc)
+        if refusal is None:
+            return amount
+        if refusal.rule == "daily_cap":
             rules["daily_cap"] = "refused"
-            raise Refused("daily_cap", problem + " Nothing was sent.")
-        today = self.now().date()
-        self._dials[today] = self._dials.get(today, 0) + action.dial_count
+        entry.update(decision="refused", error=refusal.text())
+        self._log_unsent(entry)
+        raise refusal
+
+    def _release(self, counter: str, amount: int) -> None:
+        if not amount:
+            return
+        try:
+            self.store.release(counter, amount)
+        except StateUnavailable as exc:  # they stay counted: the safe side
+            logger.warning("could not give back %d dial(s) to today's cap: %s", amount, exc)
 
     # naming things and the audit
+
+    def _log_unsent(self, entry: dict[str, Any]) -> None:
+        """A line written while nothing has been sent; if it cannot be written, nothing will be."""
+        try:
+            self.audit.append(entry)
+        except AuditUnwritable as exc:
+            raise Refused("audit", f"{exc} Nothing was sent.") from None
 
     async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any], carried: str) -> None:
         """Name things for the human; an id that does not exist is refused, any other failed lookup leaves the plain summary."""
@@ -168,21 +230,30 @@ class Guard:
         except Exception as exc:  # best effort: a failed lookup or an odd answer leaves the plain summary
             logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
-    def _entry(self, action: GuardedAction, rules: dict[str, str]) -> dict[str, Any]:
+    def _entry(self, action: GuardedAction, rules: dict[str, str], call: ToolContext) -> dict[str, Any]:
         return {
             "time": iso(self.now()),
+            "attempt": uuid.uuid4().hex,
             "tool": action.tool,
             "kind": action.kind,
+            "decision": None,
+            "channel": None,
+            "target": target_of(call.vapi),
+            "account": call.vapi.account,
+            "tenant": getattr(call, "tenant", None) or "local",
             "summary": action.summary,
             "request": request_of(action),
             **({"callees": len(action.callees)} if action.callees else {}),
             **({"destinations": [_audited(f) for f in action.destinations if f.guarded]} if any(f.guarded for f in action.destinations) else {}),
             "rules": rules,
-            "decision": None,
             "ids": [],
             "error": None,
-            "channel": None,
         }
+
+    def _outcome(self, entry: dict[str, Any], decision: str, ids: list[str], error: str | None) -> dict[str, Any]:
+        """The line after `sending`: same attempt, what came of it."""
+        keep = ("attempt", "tool", "kind", "channel", "target", "account", "tenant")
+        return {"time": iso(self.now()), **{k: entry[k] for k in keep}, "decision": decision, "ids": list(ids), "error": error}
 
     # the MCP Apps view's buttons
 
@@ -191,45 +262,40 @@ class Guard:
         pending = app.take(self.store, pending_id) if app.offers_apps(call.mcp) else None
         problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now())
         if problem:
-            self.refuse_pending(pending, call.tool, problem)
+            self.refuse_pending(pending, call, problem)
         assert pending is not None
         return pending
 
-    def refuse_pending(self, pending: dict[str, Any] | None, tool: str, problem: str) -> None:
+    def refuse_pending(self, pending: dict[str, Any] | None, call: ToolContext, problem: str) -> None:
         """Audit and raise a refusal of the view's answer: nothing runs."""
         refused = Refused("app", problem)
-        self._record({**self._pending_entry(pending, tool), "decision": "refused", "error": refused.text()})
+        self._log_unsent({**self._pending_entry(pending, call), "decision": "refused", "error": refused.text()})
         raise refused
 
     def decline_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
         """The view's Decline: the pending action is dropped and audited as declined."""
         pending = self.take_pending(pending_id, call)
-        self._record({**self._pending_entry(pending, call.tool), "decision": "declined"})
+        self._log_unsent({**self._pending_entry(pending, call), "decision": "declined"})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 
-    def _pending_entry(self, pending: dict[str, Any] | None, tool: str) -> dict[str, Any]:
+    def _pending_entry(self, pending: dict[str, Any] | None, call: ToolContext) -> dict[str, Any]:
         pending = pending or {}
         return {
             "time": iso(self.now()),
-            "tool": pending.get("tool") or tool,
+            "attempt": uuid.uuid4().hex,
+            "tool": pending.get("tool") or call.tool,
             "kind": pending.get("kind"),
+            "decision": None,
+            "channel": None,
+            "target": target_of(call.vapi),
+            "account": call.vapi.account,
+            "tenant": getattr(call, "tenant", None) or "local",
             "summary": pending.get("summary"),
             "request": pending.get("request"),
             "rules": {},
-            "decision": None,
             "ids": [],
             "error": None,
-            "channel": None,
         }
-
-    def _record(self, entry: dict[str, Any], fd: int | None = None) -> None:
-        """Append a line for an action that is already decided; a failure is logged, never hidden."""
-        try:
-            self.audit.append(entry, fd)
-        except Refused as exc:
-            logger.error("%s (decision %s for %s)", exc.text(), entry.get("decision"), entry.get("tool"))
-            if entry.get("decision") != "sent":
-                raise
 
 
 def _joined(summary: str, more: str) -> str:
@@ -259,7 +325,7 @@ def describe_policy(settings: Settings) -> str:
         f"quiet hours:         {f'calls allowed {p.quiet_start:02d}:00-{p.quiet_end:02d}:00 callee local time (strictest zone wins)' if p.quiet_hours else 'off'}",
         f"batch cap:           {p.batch_cap} customers per call request",
         f"campaign cap:        {p.campaign_cap} contacts per campaign",
-        f"daily cap:           {p.daily_cap} guarded dials per server per day (each campaign contact counts)",
+        f"daily cap:           {p.daily_cap} guarded dials per Vapi account per UTC day, across every session sharing the state store (each campaign contact counts)",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
         f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
@@ -270,7 +336,8 @@ def describe_policy(settings: Settings) -> str:
         f"confirmation wait:   {p.confirm_wait} s for the human to answer an elicitation, then refused (timed-out)",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
         f"confirm secret:      {'set (tokens valid across replicas)' if settings.confirm_secret else 'random per process'}",
-        f"audit log:           {settings.audit_log}",
+        f"state store:         {open_store(settings.state_url).where}",
+        f"audit log:           {settings.audit_log} (sandbox attempts: {settings.sandbox_audit_path})",
     ]
     return "\n".join(lines)
 
@@ -279,7 +346,30 @@ def _consent_line(p: Policy) -> str:
     human = "elicitation, or the MCP Apps confirmation view"
     if p.consent == "human":
         return f"human only: {human}; no confirm token is issued or accepted"
-    return f"any: {human}; otherwise a confirmToken the agent relays (valid {p.confirm_ttl} s, single use)"
+    return f"any: {human}; otherwise a confirmToken the agent relays (valid {p.confirm_ttl} s, single use across every session sharing the state store)"
+
+
+def _cap_problem(used: int, count: int, cap: int) -> str | None:
+    if used + count > cap:
+        return f"{used} of today's {cap} guarded dials on this Vapi account are used; {count} more would exceed the daily cap."
+    return None
+
+
+def _state_refused(exc: StateUnavailable) -> Refused:
+    return Refused(
+        "state",
+        f"{exc}. The guard keeps used confirmations and today's dial counts there, so it confirms nothing without it; nothing was sent.",
+        hint=f"Reading still works. Only the user can fix this: check the store, or the {STATE_SETTING} setting.",
+    )
+
+
+def _outcome_of(exc: BaseException) -> tuple[str, str]:
+    """`failed` when Vapi certainly did not act on the request, otherwise `unknown`, with the reason."""
+    if isinstance(exc, VapiError) and exc.sent is False:
+        return "failed", exc.text()
+    if isinstance(exc, anyio.get_cancelled_exc_class()):
+        return "unknown", "unknown: cancelled while the request was in flight; it may have reached Vapi."
+    return "unknown", f"unknown: the request may have reached Vapi. {_error_text(exc)}"
 
 
 def _error_text(exc: BaseException) -> str:

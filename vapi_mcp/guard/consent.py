@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import Refused
 from ..redact import redact_body
+from ..state import MemoryStore, StateStore
 from .action import GuardedAction, InputRequired, Outcome
 from .app import offers_apps
 from .app import preview as app_preview
@@ -73,9 +75,10 @@ class Expired(Refused):
 class Tokens:
     """Signed, expiring, single-use confirmations bound to one tool call's arguments."""
 
-    def __init__(self, secret: str | None) -> None:
+    def __init__(self, secret: str | None, store: StateStore | None = None) -> None:
         self._key = secret.encode() if secret else secrets.token_bytes(32)
-        self._used: dict[str, float] = {}
+        self.store: StateStore = store if store is not None else MemoryStore()
+        """Where used tokens are remembered: shared by every session and replica using the same store."""
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
@@ -109,10 +112,10 @@ class Tokens:
             )
         if now.timestamp() >= float(claims["e"]):
             raise Expired(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
-        self._used = {n: e for n, e in self._used.items() if e > now.timestamp()}
-        if claims["n"] in self._used:
+        # Kept until it expires, by the store's wall clock (the guard's clock may be a test's).
+        keep_until = time.time() + float(claims["e"]) - now.timestamp() + 60
+        if not self.store.consume(f"token:{claims['n']}", keep_until):
             raise Refused(rule, "the confirm token was already used; nothing was sent.", hint="Each token confirms one action.")
-        self._used[str(claims["n"])] = float(claims["e"])
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]

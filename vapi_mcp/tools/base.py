@@ -139,6 +139,8 @@ class ToolContext:
     settings: Settings
     mcp: Context[Any, Any] | None = None
     tool: str = ""
+    tenant: str = "local"
+    """Who asked, for the audit: `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
     approval: Approval | None = None
     """Set only by the MCP Apps view's Approve: this invocation runs the pending action it approved."""
 
