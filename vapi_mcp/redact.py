@@ -25,6 +25,7 @@ SECRET_FIELDS = frozenset(
         "credentials",
         "privateKey",
         "authorization",
+        "slackWebhookUrl",  # a simulation suite's: the URL itself lets anyone post to the channel
     }
 )
 _SECRET_NAME = re.compile(r"(secret|password|authtoken|accesstoken|apikey|authorization|privatekey)$", re.IGNORECASE)
