@@ -130,7 +130,7 @@ async def test_a_voice_simulation_is_placed_only_after_the_user_accepts(mode, se
         result = await client.call_tool("run_simulation", two_scenarios(riley, transport={"provider": "vapi.websocket"}, wait=0))
     assert not result.is_error, result_text(result)
     [question] = asked
-    assert question.startswith("Run 2 voice simulation(s) (2 simulation(s) x 1 iteration(s)) against assistant Riley")
+    assert question.startswith("Run 2 voice simulation(s) (2 simulation(s) x 1 iteration(s)) against assistant \"Riley\" (")
     assert "5 can start now (0 of 10 call slots in use)" in question and "bills every simulated voice call" in question
     [body] = bodies(sandbox, "POST", RUN)
     assert body["transport"] == {"provider": "vapi.websocket"}
@@ -154,7 +154,7 @@ async def test_a_voice_simulation_preview_then_token(client, sandbox, settings, 
     arguments = two_scenarios(riley, transport={"provider": "vapi.websocket"}, iterations=3, wait=0)
     preview = result_json(await client.call_tool("run_simulation", arguments))
     assert preview["confirmationRequired"] is True and "confirmToken" in preview
-    assert preview["summary"].startswith("Run 6 voice simulation(s) (2 simulation(s) x 3 iteration(s)) against assistant Riley")
+    assert preview["summary"].startswith("Run 6 voice simulation(s) (2 simulation(s) x 3 iteration(s)) against assistant \"Riley\" (")
     assert preview["wouldSend"]["body"]["transport"] == {"provider": "vapi.websocket"}
     assert bodies(sandbox, "POST", RUN) == [], "nothing reaches Vapi before the yes"
     placed = result_json(await client.call_tool("run_simulation", {**arguments, "confirmToken": preview["confirmToken"]}))
@@ -250,7 +250,7 @@ async def test_the_library_saves_lists_gets_and_deletes_with_confirmation(client
     suites = result_json(await client.call_tool("list_simulation_objects", {"kind": "suite"}))["items"]
     assert suites == [{"id": suite["id"], "name": "Desk", "simulations": 1}]
     got = result_json(await client.call_tool("get_simulation_object", {"kind": "suite", "id": suite["id"]}))
-    assert got["slackWebhookUrl"] == "(set)" and hook not in str(got)
+    assert got["slackWebhookUrl"] == "***" and hook not in str(got)
 
     preview = result_json(await client.call_tool("delete_simulation_object", {"kind": "suite", "id": suite["id"]}))
     assert preview["summary"] == f'Delete the suite "Desk" ({suite["id"]}) grouping 1 simulation(s), which stay.'

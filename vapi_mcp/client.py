@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import anyio
 import httpx2 as httpx
@@ -37,6 +37,20 @@ MAX_RETRY_AFTER = 86_400.0
 
 _ANY: Any = object()
 """`expect` left to the default for the method and path."""
+
+READ_POSTS: dict[str, Callable[[Any], bool]] = {
+    # AnalyticsQueryDTO: aggregate queries over calls; answers AnalyticsQueryResult[], stores nothing.
+    "/analytics": lambda body: True,
+    # StructuredOutputRunDTO.previewEnabled: "the call artifact will NOT be updated" (false reruns and overwrites).
+    "/structured-output/run": lambda body: isinstance(body, dict) and body.get("previewEnabled") is True,
+    # GenerateScenariosDTO -> GenerateScenariosResponse {scenarios, coverageNotes}: proposals, nothing created.
+    "/eval/simulation/scenario/generate": lambda body: True,
+}
+"""The POSTs that only read, per Vapi's document, and the body that keeps each one a read.
+
+A tool marks such a request `reads=True`; in dry-run mode the client lets it through only when it is
+also listed here (a claim alone, or a listed path with a body that changes something, stays unsent).
+"""
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -76,6 +90,12 @@ class DryRun(Exception):
             "wouldSend": {"method": method, "path": path, "body": redact_body(body)},
             "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
         }
+
+
+def is_read(method: str, path: str, body: Any) -> bool:
+    """True for a POST that Vapi's document says only reads (`READ_POSTS`), with a body that keeps it one."""
+    keeps_it_a_read = READ_POSTS.get(path)
+    return method == "POST" and keeps_it_a_read is not None and keeps_it_a_read(body)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -187,8 +207,9 @@ class VapiClient:
         """GET `path`: an object for one item (`/call/{id}`), a list or a page object for a collection, unless `expect` narrows it."""
         return await self.request("GET", path, params=params, expect=expect)
 
-    async def post(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY) -> Any:
-        return await self.request("POST", path, json=json, check=check, expect=expect)
+    async def post(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY, reads: bool = False) -> Any:
+        """`reads=True`: this POST only reads (one of `READ_POSTS`), so dry-run mode sends it."""
+        return await self.request("POST", path, json=json, check=check, expect=expect, reads=reads)
 
     async def patch(self, path: str, json: Any, *, check: str | None = None, expect: Any = _ANY) -> Any:
         return await self.request("PATCH", path, json=json, check=check, expect=expect)
@@ -205,6 +226,7 @@ class VapiClient:
         json: Any = None,
         check: str | None = None,
         expect: Any = _ANY,
+        reads: bool = False,
     ) -> Any:
         """Send one request and return its JSON body.
 
@@ -213,10 +235,11 @@ class VapiClient:
         collection; an object or nothing for a DELETE). Anything else after a request that changes
         something may have reached Vapi, so it is "outcome unknown", with `check` telling the
         agent how to find out (e.g. "list_calls createdAtGe=..."); it is never retried.
+        `reads` marks a POST that only reads (see `READ_POSTS`): dry-run mode sends it.
         """
         safe = method in SAFE_METHODS
         if not safe:
-            self._may_send(method, path, json)
+            self._may_send(method, path, json, reads=reads)
         query = _query(params)
         shape = _expected_shape(method, path) if expect is _ANY else expect
         started = time.monotonic()
@@ -395,11 +418,12 @@ class VapiClient:
         if httpx.URL(url).scheme == "https":
             return True
         return url.startswith(self.base_url + "/") and not self.base_url.startswith("https://api.vapi.ai")
-    def _may_send(self, method: str, path: str, body: Any) -> None:
+    def _may_send(self, method: str, path: str, body: Any, *, reads: bool = False) -> None:
         """The one gate every request that changes something passes: guarded destinations only, and nothing in dry-run.
 
         A body that carries a phone destination (a customer to call, a transfer or SMS destination)
         leaves only inside the guard block that checked and confirmed it (`destinations.cleared`).
+        In dry-run mode only a POST that the tool marks `reads` and `READ_POSTS` lists as a read leaves.
         """
         stray = uncleared(path, body)
         if stray:
@@ -409,7 +433,7 @@ class VapiClient:
                 f"{method} {path} carries destinations that did not pass the confirmation guard ({shown}); nothing was sent.",
                 hint="This is a defect in vapi-mcp (a tool sent a request without ToolContext.send); please report it.",
             )
-        if self.dry_run:
+        if self.dry_run and not (reads and is_read(method, path, body)):
             raise DryRun(method, path, body)
 
     def _trusted_control_url(self, url: str) -> bool:

@@ -54,6 +54,8 @@ _NOT_SECRET = frozenset(
         "providerconfigkey",
     }
 )
+_SECRET_NAMES = frozenset({"slackwebhookurl"})
+"""Secrets whose names end like ordinary fields: a Slack webhook URL lets anyone post to the channel."""
 _QUERY_ONLY = frozenset({"key", "sig", "signature", "auth", "code", "pwd", "pass"})
 """Query parameters that carry credentials in URLs (`?key=...`) though the same names are ordinary fields in bodies."""
 
@@ -70,7 +72,7 @@ def _normalized(name: str) -> str:
 def is_secret_field(name: str) -> bool:
     """True for a field or header name that holds a credential, in any spelling (hyphen, underscore, camel)."""
     normal = _normalized(name)
-    return normal not in _NOT_SECRET and normal.endswith(_SECRET_SUFFIXES)
+    return normal in _SECRET_NAMES or (normal not in _NOT_SECRET and normal.endswith(_SECRET_SUFFIXES))
 
 
 def is_secret_param(name: str) -> bool:

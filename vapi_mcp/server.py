@@ -22,7 +22,7 @@ from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
-from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema
+from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema, takes_confirm_token
 from .state import StoreKeyCodec
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class App:
         self._sandbox = sandbox
         self._vapi: VapiClient | None = None
         self._keyed: dict[str, VapiClient] = {}
+        self.offered: frozenset[str] = frozenset()
+        """Names of the tools this server offers (`build_server` sets them): what a prompt may name."""
 
     @property
     def sandbox(self) -> Sandbox:
@@ -248,10 +250,16 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
     if settings.read_only:
         instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
     if settings.dry_run:
-        instructions += "\n\nDRY-RUN MODE: guarded actions are checked and confirmed but never sent."
+        instructions += (
+            "\n\nDRY-RUN MODE: nothing that changes anything is sent (guarded actions are checked and confirmed "
+            "first); each result shows the request it would have sent. Reads still work, including query_analytics, "
+            "generate_scenarios and run_structured_output previews."
+        )
     specs = {spec.name: spec for family in FAMILIES for spec in family.tools.specs if spec.read_only or not settings.read_only}
+    app.offered = frozenset(specs)
     tools = [make_tool(spec, app) for spec in specs.values()]
-    guarded = frozenset(tool.name for tool in tools if "confirmToken" in (tool.parameters.get("properties") or {}))
+    # Every tool whose arguments take a confirm token, listed or not (open schemas leave it out to stay lean).
+    guarded = frozenset(spec.name for spec in specs.values() if takes_confirm_token(spec.input_model))
     app_only = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
     server = MCPServer(
         "vapi-mcp",

@@ -88,6 +88,6 @@ async def query_analytics(args: QueryAnalyticsArgs, call: ToolContext) -> dict[s
     body: dict[str, list[dict[str, Any]]] = {"queries": []}
     for i, query in enumerate(args.queries, start=1):
         body["queries"].append({**query.body(), "name": query.name or f"q{i}"})
-    data = await call.vapi.post("/analytics", body, check="Analytics only reads, so asking again is safe.", expect=list)
+    data = await call.vapi.post("/analytics", body, check="Analytics only reads, so asking again is safe.", expect=list, reads=True)
     results = data if isinstance(data, list) else []
     return {"results": [table(r) for r in results if isinstance(r, dict)]}

@@ -12,6 +12,8 @@ How a tool sends a request that changes something (new families: campaigns, test
   E.164 (`destinations.normalize`), and the guard finds every destination in a body by its shape
   (`destinations.scan`). The client refuses any mutating request whose destinations no guard block
   cleared, and sends nothing but reads in dry-run mode: a tool that forgets all this fails safe.
+- A POST that only reads (Vapi's document says it stores nothing: `client.READ_POSTS`) is sent with
+  `reads=True`, so dry-run mode sends it; the client checks the claim against that list.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from __future__ import annotations
 import inspect
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar, get_args
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..destinations import normalize, scan
-from ..errors import VapiMCPError
+from ..destinations import label, normalize, scan
+from ..errors import InputError, VapiError
 from ..guard import GuardedAction
+from ..guard.policy import unknown_id
 from ..redact import redact_body
 
 if TYPE_CHECKING:
@@ -77,6 +80,20 @@ class Guarded(Args):
         return GuardedAction(
             tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, account=call.vapi.account, **described
         )
+
+
+def takes_confirm_token(model: Any) -> bool:
+    """True when a tool's arguments may carry confirmToken (listed or not): a `Guarded` model, or a union of them."""
+    if isinstance(model, type) and issubclass(model, Guarded):
+        return True
+    root = getattr(model, "model_fields", {}).get("root")
+    return root is not None and any(takes_confirm_token(branch) for branch in _branches(root.annotation))
+
+
+def _branches(annotation: Any) -> list[Any]:
+    """The classes in an annotation, through Annotated and Union."""
+    args = get_args(annotation)
+    return [annotation] if not args else [leaf for arg in args for leaf in _branches(arg)]
 
 
 @dataclass(frozen=True)
@@ -144,25 +161,44 @@ class ToolContext:
     approval: Approval | None = None
     """Set only by the MCP Apps view's Approve: this invocation runs the pending action it approved."""
 
-    async def send(self, method: str, path: str, body: Any, *, args: Args, summary: str, check: str | None = None) -> Any:
-        """Send a request that changes something, through the guard when its body carries a phone destination.
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        args: Args,
+        summary: str,
+        check: str | None = None,
+        params: dict[str, Any] | None = None,
+        reads: bool = False,
+        describe: Callable[[ToolContext], Awaitable[str]] | None = None,
+    ) -> Any:
+        """Send a request that changes something (or a POST that `reads`), through the guard when its body carries a phone destination.
 
         The one way a tool sends a mutating request outside its own guard block: without a transfer,
         SIP or SMS destination (or customer) in `body` it goes straight out; with one, the guard checks
         every number, asks the human (`summary` plus the destinations, listed by the guard) and
-        writes the audit line. `args` must then be `Guarded` (it may carry the confirm token).
+        writes the audit line (`describe`, if given, names things in the summary once policy passed, and
+        refuses ids that do not exist). `args` must then be `Guarded` (it may carry the confirm token): tools whose
+        request can carry a destination (by Vapi's document) take `Guarded` arguments; any other tool
+        refuses a destination-shaped object in its free-form fields, naming where it is.
         """
         found = [item for item in scan(body) if item.guarded]
         if not found:
-            return await self.vapi.request(method, path, json=body, check=check)
+            return await self.vapi.request(method, path, params=params, json=body, check=check, reads=reads)
         if not isinstance(args, Guarded):
-            raise VapiMCPError(
-                f"{self.tool} cannot send phone destinations: its arguments take no confirmToken (a defect in vapi-mcp). Nothing was sent."
+            first = found[0]
+            raise InputError(
+                first.where,
+                f"holds a {label(first)}, and {self.tool} sets up no phone destinations (Vapi's document puts none in "
+                f"{method} {path}); nothing was sent",
+                hint="Remove it. Transfers and SMS belong on an assistant, squad, tool or phone number (create_/update_ tools), which ask the user.",
             )
         kind = "dial" if any(f.role == "call" for f in found) else "text" if any(f.role == "sms" for f in found) else "route"
-        action = args.action(self, kind=kind, summary=summary, method=method, path=path, body=body)
+        action = args.action(self, kind=kind, summary=summary, method=method, path=path, body=body, describe=describe)
         async with self.guard.guarded(action, self) as record:
-            data = await self.vapi.request(method, path, json=body, check=check)
+            data = await self.vapi.request(method, path, params=params, json=body, check=check, reads=reads)
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 record.ids = [data["id"]]
         return data
@@ -175,6 +211,18 @@ class ToolContext:
             await self.mcp.report_progress(progress, total, message)
         except Exception:  # progress is best effort; the work goes on
             pass
+
+
+async def lookup(call: ToolContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
+    """A Vapi object a guarded request names, for the human's question; an id that does not exist is
+    refused (`unknown_id`) before anyone is asked (`lister` is the tool that shows the ids)."""
+    try:
+        found = await call.vapi.get(path)
+    except VapiError as exc:
+        if exc.status == 404:
+            raise unknown_id(field, value, what, lister) from None
+        raise
+    return found if isinstance(found, dict) else {}
 
 
 async def delete_confirmed(call: ToolContext, args: Guarded, path: str, summary: str, *, body: Any = None) -> Any:

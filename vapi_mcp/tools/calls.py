@@ -15,7 +15,6 @@ from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
 from . import ended_reasons, forensics
 from ..guard.facts import quoted, who
-from ..guard.policy import unknown_id
 from .base import (
     Args,
     DeleteArgs,
@@ -27,6 +26,7 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    lookup,
     poll,
 )
 
@@ -230,23 +230,12 @@ def _when(args: CreateCallArgs) -> str:
     return f"not before {plan.earliestAt.isoformat()}{until}."
 
 
-async def _lookup(call: ToolContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
-    """A Vapi object the call names; an id that does not exist is refused before anyone is asked."""
-    try:
-        found = await call.vapi.get(path)
-    except VapiError as exc:
-        if exc.status == 404:
-            raise unknown_id(field, value, what, lister) from None
-        raise
-    return found if isinstance(found, dict) else {}
-
-
 def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[ToolContext], Awaitable[str]]:
     """The summary a human confirms: the calling number and the assistant by name (quoted: names are agent text)."""
 
     async def describe(call: ToolContext) -> str:
         phone_id = str(args.phoneNumberId)
-        phone = await _lookup(call, f"/phone-number/{phone_id}", "phoneNumberId", phone_id, "phone number", "list_phone_numbers")
+        phone = await lookup(call, f"/phone-number/{phone_id}", "phoneNumberId", phone_id, "phone number", "list_phone_numbers")
         caller = str(phone.get("number") or phone.get("sipUri") or phone_id)
         if phone.get("name"):
             caller += f" ({quoted(phone['name'])})"
@@ -254,7 +243,7 @@ def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[Too
         name = None
         if named_id:
             what, field = ("squad", "squadId") if args.squadId else ("assistant", "assistantId")
-            owner = await _lookup(call, f"/{what}/{named_id}", field, named_id, what, f"list_{what}s")
+            owner = await lookup(call, f"/{what}/{named_id}", field, named_id, what, f"list_{what}s")
             name = owner.get("name")
         return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args)}"
 

@@ -10,7 +10,6 @@ until `schedulePlan.latestAt`, whichever comes first), so that hour is the windo
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -21,8 +20,9 @@ from pydantic import Field
 from ..client import vapi_id
 from ..errors import InputError, VapiMCPError
 from ..guard import Callee, GuardedAction
+from ..guard.facts import quoted
 from ..guard.policy import aware
-from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, delete_confirmed
+from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, delete_confirmed, lookup
 from .calls import Customer, SchedulePlan
 
 toolset = "campaigns"
@@ -97,11 +97,6 @@ class ListContactsArgs(Args):
 
 Plan = list[tuple[str, dict[str, Any]]]
 """(phoneNumberId, customer) for every contact, in upload (dial) order."""
-
-
-def quoted(name: Any) -> str:
-    """An agent-supplied name shown as a name: quoted and escaped, never as words of the question."""
-    return json.dumps(str(name)[:60], ensure_ascii=False)
 
 
 def _parsed(number: str) -> phonenumbers.PhoneNumber | None:
@@ -189,18 +184,21 @@ def details(plan: Plan, start: datetime, end: datetime, concurrency: int | None,
 async def _owner(call: ToolContext, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The assistant, squad or workflow, named for the human, and the assistant object (for its maxDurationSeconds)."""
     if fields.get("assistantId"):
-        assistant = await call.vapi.get(f"/assistant/{vapi_id(fields['assistantId'], 'assistantId')}")
-        return f"assistant {quoted(assistant.get('name') or 'unnamed')} ({fields['assistantId']})", assistant
+        ident = vapi_id(fields["assistantId"], "assistantId")
+        assistant = await lookup(call, f"/assistant/{ident}", "assistantId", ident, "assistant", "list_assistants")
+        return f"assistant {quoted(assistant.get('name') or 'unnamed')} ({ident})", assistant
     if fields.get("squadId"):
-        squad = await call.vapi.get(f"/squad/{vapi_id(fields['squadId'], 'squadId')}")
-        return f"squad {quoted(squad.get('name') or 'unnamed')} ({fields['squadId']})", {}
+        ident = vapi_id(fields["squadId"], "squadId")
+        squad = await lookup(call, f"/squad/{ident}", "squadId", ident, "squad", "list_squads")
+        return f"squad {quoted(squad.get('name') or 'unnamed')} ({ident})", {}
     return f"workflow {fields.get('workflowId')}", {}
 
 
 async def _callers(call: ToolContext, plan: Plan) -> str:
     shown = []
     for phone_id in dict.fromkeys(p for p, _ in plan):
-        phone = await call.vapi.get(f"/phone-number/{vapi_id(phone_id, 'phoneNumberId')}")
+        ident = vapi_id(phone_id, "phoneNumberId")
+        phone = await lookup(call, f"/phone-number/{ident}", "phoneNumberId", ident, "phone number", "list_phone_numbers")
         count = sum(1 for p, _ in plan if p == phone_id)
         name = f" {quoted(phone['name'])}" if phone.get("name") else ""
         shown.append(f"{phone.get('number') or phone_id}{name}" + (f" ({count} contacts)" if len(set(p for p, _ in plan)) > 1 else ""))
@@ -482,7 +480,8 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
             hint="Cancel it with cancel_campaign and create a new one; only its name can still change.",
         )
     if not {"dialPlan", "schedulePlan", "phoneNumberId"} & set(changes):
-        return campaign_view(await call.vapi.patch(path, changes))
+        summary = f"Update campaign {quoted(current.get('name') or args.id)} ({', '.join(sorted(changes))})."
+        return campaign_view(await call.send("PATCH", path, changes, args=args, summary=summary))
     fields = {k: current.get(k) for k in ("phoneNumberId", "customers", "dialPlan", "schedulePlan", "maxConcurrency", *OWNERS) if current.get(k) is not None}
     before = {c.get("number") for _, c in plan_of(fields, "current ")}
     if "dialPlan" in changes:

@@ -13,9 +13,11 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
+from ..guard.facts import quoted
 from .base import (
     Args,
     DeleteArgs,
+    Guarded,
     IdArgs,
     ListArgs,
     Object,
@@ -23,6 +25,7 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     listed_only,
+    lookup,
     poll,
     strip_org,
 )
@@ -188,12 +191,20 @@ class TargetFields(Strict):
                 vapi_id(getattr(self, name), f"target.{name}")
 
     def described(self, name: str | None = None) -> str:
-        """'assistant Riley (id)', 'assistant id', or 'a transient squad Front desk'."""
+        """'assistant "Riley" (id)', 'assistant id', or 'a transient squad "Front desk"': names quoted as names."""
         inline = self.assistant if self.type == "assistant" else self.squad
         if inline is not None:
-            return f"a transient {self.type} {inline.get('name') or '(unnamed)'}"
+            return f"a transient {self.type} {quoted(inline.get('name') or '(unnamed)')}"
         ident = self.assistantId or self.squadId
-        return f"{self.type} {name} ({ident})" if name else f"{self.type} {ident}"
+        return f"{self.type} {quoted(name)} ({ident})" if name else f"{self.type} {ident}"
+
+    async def named(self, call: ToolContext) -> str:
+        """`described`, with a saved target's name as Vapi has it; an id that does not exist is refused (`unknown_id`)."""
+        ident = self.assistantId or self.squadId
+        if ident is None:
+            return self.described()
+        found = await lookup(call, f"/{self.type}/{ident}", f"target.{self.type}Id", ident, self.type, f"list_{self.type}s")
+        return self.described(found.get("name"))
 
 
 class Target(TargetFields):
@@ -212,13 +223,16 @@ class InlineEval(Strict):
     type: Literal["chat.mockConversation"] = EVAL_TYPE
 
 
-class RunEvalArgs(Args):
+class RunEvalArgs(Guarded):
+    # Guarded: an inline target (assistant, squad, assistantOverrides) can carry transfer and SMS destinations.
+    model_config = ConfigDict(json_schema_extra=listed_only("evalId", "eval", "target", "wait"))
+
     evalId: str | None = None
     eval: Annotated[InlineEval, shown_as("{messages, name?} as create_eval, not saved")] | None = None
     target: TargetArg
     wait: float = WAIT
 
-    local_fields = frozenset({"wait"})
+    local_fields = frozenset({"confirmToken", "wait"})
 
     @model_validator(mode="after")
     def _one_eval(self) -> RunEvalArgs:
@@ -352,7 +366,7 @@ async def _finish(call: ToolContext, run_id: str, wait: float, inline: InlineEva
 async def create_eval(args: CreateEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Save an eval: a mock conversation whose checkpoints (assistant turns with a judgePlan: exact,
     regex or ai) judge what the assistant says at that point. Run it with run_eval."""
-    created = await call.vapi.post("/eval", args.body(), check="list_evals shows whether it was created.")
+    created = await call.send("POST", "/eval", args.body(), args=args, summary="Create an eval.", check="list_evals shows whether it was created.")
     return eval_row(created)
 
 
@@ -376,7 +390,7 @@ async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    updated = await call.vapi.patch(f"/eval/{vapi_id(args.id)}", body)
+    updated = await call.send("PATCH", f"/eval/{vapi_id(args.id)}", body, args=args, summary=f"Update the eval {args.id}.")
     return {**eval_row(updated), "changed": sorted(body)}
 
 
@@ -385,7 +399,7 @@ async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
     path = f"/eval/{vapi_id(args.id)}"
     row = eval_row(await call.vapi.get(path))
-    summary = f'Delete the eval "{row.get("name") or "(unnamed)"}" ({args.id}) with its {row["checkpoints"]} checkpoint(s).'
+    summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {row['checkpoints']} checkpoint(s)."
     await delete_confirmed(call, args, path, summary)
     return {"deleted": row}
 
@@ -399,8 +413,19 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
         vapi_id(args.evalId, "evalId")
     args.target.check_ids()
     body = {"type": "eval", **args.body()}
-    created = await call.vapi.post(
-        "/eval/run", body, check="The run may have started: check the Vapi dashboard's eval runs before running it again."
+    what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {len(checkpoints_of(body['eval']['messages']))} checkpoint(s)"
+
+    async def describe(ctx: ToolContext) -> str:
+        return f"Run {what} against {await args.target.named(ctx)}."
+
+    created = await call.send(
+        "POST",
+        "/eval/run",
+        body,
+        args=args,
+        summary=f"Run {what} against {args.target.described()}.",
+        describe=describe,
+        check="The run may have started: check the Vapi dashboard's eval runs before running it again.",
     )
     run_id = (created or {}).get("id") or (created or {}).get("evalRunId")
     if not run_id:

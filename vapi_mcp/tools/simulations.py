@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
+from ..guard.facts import quoted
 from .base import (
     Args,
     Guarded,
@@ -26,6 +27,7 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     listed_only,
+    lookup,
     poll,
     strip_org,
 )
@@ -205,16 +207,18 @@ class DeleteKindArgs(Guarded):
     id: str
 
 
-class SaveScenarioArgs(ScenarioFields, Args):
-    # hooks, targetOverrides, toolMocks and path are accepted but not listed.
+class SaveScenarioArgs(ScenarioFields, Guarded):
+    # hooks, targetOverrides, toolMocks and path are accepted but not listed (nor is confirmToken).
+    # Guarded: targetOverrides (AssistantOverrides) can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "instructions", "evaluations"))
 
     id: str | None = Field(None, description="Change this scenario; without it, create one.")
 
-    local_fields = frozenset({"id"})
+    local_fields = frozenset({"confirmToken", "id"})
 
 
-class SavePersonalityArgs(Args):
+class SavePersonalityArgs(Guarded):
+    # Guarded: the tester is an assistant (CreateAssistantDTO), which can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "assistant"))
 
     id: str | None = Field(None, description="Change this personality; without it, create one.")
@@ -222,7 +226,7 @@ class SavePersonalityArgs(Args):
     assistant: Object | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
     path: str | None = PATH_FIELD
 
-    local_fields = frozenset({"id"})
+    local_fields = frozenset({"confirmToken", "id"})
 
 
 class SaveSimulationArgs(Args):
@@ -378,7 +382,7 @@ def _check_ids(args: RunSimulationArgs) -> None:
 
 
 def _voice_summary(
-    args: RunSimulationArgs, suite_sizes: dict[str, int] | None = None, name: str | None = None, slots: str = ""
+    args: RunSimulationArgs, suite_sizes: dict[str, int] | None = None, target: str | None = None, slots: str = ""
 ) -> str:
     iterations = args.iterations or 1
     if suite_sizes is None and any(e.type == "simulationSuite" for e in args.simulations):
@@ -390,7 +394,7 @@ def _voice_summary(
         )
         per_round, total = f"{count} simulation(s)", str(count * iterations)
     return (
-        f"Run {total} voice simulation(s) ({per_round} x {iterations} iteration(s)) against {args.target.described(name)}: "
+        f"Run {total} voice simulation(s) ({per_round} x {iterations} iteration(s)) against {target or args.target.described()}: "
         f"each is a live voice call between an AI tester and the assistant over vapi.websocket.{slots}"
     )
 
@@ -399,14 +403,12 @@ def _voice_describer(args: RunSimulationArgs) -> Any:
     """The summary with verified facts: the target's name, each suite's size, and free call slots now."""
 
     async def describe(call: ToolContext) -> str:
-        name = None
-        ident = args.target.assistantId or args.target.squadId
-        if ident:
-            name = (await call.vapi.get(f"/{args.target.type}/{ident}")).get("name")
+        target = await args.target.named(call)
         sizes = {}
-        for entry in args.simulations:
+        for i, entry in enumerate(args.simulations):
             if entry.simulationSuiteId:
-                suite = await call.vapi.get(f"{KINDS['suite']}/{entry.simulationSuiteId}")
+                where = f"simulations.{i}.simulationSuiteId"
+                suite = await lookup(call, f"{KINDS['suite']}/{entry.simulationSuiteId}", where, entry.simulationSuiteId, "suite", "list_simulation_objects kind=suite")
                 sizes[entry.simulationSuiteId] = len(suite.get("simulationIds") or [])
         slots = ""
         try:
@@ -417,7 +419,7 @@ def _voice_describer(args: RunSimulationArgs) -> Any:
             )
         except VapiError:
             pass
-        return _voice_summary(args, sizes, name, slots)
+        return _voice_summary(args, sizes, target, slots)
 
     return describe
 
@@ -445,8 +447,13 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
         async with call.guard.guarded(action, call) as record:
             created = await call.vapi.post(RUN_PATH, body, check=check)
             record.ids = [created["id"]] if created.get("id") else []
-    else:
-        created = await call.vapi.post(RUN_PATH, body, check=check)
+    else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
+        lead = f"Run {len(args.simulations)} chat simulation(s) against"
+
+        async def describe(ctx: ToolContext) -> str:
+            return f"{lead} {await args.target.named(ctx)}."
+
+        created = await call.send("POST", RUN_PATH, body, args=args, summary=f"{lead} {args.target.described()}.", check=check, describe=describe)
     if not created.get("id"):
         raise VapiError("Vapi accepted the simulation run but its answer names no run id.", hint=check)
     try:
@@ -493,7 +500,7 @@ async def generate_scenarios(args: GenerateArgs, call: ToolContext) -> dict[str,
     if len(chosen) != 1:
         raise InputError("assistantId", "give exactly one of assistantId or squadId")
     vapi_id(getattr(args, chosen[0]), chosen[0])
-    generated = await call.vapi.post("/eval/simulation/scenario/generate", args.body())
+    generated = await call.vapi.post("/eval/simulation/scenario/generate", args.body(), reads=True)
     scenarios = [
         {k: s.get(k) for k in ("name", "category", "instructions", "reasoning") if s.get(k)}
         for s in generated.get("scenarios") or []
@@ -518,10 +525,8 @@ def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def library_view(item: dict[str, Any]) -> dict[str, Any]:
-    view = strip_org(item)
-    if view.get("slackWebhookUrl"):
-        view["slackWebhookUrl"] = "(set)"  # the URL itself is a credential
-    return view
+    """A saved object without bookkeeping; a suite's `slackWebhookUrl` is masked like every secret (redact.py)."""
+    return strip_org(item)
 
 
 @tools.tool(title="List simulation objects", read_only=True)
@@ -543,17 +548,23 @@ async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
     """POST a new one (with its required fields), or PATCH the given id; the saved object's row."""
     ident = getattr(args, "id", None)
     body = args.body()
+    name = f" {quoted(body['name'])}" if body.get("name") else ""
     if ident is None:
-        for name in REQUIRED_ON_CREATE[kind]:
-            if name not in body:
-                raise InputError(name, f"is required to create a {kind} (or give id to change one)")
-        saved = await call.vapi.post(
-            KINDS[kind], body, check=f"list_simulation_objects kind={kind} shows whether it was created."
+        for field in REQUIRED_ON_CREATE[kind]:
+            if field not in body:
+                raise InputError(field, f"is required to create a {kind} (or give id to change one)")
+        saved = await call.send(
+            "POST",
+            KINDS[kind],
+            body,
+            args=args,
+            summary=f"Save a new {kind}{name}.",
+            check=f"list_simulation_objects kind={kind} shows whether it was created.",
         )
         return {**library_row(kind, saved), "created": True}
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    saved = await call.vapi.patch(f"{KINDS[kind]}/{vapi_id(ident)}", body)
+    saved = await call.send("PATCH", f"{KINDS[kind]}/{vapi_id(ident)}", body, args=args, summary=f"Change the {kind} {ident}{name}.")
     return {**library_row(kind, saved), "changed": sorted(body)}
 
 
@@ -605,15 +616,23 @@ async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> d
         "simulation": f" (scenario {row.get('scenarioId')}, personality {row.get('personalityId')})",
         "suite": f" grouping {row.get('simulations', 0)} simulation(s), which stay",
     }.get(args.kind, "")
-    summary = f'Delete the {args.kind} "{row.get("name") or "(unnamed)"}" ({args.id}){facts}.'
+    summary = f"Delete the {args.kind} {quoted(row.get('name') or '(unnamed)')} ({args.id}){facts}."
     await delete_confirmed(call, args, path, summary)
     return {"deleted": {"kind": args.kind, **row}}
 
 
+PROMPT_TOOLS = (
+    "get_assistant", "chat_with_assistant", "run_eval", "create_eval", "generate_scenarios", "run_simulation",
+    "list_simulation_objects", "get_simulation_run", "create_call", "list_phone_numbers", "wait_for_call", "get_call",
+    "update_assistant",
+)  # fmt: skip
+"""Every tool the test-assistant prompt tells the agent to use (a test checks the text names no other)."""
+
+
 def register_extras(server: MCPServer, app: App) -> None:
     """The test-assistant prompt: the whole loop, from a chat smoke test to a fixed assistant."""
-    if app.settings.read_only:
-        return  # the loop creates runs and updates the assistant: those tools do not exist in read-only mode
+    if not set(PROMPT_TOOLS) <= app.offered:
+        return  # e.g. read-only mode: the loop creates runs and updates the assistant, and a prompt must not name absent tools
 
     @server.prompt(name="test-assistant", title="Test a Vapi assistant")
     def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:

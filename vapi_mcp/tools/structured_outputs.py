@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError
+from ..guard.facts import quoted
 from .base import (
     Args,
     DeleteArgs,
@@ -23,6 +24,7 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     listed_only,
+    lookup,
     strip_org,
 )
 from .numbers import shown_as
@@ -115,8 +117,13 @@ async def create_structured_output(args: OutputDefinition, call: ToolContext) ->
     """Create a structured output: data Vapi extracts from a call (name, JSON schema, description; type ai
     or regex; also workflowIds, conditions, compliancePlan). Simulations evaluate them; assistants extract
     them via artifactPlan.structuredOutputIds."""
-    created = await call.vapi.post(
-        "/structured-output", args.body(), check="list_structured_outputs shows whether it was created."
+    created = await call.send(
+        "POST",
+        "/structured-output",
+        args.body(),
+        args=args,
+        summary=f"Create the structured output {quoted(args.name)}.",
+        check="list_structured_outputs shows whether it was created.",
     )
     return strip_org(created)
 
@@ -145,7 +152,7 @@ async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) ->
     # The document requires `schemaOverride` on this PATCH without saying what it does; the server
     # says "true" exactly when the request replaces the schema.
     query = {"schemaOverride": "true" if "schema" in body else "false"}
-    updated = await call.vapi.request("PATCH", path, params=query, json=body)
+    updated = await call.send("PATCH", path, body, args=args, summary=f"Update the structured output {args.id}.", params=query)
     return {**output_row(updated), "changed": sorted(body)}
 
 
@@ -156,7 +163,7 @@ async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[
     output = await call.vapi.get(path)
     linked = output.get("assistantIds") or []
     uses = f", extracted by {len(linked)} assistant(s): {', '.join(linked)}" if linked else ""
-    await delete_confirmed(call, args, path, f'Delete the structured output "{output.get("name")}" ({args.id}){uses}.')
+    await delete_confirmed(call, args, path, f"Delete the structured output {quoted(output.get('name') or '(unnamed)')} ({args.id}){uses}.")
     return {"deleted": output_row(output)}
 
 
@@ -170,8 +177,10 @@ async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[
     for i, call_id in enumerate(args.callIds):
         vapi_id(call_id, f"callIds.{i}")
     body = args.body()
-    if args.previewEnabled:
-        answer = await call.vapi.post("/structured-output/run", body)
+    if args.previewEnabled:  # reads one call and stores nothing: a read, which dry-run mode sends too
+        answer = await call.send(
+            "POST", "/structured-output/run", body, args=args, summary=_preview_summary(args), reads=True
+        )
         return _preview_view(answer, args.callIds[0])
     action = args.action(
         call,
@@ -194,11 +203,11 @@ async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[
 def _rerun_summary(args: RunOutputArgs, name: str | None) -> str:
     ids = ", ".join(args.callIds[:5]) + (", ..." if len(args.callIds) > 5 else "")
     if args.structuredOutput is not None:
-        what = f'the transient structured output "{args.structuredOutput.name}"'
+        what = f"the transient structured output {quoted(args.structuredOutput.name)}"
         change = "and store its value in each call's artifact.structuredOutputs"
     else:
         what = (
-            f'the structured output "{name}" ({args.structuredOutputId})'
+            f"the structured output {quoted(name)} ({args.structuredOutputId})"
             if name
             else f"the structured output {args.structuredOutputId}"
         )
@@ -206,11 +215,17 @@ def _rerun_summary(args: RunOutputArgs, name: str | None) -> str:
     return f"Re-extract {what} on {len(args.callIds)} call(s) ({ids}) {change}."
 
 
+def _preview_summary(args: RunOutputArgs) -> str:
+    what = quoted(args.structuredOutput.name) if args.structuredOutput is not None else args.structuredOutputId
+    return f"Preview the structured output {what} on call {args.callIds[0]} (nothing is stored)."
+
+
 def _rerun_describer(args: RunOutputArgs) -> Any:
     async def describe(call: ToolContext) -> str:
         if args.structuredOutputId is None:
             return _rerun_summary(args, None)
-        output = await call.vapi.get(f"/structured-output/{args.structuredOutputId}")
+        ident = args.structuredOutputId
+        output = await lookup(call, f"/structured-output/{ident}", "structuredOutputId", ident, "structured output", "list_structured_outputs")
         return _rerun_summary(args, output.get("name"))
 
     return describe
