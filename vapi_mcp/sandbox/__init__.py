@@ -19,15 +19,20 @@ from .core import ApiError, Fault, RecordedRequest, Store, error_response
 
 __all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest"]
 
+REQUEST_LOG = 1000
+"""Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
+
 
 class Sandbox:
     """The sandbox's state and its ASGI app."""
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, request_log: int | None = REQUEST_LOG) -> None:
         self.clock = clock or Clock()
         self.store = Store()
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
+        """The latest `request_log` requests, oldest first (all of them when `request_log` is None)."""
+        self.request_log = request_log
         self.app = _Gate(self, _routes_app(self))
 
     def inject(self, fault: Fault) -> Fault:
@@ -89,6 +94,9 @@ class _Gate:
                 headers={k: v for k, v in headers.items() if k != "authorization"},
             )
         )
+        limit = self.sandbox.request_log
+        if limit is not None and len(self.sandbox.requests) > limit:
+            del self.sandbox.requests[: len(self.sandbox.requests) - limit]
         auth = headers.get("authorization", "")
         keyless = scope["path"].endswith("/control")  # live call-control URLs carry no key at Vapi either
         if not keyless and (not auth.lower().startswith("bearer ") or not auth[7:].strip()):
