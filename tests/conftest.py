@@ -30,8 +30,9 @@ def sandbox(clock: ManualClock) -> Sandbox:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Sandbox settings with the audit log in a temporary folder and quiet hours off (tests run at any hour)."""
-    return Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), quiet_hours=False)
+    """Sandbox settings with the audit log in a temporary folder, quiet hours off (tests run at any hour)
+    and every toolset offered (tests of the default selection build their own)."""
+    return Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), quiet_hours=False, toolsets=("all",))
 
 
 @asynccontextmanager
@@ -89,3 +90,14 @@ async def confirmed(client: Client, name: str, arguments: dict[str, Any], *, see
     if seen is not None:
         seen.append(result_text(result))
     return result
+
+
+@pytest.fixture
+def never_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of a refused start: any server that gets as far as running fails the test (and binds nothing)."""
+    import uvicorn
+
+    def started(self: Any, *args: Any, **kwargs: Any) -> None:
+        pytest.fail("the server started")
+
+    monkeypatch.setattr(uvicorn.Server, "run", started)

@@ -14,10 +14,34 @@ from . import __version__
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class UsageError(Exception):
+    """A command line argparse cannot parse; raised instead of exiting so stdio can still start."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(f"{parser.prog}: {message}")
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print and exit 2 here
+        raise UsageError(self, message)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {value!r}")
+    return port
+
+
 def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transport", choices=("stdio", "sse", "http"), default="stdio", help="MCP transport (default stdio)")
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port for sse/http (default 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
     p.add_argument("--auth-token", default=None, help="bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback")
     p.add_argument("--allowed-hosts", default=None, help="comma list of Host headers accepted off loopback (DNS-rebinding protection)")
@@ -25,9 +49,15 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
     p.add_argument("--base-url", default=None, help="Vapi API base URL (env VAPI_BASE_URL, default https://api.vapi.ai)")
-    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default) or ERROR; logs go to stderr")
+    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR or CRITICAL; logs go to stderr")
     p.add_argument("--audit-log", default=None, help="audit file (env VAPI_MCP_AUDIT_LOG, default ~/.local/state/vapi-mcp/audit.jsonl)")
+    _add_toolset_flags(p)
     _add_policy_flags(p)
+
+
+def _add_toolset_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--toolsets", default=None, help="comma list of toolsets agents see: calls, numbers, assistants, tools, testing, campaigns, analytics, all, default (env VAPI_MCP_TOOLSETS)")
+    p.add_argument("--tools", default=None, help="comma list of single tools agents see, added to --toolsets; alone, only these (env VAPI_MCP_TOOLS)")
 
 
 def _add_policy_flags(p: argparse.ArgumentParser) -> None:
@@ -50,7 +80,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def settings_from(ns: argparse.Namespace) -> Any:
-    from .config import Settings
+    from .config import Settings, parse_names
 
     get = lambda name: getattr(ns, name, None)  # noqa: E731
     return Settings.load(
@@ -58,8 +88,10 @@ def settings_from(ns: argparse.Namespace) -> Any:
         read_only=get("read_only"),
         dry_run=get("dry_run"),
         base_url=get("base_url"),
-        log_level=get("log_level").upper() if get("log_level") else None,
+        log_level=get("log_level").strip().upper() if get("log_level") else None,
         audit_log=get("audit_log"),
+        toolsets=parse_names(get("toolsets")),
+        tools=parse_names(get("tools")),
         allow_numbers=_split(get("allow_numbers")),
         deny_numbers=_split(get("deny_numbers")),
         allow_countries=_split(get("allow_countries")),
@@ -131,32 +163,44 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
+    from .config import ConfigError
+
+    if ns.transport == "stdio":
+        try:
+            settings = settings_from(ns)
+        except ConfigError as exc:
+            if _interactive():
+                raise
+            return serve_unconfigured(str(exc))
+        configure_logging(settings.log_level)
+        _note_sandbox(settings)
+        from . import stdio
+
+        stdio.serve(settings)  # answers the handshake while the SDK loads
+        return 0
     token = ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN")
-    if ns.transport != "stdio" and ns.host not in LOOPBACK and not token:
+    if ns.host not in LOOPBACK and not token:
         print(
             f"vapi-mcp: refusing to serve on {ns.host} without an auth token: set VAPI_MCP_AUTH_TOKEN or --auth-token.",
             file=sys.stderr,
         )
         return 2
     settings = settings_from(ns)
+    from .toolsets import offered
+
+    if not offered(settings):  # also refuses a --tools name that does not exist
+        print("vapi-mcp: warning: these settings offer no tool at all (see `vapi-mcp tools`)", file=sys.stderr)
     configure_logging(settings.log_level)
     from .redact import scrubber
 
     scrubber.add(token)
-    log = logging.getLogger("vapi_mcp")
-    if settings.sandbox:
-        log.warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
-    if ns.transport == "stdio":
-        from . import stdio
-
-        stdio.serve(settings)  # answers the handshake while the SDK loads
-        return 0
+    _note_sandbox(settings)
     import uvicorn
 
     from .server import build_server
 
     server, _ = build_server(settings)
-
+    log = logging.getLogger("vapi_mcp")
     if ns.host not in LOOPBACK and not ns.allowed_hosts:
         log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
     app = http_app(server, ns, token)
@@ -164,16 +208,46 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     return 0
 
 
+def serve_unconfigured(problem: str) -> int:
+    """Over stdio a bad setting must reach the agent, not just a log: serve every tool call refusing with it."""
+    from .config import Settings
+
+    print(f"vapi-mcp: {problem}\nvapi-mcp: serving over stdio anyway; every tool call answers with this error until it is fixed.", file=sys.stderr)
+    configure_logging("WARNING")
+    from . import stdio
+
+    stdio.serve(Settings.unusable(problem))
+    return 0
+
+
+def _interactive() -> bool:
+    """True when a person typed the command (stdin is a terminal), not an MCP client that spawned it."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _note_sandbox(settings: Any) -> None:
+    if settings.sandbox and settings.problem is None:
+        logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+
+
 def cmd_sandbox(ns: argparse.Namespace) -> int:
+    from .config import LOG_LEVELS, ConfigError
+
     if ns.host not in LOOPBACK:
         print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
         return 2
-    configure_logging((ns.log_level or "WARNING").upper())
+    level = (ns.log_level or "WARNING").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}; got {ns.log_level!r}")
+    configure_logging(level)
     import uvicorn
 
     from .sandbox import Sandbox
 
-    sandbox = Sandbox()
+    sandbox = Sandbox()  # its request log keeps the latest requests only: a long run stays within its memory
     if ns.seed:
         from .sandbox.seed import seed
 
@@ -196,8 +270,24 @@ def cmd_policy(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tools(ns: argparse.Namespace) -> int:
+    """Print the tools these settings offer, by toolset, and the size of their tools/list."""
+    from .toolsets import offered, tools_list_bytes
+
+    settings = settings_from(ns)
+    entries = offered(settings)
+    by_toolset: dict[str, list[str]] = {}
+    for toolset, spec in entries:
+        by_toolset.setdefault(toolset, []).append(spec.name)
+    for toolset, names in by_toolset.items():
+        print(f"{toolset + ':':<12}{', '.join(names)}")
+    size = tools_list_bytes(settings)
+    print(f"{len(entries)} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
+    root = _Parser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
     root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
     sub = root.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the MCP server (the default)")
@@ -205,7 +295,7 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument("--port", type=_port, default=8787)
     sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data")
     sandbox.add_argument("--log-level", default=None)
     sandbox.set_defaults(func=cmd_sandbox)
@@ -217,6 +307,10 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--dry-run", action="store_true", default=None)
     policy.add_argument("--audit-log", default=None)
     policy.set_defaults(func=cmd_policy)
+    tools = sub.add_parser("tools", help="print the tools agents see with these settings")
+    _add_toolset_flags(tools)
+    tools.add_argument("--read-only", action="store_true", default=None)
+    tools.set_defaults(func=cmd_tools)
     return root
 
 
@@ -224,7 +318,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["serve", *argv]
-    ns = parser().parse_args(argv)
+    try:
+        ns = parser().parse_args(argv)
+    except UsageError as exc:
+        if _stdio_serve(argv) and not _interactive():
+            return serve_unconfigured(str(exc))
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+        return 2
     from .config import ConfigError
 
     try:
@@ -232,3 +333,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vapi-mcp: {exc}", file=sys.stderr)
         return 2
+
+
+def _stdio_serve(argv: list[str]) -> bool:
+    """Whether a command line argparse refused asked for the stdio server (the default transport)."""
+    if not argv or argv[0] != "serve":
+        return False
+    for i, arg in enumerate(argv):
+        if arg.startswith("--transport="):
+            return arg.split("=", 1)[1] == "stdio"
+        if arg == "--transport":
+            return i + 1 < len(argv) and argv[i + 1] == "stdio"
+    return True

@@ -183,7 +183,7 @@ def _fingerprint(settings: Settings) -> str:
             init = Path(spec.origin) if spec and spec.origin else init
         stat = init.stat() if init.exists() else None
         digest.update(f"{package}:{init}:{stat and stat.st_mtime_ns}:{stat and stat.st_size}".encode())
-    digest.update(repr((settings.sandbox, settings.read_only, settings.dry_run)).encode())
+    digest.update(settings.handshake_key().encode())
     return digest.hexdigest()[:24]
 
 

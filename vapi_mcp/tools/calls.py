@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ..server import App
 
+toolset = "calls"
 tools = ToolGroup()
 
 Timestamp = str
@@ -362,6 +363,10 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     return {"deleted": args.id}
 
 
+PROMPT_TOOLS = frozenset({"chat_with_assistant", "create_call", "wait_for_call", "get_call"})
+"""The tools the test-assistant prompt walks an agent through."""
+
+
 def register_extras(server: MCPServer, app: App) -> None:
     """Resources vapi://calls/{id} and vapi://calls/{id}/transcript, and the test-assistant prompt."""
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
@@ -387,8 +392,8 @@ def register_extras(server: MCPServer, app: App) -> None:
         """A call's transcript, one 'AI: ...' / 'User: ...' line per turn."""
         return "\n".join(transcript_turns(await fetch(id)))
 
-    if app.settings.read_only:
-        return  # the walk-through chats and places a call: neither tool exists in read-only mode
+    if not PROMPT_TOOLS <= app.offered:
+        return  # the walk-through chats, places a call and reads it: only where all those tools are offered
 
     @server.prompt(name="test-assistant", title="Test a Vapi assistant")
     def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:

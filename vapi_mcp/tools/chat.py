@@ -10,6 +10,7 @@ from ..client import vapi_id
 from ..errors import InputError
 from .base import Args, Object, ToolContext, ToolGroup
 
+toolset = "testing"
 tools = ToolGroup()
 
 

@@ -30,6 +30,7 @@ from .base import (
     delete_confirmed,
 )
 
+toolset = "numbers"
 tools = ToolGroup()
 
 ASSIGNMENTS = ("assistantId", "squadId", "workflowId")

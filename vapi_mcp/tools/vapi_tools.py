@@ -23,6 +23,7 @@ from .base import (
     delete_confirmed,
 )
 
+toolset = "tools"
 tools = ToolGroup()
 
 TOOL_TYPES = (
