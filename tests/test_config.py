@@ -121,6 +121,7 @@ def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
         ({"VAPI_MCP_NO_QUIET_HOURS": "2"}, [], "VAPI_MCP_NO_QUIET_HOURS must be one of"),
         ({"VAPI_MCP_AUTO_APPROVE_ALLOWLISTED": "yes please"}, [], "VAPI_MCP_AUTO_APPROVE_ALLOWLISTED must be one of"),
         ({"VAPI_MCP_LOG_LEVEL": "verbose"}, [], "--log-level / VAPI_MCP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"VAPI_MCP_MAX_SESSIONS": "0"}, [], "--max-sessions / VAPI_MCP_MAX_SESSIONS must be between 1 and 100000, got 0"),
     ],
 )
 def test_a_bad_setting_stops_the_server_with_a_message_naming_it(monkeypatch, capsys, env, flags, message):
@@ -145,6 +146,7 @@ def test_every_boolean_spelling_means_what_it_says(raw: str, value: bool) -> Non
         (["serve", "--transport", "http", "--port", "0", "--log-level", "verbose"], "--log-level / VAPI_MCP_LOG_LEVEL must be one of"),
         (["serve", "--transport", "http", "--port", "99999"], "argument --port: must be a port number from 0 to 65535, got '99999'"),
         (["serve", "--transport", "sse", "--port", "-1"], "argument --port: must be a port number from 0 to 65535"),
+        (["serve", "--transport", "http", "--port", "0", "--max-connections", "many"], "argument --max-connections: invalid int value: 'many'"),
         (["sandbox", "--port", "99999"], "argument --port: must be a port number"),
         (["sandbox", "--port", "0", "--log-level", "verbose"], "--log-level must be one of"),
     ],

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import connect
+from tests.conftest import connect, result_json
+from tests.test_http_limits import served
 from vapi_mcp.cli import main
 from vapi_mcp.config import TOOLSETS, Settings
 from vapi_mcp.sandbox import Sandbox
@@ -105,6 +108,49 @@ def test_the_tools_command_prints_the_selection_and_its_size(capsys: pytest.Capt
     out = capsys.readouterr().out
     assert "calls:" in out and "list_calls" in out and "create_call" not in out
     assert "bytes of compact JSON" in out
+
+
+# Over HTTP, per request: headers narrow what the server offers and never widen it
+
+
+def header_client(base: str, headers: dict[str, str]) -> Client:
+    return Client(streamable_http_client(f"{base}/mcp", http_client=httpx.AsyncClient(headers=headers, timeout=10)))
+
+
+async def test_request_headers_narrow_the_toolsets(tmp_path: Path, sandbox: Sandbox) -> None:
+    settings = chosen(tmp_path, toolsets=("all",))
+    async with served(settings, sandbox, "--stateless") as (base, _):
+        async with header_client(base, {"X-Vapi-Toolsets": "numbers", "X-Vapi-Tools": "get_call"}) as client:
+            listed = [t.name for t in (await client.list_tools()).tools]
+            refused = await client.call_tool("list_calls", {})
+            allowed = await client.call_tool("list_phone_numbers", {})
+        async with Client(f"{base}/mcp") as plain:
+            everything = [t.name for t in (await plain.list_tools()).tools]
+    numbers = [spec.name for toolset, spec in catalogue() if toolset == "numbers"]
+    assert listed == ["get_call", *numbers]
+    assert refused.is_error and "X-Vapi-Toolsets" in refused.content[0].text
+    assert not allowed.is_error and result_json(allowed)["phoneNumbers"] == []
+    assert everything == [spec.name for _, spec in catalogue()]
+    assert not sandbox.requests_to("GET", "/call")
+
+
+async def test_request_headers_cannot_widen_what_the_server_offers(tmp_path: Path, sandbox: Sandbox) -> None:
+    settings = chosen(tmp_path, read_only=True, toolsets=("calls",))
+    async with served(settings, sandbox, "--stateless") as (base, _):
+        async with header_client(base, {"X-Vapi-Toolsets": "all", "X-Vapi-Tools": "create_call,buy_number"}) as client:
+            listed = [t.name for t in (await client.list_tools()).tools]
+            refused = await client.call_tool("buy_number", {"numberDesiredAreaCode": "415"})
+    assert listed == ["list_calls", "get_call", "wait_for_call"]
+    assert refused.is_error
+    assert sandbox.requests == []
+
+
+async def test_an_unknown_name_in_a_header_is_an_error_naming_the_header(tmp_path: Path, sandbox: Sandbox) -> None:
+    async with served(chosen(tmp_path), sandbox, "--stateless") as (base, _):
+        with pytest.raises(Exception) as failed:
+            async with header_client(base, {"X-Vapi-Toolsets": "calls,phones"}) as client:
+                await client.list_tools()
+    assert "X-Vapi-Toolsets header: unknown toolset 'phones'" in repr(failed.value) or "phones" in str(failed.value)
 
 
 # stdio answers tools/list from a cache of an earlier run: a change of toolsets must not reuse it

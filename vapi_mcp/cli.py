@@ -11,7 +11,8 @@ from typing import Any, Sequence
 
 from . import __version__
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_TOKEN_LENGTH = 16
+"""Characters an auth token needs off loopback (a guessable token is no lock)."""
 
 
 class UsageError(Exception):
@@ -43,8 +44,8 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
-    p.add_argument("--auth-token", default=None, help="bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback")
-    p.add_argument("--allowed-hosts", default=None, help="comma list of Host headers accepted off loopback (DNS-rebinding protection)")
+    p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
+    p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
     p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
@@ -52,6 +53,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR or CRITICAL; logs go to stderr")
     p.add_argument("--audit-log", default=None, help="audit file (env VAPI_MCP_AUDIT_LOG, default ~/.local/state/vapi-mcp/audit.jsonl)")
     _add_toolset_flags(p)
+    h = p.add_argument_group("HTTP limits (each also a VAPI_MCP_* environment variable)")
+    h.add_argument("--request-read-timeout", type=float, default=None, help="seconds a client has to send a whole request (default 10)")
+    h.add_argument("--max-connections", type=int, default=None, help="open connections at most (default 1000)")
+    h.add_argument("--session-idle-timeout", type=float, default=None, help="seconds an idle streamable HTTP session lives (default 600)")
+    h.add_argument("--max-sessions", type=int, default=None, help="open streamable HTTP sessions at most (default 1000)")
     _add_policy_flags(p)
 
 
@@ -92,6 +98,10 @@ def settings_from(ns: argparse.Namespace) -> Any:
         audit_log=get("audit_log"),
         toolsets=parse_names(get("toolsets")),
         tools=parse_names(get("tools")),
+        request_read_timeout=get("request_read_timeout"),
+        max_connections=get("max_connections"),
+        session_idle_timeout=get("session_idle_timeout"),
+        max_sessions=get("max_sessions"),
         allow_numbers=_split(get("allow_numbers")),
         deny_numbers=_split(get("deny_numbers")),
         allow_countries=_split(get("allow_countries")),
@@ -142,24 +152,46 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
-    """The Starlette app for `--transport sse|http`, with DNS-rebinding protection and bearer auth."""
+def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Any = None) -> Any:
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    security = None
-    if ns.host not in LOOPBACK:
-        # A Host header carries a port only when it is not the scheme's default one.
-        hosts = [p for h in _split(ns.allowed_hosts) or (ns.host,) for p in ((h,) if ":" in h else (h, f"{h}:*"))]
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=hosts,
-            allowed_origins=[f"{scheme}://{h}" for scheme in ("https", "http") for h in hosts],
-        )
+    from .config import HttpLimits
+    from .web import HostCheck
+
+    limits = limits or HttpLimits()
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)  # HostCheck does it, for every host
     if ns.transport == "sse":
         app = server.sse_app(transport_security=security, host=ns.host)
     else:
-        app = server.streamable_http_app(stateless_http=ns.stateless, transport_security=security, host=ns.host)
+        app = server.streamable_http_app(
+            stateless_http=ns.stateless,
+            transport_security=security,
+            host=ns.host,
+            session_idle_timeout=limits.session_idle_timeout,
+            max_sessions=limits.max_sessions,
+        )
+    allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
+    app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
+
+
+def auth_token(ns: argparse.Namespace) -> str | None:
+    """The bearer token HTTP clients must send; refuses a missing or short one off loopback."""
+    from .config import ConfigError
+    from .web import is_loopback
+
+    token = (ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN") or "").strip() or None
+    if ns.transport == "stdio" or is_loopback(ns.host):
+        return token
+    if token is None:
+        raise ConfigError(f"refusing to serve on {ns.host} without an auth token: set VAPI_MCP_AUTH_TOKEN or --auth-token.")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"refusing to serve on {ns.host}: the auth token (VAPI_MCP_AUTH_TOKEN / --auth-token) has {len(token)} "
+            f"characters; use at least {MIN_TOKEN_LENGTH} (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    return token
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -178,13 +210,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
         stdio.serve(settings)  # answers the handshake while the SDK loads
         return 0
-    token = ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN")
-    if ns.host not in LOOPBACK and not token:
-        print(
-            f"vapi-mcp: refusing to serve on {ns.host} without an auth token: set VAPI_MCP_AUTH_TOKEN or --auth-token.",
-            file=sys.stderr,
-        )
-        return 2
+    token = auth_token(ns)
     settings = settings_from(ns)
     from .toolsets import offered
 
@@ -195,16 +221,14 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
     scrubber.add(token)
     _note_sandbox(settings)
-    import uvicorn
-
+    from . import web
     from .server import build_server
 
     server, _ = build_server(settings)
-    log = logging.getLogger("vapi_mcp")
-    if ns.host not in LOOPBACK and not ns.allowed_hosts:
-        log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
-    app = http_app(server, ns, token)
-    uvicorn.run(app, host=ns.host, port=ns.port, log_level=settings.log_level.lower(), lifespan="on")
+    app = http_app(server, ns, token, settings.http)
+    kind, path = ("SSE", "/sse") if ns.transport == "sse" else ("streamable HTTP" + (" (stateless)" if ns.stateless else ""), "/mcp")
+    announce = lambda port: f"vapi-mcp: serving {kind} on {web.url(ns.host, port, path)}"  # noqa: E731
+    web.serve(app, ns.host, ns.port, settings.http, announce=announce, log_level=settings.log_level.lower(), lifespan="on")
     return 0
 
 
@@ -234,17 +258,17 @@ def _note_sandbox(settings: Any) -> None:
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:
-    from .config import LOG_LEVELS, ConfigError
+    from .config import LOG_LEVELS, ConfigError, HttpLimits
+    from .web import is_loopback
 
-    if ns.host not in LOOPBACK:
+    if not is_loopback(ns.host):
         print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
         return 2
     level = (ns.log_level or "WARNING").strip().upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}; got {ns.log_level!r}")
     configure_logging(level)
-    import uvicorn
-
+    from . import web
     from .sandbox import Sandbox
 
     sandbox = Sandbox()  # its request log keeps the latest requests only: a long run stays within its memory
@@ -252,8 +276,8 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
         from .sandbox.seed import seed
 
         seed(sandbox, ns.seed)
-    print(f"vapi-mcp sandbox: Vapi API stand-in on http://{ns.host}:{ns.port} (any bearer key works)", file=sys.stderr)
-    uvicorn.run(sandbox.app, host=ns.host, port=ns.port, log_level="warning")
+    announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} (any bearer key works)"  # noqa: E731
+    web.serve(sandbox.app, ns.host, ns.port, HttpLimits(), announce=announce)
     return 0
 
 

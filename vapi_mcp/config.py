@@ -120,6 +120,37 @@ class Policy:
                 raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
 
 
+_HTTP_RANGES = {
+    "request_read_timeout": (1, 300, "--request-read-timeout / VAPI_MCP_REQUEST_READ_TIMEOUT"),
+    "max_connections": (8, 100_000, "--max-connections / VAPI_MCP_MAX_CONNECTIONS"),
+    "session_idle_timeout": (1, 86_400, "--session-idle-timeout / VAPI_MCP_SESSION_IDLE_TIMEOUT"),
+    "max_sessions": (1, 100_000, "--max-sessions / VAPI_MCP_MAX_SESSIONS"),
+}
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one HTTP/SSE server process holds for its clients, at most (the README's "HTTP limits")."""
+
+    request_read_timeout: float = 10.0
+    """Seconds a client has to send a whole request (headers and body) once it connects or its last
+    answer ends; then the connection is closed. Half-sent requests cannot pile up."""
+    max_connections: int = 1000
+    """Open connections at most (clamped below the process's file-descriptor limit). At the limit a
+    new connection closes the oldest one still waiting for its request; if none waits, it gets 503."""
+    session_idle_timeout: float = 600.0
+    """Seconds a streamable HTTP session may go without any request in flight (and no open GET stream)
+    before it is closed; its id then answers 404 and the client opens a new session."""
+    max_sessions: int = 1000
+    """Open streamable HTTP sessions at most; beyond it a new session gets 503 (open ones are unaffected)."""
+
+    def __post_init__(self) -> None:
+        for name, (low, high, setting) in _HTTP_RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to run; build it with `Settings.load`."""
@@ -137,6 +168,7 @@ class Settings:
     confirm_secret: str | None = None
     """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
     policy: Policy = field(default_factory=Policy)
+    http: HttpLimits = field(default_factory=HttpLimits)
     toolsets: tuple[str, ...] | None = None
     """Toolsets agents see (`TOOLSETS`, `all`, `default`); None means the default selection."""
     tools: tuple[str, ...] | None = None
@@ -187,6 +219,12 @@ class Settings:
             confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", 300),
             auto_approve_allowlisted=flag("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED"),
         )
+        http = HttpLimits(
+            request_read_timeout=_number(env, "VAPI_MCP_REQUEST_READ_TIMEOUT", 10.0, float),
+            max_connections=_number(env, "VAPI_MCP_MAX_CONNECTIONS", 1000),
+            session_idle_timeout=_number(env, "VAPI_MCP_SESSION_IDLE_TIMEOUT", 600.0, float),
+            max_sessions=_number(env, "VAPI_MCP_MAX_SESSIONS", 1000),
+        )
         values: dict[str, Any] = {
             "api_key": _key(env.get("VAPI_API_KEY")) or _key(env.get("VAPI_TOKEN")),
             "base_url": env.get("VAPI_BASE_URL") or DEFAULT_BASE_URL,
@@ -198,6 +236,7 @@ class Settings:
             "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", 1.0, float),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
+            "http": http,
             "toolsets": parse_names(env.get("VAPI_MCP_TOOLSETS")),
             "tools": parse_names(env.get("VAPI_MCP_TOOLS")),
         }
@@ -216,5 +255,5 @@ class Settings:
         return replace(settings, **given)
 
 
-SECTIONS = ("policy",)
+SECTIONS = ("policy", "http")
 """Settings' nested sections; a flag override whose name is one of a section's fields goes there."""
