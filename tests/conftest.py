@@ -94,10 +94,12 @@ async def confirmed(client: Client, name: str, arguments: dict[str, Any], *, see
 
 @pytest.fixture
 def never_serves(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For tests of a refused start: any server that gets as far as running fails the test (and binds nothing)."""
+    """For tests of a refused start: any server that gets as far as serving (HTTP or stdio) fails the
+    test, and binds or reads nothing."""
     import uvicorn
 
-    def started(self: Any, *args: Any, **kwargs: Any) -> None:
+    def started(*args: Any, **kwargs: Any) -> None:
         pytest.fail("the server started")
 
     monkeypatch.setattr(uvicorn.Server, "run", started)
+    monkeypatch.setattr("vapi_mcp.stdio.serve", started)

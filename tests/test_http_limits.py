@@ -214,18 +214,15 @@ async def test_half_sent_requests_cannot_lock_out_a_client_with_the_token(tmp_pa
 
 @pytest.mark.parametrize(("transport", "kind", "path"), [("http", "streamable HTTP", "/mcp"), ("sse", "SSE", "/sse")])
 def test_the_server_says_where_it_listens(tmp_path: Path, transport: str, kind: str, path: str) -> None:
-    proc = spawn(tmp_path, "serve", "--transport", transport, "--port", "0", "--sandbox")
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as sink:
+        proc = spawn(tmp_path, "serve", "--transport", transport, "--port", "0", "--sandbox", stderr=sink)
     try:
-        assert proc.stderr is not None
-        seen = []
+        pattern = re.compile(rf"^vapi-mcp: serving {kind} on (http://127\.0\.0\.1:(\d+){path})$", re.M)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline().decode()
-            seen.append(line)
-            found = re.fullmatch(rf"vapi-mcp: serving {kind} on (http://127\.0\.0\.1:(\d+){path})\n", line)
-            if found or not line:
-                break
-        assert found, seen
+        while not (found := pattern.search(log.read_text())) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert found, log.read_text()
         assert int(found.group(2)) > 0  # --port 0: the port the system chose, not 0
         if transport == "http":
             response = httpx.post(found.group(1), json=PING, headers={"Accept": ACCEPT}, timeout=10)
@@ -265,6 +262,13 @@ async def test_a_host_name_not_allowed_gets_421_naming_the_flag(settings: Settin
             assert refused.status_code == 421, host
             assert "--allowed-hosts" in refused.json()["message"]
     assert sandbox.requests == []
+
+
+async def test_allowed_hosts_come_from_the_environment_too(settings: Settings, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAPI_MCP_ALLOWED_HOSTS", "mcp.example.com")
+    async with served(settings, sandbox, "--host", "0.0.0.0", "--auth-token", TOKEN, "--stateless") as (base, _):
+        assert (await ping(base, "mcp.example.com:8000")).status_code == 200
+        assert (await ping(base, "other.example.com")).status_code == 421
 
 
 async def test_a_foreign_origin_is_refused(settings: Settings, sandbox: Sandbox) -> None:
