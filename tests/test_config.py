@@ -120,6 +120,7 @@ def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
         ({"VAPI_MCP_DRY_RUN": "enabled"}, [], "VAPI_MCP_DRY_RUN must be one of"),
         ({"VAPI_MCP_NO_QUIET_HOURS": "2"}, [], "VAPI_MCP_NO_QUIET_HOURS must be one of"),
         ({"VAPI_MCP_AUTO_APPROVE_ALLOWLISTED": "yes please"}, [], "VAPI_MCP_AUTO_APPROVE_ALLOWLISTED must be one of"),
+        ({"VAPI_MCP_FAST_START": "nope"}, [], "VAPI_MCP_FAST_START must be one of"),
         ({"VAPI_MCP_LOG_LEVEL": "verbose"}, [], "--log-level / VAPI_MCP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ({"VAPI_MCP_MAX_SESSIONS": "0"}, [], "--max-sessions / VAPI_MCP_MAX_SESSIONS must be between 1 and 100000, got 0"),
     ],

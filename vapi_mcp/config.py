@@ -173,6 +173,8 @@ class Settings:
     """Toolsets agents see (`TOOLSETS`, `all`, `default`); None means the default selection."""
     tools: tuple[str, ...] | None = None
     """Single tools agents see, in addition to `toolsets` (alone: only these); None means none named."""
+    fast_start: bool = True
+    """Over stdio, answer the handshake from the cache of an earlier run while the SDK loads (stdio.py)."""
     problem: str | None = None
     """Why the configured settings cannot be used. Over stdio the server starts anyway, says so in its
     instructions and refuses every tool call with this text (see `Settings.unusable`)."""
@@ -237,6 +239,7 @@ class Settings:
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
             "http": http,
+            "fast_start": parse_bool("VAPI_MCP_FAST_START", env.get("VAPI_MCP_FAST_START"), default=True),
             "toolsets": parse_names(env.get("VAPI_MCP_TOOLSETS")),
             "tools": parse_names(env.get("VAPI_MCP_TOOLS")),
         }

@@ -137,7 +137,7 @@ class HandshakeCache:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> HandshakeCache:
-        if os.environ.get("VAPI_MCP_FAST_START", "1").strip().lower() in ("0", "false", "no", "off"):
+        if not settings.fast_start:
             return cls(None)
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vapi-mcp"
         return cls(base / f"handshake-{_fingerprint(settings)}.json")
