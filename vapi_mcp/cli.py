@@ -1,4 +1,4 @@
-"""`vapi-mcp`: serve (default), sandbox, demo, policy."""
+"""`vapi-mcp`: serve (default), sandbox, demo, policy, tools."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .config import HttpLimits
 
 MIN_TOKEN_LENGTH = 16
 """Characters an auth token needs off loopback (a guessable token is no lock)."""
@@ -152,14 +155,14 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Any = None) -> Any:
+def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
     """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .config import HttpLimits
     from .web import HostCheck
 
-    limits = limits or HttpLimits()
+    limits = limits or HttpLimits()  # the defaults, for callers without settings
     security = TransportSecuritySettings(enable_dns_rebinding_protection=False)  # HostCheck does it, for every host
     if ns.transport == "sse":
         app = server.sse_app(transport_security=security, host=ns.host)
