@@ -36,9 +36,10 @@ def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Sandbox settings with the audit log and the state store in a temporary folder, quiet hours off (tests run at any hour)."""
+    """Sandbox settings with the audit log and the state store in a temporary folder, quiet hours off
+    (tests run at any hour) and every toolset offered (tests of the default selection build their own)."""
     return Settings.load(
-        {}, audit_log=str(tmp_path / "audit.jsonl"), state_url=f"sqlite://{tmp_path / 'state.sqlite3'}", quiet_hours=False
+        {}, audit_log=str(tmp_path / "audit.jsonl"), state_url=f"sqlite://{tmp_path / 'state.sqlite3'}", quiet_hours=False, toolsets=("all",)
     )
 
 
@@ -97,3 +98,16 @@ async def confirmed(client: Client, name: str, arguments: dict[str, Any], *, see
     if seen is not None:
         seen.append(result_text(result))
     return result
+
+
+@pytest.fixture
+def never_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of a refused start: any server that gets as far as serving (HTTP or stdio) fails the
+    test, and binds or reads nothing."""
+    import uvicorn
+
+    def started(*args: Any, **kwargs: Any) -> None:
+        pytest.fail("the server started")
+
+    monkeypatch.setattr(uvicorn.Server, "run", started)
+    monkeypatch.setattr("vapi_mcp.stdio.serve", started)

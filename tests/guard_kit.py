@@ -90,7 +90,7 @@ async def destroy(args: DestroyArgs, call: ToolContext) -> dict[str, Any]:
     return {"deleted": args.id}
 
 
-FAMILY = SimpleNamespace(tools=tools)
+FAMILY = SimpleNamespace(tools=tools, toolset="calls")
 
 NY = "+12125550123"
 LA = "+14155550123"

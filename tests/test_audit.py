@@ -323,10 +323,11 @@ async def test_an_audit_file_others_can_read_is_refused_at_run_time(
 
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`vapi-mcp serve --sandbox` with nothing on stdin: a server that starts serves until EOF and exits 0."""
+    """`vapi-mcp serve --sandbox` over HTTP: a bad setting stops the start (exit 2). (A stdio server spawned by
+    a client starts anyway and answers every call with the same message: tests/test_config.py.)"""
     return subprocess.run(
-        [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox"], env={**os.environ, **env}, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox", "--transport", "http", "--port", "0"],
+        env={**os.environ, **env}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import anyio
@@ -114,6 +115,14 @@ def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
         ({"VAPI_MCP_TIMEOUT": "soon"}, [], "VAPI_MCP_TIMEOUT must be a number"),
         ({}, ["--quiet-start", "25"], "--quiet-start / VAPI_MCP_QUIET_START must be between 0 and 23, got 25"),
         ({"VAPI_MCP_BATCH_CAP": "0"}, [], "must be between 1 and 10000, got 0"),
+        ({"VAPI_MCP_SANDBOX": "y"}, [], "VAPI_MCP_SANDBOX must be one of 1/0, true/false, yes/no, on/off; got 'y'"),
+        ({"VAPI_MCP_READ_ONLY": "maybe"}, [], "VAPI_MCP_READ_ONLY must be one of 1/0, true/false, yes/no, on/off; got 'maybe'"),
+        ({"VAPI_MCP_DRY_RUN": "enabled"}, [], "VAPI_MCP_DRY_RUN must be one of"),
+        ({"VAPI_MCP_NO_QUIET_HOURS": "2"}, [], "VAPI_MCP_NO_QUIET_HOURS must be one of"),
+        ({"VAPI_MCP_AUTO_APPROVE_ALLOWLISTED": "yes please"}, [], "VAPI_MCP_AUTO_APPROVE_ALLOWLISTED must be one of"),
+        ({"VAPI_MCP_FAST_START": "nope"}, [], "VAPI_MCP_FAST_START must be one of"),
+        ({"VAPI_MCP_LOG_LEVEL": "verbose"}, [], "--log-level / VAPI_MCP_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"VAPI_MCP_MAX_SESSIONS": "0"}, [], "--max-sessions / VAPI_MCP_MAX_SESSIONS must be between 1 and 100000, got 0"),
     ],
 )
 def test_a_bad_setting_stops_the_server_with_a_message_naming_it(monkeypatch, capsys, env, flags, message):
@@ -146,12 +155,14 @@ def test_a_malformed_entry_in_the_environment_is_named_too(monkeypatch: pytest.M
 
 
 def test_serve_with_a_malformed_entry_exits_2_before_serving(tmp_path: Path) -> None:
+    """Over HTTP (and from a terminal) a bad entry stops the start; a client-spawned stdio server serves it as an error instead."""
     import subprocess
     import sys
 
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "VAPI_MCP_DENY_NUMBERS": "4155550123"}
     env.pop("VAPI_API_KEY", None)
-    done = subprocess.run([sys.executable, "-m", "vapi_mcp", "serve"], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    argv = [sys.executable, "-m", "vapi_mcp", "serve", "--transport", "http", "--port", "0"]
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "VAPI_MCP_DENY_NUMBERS" in done.stderr and "'4155550123'" in done.stderr and "Traceback" not in done.stderr
 
@@ -162,3 +173,74 @@ def test_policy_prints_the_normalized_values_in_force(capsys: pytest.CaptureFixt
     assert "deny numbers:        +14155550123, +442079460958" in out
     assert "allow numbers:       +14155550123" in out
     assert "allow countries:     +44 GB/GG/IM/JE, +1 US" in out
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("1", True), (" TRUE ", True), ("Yes", True), ("on", True), ("0", False), ("false", False), ("NO", False), ("Off ", False), ("", False)],
+)
+def test_every_boolean_spelling_means_what_it_says(raw: str, value: bool) -> None:
+    settings = Settings.load({"VAPI_MCP_SANDBOX": raw, "VAPI_MCP_READ_ONLY": raw, "VAPI_MCP_NO_QUIET_HOURS": raw, "VAPI_API_KEY": "k-123456"})
+    assert settings.force_sandbox is value and settings.read_only is value and settings.policy.quiet_hours is not value
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["serve", "--transport", "http", "--port", "0", "--log-level", "verbose"], "--log-level / VAPI_MCP_LOG_LEVEL must be one of"),
+        (["serve", "--transport", "http", "--port", "99999"], "argument --port: must be a port number from 0 to 65535, got '99999'"),
+        (["serve", "--transport", "sse", "--port", "-1"], "argument --port: must be a port number from 0 to 65535"),
+        (["serve", "--transport", "http", "--port", "0", "--max-connections", "many"], "argument --max-connections: invalid int value: 'many'"),
+        (["sandbox", "--port", "99999"], "argument --port: must be a port number"),
+        (["sandbox", "--port", "0", "--log-level", "verbose"], "--log-level must be one of"),
+    ],
+)
+def test_a_bad_flag_value_is_a_clear_error_and_exit_2(argv, named, capsys, never_serves) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert named in err
+    assert "Traceback" not in err
+
+
+def test_over_stdio_from_a_terminal_a_bad_setting_still_exits_2(monkeypatch, capsys, never_serves) -> None:
+    """A person who typed the command gets the error at once; only a spawning client gets the served error."""
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setenv("VAPI_MCP_READ_ONLY", "maybe")
+    assert main(["serve"]) == 2
+    assert "VAPI_MCP_READ_ONLY must be one of" in capsys.readouterr().err
+    monkeypatch.delenv("VAPI_MCP_READ_ONLY")
+    assert main(["serve", "--port", "99999"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "named"),
+    [
+        ({"VAPI_MCP_READ_ONLY": "maybe"}, [], "VAPI_MCP_READ_ONLY"),
+        ({"VAPI_MCP_BATCH_CAP": "fifty"}, [], "VAPI_MCP_BATCH_CAP"),
+        ({}, ["--quiet-start", "25"], "--quiet-start"),
+        ({}, ["--log-level", "verbose"], "--log-level"),
+        ({}, ["--daily-cap", "lots"], "--daily-cap"),
+        ({"VAPI_MCP_TOOLSETS": "calls,phones"}, [], "VAPI_MCP_TOOLSETS"),
+        ({}, ["--tools", "list_calls,dial_everyone"], "--tools"),
+        ({"VAPI_MCP_DENY_NUMBERS": "4155550123"}, [], "VAPI_MCP_DENY_NUMBERS"),
+        ({"VAPI_MCP_CONSENT": "maybe"}, [], "VAPI_MCP_CONSENT"),
+        ({"VAPI_MCP_STATE_URL": "ftp://nowhere"}, [], "VAPI_MCP_STATE_URL"),
+    ],
+)
+async def test_over_stdio_a_bad_setting_reaches_the_agent_and_nothing_runs(tmp_path: Path, env, flags, named) -> None:
+    """What Claude Code would otherwise show as "Failed to connect": the server starts, its instructions
+    and every tool result name the setting, and nothing runs (a misconfigured guard never fails open)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
+    clean.update(VAPI_MCP_AUDIT_LOG=str(tmp_path / "audit.jsonl"), XDG_CACHE_HOME=str(tmp_path / "cache"), **env)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", *flags], env=clean)
+    dial = {"phoneNumberId": "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b", "assistantId": "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5c", "customer": {"number": "+14155550123"}}
+    async with Client(params, mode="legacy") as client:
+        instructions = client.session.instructions or ""
+        assert "NOT CONFIGURED" in instructions and named in instructions
+        assert {"list_calls", "create_call", "buy_number"} <= {t.name for t in (await client.list_tools()).tools}
+        for name, arguments in (("list_calls", {}), ("create_call", dial), ("buy_number", {"numberDesiredAreaCode": "415"})):
+            result = await client.call_tool(name, arguments)
+            assert result.is_error, name
+            assert named in result.content[0].text and "restart" in result.content[0].text
+    assert not (tmp_path / "audit.jsonl").exists()  # no guarded action was even attempted

@@ -201,7 +201,7 @@ async def claim_a_read(args: ClaimArgs, call: ToolContext) -> Any:
 async def test_only_a_documented_read_is_sent_in_dry_run_whatever_a_tool_claims(
     path: str, preview: bool | None, monkeypatch: pytest.MonkeyPatch, settings: Settings, sandbox: Sandbox, clock: ManualClock
 ) -> None:
-    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=claims),))
+    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=claims, toolset="calls"),))
     async with serve(with_policy(settings, dry_run=True), sandbox, clock) as client:
         result = await client.call_tool("claim_a_read", {"path": path, **({"previewEnabled": preview} if preview is not None else {})})
     assert result_json(result)["dryRun"] is True, result_text(result)
@@ -430,7 +430,7 @@ async def guarded_suite(args: SuiteArgs, call: ToolContext) -> Any:
 async def test_a_suites_slack_webhook_url_never_shows_in_a_guard_preview_or_audit_line(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, sandbox: Sandbox, clock: ManualClock
 ) -> None:
-    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=suites),))
+    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=suites, toolset="testing"),))
     hook = "https://hooks.slack.com/services/T111/B111/YYYYYYYYYYYYYYYY"
     async with serve(settings, sandbox, clock) as client:
         preview = await client.call_tool("guarded_suite", {"slackWebhookUrl": hook, "number": NY})

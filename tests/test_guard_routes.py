@@ -239,7 +239,7 @@ async def text(args: TextArgs, call: ToolContext) -> Any:
 
 @pytest.fixture
 def leaky_family(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=leaky),))
+    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (SimpleNamespace(tools=leaky, toolset="calls"),))
 
 
 @pytest.mark.usefixtures("leaky_family")

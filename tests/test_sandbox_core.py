@@ -107,3 +107,15 @@ async def test_injected_fault_answers_once(http: httpx.AsyncClient, sandbox: San
     assert first.headers["retry-after"] == "2"
     assert first.headers["content-type"].startswith(content_type)
     assert (await http.get("/call")).status_code == 200
+
+
+async def test_the_request_log_keeps_only_the_latest_requests(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    """A long-running sandbox (`vapi-mcp sandbox`, or the embedded one behind an HTTP server) keeps its memory:
+    it remembers its latest requests, not every request since it started."""
+    from vapi_mcp.sandbox import REQUEST_LOG
+
+    for i in range(REQUEST_LOG + 200):
+        await http.get("/call", params={"limit": str(i % 1000 + 1)})
+    assert len(sandbox.requests) == REQUEST_LOG
+    assert [r.query["limit"] for r in sandbox.requests[:2]] == ["201", "202"]
+    assert sandbox.requests_to("GET", "/call")[-1].query["limit"] == str((REQUEST_LOG + 199) % 1000 + 1)

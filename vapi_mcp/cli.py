@@ -1,4 +1,4 @@
-"""`vapi-mcp`: serve (default), sandbox, demo, policy, audit."""
+"""`vapi-mcp`: serve (default), sandbox, demo, policy, tools, audit."""
 
 from __future__ import annotations
 
@@ -7,27 +7,66 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+if TYPE_CHECKING:
+    from .config import HttpLimits
+
+MIN_TOKEN_LENGTH = 16
+"""Characters an auth token needs off loopback (a guessable token is no lock)."""
+
+
+class UsageError(Exception):
+    """A command line argparse cannot parse; raised instead of exiting so stdio can still start."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(f"{parser.prog}: {message}")
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print and exit 2 here
+        raise UsageError(self, message)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {value!r}")
+    return port
 
 
 def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transport", choices=("stdio", "sse", "http"), default="stdio", help="MCP transport (default stdio)")
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port for sse/http (default 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
-    p.add_argument("--auth-token", default=None, help="bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback")
-    p.add_argument("--allowed-hosts", default=None, help="comma list of Host headers accepted off loopback (DNS-rebinding protection)")
+    p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
+    p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
     p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
     p.add_argument("--base-url", default=None, help="Vapi API base URL (env VAPI_BASE_URL, default https://api.vapi.ai)")
-    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default) or ERROR; logs go to stderr")
+    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR or CRITICAL; logs go to stderr")
     _add_ledger_flags(p)
+    _add_toolset_flags(p)
+    h = p.add_argument_group("HTTP limits (each also a VAPI_MCP_* environment variable)")
+    h.add_argument("--request-read-timeout", type=float, default=None, help="seconds a client has to send a whole request (default 10)")
+    h.add_argument("--max-connections", type=int, default=None, help="open connections at most (default 1000)")
+    h.add_argument("--session-idle-timeout", type=float, default=None, help="seconds an idle streamable HTTP session lives (default 600)")
+    h.add_argument("--max-sessions", type=int, default=None, help="open streamable HTTP sessions at most (default 1000)")
     _add_policy_flags(p)
+
+
+def _add_toolset_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--toolsets", default=None, help="comma list of toolsets agents see: calls, numbers, assistants, tools, testing, campaigns, analytics, all, default (env VAPI_MCP_TOOLSETS)")
+    p.add_argument("--tools", default=None, help="comma list of single tools agents see, added to --toolsets; alone, only these (env VAPI_MCP_TOOLS)")
 
 
 def _add_ledger_flags(p: argparse.ArgumentParser) -> None:
@@ -63,7 +102,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def settings_from(ns: argparse.Namespace) -> Any:
-    from .config import Settings
+    from .config import Settings, parse_names
 
     get = lambda name: getattr(ns, name, None)  # noqa: E731
     return Settings.load(
@@ -71,10 +110,16 @@ def settings_from(ns: argparse.Namespace) -> Any:
         read_only=get("read_only"),
         dry_run=get("dry_run"),
         base_url=get("base_url"),
-        log_level=get("log_level").upper() if get("log_level") else None,
+        log_level=get("log_level").strip().upper() if get("log_level") else None,
         audit_log=get("audit_log"),
         sandbox_audit_log=get("sandbox_audit_log"),
         state_url=get("state_url"),
+        toolsets=parse_names(get("toolsets")),
+        tools=parse_names(get("tools")),
+        request_read_timeout=get("request_read_timeout"),
+        max_connections=get("max_connections"),
+        session_idle_timeout=get("session_idle_timeout"),
+        max_sessions=get("max_sessions"),
         allow_numbers=_split(get("allow_numbers")),
         deny_numbers=_split(get("deny_numbers")),
         allow_countries=_split(get("allow_countries")),
@@ -128,84 +173,148 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
-    """The Starlette app for `--transport sse|http`, with DNS-rebinding protection and bearer auth."""
+def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    security = None
-    if ns.host not in LOOPBACK:
-        # A Host header carries a port only when it is not the scheme's default one.
-        hosts = [p for h in _split(ns.allowed_hosts) or (ns.host,) for p in ((h,) if ":" in h else (h, f"{h}:*"))]
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=hosts,
-            allowed_origins=[f"{scheme}://{h}" for scheme in ("https", "http") for h in hosts],
-        )
+    from .config import HttpLimits
+    from .web import HostCheck
+
+    limits = limits or HttpLimits()  # the defaults, for callers without settings
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)  # HostCheck does it, for every host
     if ns.transport == "sse":
         app = server.sse_app(transport_security=security, host=ns.host)
     else:
-        app = server.streamable_http_app(stateless_http=ns.stateless, transport_security=security, host=ns.host)
+        app = server.streamable_http_app(
+            stateless_http=ns.stateless,
+            transport_security=security,
+            host=ns.host,
+            session_idle_timeout=limits.session_idle_timeout,
+            max_sessions=limits.max_sessions,
+        )
+    allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
+    app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
 
 
-def cmd_serve(ns: argparse.Namespace) -> int:
-    token = ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN")
-    if ns.transport != "stdio" and ns.host not in LOOPBACK and not token:
-        print(
-            f"vapi-mcp: refusing to serve on {ns.host} without an auth token: set VAPI_MCP_AUTH_TOKEN or --auth-token.",
-            file=sys.stderr,
-        )
-        return 2
-    settings = settings_from(ns)
-    configure_logging(settings.log_level)
-    from .config import check_audit_files
-    from .redact import install_access_log_filter, scrubber
-    from .state import url_password
+def auth_token(ns: argparse.Namespace) -> str | None:
+    """The bearer token HTTP clients must send; refuses a missing or short one off loopback."""
+    from .config import ConfigError
+    from .web import is_loopback
 
-    check_audit_files(settings)  # an audit file others can read, or a link, stops the start (exit 2) with the fix
-    scrubber.add(token)
-    scrubber.add(url_password(settings.state_url))
-    log = logging.getLogger("vapi_mcp")
-    if settings.sandbox:
-        log.warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+    token = (ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN") or "").strip() or None
+    if ns.transport == "stdio" or is_loopback(ns.host):
+        return token
+    if token is None:
+        raise ConfigError(f"refusing to serve on {ns.host} without an auth token: set VAPI_MCP_AUTH_TOKEN or --auth-token.")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"refusing to serve on {ns.host}: the auth token (VAPI_MCP_AUTH_TOKEN / --auth-token) has {len(token)} "
+            f"characters; use at least {MIN_TOKEN_LENGTH} (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    return token
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    from .config import ConfigError, check_audit_files
+
     if ns.transport == "stdio":
+        try:
+            settings = settings_from(ns)
+            check_audit_files(settings)  # an audit file others can use, or a link: the fix is named
+        except ConfigError as exc:
+            if _interactive():
+                raise
+            return serve_unconfigured(str(exc))
+        configure_logging(settings.log_level)
+        _note_secrets(settings)
+        _note_sandbox(settings)
         from . import stdio
 
         stdio.serve(settings)  # answers the handshake while the SDK loads
         return 0
-    import uvicorn
+    token = auth_token(ns)
+    settings = settings_from(ns)
+    check_audit_files(settings)
+    from .toolsets import offered
 
+    if not offered(settings):  # also refuses a --tools name that does not exist
+        print("vapi-mcp: warning: these settings offer no tool at all (see `vapi-mcp tools`)", file=sys.stderr)
+    configure_logging(settings.log_level)
+    from .redact import install_access_log_filter, scrubber
+
+    scrubber.add(token)
+    _note_secrets(settings)
+    _note_sandbox(settings)
+    install_access_log_filter()  # request lines carry query strings (`?token=...`)
+    from . import web
     from .server import build_server
 
     server, _ = build_server(settings)
-
-    if ns.host not in LOOPBACK and not ns.allowed_hosts:
-        log.warning("accepting only requests with Host: %s; name the public host(s) with --allowed-hosts", ns.host)
-    app = http_app(server, ns, token)
-    install_access_log_filter()  # request lines carry query strings (`?token=...`)
-    uvicorn.run(app, host=ns.host, port=ns.port, log_level=settings.log_level.lower(), lifespan="on")
+    app = http_app(server, ns, token, settings.http)
+    kind, path = ("SSE", "/sse") if ns.transport == "sse" else ("streamable HTTP" + (" (stateless)" if ns.stateless else ""), "/mcp")
+    announce = lambda port: f"vapi-mcp: serving {kind} on {web.url(ns.host, port, path)}"  # noqa: E731
+    web.serve(app, ns.host, ns.port, settings.http, announce=announce, log_level=settings.log_level.lower(), lifespan="on")
     return 0
 
 
+def serve_unconfigured(problem: str) -> int:
+    """Over stdio a bad setting must reach the agent, not just a log: serve every tool call refusing with it."""
+    from .config import Settings
+
+    print(f"vapi-mcp: {problem}\nvapi-mcp: serving over stdio anyway; every tool call answers with this error until it is fixed.", file=sys.stderr)
+    configure_logging("WARNING")
+    from . import stdio
+
+    stdio.serve(Settings.unusable(problem))
+    return 0
+
+
+def _interactive() -> bool:
+    """True when a person typed the command (stdin is a terminal), not an MCP client that spawned it."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _note_secrets(settings: Any) -> None:
+    """Secrets of the configuration that the scrubber masks in free text (the API key is added by App)."""
+    from .redact import scrubber
+    from .state import url_password
+
+    scrubber.add(url_password(settings.state_url))
+
+
+def _note_sandbox(settings: Any) -> None:
+    if settings.sandbox and settings.problem is None:
+        logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+
+
 def cmd_sandbox(ns: argparse.Namespace) -> int:
-    if ns.host not in LOOPBACK:
+    from .config import LOG_LEVELS, ConfigError, HttpLimits
+    from .web import is_loopback
+
+    if not is_loopback(ns.host):
         print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
         return 2
-    configure_logging((ns.log_level or "WARNING").upper())
-    import uvicorn
-
+    level = (ns.log_level or "WARNING").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}; got {ns.log_level!r}")
+    configure_logging(level)
+    from . import web
     from .sandbox import Sandbox
 
-    sandbox = Sandbox()
+    sandbox = Sandbox()  # its request log keeps the latest requests only: a long run stays within its memory
     if ns.seed:
         from .sandbox.seed import seed
 
         seed(sandbox, ns.seed)
-    print(f"vapi-mcp sandbox: Vapi API stand-in on http://{ns.host}:{ns.port} (any bearer key works)", file=sys.stderr)
     from .redact import install_access_log_filter
 
     install_access_log_filter()
-    uvicorn.run(sandbox.app, host=ns.host, port=ns.port, log_level="warning")
+    announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} (any bearer key works)"  # noqa: E731
+    web.serve(sandbox.app, ns.host, ns.port, HttpLimits(), announce=announce)
     return 0
 
 
@@ -247,8 +356,24 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tools(ns: argparse.Namespace) -> int:
+    """Print the tools these settings offer, by toolset, and the size of their tools/list."""
+    from .toolsets import offered, tools_list_bytes
+
+    settings = settings_from(ns)
+    entries = offered(settings)
+    by_toolset: dict[str, list[str]] = {}
+    for toolset, spec in entries:
+        by_toolset.setdefault(toolset, []).append(spec.name)
+    for toolset, names in by_toolset.items():
+        print(f"{toolset + ':':<12}{', '.join(names)}")
+    size = tools_list_bytes(settings)
+    print(f"{len(entries)} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
+    root = _Parser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
     root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
     sub = root.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the MCP server (the default)")
@@ -256,7 +381,7 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument("--port", type=_port, default=8787)
     sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data")
     sandbox.add_argument("--log-level", default=None)
     sandbox.set_defaults(func=cmd_sandbox)
@@ -279,6 +404,10 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--audit-log", default=None, help="the audit file (env VAPI_MCP_AUDIT_LOG)")
     audit.add_argument("--sandbox-audit-log", default=None, help="the sandbox audit file (env VAPI_MCP_SANDBOX_AUDIT_LOG)")
     audit.set_defaults(func=cmd_audit)
+    tools = sub.add_parser("tools", help="print the tools agents see with these settings")
+    _add_toolset_flags(tools)
+    tools.add_argument("--read-only", action="store_true", default=None)
+    tools.set_defaults(func=cmd_tools)
     return root
 
 
@@ -286,7 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["serve", *argv]
-    ns = parser().parse_args(argv)
+    try:
+        ns = parser().parse_args(argv)
+    except UsageError as exc:
+        if _stdio_serve(argv) and not _interactive():
+            return serve_unconfigured(str(exc))
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+        return 2
     from .config import ConfigError
 
     try:
@@ -294,3 +430,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vapi-mcp: {exc}", file=sys.stderr)
         return 2
+
+
+def _stdio_serve(argv: list[str]) -> bool:
+    """Whether a command line argparse refused asked for the stdio server (the default transport)."""
+    if not argv or argv[0] != "serve":
+        return False
+    for i, arg in enumerate(argv):
+        if arg.startswith("--transport="):
+            return arg.split("=", 1)[1] == "stdio"
+        if arg == "--transport":
+            return i + 1 < len(argv) and argv[i + 1] == "stdio"
+    return True

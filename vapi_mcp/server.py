@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from . import __version__, apps
 from .client import SANDBOX_KEY, DryRun, VapiClient
-from .config import Settings
+from .config import ConfigError, Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
@@ -64,7 +64,11 @@ class App:
         self._vapi: VapiClient | None = None
         self._keyed: dict[str, VapiClient] = {}
         self.offered: frozenset[str] = frozenset()
-        """Names of the tools this server offers (`build_server` sets them): what a prompt may name."""
+        """Names of the tools this server offers (its toolsets, less what read-only removes)."""
+        from .toolsets import ToolAccess
+
+        self.access = ToolAccess([])
+        """What each request may call (`build_server` sets the real one)."""
 
     @property
     def sandbox(self) -> Sandbox:
@@ -207,6 +211,9 @@ class VapiTool(Tool):
     app: Any = None
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        refusal = self.app.access.refusal(self.spec.name, _request_headers(context))
+        if refusal is not None:  # not offered to this request, or the server is not configured
+            return refusal
         return await self.app.invoke(self.spec, arguments, context)
 
 
@@ -236,31 +243,50 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
 
 def tool_specs() -> list[ToolSpec]:
     """Every tool of every family, in catalogue order."""
-    from .tools import FAMILIES
+    from .toolsets import catalogue
 
-    return [spec for family in FAMILIES for spec in family.tools.specs]
+    return [spec for _, spec in catalogue()]
+
+
+NOT_CONFIGURED = (
+    "VAPI-MCP IS NOT CONFIGURED: {problem}. No tool runs until the setting is fixed and the server "
+    "restarted; every tool call answers with this error. Tell the user which setting to fix."
+)
 
 
 def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple[MCPServer, App]:
-    """The MCP server for these settings, and its shared state."""
-    from .tools import FAMILIES
+    """The MCP server for these settings, and its shared state.
 
+    Settings it cannot use (`settings.problem`, or a `--tools` name that does not exist) never stop
+    it: it then lists the default tools and answers every call with the problem, so an agent can
+    tell the user (over stdio a client would otherwise only show "failed to connect").
+    """
+    from .toolsets import ToolAccess, catalogue, offered
+
+    try:
+        entries = offered(settings)
+    except ConfigError as exc:
+        settings = Settings.unusable(str(exc))
+        entries = offered(settings)
     app = App(settings, sandbox=sandbox)
+    app.offered = frozenset(spec.name for _, spec in entries)
     instructions = INSTRUCTIONS + ("\n\n" + SANDBOX_NOTE if settings.sandbox else "")
-    if settings.read_only:
+    if settings.problem is not None:
+        instructions = NOT_CONFIGURED.format(problem=settings.problem) + "\n\n" + INSTRUCTIONS
+    elif settings.read_only:
         instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
-    if settings.dry_run:
+    if settings.dry_run and settings.problem is None:
         instructions += (
             "\n\nDRY-RUN MODE: nothing that changes anything is sent (guarded actions are checked and confirmed "
             "first); each result shows the request it would have sent. Reads still work, including query_analytics, "
             "generate_scenarios and run_structured_output previews."
         )
-    specs = {spec.name: spec for family in FAMILIES for spec in family.tools.specs if spec.read_only or not settings.read_only}
-    app.offered = frozenset(specs)
+    specs = {spec.name: spec for _, spec in entries}
     tools = [make_tool(spec, app) for spec in specs.values()]
     # Every tool whose arguments take a confirm token, listed or not (open schemas leave it out to stay lean).
-    guarded = frozenset(spec.name for spec in specs.values() if takes_confirm_token(spec.input_model))
+    guarded = frozenset(name for name, spec in specs.items() if takes_confirm_token(spec.input_model)) if settings.problem is None else frozenset()
     app_only = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
+    app.access = ToolAccess(catalogue(), settings.problem, always=frozenset(tool.name for tool in app_only))
     server = MCPServer(
         "vapi-mcp",
         title="Vapi",
@@ -270,25 +296,32 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         extensions=[apps.extension()] if guarded else [],
         # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
         request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
-        log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING",
+        log_level=settings.log_level,
+        middleware=[app.access, malformed_answers_declined],
     )
-    server.middleware.append(malformed_answers_declined)
     if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps
         server.middleware.append(apps.per_client_listing(guarded, frozenset(tool.name for tool in app_only)))
-    for family in FAMILIES:
-        register = getattr(family, "register_extras", None)
-        if register is not None:
-            register(server, app)
+    if settings.problem is None:
+        from .tools import FAMILIES
+
+        for family in FAMILIES:
+            register = getattr(family, "register_extras", None)
+            if register is not None:
+                register(server, app)
     return server, app
+
+
+def _request_headers(context: Context[Any, Any] | None) -> Any:
+    """An HTTP request's headers; None over stdio or in-process."""
+    try:
+        return context.headers if context is not None else None
+    except ValueError:  # no active request (a direct, in-process call)
+        return None
 
 
 def _request_key(context: Context[Any, Any] | None) -> str | None:
     """The Vapi key an HTTP request carries in `X-Vapi-Key`, if any (stdio has no headers)."""
-    try:
-        headers = context.headers if context is not None else None
-    except ValueError:  # no active request (a direct, in-process call)
-        return None
-    key = (headers or {}).get(KEY_HEADER, "").strip()
+    key = (_request_headers(context) or {}).get(KEY_HEADER, "").strip()
     return key or None
 
 

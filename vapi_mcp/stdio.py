@@ -137,7 +137,7 @@ class HandshakeCache:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> HandshakeCache:
-        if os.environ.get("VAPI_MCP_FAST_START", "1").strip().lower() in ("0", "false", "no", "off"):
+        if not settings.fast_start:
             return cls(None)
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vapi-mcp"
         return cls(base / f"handshake-{_fingerprint(settings)}.json")
@@ -183,7 +183,7 @@ def _fingerprint(settings: Settings) -> str:
             init = Path(spec.origin) if spec and spec.origin else init
         stat = init.stat() if init.exists() else None
         digest.update(f"{package}:{init}:{stat and stat.st_mtime_ns}:{stat and stat.st_size}".encode())
-    digest.update(repr((settings.sandbox, settings.read_only, settings.dry_run)).encode())
+    digest.update(settings.handshake_key().encode())
     return digest.hexdigest()[:24]
 
 

@@ -20,15 +20,20 @@ from .core import ApiError, Fault, RecordedRequest, Store, error_response
 
 __all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest"]
 
+REQUEST_LOG = 1000
+"""Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
+
 
 class Sandbox:
     """The sandbox's state and its ASGI app."""
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, request_log: int | None = REQUEST_LOG) -> None:
         self.clock = clock or Clock()
         self.store = Store()
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
+        """The latest `request_log` requests, oldest first (all of them when `request_log` is None)."""
+        self.request_log = request_log
         self.ticks: list[Callable[[], None]] = []
         """Run before every request: work that happens on the clock (campaigns dialling their contacts)."""
         self.app = _Gate(self, _routes_app(self))
@@ -94,6 +99,9 @@ class _Gate:
                 headers={k: v for k, v in headers.items() if k != "authorization"},
             )
         )
+        limit = self.sandbox.request_log
+        if limit is not None and len(self.sandbox.requests) > limit:
+            del self.sandbox.requests[: len(self.sandbox.requests) - limit]
         auth = headers.get("authorization", "")
         # Live call-control URLs and presigned downloads carry no key at Vapi either.
         keyless = scope["path"].endswith("/control") or scope["path"].startswith(PRESIGNED_PREFIX)

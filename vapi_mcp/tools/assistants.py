@@ -24,6 +24,7 @@ from .base import (
 )
 from .numbers import Server, shown_as
 
+toolset = "assistants"
 tools = ToolGroup()
 
 ASSISTANT_FIELDS = frozenset(

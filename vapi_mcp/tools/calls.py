@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from ..server import App
 
+toolset = "calls"
 tools = ToolGroup()
 
 Timestamp = str
@@ -416,6 +417,8 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
     await delete_confirmed(call, args, path, summary, body={})
     return {"deleted": args.id}
+
+
 
 
 def register_extras(server: MCPServer, app: App) -> None:

@@ -31,6 +31,7 @@ from .base import (
     delete_confirmed,
 )
 
+toolset = "numbers"
 tools = ToolGroup()
 
 ASSIGNMENTS = ("assistantId", "squadId", "workflowId")

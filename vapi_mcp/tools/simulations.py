@@ -629,15 +629,42 @@ PROMPT_TOOLS = (
 """Every tool the test-assistant prompt tells the agent to use (a test checks the text names no other)."""
 
 
-def register_extras(server: MCPServer, app: App) -> None:
-    """The test-assistant prompt: the whole loop, from a chat smoke test to a fixed assistant."""
-    if not set(PROMPT_TOOLS) <= app.offered:
-        return  # e.g. read-only mode: the loop creates runs and updates the assistant, and a prompt must not name absent tools
+SHORT_PROMPT_TOOLS = ("chat_with_assistant", "list_phone_numbers", "create_call", "wait_for_call", "get_call")
+"""The tools of the short walk-through, offered when the testing toolset is not (the default selection)."""
 
-    @server.prompt(name="test-assistant", title="Test a Vapi assistant")
+
+def register_extras(server: MCPServer, app: App) -> None:
+    """The test-assistant prompt: the whole loop when the testing toolset is offered, the short one otherwise.
+
+    A prompt never names a tool the server does not offer (read-only mode offers neither)."""
+    if set(PROMPT_TOOLS) <= app.offered:
+        prompt, about = test_assistant_prompt, "Chat smoke test, eval of the critical turns, chat simulations, an optional voice test, fix, rerun."
+    elif set(SHORT_PROMPT_TOOLS) <= app.offered:
+        prompt, about = short_test_prompt, "Chat test, then a confirmed test call, then a transcript review."
+    else:
+        return
+
+    @server.prompt(name="test-assistant", title="Test a Vapi assistant", description=about)
     def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:
-        """Chat smoke test, eval of the critical turns, chat simulations, an optional voice test, fix, rerun."""
-        return test_assistant_prompt(assistantId, phoneNumberId, testNumber)
+        return prompt(assistantId, phoneNumberId, testNumber)
+
+
+def short_test_prompt(assistant_id: str, phone_number_id: str = "", test_number: str = "") -> str:
+    dial = (
+        f"call {test_number or 'a number the user gives you (their own phone, E.164)'} from phone number "
+        f"{phone_number_id or '(ask which, or use list_phone_numbers)'}"
+    )
+    return (
+        f"Test the Vapi assistant {assistant_id}.\n"
+        f"1. Chat: use chat_with_assistant with assistantId {assistant_id} and a realistic opening line, then "
+        "continue with previousChatId for 2-3 turns. Report anything off (tone, wrong facts, no answer).\n"
+        "2. Ask the user whether to place a real test call; only if they agree, use create_call to "
+        f"{dial}. The call rings a real phone: the user confirms it (never pass a confirmToken they did not approve).\n"
+        "3. Use wait_for_call on the new call id until it ends.\n"
+        "4. Review it with get_call: read the transcript, endedReason, analysis summary and cost; say what "
+        "went well, what went wrong, and which assistant settings (firstMessage, prompt, voice) to change. "
+        "For evals and simulations, the user can turn on the testing toolset (--toolsets default,testing)."
+    )
 
 
 def test_assistant_prompt(assistant_id: str, phone_number_id: str = "", test_number: str = "") -> str:

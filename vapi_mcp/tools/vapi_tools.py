@@ -25,6 +25,7 @@ from .base import (
     hide_confirm_token,
 )
 
+toolset = "tools"
 tools = ToolGroup()
 
 TOOL_TYPES = (

@@ -1,0 +1,179 @@
+"""Toolsets: which tools agents see.
+
+Each tool family module declares its toolset (`toolset = "calls"`, one of `config.TOOLSETS`) and
+is listed in `tools.FAMILIES`; that is all a new family needs. The server offers the tools of the
+chosen toolsets plus any single tools named (`--toolsets`, `--tools`), in catalogue order (the
+order of `FAMILIES`, then of declaration), minus every tool that changes something when the server
+is read-only. Over HTTP the `X-Vapi-Toolsets` / `X-Vapi-Tools` headers narrow that for a request;
+they can never add a tool.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult, TextContent
+
+from .config import DEFAULT_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, ConfigError, Settings, check_toolsets, parse_names
+
+if TYPE_CHECKING:
+    from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+
+    from .tools.base import ToolSpec
+
+TOOLSETS_HEADER = "x-vapi-toolsets"
+TOOLS_HEADER = "x-vapi-tools"
+
+Catalogue = list[tuple[str, "ToolSpec"]]
+"""Every tool of every family with its toolset, in catalogue order."""
+
+
+def catalogue() -> Catalogue:
+    """Every tool with the toolset its family declares."""
+    from .tools import FAMILIES
+
+    entries: Catalogue = []
+    for family in FAMILIES:
+        toolset = getattr(family, "toolset", None)
+        if toolset not in TOOLSETS:
+            name = getattr(family, "__name__", repr(family))
+            raise TypeError(f"{name} must declare its toolset (`toolset = ...`), one of {', '.join(TOOLSETS)}; got {toolset!r}")
+        entries.extend((toolset, spec) for spec in family.tools.specs)
+    return entries
+
+
+def default_names(entries: Catalogue) -> frozenset[str]:
+    """The default selection: `DEFAULT_TOOLSETS` and the single `DEFAULT_TOOLS`."""
+    return frozenset(spec.name for toolset, spec in entries if toolset in DEFAULT_TOOLSETS or spec.name in DEFAULT_TOOLS)
+
+
+def choose(
+    entries: Catalogue,
+    toolsets: tuple[str, ...] | None,
+    tools: tuple[str, ...] | None,
+    *,
+    toolsets_setting: str,
+    tools_setting: str,
+) -> frozenset[str] | None:
+    """The tool names a toolsets/tools pair selects, or None when neither is given.
+
+    Named tools add to the named toolsets; named tools alone select only themselves.
+    """
+    if toolsets is None and tools is None:
+        return None
+    check_toolsets(toolsets, toolsets_setting)
+    known = [spec.name for _, spec in entries]
+    chosen: set[str] = set()
+    for toolset in toolsets or ():
+        if toolset == "all":
+            chosen.update(known)
+        elif toolset == "default":
+            chosen.update(default_names(entries))
+        else:
+            chosen.update(spec.name for family_set, spec in entries if family_set == toolset)
+    for name in tools or ():
+        if name not in known:
+            raise ConfigError(f"{tools_setting}: unknown tool {name!r}; valid: {', '.join(known)}")
+        chosen.add(name)
+    return frozenset(chosen)
+
+
+def offered(settings: Settings) -> Catalogue:
+    """The tools this server offers, in catalogue order; read-only always wins.
+
+    Raises `ConfigError` for a tool name that does not exist.
+    """
+    entries = catalogue()
+    chosen = choose(
+        entries,
+        settings.toolsets,
+        settings.tools,
+        toolsets_setting="--toolsets / VAPI_MCP_TOOLSETS",
+        tools_setting="--tools / VAPI_MCP_TOOLS",
+    )
+    if chosen is None:
+        chosen = default_names(entries)
+    return [(toolset, spec) for toolset, spec in entries if spec.name in chosen and (spec.read_only or not settings.read_only)]
+
+
+def not_configured_text(problem: str) -> str:
+    return (
+        f"vapi-mcp is not configured, so no tool runs: {problem}. Tell the user to fix that setting "
+        "(in the MCP client's server configuration or the environment) and restart the server."
+    )
+
+
+class ToolAccess:
+    """What a request may see and call: the server's offer, narrowed by a request's `X-Vapi-Toolsets` /
+    `X-Vapi-Tools` headers; nothing at all while the server is not configured.
+
+    As server middleware it validates those headers on every request and filters tools/list;
+    `refusal` is asked by every tool before it runs.
+    """
+
+    def __init__(self, entries: Catalogue, problem: str | None = None, *, always: frozenset[str] = frozenset()) -> None:
+        self.entries = entries
+        self.problem = problem
+        self.always = always
+        """Tools no header narrows away (the MCP Apps view's app-only buttons: they run only what was previewed)."""
+        self._narrowing = lru_cache(maxsize=64)(self._choose)
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        allowed = self.allowed(getattr(ctx.request, "headers", None)) if ctx.request_id is not None else None
+        result = await call_next(ctx)
+        if allowed is not None and ctx.method == "tools/list":
+            if isinstance(result, dict) and isinstance(result.get("tools"), list):  # the wire form
+                result = {**result, "tools": [tool for tool in result["tools"] if tool.get("name") in allowed | self.always]}
+            elif isinstance(result, ListToolsResult):
+                result = result.model_copy(update={"tools": [tool for tool in result.tools if tool.name in allowed | self.always]})
+        return result
+
+    def allowed(self, headers: Any) -> frozenset[str] | None:
+        """The tool names a request's headers narrow to, or None; `MCPError` for a name that does not exist."""
+        if not headers:
+            return None
+        toolsets, tools = headers.get(TOOLSETS_HEADER), headers.get(TOOLS_HEADER)
+        if toolsets is None and tools is None:
+            return None
+        try:
+            return self._narrowing(toolsets, tools)
+        except ConfigError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+
+    def refusal(self, name: str, headers: Any) -> CallToolResult | None:
+        """Why tool `name` may not run for this request, as its result; None when it may."""
+        if self.problem is not None:
+            return _refusal(not_configured_text(self.problem))
+        allowed = self.allowed(headers)
+        if allowed is not None and name not in allowed | self.always:
+            return _refusal(f"Unknown tool: {name} (this request's X-Vapi-Toolsets / X-Vapi-Tools headers leave it out)")
+        return None
+
+    def _choose(self, toolsets: str | None, tools: str | None) -> frozenset[str] | None:
+        return choose(
+            self.entries,
+            parse_names(toolsets),
+            parse_names(tools),
+            toolsets_setting="X-Vapi-Toolsets header",
+            tools_setting="X-Vapi-Tools header",
+        )
+
+
+def _refusal(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def tools_list_bytes(settings: Settings) -> int:
+    """Bytes of the `tools` array these settings' tools/list answers with, as compact JSON (as bench/run.py counts)."""
+    import json
+
+    import anyio
+
+    from .server import build_server
+
+    server, _ = build_server(settings)
+    tools = anyio.run(server.list_tools)
+    listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
+    return len(json.dumps(listed, separators=(",", ":"), ensure_ascii=False).encode())

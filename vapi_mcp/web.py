@@ -1,0 +1,280 @@
+"""Serving HTTP: uvicorn with limits that hold under slow or hostile clients, and the Host check.
+
+uvicorn on its own waits forever for a request's headers and holds any number of connections,
+so a few hundred half-sent requests exhaust the process's file descriptors and lock out every
+client. Here each connection has `request_read_timeout` seconds to send a whole request, and at
+`max_connections` (kept below the descriptor limit) a new connection closes the oldest one that is
+still waiting for its request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .config import HttpLimits
+
+logger = logging.getLogger("vapi_mcp.web")
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+KEEP_ALIVE = 5
+"""Seconds an idle kept-alive connection stays open (uvicorn's default, stated)."""
+MAX_HEADER_BYTES = 16 * 1024
+"""Request line and headers at most; more is a 400 (h11's default, stated)."""
+FD_RESERVE = 128
+"""File descriptors kept for everything but client connections: Vapi, the audit log, state, imports."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for a bind address only this machine can reach."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def url(host: str, port: int, path: str) -> str:
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
+# The Host check: DNS-rebinding protection that never locks out a legitimate client
+
+
+def _split_host(value: str) -> tuple[str, str | None]:
+    """(name, port) of a Host header or an --allowed-hosts entry; IPv6 names lose their brackets."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, _, rest = value[1:].partition("]")
+        return name, rest[1:] if rest.startswith(":") else None
+    if value.count(":") == 1:
+        name, port = value.split(":")
+        return name, port
+    return value, None
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostCheck:
+    """ASGI middleware against DNS rebinding: the Host (and any Origin) must name this server.
+
+    A rebinding attack always arrives under the attacker's own host name, so loopback names and IP
+    addresses are always accepted (any port), as are the bound host and the `--allowed-hosts`
+    entries (`name` for any port, `name:port` for one). Anything else is answered 421, naming the flag.
+    """
+
+    def __init__(self, app: Any, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = [_split_host(entry) for entry in allowed if entry.strip()]
+
+    def accepts(self, name: str, port: str | None) -> bool:
+        if name in LOOPBACK_NAMES or _is_ip(name):
+            return True
+        return any(name == allowed and (want in (None, "*") or want == port) for allowed, want in self.allowed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        name, port = _split_host(host)
+        if not name or not self.accepts(name, port):
+            await _refuse(scope, receive, send, 421, f"Host {host!r} is not served here; add it to --allowed-hosts (VAPI_MCP_ALLOWED_HOSTS).")
+            return
+        origin = headers.get(b"origin")
+        if origin is not None:
+            parts = urlsplit(origin.decode("latin-1"))
+            origin_name = (parts.hostname or "").lower()
+            if parts.scheme not in ("http", "https") or not (origin_name == name or self.accepts(origin_name, None)):
+                await _refuse(scope, receive, send, 403, f"Origin {origin.decode('latin-1')!r} is not allowed; add its host to --allowed-hosts (VAPI_MCP_ALLOWED_HOSTS).")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Any, receive: Any, send: Any, status: int, message: str) -> None:
+    from starlette.responses import JSONResponse
+
+    await JSONResponse({"error": "misdirected request" if status == 421 else "forbidden", "message": message}, status_code=status)(scope, receive, send)
+
+
+# Connections: a deadline to receive each request, and a cap that sheds the idle first
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request and a connection cap.
+
+    A connection is *waiting* while the server waits for its client to send a whole request: from
+    the moment it opens or its previous answer ends until the request's last body byte arrives. A
+    waiting connection is closed after `read_timeout` seconds; at `max_connections` a new connection
+    closes the longest-waiting one. A connection whose request is being answered is never shed.
+    """
+
+    read_timeout: float = HttpLimits.request_read_timeout
+    max_connections: int = HttpLimits.max_connections
+    waiting: dict[GuardedH11Protocol, None] = {}
+    """Waiting connections of one server, oldest first (each server gets its own subclass)."""
+
+    _deadline: Any = None
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._watch()
+        if len(self.connections) > self.max_connections:
+            self._shed_oldest_waiting()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_waiting()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch()
+
+    def _watch(self) -> None:
+        if self.transport.is_closing():
+            self._stop_waiting()
+        elif self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+            if self._deadline is None:  # the deadline runs from the start of the wait, not the last byte
+                self._deadline = self.loop.call_later(self.read_timeout, self._expire)
+                self.waiting[self] = None
+        else:
+            self._stop_waiting()
+
+    def _stop_waiting(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self.waiting.pop(self, None)
+
+    def _expire(self) -> None:
+        self._deadline = None
+        self.waiting.pop(self, None)
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _shed_oldest_waiting(self) -> None:
+        for other in self.waiting:
+            if other is not self:
+                other._expire()
+                return
+
+
+def protocol_for(limits: HttpLimits, max_connections: int) -> type[GuardedH11Protocol]:
+    """The protocol class of one server: its own limits and its own waiting list."""
+    attributes = {"read_timeout": limits.request_read_timeout, "max_connections": max_connections, "waiting": {}}
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), attributes)
+
+
+def connection_cap(wanted: int) -> tuple[int, int | None]:
+    """The connection cap that fits the file-descriptor limit (raised toward it first), and that limit."""
+    try:
+        import resource
+    except ImportError:  # not Unix: no limit to read
+        return wanted, None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + FD_RESERVE
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (OSError, ValueError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted, None
+    room = soft - FD_RESERVE if soft > 2 * FD_RESERVE else soft // 2
+    return max(1, min(wanted, room)), soft
+
+
+def config(app: Any, host: str, port: int, limits: HttpLimits, *, log_level: str = "warning", **extra: Any) -> uvicorn.Config:
+    """uvicorn's configuration with this module's limits (the one place HTTP serving is configured)."""
+    cap, _ = connection_cap(limits.max_connections)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol_for(limits, cap),
+        ws="none",
+        timeout_keep_alive=KEEP_ALIVE,
+        limit_concurrency=cap + 1,  # beyond the cap with nobody waiting to shed: 503
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        log_level=log_level,
+        **extra,
+    )
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server that says where it listens once it does (on stderr: stdout may be a protocol channel)."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[int], str] | None = None) -> None:
+        super().__init__(config)
+        self.announce = announce
+        self.port: int | None = None
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        _quiet_accept_errors(asyncio.get_running_loop())
+        await super().startup(sockets)
+        if self.started:
+            self.port = self.servers[0].sockets[0].getsockname()[1]
+            if self.announce:
+                print(self.announce(self.port), file=sys.stderr, flush=True)
+
+
+def _quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """One warning per 10 s when accept() runs out of file descriptors, instead of a traceback per
+    pending connection (asyncio logs one for every connection left in the backlog, and retries alone)."""
+    previous = loop.get_exception_handler()
+    last = 0.0
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        nonlocal last
+        if context.get("message") == "socket.accept() out of system resource":
+            if time.monotonic() - last >= 10:
+                last = time.monotonic()
+                logger.warning("out of file descriptors: new connections wait (lower --max-connections or raise ulimit -n)")
+            return
+        callback = getattr(context.get("handle"), "_callback", None)
+        if getattr(callback, "__name__", "") == "_start_serving" and isinstance(context.get("exception"), (OSError, ValueError)):
+            return  # asyncio's accept() retry firing after the listening socket closed at shutdown
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
+def serve(
+    app: Any, host: str, port: int, limits: HttpLimits, *, announce: Callable[[int], str], log_level: str = "warning", **extra: Any
+) -> None:
+    """Serve `app` until interrupted; `announce(port)` is printed on stderr once it listens."""
+    cap, fd_limit = connection_cap(limits.max_connections)
+    if cap < limits.max_connections:
+        print(
+            f"vapi-mcp: at most {cap} HTTP connections (the file-descriptor limit is {fd_limit}; raise it with ulimit -n)",
+            file=sys.stderr,
+        )
+    Server(config(app, host, port, limits, log_level=log_level, **extra), announce).run()
