@@ -29,6 +29,7 @@ BAD_LINES: dict[str, tuple[bytes, Any]] = {
     "nested 200 deep": (nested(200), (-32700, 9)),
     "not JSON": (b"hello, server\n", (-32700, None)),
     "lone surrogate escape": (b'{"jsonrpc":"2.0","id":11,"method":"ping","params":{"note":"\\ud800"}}\n', (-32700, 11)),
+    "lone surrogate in a cached request's id": (b'{"jsonrpc":"2.0","id":"\\udc00","method":"tools/list","params":%s}\n' % json.dumps(recorded_opening("sdk-client")[1]["params"]).encode(), (-32700, None)),
     "lone surrogate bytes": (b'{"jsonrpc":"2.0","id":12,"method":"ping","params":{"note":"\xed\xa0\x80"}}\n', (-32700, None)),
     "batch": (b'[{"jsonrpc":"2.0","id":5,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"}]\n', "batch"),
     "empty batch": (b"[]\n", (-32600, None)),

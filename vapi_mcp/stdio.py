@@ -245,6 +245,8 @@ def check(line: bytes) -> tuple[dict[str, Any] | None, bytes | None]:
         return None, error_line(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply")
     except ValueError as exc:  # not UTF-8, or not JSON
         return None, error_line(None, PARSE_ERROR, f"Parse error: {str(exc)[:200]}")
+    if b"\\u" in line and not _is_unicode(value):
+        return None, error_line(_usable_id(value), PARSE_ERROR, "Parse error: a lone surrogate escape (\\ud800-\\udfff) is not Unicode text")
     if isinstance(value, list):
         return None, _batch_refusal(value)
     if not isinstance(value, dict):
@@ -269,6 +271,14 @@ def refusal(line: bytes, exc: Exception) -> bytes | None:
     return error_line(_usable_id(message), INVALID_REQUEST, f"Invalid Request: {where + ': ' if where else ''}{first['msg'][:200]}")
 
 
+def _is_unicode(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _envelope_problem(message: dict[str, Any]) -> str | None:
     if message.get("jsonrpc") != "2.0":
         return 'jsonrpc must be "2.0"'
@@ -286,8 +296,11 @@ def _envelope_problem(message: dict[str, Any]) -> str | None:
 
 
 def _usable_id(message: Any) -> Any:
+    """The message's id when it is one JSON-RPC allows (a string of Unicode text, or an integer), else None."""
     request_id = message.get("id") if isinstance(message, dict) else None
-    return request_id if isinstance(request_id, str | int) and not isinstance(request_id, bool) else None
+    if isinstance(request_id, str):
+        return request_id if _is_unicode(request_id) else None
+    return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
 
 
 def _batch_refusal(batch: list[Any]) -> bytes:
@@ -313,7 +326,7 @@ def result_line(request_id: Any, result: bytes) -> bytes:
 def acknowledgement_line(subscription_id: Any, params: dict[str, Any]) -> bytes:
     """The SDK's acknowledgement of a listen request, for this request's id."""
     params = {**params, "_meta": {**(params.get("_meta") or {}), SUBSCRIPTION_ID: subscription_id}}
-    return json.dumps({"jsonrpc": "2.0", "method": ACKNOWLEDGED, "params": params}, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    return json.dumps({"jsonrpc": "2.0", "method": ACKNOWLEDGED, "params": params}, separators=(",", ":")).encode() + b"\n"
 
 
 def _without_subscription_id(params: dict[str, Any]) -> dict[str, Any]:
