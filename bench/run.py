@@ -433,14 +433,15 @@ def verdict(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
-def versions(package: Path) -> list[str]:
+def versions(package: Path, ours_from: Path = ROOT) -> list[str]:
     from importlib.metadata import version
 
     node = run(["node", "--version"], ROOT).strip()
     python_packages = ", ".join(f"{p} {version(p)}" for p in ("vapi-mcp", "mcp", "pydantic", "httpx2", "starlette", "uvicorn"))
     commit = run(["git", "rev-parse", "--short", "HEAD"], ROOT).strip()
     return [
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; repository at {commit}",
+        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; repository at {commit}"
+        + ("" if ours_from == ROOT else f"; vapi-mcp itself run from {ours_from} (--ours-from)"),
         f"- Machine: `{' '.join(platform.uname())}`; {os.cpu_count()} CPUs",
         f"- Python {platform.python_version()} ({python_packages})",
         f"- Node {node}; {OFFICIAL} {OFFICIAL_VERSION} (@modelcontextprotocol/sdk "
@@ -479,7 +480,7 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], rows: list[t
         f"`{PROTOCOL}` initialize session. Tokens are estimated as bytes/4 (no tokenizer package is installed). "
         "Ratios are ours/theirs: below 1.00x means ours is smaller or faster.",
         "",
-        *versions(package),
+        *versions(package, args.ours_from.resolve()),
         "",
         f"| Measure | {ours.label} | {theirs.label} | ratio |",
         "|---|---|---|---|",
