@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -221,3 +222,17 @@ def test_a_file_on_stdin_is_served_too(tmp_path: Path) -> None:
             )
         answers = [json.loads(line) for line in done.stdout.splitlines()]
         assert [a["id"] for a in answers] == [1, 2, 3], done.stderr.decode()[-2000:]
+
+
+def test_caches_of_old_code_or_settings_do_not_pile_up(tmp_path: Path) -> None:
+    from vapi_mcp.stdio import AnswerCache
+
+    base = tmp_path / "vapi-mcp"
+    for n in range(12):
+        (base / f"stdio-old{n:02d}").mkdir(parents=True)
+        os.utime(base / f"stdio-old{n:02d}", (n, n))  # old00 is the least recently written
+    (base / "handshake-0123.json").write_text("{}")  # the layout before this one
+    AnswerCache(base / "stdio-new").put("key", {"tools": []})
+    left = sorted(p.name for p in base.iterdir())
+    assert len(left) == AnswerCache.KEEP_FOLDERS and "stdio-new" in left and "stdio-old11" in left and "stdio-old00" not in left
+    assert AnswerCache(base / "stdio-new").get("key") == (b'{"tools":[]}', {"tools": []})
