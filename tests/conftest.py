@@ -18,6 +18,18 @@ from vapi_mcp.server import build_server
 pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
 """Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
 
+
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests never write to the user's real cache or state (the stdio start-up cache, the audit log,
+    the state store): both XDG folders point into a temporary folder, for every server process a test
+    starts too (they inherit the environment)."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    return home
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

@@ -96,3 +96,61 @@ def test_redirect_refuses_any_other_destination(echo_backend: str) -> None:
     assert done.returncode != 0 and "refusing a request off loopback" in done.stderr
     done = node("1", "http://10.0.0.1:80")
     assert done.returncode != 0 and "must be http://127.0.0.1:PORT" in done.stderr
+
+
+# the recorded openings and their replay
+
+
+@pytest.mark.parametrize("client", list(run.CLIENTS))
+def test_recorded_openings_are_whole(client: str) -> None:
+    """Each step waits only for what it sent; both eras end in tools/list; the probe comes first."""
+    recording = run.recording(client)
+    assert recording["modern"][0]["send"][0]["method"] == "server/discover" and recording["source"]
+    for era in ("modern", "legacy"):
+        sent = [m for step in recording[era] for m in step["send"]]
+        assert "tools/list" in {m["method"] for m in sent}
+        for step in recording[era]:
+            ids = {json.dumps(m["id"]) for m in step["send"] if "id" in m}
+            assert {json.dumps(i) for i in step["await"]} <= ids
+            if "await_acknowledgement" in step:
+                assert json.dumps(step["await_acknowledgement"]) in ids
+    assert recording["first_call"]["method"] == "tools/call"
+
+
+STUB = r"""
+import json, sys
+modern = sys.argv[1] == "modern"
+log = open(sys.argv[2], "a")
+for line in sys.stdin:
+    m = json.loads(line)
+    log.write(line); log.flush()
+    if "id" not in m:
+        continue
+    if m["method"] == "server/discover" and not modern:
+        out = {"jsonrpc": "2.0", "id": m["id"], "error": {"code": -32601, "message": "Method not found"}}
+    elif m["method"] == "subscriptions/listen":
+        out = {"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+               "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": m["id"]}, "notifications": {}}}
+    elif m["method"] == "tools/list":
+        out = {"jsonrpc": "2.0", "id": m["id"], "result": {"tools": [{"name": "stub_tool"}]}}
+    else:
+        out = {"jsonrpc": "2.0", "id": m["id"], "result": {}}
+    print(json.dumps(out), flush=True)
+"""
+
+
+@pytest.mark.parametrize("client", list(run.CLIENTS))
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+async def test_a_recorded_opening_is_replayed_as_the_client_sent_it(tmp_path: Path, client: str, era: str) -> None:
+    """Against a server that refuses server/discover the replay falls back to initialize, as the client
+    did; either way the server receives exactly the recorded messages, in order."""
+    received = tmp_path / "received.jsonl"
+    server = run.StdioServer("stub", [sys.executable, "-c", STUB, era, str(received)], run.base_env(), tmp_path)
+    await server.start()
+    try:
+        assert await server.open_as(run.recording(client)) == (era, [{"name": "stub_tool"}])
+    finally:
+        await server.close()
+    recording = run.recording(client)
+    expected = recording["modern"] if era == "modern" else recording["modern"][:1] + recording["legacy"]
+    assert [json.loads(line) for line in received.read_text().splitlines()] == [m for step in expected for m in step["send"]]

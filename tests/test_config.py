@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import anyio
@@ -106,6 +108,26 @@ def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
             return {t.name for t in (await client.list_tools()).tools}
 
     assert "list_calls" in anyio.run(tools)
+
+
+def test_tests_keep_the_users_cache_and_state_untouched(tmp_path: Path) -> None:
+    """The server a test starts (here as Claude Code starts it, with the test's environment) writes its
+    start-up cache and state under the test's temporary folders, never under the user's home."""
+    for name in ("XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        assert Path(os.environ.get(name, "~")).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()), name
+    server = load(".mcp.json")
+    command = ROOT / server["command"] if (ROOT / server["command"]).exists() else Path(sys.executable)
+    opening = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
+    done = subprocess.run(
+        [str(command), *server["args"]], input="".join(json.dumps(m) + "\n" for m in opening).encode(), capture_output=True, env=env, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 2, done.stderr.decode()[-2000:]
+    assert list((Path(os.environ["XDG_CACHE_HOME"]) / "vapi-mcp").glob("stdio-*/*.json")), "the start-up cache went elsewhere"
 
 
 @pytest.mark.parametrize(

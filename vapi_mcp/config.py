@@ -253,10 +253,6 @@ class Settings:
         call with `problem` (and, should anything slip through, it is sandboxed and a dry run)."""
         return cls(force_sandbox=True, dry_run=True, problem=problem)
 
-    def handshake_key(self) -> str:
-        """Everything the answers to `initialize` and `tools/list` depend on (the stdio handshake cache key)."""
-        return repr((self.sandbox, self.read_only, self.dry_run, self.toolsets, self.tools, self.problem))
-
     @property
     def sandbox(self) -> bool:
         """True when requests go to the embedded sandbox instead of Vapi."""

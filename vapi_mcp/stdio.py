@@ -1,23 +1,34 @@
-"""The stdio transport with a fast start.
+"""The stdio transport: a wire that holds under bad input, and a fast start.
 
-An agent launches this server at every session and waits for `initialize` and `tools/list`
-before it can do anything, but importing the MCP SDK takes most of a second. So the SDK
-loads on a thread while this module answers those two requests from a cache of the
-answers the SDK itself gave in an earlier run of the same code, settings and SDK version.
-Then the SDK takes over the wire: it is replayed the client's `initialize` (its duplicate
-answer is dropped) and serves everything else. With no cache entry yet, nothing is
-answered early: the run behaves like the SDK's own stdio transport and fills the cache.
-`VAPI_MCP_FAST_START=0` turns the fast start off.
+An agent launches this server at every session and waits for the first answers (today's
+clients open with `server/discover`, older ones with `initialize`, then `tools/list`),
+but importing the MCP SDK takes most of a second. So the SDK loads on a thread while the
+front answers those requests from a cache of the answers the SDK itself gave to the same
+request in an earlier run of the same code, SDK and settings. Every line the client sent
+is then replayed to the SDK, which serves everything from there (its duplicate answers
+are dropped, and checked against what the cache served). With no cache entry, a request
+waits for the SDK. `VAPI_MCP_FAST_START=0` turns the cache off.
+
+The wire, in both phases: a line longer than `MAX_MESSAGE_BYTES` is discarded, a line
+that is not JSON gets -32700, one that is not a JSON-RPC message (a batch, a bad id) gets
+-32600, with the request's id when it can be read and null otherwise; blank lines are
+ignored. At the end of input every request received is answered before the process
+exits (a question the server asked the departed client is answered "connection closed").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
+import re
+import select
 import stat
+import sys
 import threading
+import time
 from io import BufferedWriter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator
@@ -28,30 +39,58 @@ if TYPE_CHECKING:
 logger = logging.getLogger("vapi_mcp.stdio")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_MESSAGE_BYTES = 8 << 20
+"""The longest line accepted (8 MiB, far above any request a client sends); longer ones are discarded."""
+DRAIN_SECONDS = 120.0
+"""At the end of input, how long requests still running may take before they are cancelled."""
+CHUNK = 1 << 16
+PARSE_ERROR, INVALID_REQUEST, CONNECTION_CLOSED = -32700, -32600, -32000
+ENVELOPE = "io.modelcontextprotocol/"
+PROTOCOL_VERSION = ENVELOPE + "protocolVersion"
+"""The 2026-07-28 per-request envelope: its presence makes a request self-describing."""
+CACHEABLE = frozenset({"initialize", "server/discover", "ping", "tools/list", "prompts/list", "resources/list", "resources/templates/list"})
+"""Requests whose answer the SDK derives from the code, the settings and the request alone (what is
+registered at build time), never from Vapi or from state: only these are answered from the cache."""
+LONG_LIVED = frozenset({"subscriptions/listen"})
+"""Requests that stay open for the whole session; the end of input closes them instead of waiting.
+A client waits for a listen request's acknowledgement (a notification the SDK derives from the
+request alone), so the cache holds that too."""
+KEYED = CACHEABLE | LONG_LIVED
+ACKNOWLEDGED = "notifications/subscriptions/acknowledged"
+SUBSCRIPTION_ID = ENVELOPE + "subscriptionId"
+TOO_LONG = object()
+"""What the line splitter yields in place of a line over the limit."""
 
 
 def serve(settings: Settings) -> None:
-    """Serve MCP over stdin/stdout until the client closes stdin."""
+    """Serve MCP over stdin/stdout until the client closes stdin; every request received is answered."""
     wire_in, wire_out = _claim_stdio()
-    cache = HandshakeCache.for_settings(settings)
+    cache = AnswerCache.for_settings(settings)
     loader = _Loader(settings)
     loader.start()
     front = Front(wire_in, wire_out, cache)
-    front.answer_until(loader.done)
+    if sys.platform != "win32":  # the front waits on the pipe with select(), which Windows offers for sockets only
+        front.run(loader)
+    if front.eof and not front.waiting:
+        logger.debug("input ended before anything needed the SDK")
+        return
     server = loader.result()
+    logger.debug("the SDK takes over after %.0f ms", (time.monotonic() - loader.began) * 1000)
 
     import anyio
 
-    anyio.run(_serve_sdk, server, front, cache)
+    anyio.run(Session(front, cache).run, server)
 
 
 class _Loader(threading.Thread):
-    """Imports the SDK and builds the server off the main thread."""
+    """Imports the SDK and builds the server off the main thread; `wake` turns readable when done."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(name="vapi-mcp-loader", daemon=True)
         self.settings = settings
+        self.began = time.monotonic()
         self.done = threading.Event()
+        self.wake, self._wake_write = os.pipe()
         self._server: Any = None
         self._error: BaseException | None = None
 
@@ -64,6 +103,7 @@ class _Loader(threading.Thread):
             self._error = exc
         finally:
             self.done.set()
+            os.write(self._wake_write, b".")
 
     def result(self) -> Any:
         self.done.wait()
@@ -72,10 +112,10 @@ class _Loader(threading.Thread):
         return self._server
 
 
-def _claim_stdio() -> tuple[LineReader, BufferedWriter]:
+def _claim_stdio() -> tuple[LineReader, WireOut]:
     """Private descriptors for the wire; fd 0 reads EOF and fd 1 goes to stderr, so stray output misses the wire."""
     wire_in = LineReader(os.dup(0))
-    wire_out = os.fdopen(os.dup(1), "wb")
+    wire_out = WireOut(os.fdopen(os.dup(1), "wb"))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -83,249 +123,550 @@ def _claim_stdio() -> tuple[LineReader, BufferedWriter]:
     return wire_in, wire_out
 
 
+class WireOut:
+    """Whole lines to the client, flushed; once the client stops reading, the rest goes nowhere (no traceback)."""
+
+    def __init__(self, out: BufferedWriter) -> None:
+        self.out = out
+        self.closed = False
+
+    def send(self, data: bytes | None) -> None:
+        if data is None or self.closed:
+            return
+        try:
+            self.out.write(data)
+            self.out.flush()
+        except OSError as exc:
+            self.closed = True
+            logger.info("stdout closed: %s", exc)
+
+
+# ---- lines ------------------------------------------------------------------------------
+
+
+class LineSplitter:
+    """Bytes in, lines out (without the newline); a line over `limit` bytes becomes `TOO_LONG`, and
+    the rest of it is skipped without being kept, so memory stays bounded whatever is sent."""
+
+    def __init__(self, limit: int = MAX_MESSAGE_BYTES) -> None:
+        self.limit = limit
+        self.partial = bytearray()
+        self.skipping = False
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        lines: list[Any] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if self.skipping:
+                self.skipping = False
+            elif len(self.partial) + end - start > self.limit:
+                lines.append(TOO_LONG)
+            else:
+                lines.append(bytes(self.partial + chunk[start:end]) if self.partial else chunk[start:end])
+            self.partial.clear()
+            start = end + 1
+        if start < len(chunk) and not self.skipping:
+            if len(self.partial) + len(chunk) - start > self.limit:
+                lines.append(TOO_LONG)
+                self.partial.clear()
+                self.skipping = True
+            else:
+                self.partial += chunk[start:]
+        return lines
+
+    def finish(self) -> list[Any]:
+        """The last line, when the input ends without a newline."""
+        tail, self.partial = bytes(self.partial), bytearray()
+        return [] if self.skipping or not tail.strip() else [tail]
+
+
 class LineReader:
-    """Lines from a file descriptor; the bytes read past the last line wait for the next reader."""
+    """The client's lines from a file descriptor: first read blocking by the front, then by the event loop."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.pending = bytearray()
+        self.splitter = LineSplitter()
+        self.ended = False
 
-    def readline(self) -> bytes:
-        """The next line, blocking; empty at end of input."""
-        while b"\n" not in self.pending:
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                line, self.pending = bytes(self.pending), bytearray()
-                return line
-            self.pending += chunk
-        end = self.pending.index(b"\n") + 1
-        line = bytes(self.pending[:end])
-        del self.pending[:end]
-        return line
+    def read(self) -> list[Any]:
+        """The lines completed by one blocking read; at the end of input, the last one, and `ended` is set."""
+        chunk = os.read(self.fd, CHUNK)
+        if chunk:
+            return self.splitter.feed(chunk)
+        self.ended = True
+        return self.splitter.finish()
 
-    async def lines(self) -> AsyncIterator[bytes]:
-        """The remaining lines: a pipe is read by the event loop (no thread hop per line), anything else on a thread."""
-        mode = os.fstat(self.fd).st_mode
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
-            import anyio
-
-            while line := await anyio.to_thread.run_sync(self.readline):
-                yield line
+    async def lines(self) -> AsyncIterator[Any]:
+        """The remaining lines: a pipe or socket is read by the event loop (no thread hop per read),
+        anything else (a file, /dev/null, a terminal) on a worker thread."""
+        if self.ended:
             return
-        import asyncio
+        import anyio
 
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=1 << 25, loop=loop)
-        reader.feed_data(bytes(self.pending))  # first what the front read past its last line
-        self.pending.clear()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(self.fd, "rb", 0))
-        while line := await reader.readline():
+        mode = os.fstat(self.fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            stream = asyncio.StreamReader(limit=4 * CHUNK, loop=loop)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream, loop=loop), os.fdopen(self.fd, "rb", 0))
+
+            async def read() -> bytes:
+                return await stream.read(CHUNK)
+
+        else:
+
+            async def read() -> bytes:
+                return await anyio.to_thread.run_sync(os.read, self.fd, CHUNK, abandon_on_cancel=True)
+
+        while chunk := await read():
+            for line in self.splitter.feed(chunk):
+                yield line
+        self.ended = True
+        for line in self.splitter.finish():
             yield line
 
 
-class HandshakeCache:
-    """The SDK's own answers to `initialize` (per requested protocol version) and `tools/list`."""
+# ---- what a line is -----------------------------------------------------------------------
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.data: dict[str, Any] = {"initialize": {}, "tools/list": None}
-        if path is not None and path.is_file():
-            try:
-                self.data = json.loads(path.read_text())
-            except (OSError, ValueError):
-                logger.info("ignoring an unreadable handshake cache %s", path)
+
+def check(line: bytes) -> tuple[dict[str, Any] | None, bytes | None]:
+    """A line's JSON-RPC message, or the error that answers it; (None, None) for a blank line.
+
+    Structural only: the SDK validates a message further when it takes it, and a line it
+    cannot take is answered through `refusal`."""
+    if line is TOO_LONG:
+        return None, error_line(None, INVALID_REQUEST, f"Invalid Request: a message longer than {MAX_MESSAGE_BYTES >> 20} MiB was discarded")
+    if not line.strip():
+        return None, None
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except RecursionError:
+        return None, error_line(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply")
+    except ValueError as exc:  # not UTF-8, or not JSON
+        return None, error_line(None, PARSE_ERROR, f"Parse error: {str(exc)[:200]}")
+    if b"\\u" in line and not _is_unicode(value):
+        return None, error_line(_usable_id(value), PARSE_ERROR, "Parse error: a lone surrogate escape (\\ud800-\\udfff) is not Unicode text")
+    if isinstance(value, list):
+        return None, _batch_refusal(value)
+    if not isinstance(value, dict):
+        return None, error_line(None, INVALID_REQUEST, "Invalid Request: a message is a JSON object")
+    problem = _envelope_problem(value)
+    if problem:
+        return None, error_line(_usable_id(value), INVALID_REQUEST, f"Invalid Request: {problem}")
+    return value, None
+
+
+def refusal(line: bytes, exc: Exception) -> bytes | None:
+    """The answer to a line the SDK's message model refused (None for a blank line)."""
+    message, error = check(line)
+    if error is not None or message is None:
+        return error
+    errors = exc.errors() if hasattr(exc, "errors") else []  # pydantic's ValidationError
+    if errors and errors[0]["type"] == "json_invalid":  # the SDK's parser: nested too deeply, a lone surrogate, ...
+        return error_line(_usable_id(message), PARSE_ERROR, f"Parse error: {errors[0]['msg'].removeprefix('Invalid JSON: ')[:200]}")
+    kind = ("JSONRPCRequest" if "id" in message else "JSONRPCNotification") if "method" in message else ("JSONRPCResponse" if "result" in message else "JSONRPCError")
+    first = next((e for e in errors if e["loc"][:1] == (kind,)), errors[0] if errors else {"loc": (), "msg": str(exc)})
+    where = ".".join(str(part) for part in first["loc"][1:])
+    return error_line(_usable_id(message), INVALID_REQUEST, f"Invalid Request: {where + ': ' if where else ''}{first['msg'][:200]}")
+
+
+def _is_unicode(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _envelope_problem(message: dict[str, Any]) -> str | None:
+    if message.get("jsonrpc") != "2.0":
+        return 'jsonrpc must be "2.0"'
+    if "id" in message and _usable_id(message) is None:
+        return "id must be a string or an integer"
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "method must be a string"
+        if message.get("params") is not None and not isinstance(message["params"], dict):
+            return "params must be an object"
+        return None
+    if "id" not in message or ("result" in message) == ("error" in message):
+        return "neither a request, a notification nor a response"
+    return None
+
+
+def _usable_id(message: Any) -> Any:
+    """The message's id when it is one JSON-RPC allows (a string of Unicode text, or an integer), else None."""
+    request_id = message.get("id") if isinstance(message, dict) else None
+    if isinstance(request_id, str):
+        return request_id if _is_unicode(request_id) else None
+    return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+
+
+def _batch_refusal(batch: list[Any]) -> bytes:
+    text = "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); send one message per line"
+    if not batch:
+        return error_line(None, INVALID_REQUEST, text)
+    errors = [_error(_usable_id(item), INVALID_REQUEST, text) for item in batch]
+    return json.dumps(errors, separators=(",", ":")).encode() + b"\n"
+
+
+def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+def error_line(request_id: Any, code: int, message: str) -> bytes:
+    return json.dumps(_error(request_id, code, message), separators=(",", ":")).encode() + b"\n"
+
+
+def result_line(request_id: Any, result: bytes) -> bytes:
+    return b'{"jsonrpc":"2.0","id":' + json.dumps(request_id).encode() + b',"result":' + result + b"}\n"
+
+
+def acknowledgement_line(subscription_id: Any, params: dict[str, Any]) -> bytes:
+    """The SDK's acknowledgement of a listen request, for this request's id."""
+    params = {**params, "_meta": {**(params.get("_meta") or {}), SUBSCRIPTION_ID: subscription_id}}
+    return json.dumps({"jsonrpc": "2.0", "method": ACKNOWLEDGED, "params": params}, separators=(",", ":")).encode() + b"\n"
+
+
+def _without_subscription_id(params: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in (params.get("_meta") or {}).items() if k != SUBSCRIPTION_ID}
+    return {**{k: v for k, v in params.items() if k != "_meta"}, **({"_meta": meta} if meta else {})}
+
+
+# ---- the cache ----------------------------------------------------------------------------
+
+
+def cache_key(method: Any, params: Any, handshake: dict[str, Any] | None) -> str | None:
+    """Everything the SDK's answer to this request depends on, hashed; None when it is not cacheable.
+
+    A 2026-07-28 request carries its protocol version, client info and capabilities in its
+    own `_meta`; an older one depends on the session's `initialize`. `_meta` entries outside
+    the protocol's namespace (a progress token, a trace id) change no answer and are left out."""
+    if method not in KEYED or not isinstance(params or {}, dict):
+        return None
+
+    def essentials(p: dict[str, Any]) -> list[Any]:
+        meta = p.get("_meta") if isinstance(p.get("_meta"), dict) else {}
+        return [{k: v for k, v in p.items() if k != "_meta"}, {k: v for k, v in meta.items() if k.startswith(ENVELOPE)}]
+
+    own = essentials(params or {})
+    if method != "initialize" and PROTOCOL_VERSION not in own[1]:
+        if handshake is None:
+            return None
+        own.append(essentials(handshake))
+    text = json.dumps([method, *own], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class AnswerCache:
+    """The SDK's own answers, one file per request key, in a folder per code + SDK + settings."""
+
+    KEEP_FOLDERS = 8
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.known: dict[str, Any] = {}
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> HandshakeCache:
+    def for_settings(cls, settings: Settings) -> AnswerCache:
         if not settings.fast_start:
             return cls(None)
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vapi-mcp"
-        return cls(base / f"handshake-{_fingerprint(settings)}.json")
+        return cls(base / f"stdio-{fingerprint(settings)}")
 
-    def initialize(self, version: Any) -> Any:
-        return self.data["initialize"].get(str(version))
-
-    @property
-    def tools(self) -> Any:
-        return self.data["tools/list"]
-
-    @property
-    def complete(self) -> bool:
-        return self.path is None or (bool(self.data["initialize"]) and self.data["tools/list"] is not None)
-
-    def remember(self, kind: str, result: Any, version: Any = None) -> None:
-        if self.path is None:
-            return
-        if kind == "initialize":
-            self.data["initialize"][str(version)] = result
-        else:
-            self.data["tools/list"] = result
+    def get(self, key: str) -> tuple[bytes, Any] | None:
+        """The cached answer (its bytes and its value), if there is a sound one."""
+        if self.folder is None:
+            return None
+        path = self.folder / f"{key}.json"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps(self.data, separators=(",", ":")))
-            os.replace(partial, self.path)
-        except OSError as exc:
-            logger.info("could not write the handshake cache %s: %s", self.path, exc)
+            if path.stat().st_uid != os.getuid():
+                return None
+            data = path.read_bytes()
+            value = json.loads(data)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(value, dict):
+            return None
+        self.known[key] = value
+        return data, value
+
+    def put(self, key: str, result: Any) -> None:
+        if self.folder is None or self.known.get(key) == result:
+            return
+        self.known[key] = result
+        try:
+            if not self.folder.is_dir():
+                self.folder.mkdir(mode=0o700, parents=True)
+                self._prune()
+            partial = self.folder / f".{key}.{os.getpid()}.tmp"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode())
+            os.replace(partial, self.folder / f"{key}.json")
+        except (OSError, ValueError) as exc:
+            logger.info("could not write the start-up cache %s: %s", self.folder, exc)
+
+    def drop(self, key: str) -> None:
+        self.known.pop(key, None)
+        if self.folder is not None:
+            (self.folder / f"{key}.json").unlink(missing_ok=True)
+
+    def _prune(self) -> None:
+        """Keep the folders of the few most recent code/settings combinations, and no older-format files."""
+        import shutil
+
+        parent = self.folder.parent  # type: ignore[union-attr]
+        for old in parent.glob("handshake-*.json"):
+            old.unlink(missing_ok=True)
+        folders = sorted(parent.glob("stdio-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in folders[self.KEEP_FOLDERS :]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
-def _fingerprint(settings: Settings) -> str:
-    """Everything the two answers depend on: this package's code, the SDK's, and the settings that change them."""
-    digest = hashlib.sha256()
+_SECRET_NAME = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def fingerprint(settings: Settings) -> str:
+    """What every cached answer depends on: this package's code, the SDK and pydantic, Python, and
+    every setting (all of them, so a new one is covered without a change here; secrets only as set
+    or unset, URLs without credentials)."""
+    digest = hashlib.sha256(sys.version.encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         digest.update(path.read_bytes())
-    for package in ("mcp", "mcp_types"):
+    for package in ("mcp", "mcp_types", "pydantic", "pydantic_core"):
         init = PACKAGE_DIR.parent / package / "__init__.py"
         if not init.exists():
             import importlib.util
 
             spec = importlib.util.find_spec(package)
             init = Path(spec.origin) if spec and spec.origin else init
-        stat = init.stat() if init.exists() else None
-        digest.update(f"{package}:{init}:{stat and stat.st_mtime_ns}:{stat and stat.st_size}".encode())
-    digest.update(settings.handshake_key().encode())
+        found = init.stat() if init.exists() else None
+        digest.update(f"{package}:{init}:{found and found.st_mtime_ns}:{found and found.st_size}".encode())
+    digest.update(repr(_identity(settings)).encode())
     return digest.hexdigest()[:24]
 
 
-class Front:
-    """Answers the handshake from the cache until the SDK is ready, and keeps what the SDK must see."""
+def _identity(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: bool(getattr(value, f.name)) if _SECRET_NAME.search(f.name) or f.metadata.get("secret") else _identity(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, str):
+        return _USERINFO.sub("", value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_identity(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _identity(v) for k, v in value.items()}
+    return repr(value)
 
-    def __init__(self, wire_in: LineReader, wire_out: BufferedWriter, cache: HandshakeCache) -> None:
+
+# ---- the fast start -----------------------------------------------------------------------
+
+
+class Front:
+    """Reads the wire while the SDK loads: answers bad lines and what the cache holds, keeps every line for the SDK."""
+
+    def __init__(self, wire_in: LineReader, wire_out: WireOut, cache: AnswerCache) -> None:
         self.wire_in = wire_in
         self.wire_out = wire_out
         self.cache = cache
         self.replay: list[bytes] = []
-        self.answered_initialize: Any = None
-        self.requested_version: Any = None
-        self.plain = True
-        """The client declared no extension: the cached tools/list (a plain client's) is its answer too."""
+        """Every well-formed line, in order: the SDK sees the session exactly as the client sent it."""
+        self.answered: dict[Any, tuple[str, Any]] = {}
+        """Request id → (cache key, the answer given): the SDK's own answers to these are checked and dropped."""
+        self.acknowledged: dict[Any, tuple[str, Any]] = {}
+        """The same for listen requests acknowledged here."""
+        self.handshake: dict[str, Any] | None = None
+        self.handshake_answered = False
+        self.waiting = False
+        """A request only the SDK can answer has been read."""
+        self.eof = False
 
-    def answer_until(self, ready: threading.Event) -> None:
-        """Read and answer what the cache can answer; stop at the first message that needs the SDK."""
-        while not ready.is_set():
-            line = self.wire_in.readline()
-            if not line:
-                return
-            if not self._answer(line):
-                self.replay.append(line)
+    def run(self, loader: _Loader) -> None:
+        """Until the SDK is ready or the input ends."""
+        while not loader.done.is_set():
+            readable, _, _ = select.select([self.wire_in.fd, loader.wake], [], [])
+            if self.wire_in.fd not in readable:
+                continue
+            for line in self.wire_in.read():
+                self.take(line)
+            if self.wire_in.ended:
+                self.eof = True
                 return
 
-    def _answer(self, line: bytes) -> bool:
+    def take(self, line: Any) -> None:
+        message, error = check(line)
+        if error is not None:
+            self.wire_out.send(error)
+            logger.debug("answered a bad line while the SDK loads")
+            return
+        if message is None:
+            return
+        self.replay.append(line)
+        method = message.get("method")
+        if not isinstance(method, str) or "id" not in message:
+            return
+        params = message.get("params") or {}
+        if method == "initialize":
+            self.handshake, self.handshake_answered = params, False
+        key = cache_key(method, params, self.handshake)
+        meta = params.get("_meta")
+        legacy = method != "initialize" and not (isinstance(meta, dict) and PROTOCOL_VERSION in meta)
+        cached = self.cache.get(key) if key is not None and not (legacy and not self.handshake_answered) else None
+        if cached is None:
+            self.waiting = self.waiting or method not in LONG_LIVED  # at the end of input, a listen request just ends
+            return
+        if method in LONG_LIVED:
+            self.wire_out.send(acknowledgement_line(message["id"], cached[1]))
+            self.acknowledged[message["id"]] = (key, cached[1])  # type: ignore[assignment]
+        else:
+            self.wire_out.send(result_line(message["id"], cached[0]))
+            self.answered[message["id"]] = (key, cached[1])  # type: ignore[assignment]
+        self.handshake_answered |= method == "initialize"
+        logger.debug("answered %s from the start-up cache while the SDK loads", method)
+
+
+# ---- the SDK's session --------------------------------------------------------------------
+
+
+class Session:
+    """Feeds the SDK the replayed and then the live lines, writes its answers, and drains at the end of input."""
+
+    def __init__(self, front: Front, cache: AnswerCache) -> None:
+        import mcp_types
+        from mcp.shared.message import SessionMessage
+
+        self.front = front
+        self.cache = cache
+        self.types = mcp_types
+        self.SessionMessage = SessionMessage
+        self.handshake = front.handshake
+        self.running: dict[Any, str] = {}
+        """Requests the SDK is answering: id → method."""
+        self.asked: dict[Any, str] = {}
+        """Requests the server sent the client that are not answered yet."""
+        self.watch: dict[Any, str] = {}
+        """Request id → cache key, for the SDK's answers that fill the cache."""
+        self.watch_listen: dict[Any, str] = {}
+        """The same for the acknowledgements of listen requests."""
+        self._changed: Any = None
+
+    async def run(self, server: Any) -> None:
+        import anyio
+
+        to_sdk, from_wire = anyio.create_memory_object_stream[Any](0)
+        to_wire, from_sdk = anyio.create_memory_object_stream[Any](0)
+        self._changed = anyio.Event()
+        lowlevel = server._lowlevel_server
+        async with anyio.create_task_group() as tasks:
+            reading = anyio.CancelScope()
+            tasks.start_soon(self._read, to_sdk, reading)
+            tasks.start_soon(self._write, from_sdk)
+            await lowlevel.run(from_wire, to_wire, lowlevel.create_initialization_options())
+            reading.cancel()  # the SDK stopped on its own
+
+    async def _read(self, to_sdk: Any, scope: Any) -> None:
+        with scope:
+            async with to_sdk:
+                for line in self.front.replay:
+                    await self._take(line, to_sdk)
+                async for line in self.front.wire_in.lines():
+                    await self._take(line, to_sdk)
+                await self._drain(to_sdk)
+
+    async def _take(self, line: Any, to_sdk: Any) -> None:
+        types = self.types
+        if line is TOO_LONG:
+            self.front.wire_out.send(check(line)[1])
+            return
         try:
-            message = json.loads(line)
-        except ValueError:
-            return False
-        if not isinstance(message, dict) or "id" not in message and message.get("method") != "notifications/initialized":
-            return False
-        method, params = message.get("method"), message.get("params") or {}
-        if method == "initialize" and self.answered_initialize is None:
-            result = self.cache.initialize(params.get("protocolVersion"))
-            if result is None:
-                return False
-            self._send(message["id"], result)
-            self.replay.append(line)  # the SDK must see it too, to know the client
-            self.answered_initialize, self.requested_version = message["id"], params.get("protocolVersion")
-            self.plain = _plain(params)
-            logger.debug("answered initialize from the handshake cache")
+            message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+        except ValueError as exc:  # pydantic's ValidationError
+            self.front.wire_out.send(refusal(line, exc))
+            return
+        if isinstance(message, types.JSONRPCRequest):
+            if message.method == "initialize":
+                self.handshake = message.params or {}
+            if message.id not in self.front.answered:
+                self.running[message.id] = message.method
+                key = cache_key(message.method, message.params, self.handshake)
+                if key is not None:
+                    (self.watch_listen if message.method in LONG_LIVED else self.watch)[message.id] = key
+        elif isinstance(message, types.JSONRPCNotification):
+            if b'"id"' in line and (error := check(line)[1]) is not None:
+                self.front.wire_out.send(error)  # the SDK would take a request with an unusable id for a notification
+                return
+            if message.method == "notifications/cancelled":  # a cancelled request gets no answer
+                self.running.pop((message.params or {}).get("requestId"), None)
+                self._changed.set()
+        else:
+            self.asked.pop(message.id, None)
+        await to_sdk.send(self.SessionMessage(message))
+
+    async def _write(self, from_sdk: Any) -> None:
+        types = self.types
+        async with from_sdk:
+            async for item in from_sdk:
+                message = item.message
+                data = message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+                if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
+                    served = self.front.answered.pop(message.id, None)
+                    if served is not None:
+                        self._check_served(served, json.loads(data).get("result"))
+                        continue  # the client has its answer already
+                    self.running.pop(message.id, None)
+                    key = self.watch.pop(message.id, None)
+                    if key is not None and isinstance(message, types.JSONRPCResponse):
+                        self.cache.put(key, json.loads(data)["result"])
+                    self._changed.set()
+                elif isinstance(message, types.JSONRPCRequest):
+                    self.asked[message.id] = message.method
+                    self._changed.set()
+                elif message.method == ACKNOWLEDGED and self._acknowledgement(data):
+                    continue
+                self.front.wire_out.send(data)
+
+    def _acknowledgement(self, data: bytes) -> bool:
+        """Fill the cache from the SDK's acknowledgement of a listen request; True if the client had it already."""
+        params = json.loads(data).get("params") or {}
+        subscription = (params.get("_meta") or {}).get(SUBSCRIPTION_ID)
+        served = self.front.acknowledged.pop(subscription, None)
+        if served is not None:
+            self._check_served(served, _without_subscription_id(params))
             return True
-        if self.answered_initialize is None:
-            return False
-        if method == "notifications/initialized":
-            self.replay.append(line)
-            return True
-        if method == "tools/list" and not set(params) - {"_meta"} and self.cache.tools is not None and self.plain:
-            self._send(message["id"], self.cache.tools)
-            logger.debug("answered tools/list from the handshake cache")
-            return True
+        key = self.watch_listen.pop(subscription, None)
+        if key is not None:
+            self.cache.put(key, _without_subscription_id(params))
         return False
 
-    def _send(self, request_id: Any, result: Any) -> None:
-        response = {"jsonrpc": "2.0", "id": request_id, "result": result}
-        self.wire_out.write(json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
-        self.wire_out.flush()
+    def _check_served(self, served: tuple[str, Any], actual: Any) -> None:
+        """The SDK's answer to a request the cache answered: the same, or the cache is corrected."""
+        key, given = served
+        if actual != given:
+            logger.warning("the start-up cache answered a request differently from the SDK; corrected for the next start")
+            if actual is None:
+                self.cache.drop(key)
+            else:
+                self.cache.put(key, actual)
 
+    async def _drain(self, to_sdk: Any) -> None:
+        """The input ended: let every request still running finish (bounded), then close the SDK's input."""
+        import anyio
 
-def _plain(initialize: dict[str, Any]) -> bool:
-    """True when the client declares no extension: an MCP Apps host is offered more tools (`vapi_mcp.apps`)."""
-    capabilities = initialize.get("capabilities")
-    return not (isinstance(capabilities, dict) and capabilities.get("extensions"))
-
-
-class _Lines:
-    """The client's lines for the SDK: the replayed ones, then the wire; notes tools/list ids for the cache."""
-
-    def __init__(self, front: Front, watch: dict[Any, str]) -> None:
-        self.replay = front.replay
-        self.wire = front.wire_in
-        self.watch = watch
-        self.cache = front.cache
-        self.plain_handshake = False
-
-    async def __aiter__(self) -> AsyncIterator[str]:
-        for raw in self.replay:
-            line = raw.decode("utf-8", "replace")
-            self._note(line)
-            yield line
-        async for raw in self.wire.lines():
-            line = raw.decode("utf-8", "replace")
-            self._note(line)
-            yield line
-
-    def _note(self, line: str) -> None:
-        if self.cache.complete or '"method"' not in line:
-            return
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(message, dict) or "id" not in message:
-            return
-        if message.get("method") == "initialize":
-            # the cache only holds answers of handshake-era (initialize) sessions, and tools/list only a plain client's
-            self.plain_handshake = _plain(message.get("params") or {})
-            self.watch[message["id"]] = "initialize:" + str((message.get("params") or {}).get("protocolVersion"))
-        elif self.plain_handshake and message.get("method") == "tools/list" and not set(message.get("params") or {}) - {"_meta"}:
-            self.watch[message["id"]] = "tools/list"
-
-
-class _Wire:
-    """The SDK's output: drops its answer to a replayed `initialize` and fills the cache from its answers."""
-
-    def __init__(self, front: Front, watch: dict[Any, str]) -> None:
-        self.out = front.wire_out
-        self.drop = front.answered_initialize
-        self.dropping = front.answered_initialize is not None
-        self.watch = watch
-        self.cache = front.cache
-
-    async def write(self, text: str) -> None:
-        if self.dropping or self.watch:
-            try:
-                message = json.loads(text)
-            except ValueError:
-                message = None
-            if isinstance(message, dict) and "result" in message:
-                request_id = message.get("id")
-                kind = self.watch.pop(request_id, None)
-                if kind == "tools/list":
-                    self.cache.remember("tools/list", message["result"])
-                elif kind is not None:
-                    self.cache.remember("initialize", message["result"], kind.split(":", 1)[1])
-                if self.dropping and request_id == self.drop:
-                    self.dropping = False
-                    return
-        # Written in place, not on a worker thread: a message is small next to a pipe's buffer,
-        # and a thread hop per write would cost more than the write.
-        self.out.write(text.encode())
-
-    async def flush(self) -> None:
-        self.out.flush()
-
-
-async def _serve_sdk(server: Any, front: Front, cache: HandshakeCache) -> None:
-    from mcp.server.stdio import stdio_server
-
-    watch: dict[Any, str] = {}
-    lowlevel = server._lowlevel_server
-    async with stdio_server(stdin=_Lines(front, watch), stdout=_Wire(front, watch)) as (read, write):  # type: ignore[arg-type]
-        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+        types = self.types
+        gone = types.ErrorData(code=CONNECTION_CLOSED, message="the client closed the connection")
+        with anyio.move_on_after(DRAIN_SECONDS) as bound:
+            while True:
+                for request_id in list(self.asked):  # nobody is left to answer the server's questions
+                    del self.asked[request_id]
+                    await to_sdk.send(self.SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=gone)))
+                if not self.asked and all(method in LONG_LIVED for method in self.running.values()):
+                    break
+                self._changed = anyio.Event()
+                await self._changed.wait()
+        if bound.cancelled_caught:
+            logger.warning("input ended; cancelling requests still running after %.0f s: %s", DRAIN_SECONDS, sorted(set(self.running.values())))
