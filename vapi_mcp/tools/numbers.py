@@ -17,7 +17,7 @@ from pydantic.json_schema import SkipJsonSchema
 from ..client import vapi_id
 from ..errors import InputError, VapiError
 from ..guard.facts import quoted
-from ..redact import is_secret_field, redact_body
+from ..redact import is_secret_field
 from .base import (
     Args,
     DeleteArgs,
@@ -29,6 +29,8 @@ from .base import (
     ToolGroup,
     compact_schema,
     delete_confirmed,
+    non_null,
+    without_org,
 )
 
 toolset = "numbers"
@@ -274,7 +276,7 @@ class AssignArgs(Args):
 
 def number_view(number: dict[str, Any]) -> dict[str, Any]:
     """A phone number without its org id and without provider secrets (they are write-only)."""
-    return {k: v for k, v in redact_body(number).items() if k != "orgId" and not is_secret_field(k)}
+    return {k: v for k, v in without_org(number).items() if not is_secret_field(k)}
 
 
 def assignment(number: dict[str, Any]) -> dict[str, str]:
@@ -285,7 +287,7 @@ def assignment(number: dict[str, Any]) -> dict[str, str]:
 def number_row(number: dict[str, Any]) -> dict[str, Any]:
     row = {key: number.get(key) for key in ("id", "number", "provider", "name", "status")}
     row["number"] = row["number"] or number.get("sipUri")
-    return {**{k: v for k, v in row.items() if v is not None}, **assignment(number)}
+    return {**non_null(row), **assignment(number)}
 
 
 def label(number: dict[str, Any]) -> str:
@@ -326,9 +328,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     action = args.action(
         call, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
     )
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was bought.")
-        record.ids = [data["id"]]
+    data = await call.send_guarded(action, check="list_phone_numbers shows whether the number was bought.")
     return {"phoneNumber": number_view(data), "limits": FREE_NUMBER_LIMITS}
 
 
@@ -346,9 +346,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
         path="/phone-number",
         body=body,
     )
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was imported.")
-        record.ids = [data["id"]]
+    data = await call.send_guarded(action, check="list_phone_numbers shows whether the number was imported.")
     return {"phoneNumber": number_view(data)}
 
 

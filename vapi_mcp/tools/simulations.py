@@ -26,8 +26,10 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    items_of,
     listed_only,
     lookup,
+    non_null,
     poll,
     strip_org,
 )
@@ -327,7 +329,7 @@ def item_view(item: dict[str, Any], transcripts: str) -> dict[str, Any]:
         row["suggestions"] = _suggestions(item["improvementSuggestions"])
     if transcripts == "all" or transcripts == "failed" and item.get("status") in ("failed", "canceled"):
         row["transcript"] = _transcript(item) or None
-    return {k: v for k, v in row.items() if v is not None}
+    return non_null(row)
 
 
 def _counts(run: dict[str, Any]) -> dict[str, Any]:
@@ -367,8 +369,7 @@ async def _finish(
         return {**(extra or {}), **await call.vapi.get(path)}
 
     run, _ = await poll(call, fetch, lambda r: r.get("status") == "ended", _progress, wait)
-    items = await call.vapi.get(f"{path}/item")
-    return run_view(run, items if isinstance(items, list) else (items or {}).get("results", []), transcripts)
+    return run_view(run, items_of(await call.vapi.get(f"{path}/item")), transcripts)
 
 
 # Runs
@@ -444,9 +445,7 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
             body=body,
             cost="Vapi bills every simulated voice call to your account, and each holds 2 call slots while it runs.",
         )
-        async with call.guard.guarded(action, call) as record:
-            created = await call.vapi.post(RUN_PATH, body, check=check)
-            record.ids = [created["id"]] if created.get("id") else []
+        created = await call.send_guarded(action, check=check)
     else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
         lead = f"Run {len(args.simulations)} chat simulation(s) against"
 
@@ -474,8 +473,7 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
     """Recent simulation runs: id, status, item counts, createdAt. targetId: an assistant or squad."""
     if args.targetId:
         vapi_id(args.targetId, "targetId")
-    found = await call.vapi.get(RUN_PATH, params=args.body())
-    runs = found if isinstance(found, list) else (found or {}).get("results", [])
+    runs = items_of(await call.vapi.get(RUN_PATH, params=args.body()))
     rows = [
         {"id": r.get("id"), "status": r.get("status"), "itemCounts": _counts(r), "createdAt": r.get("createdAt")} for r in runs
     ]
@@ -521,27 +519,21 @@ def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
         row.update(scenarioId=item.get("scenarioId"), personalityId=item.get("personalityId"))
     else:
         row["simulations"] = len(item.get("simulationIds") or [])
-    return {k: v for k, v in row.items() if v is not None}
-
-
-def library_view(item: dict[str, Any]) -> dict[str, Any]:
-    """A saved object without bookkeeping; a suite's `slackWebhookUrl` is masked like every secret (redact.py)."""
-    return strip_org(item)
+    return non_null(row)
 
 
 @tools.tool(title="List simulation objects", read_only=True)
 async def list_simulation_objects(args: ListKindArgs, call: ToolContext) -> dict[str, Any]:
     """List saved scenarios, personalities (testers; Vapi's defaults included), simulations (scenario +
     personality) or suites (groups of simulations)."""
-    found = await call.vapi.get(KINDS[args.kind], params=args.body())
-    items = found if isinstance(found, list) else (found or {}).get("results", [])
+    items = items_of(await call.vapi.get(KINDS[args.kind], params=args.body()))
     return {"kind": args.kind, "items": [library_row(args.kind, i) for i in items], "count": len(items)}
 
 
 @tools.tool(title="Get simulation object", read_only=True)
 async def get_simulation_object(args: KindArgs, call: ToolContext) -> dict[str, Any]:
     """Get a scenario, personality, simulation or suite by id."""
-    return library_view(await call.vapi.get(f"{KINDS[args.kind]}/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"{KINDS[args.kind]}/{vapi_id(args.id)}"))
 
 
 async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
