@@ -19,7 +19,7 @@ import orjson
 
 from .destinations import label, uncleared
 from .errors import InputError, Refused, VapiError
-from .redact import redact_body
+from .redact import redact
 
 logger = logging.getLogger("vapi_mcp.client")
 
@@ -87,7 +87,7 @@ class DryRun(Exception):
         self.result = {
             "dryRun": True,
             "decision": "dry-run",
-            "wouldSend": {"method": method, "path": path, "body": redact_body(body)},
+            "wouldSend": {"method": method, "path": path, "body": redact(body)},
             "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
         }
 

@@ -27,7 +27,7 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import Refused
-from ..redact import redact_body
+from ..redact import redact
 from ..state import MemoryStore, StateStore
 from .action import GuardedAction, InputRequired, Outcome
 from .app import offers_apps
@@ -297,7 +297,7 @@ def question(action: GuardedAction) -> str:
 
 def request_of(action: GuardedAction) -> dict[str, Any]:
     """The request as shown to humans and written to the audit file: secrets masked."""
-    return {"method": action.method, "path": action.path, "body": redact_body(action.body)}
+    return {"method": action.method, "path": action.path, "body": redact(action.body)}
 
 
 def can_elicit(context: Any) -> bool:
