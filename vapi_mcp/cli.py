@@ -227,7 +227,6 @@ def cmd_serve(ns: argparse.Namespace) -> int:
                 raise
             return serve_unconfigured(str(exc))
         configure_logging(settings.log_level)
-        _note_secrets(settings)
         _note_sandbox(settings)
         from . import stdio
 
@@ -243,8 +242,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from .redact import install_access_log_filter, scrubber
 
-    scrubber.add(token)
-    _note_secrets(settings)
+    scrubber.add(token)  # the other configured secrets (API key, confirm secret, URL passwords) are added by App
     _note_sandbox(settings)
     install_access_log_filter()  # request lines carry query strings (`?token=...`)
     from . import web
@@ -276,14 +274,6 @@ def _interactive() -> bool:
         return sys.stdin is not None and sys.stdin.isatty()
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _note_secrets(settings: Any) -> None:
-    """Secrets of the configuration that the scrubber masks in free text (the API key is added by App)."""
-    from .redact import scrubber
-    from .state import url_password
-
-    scrubber.add(url_password(settings.state_url))
 
 
 def _note_sandbox(settings: Any) -> None:
