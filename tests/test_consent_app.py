@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -195,6 +196,32 @@ async def test_a_client_without_apps_cannot_use_the_app_only_tools(settings: Set
             still = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})  # the refusal did not spend it
     assert not still.is_error and posts(stub_sandbox) == 1
     assert decisions(settings) == [("previewed", None), ("refused", None), ("sent", "app")]
+
+
+@pytest.mark.usefixtures("family")
+@pytest.mark.parametrize("change", ["tool", "arguments"])
+async def test_a_pending_action_this_server_cannot_run_is_refused_and_audited(
+    change: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A replica with other tools (or other code) than the one that previewed: Approve refuses, naming why,
+    and writes its line; it used to crash (an unexpected error, no audit line)."""
+    from vapi_mcp.guard.app import _PENDING
+
+    server, app = build_server(settings, sandbox=stub_sandbox)
+    app.guard.now = clock.now
+    try:
+        async with Client(server, extensions=[APPS]) as host:
+            pending = pending_of(await host.call_tool("dial", dial_args()))
+            stored = app.guard.store.take(_PENDING + pending["id"])
+            altered = {**stored, "tool": "retired_tool"} if change == "tool" else {**stored, "arguments": {"customer": "+1 nobody"}}
+            app.guard.store.put(_PENDING + pending["id"], altered, time.time() + 300)
+            refused = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    finally:
+        await app.aclose()
+    assert refused.is_error and "Refused by rule `app`" in result_text(refused), result_text(refused)
+    assert ("retired_tool is not a tool of this server" if change == "tool" else "Invalid arguments for dial") in result_text(refused)
+    assert posts(stub_sandbox) == 0
+    assert decisions(settings) == [("previewed", None), ("refused", None)]
 
 
 @pytest.mark.usefixtures("family")
