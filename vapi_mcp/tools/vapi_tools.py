@@ -159,6 +159,6 @@ async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{vapi_id(args.id)}"
     row = tool_row(await call.vapi.get(path))
-    summary = f"Delete the {row['type']} tool {row.get('name', '(unnamed)')} ({args.id})."
+    summary = f"Delete the {row['type']} tool{_named(row)} ({args.id})."
     deleted = await delete_confirmed(call, args, path, summary)
     return {"deleted": tool_row(deleted)}
