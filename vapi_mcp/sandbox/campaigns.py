@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, live
 from .clock import iso, parse_iso
-from .core import ORG_ID, ApiError, body_of, new_id, not_found, path_id, stamp
+from .core import ORG_ID, ApiError, body_of, find, new_id, stamp
 from .validation import SERVER, Arr, Bool, Num, Obj, Str, validate_query
 
 if TYPE_CHECKING:
@@ -358,12 +358,6 @@ def routes(sb: Sandbox) -> list[Route]:
 
     sb.ticks.append(tick)
 
-    def find(request: Request) -> dict[str, Any]:
-        campaign = campaigns.get(path_id(request, "Campaign"))
-        if campaign is None:
-            raise not_found("Campaign")
-        return campaign
-
     def check_targets(body: dict[str, Any]) -> None:
         owners = [k for k in ("assistantId", "workflowId", "squadId") if body.get(k)]
         if len(owners) != 1:
@@ -429,17 +423,17 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse({"results": [summary(c, with_counters) for c in page], "metadata": meta})
 
     async def get_v1(request: Request) -> JSONResponse:
-        return JSONResponse(full(sb, find(request)))
+        return JSONResponse(full(sb, find(campaigns, request, "Campaign")))
 
     async def get_v2(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         errors = validate_query({"includeCounters": Bool()}, dict(request.query_params))
         if errors:
             raise ApiError(400, errors)
         return JSONResponse(summary(campaign, request.query_params.get("includeCounters") == "true"))
 
     async def update(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         body = await body_of(request, UPDATE_CAMPAIGN)
         now = sb.clock.now()
         advance(sb, campaign, now)
@@ -474,13 +468,13 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(full(sb, campaign))
 
     async def delete(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         shown = full(sb, campaign)
         del campaigns[campaign["id"]]
         return JSONResponse(shown)
 
     async def contacts(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         statuses = request.query_params.getlist("status")
         query = {k: v for k, v in request.query_params.items() if k != "status"}
         errors = validate_query(CONTACTS_QUERY, query) + [

@@ -132,14 +132,22 @@ def query_of(request: Request, rules: dict[str, Rule]) -> dict[str, str]:
     return query
 
 
-def path_id(request: Request, what: str) -> str:
-    """The `{id}` path parameter; Vapi answers 400 for a malformed one and 404 for an unknown one."""
+def path_id(request: Request) -> str:
+    """The `{id}` path parameter; Vapi answers 400 for a malformed one (and 404 for an unknown one: `find`)."""
     value = request.path_params["id"]
     try:
         uuid.UUID(value)
     except ValueError:
         raise ApiError(400, ["id must be a UUID"]) from None
     return value
+
+
+def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
+    """The stored object the path's `{id}` names: 400 for a malformed id, 404 ("Couldn't Get <what>") for an unknown one."""
+    item = collection.get(path_id(request))
+    if item is None:
+        raise not_found(what)
+    return item
 
 
 def paginate(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from .assistants import ASSISTANT, SQUAD
 from .chat import scripted_reply
 from .clock import iso
-from .core import ORG_ID, ApiError, body_of, new_id, not_found, paged, paginate, path_id, query_of, stamp
+from .core import ORG_ID, ApiError, body_of, find, new_id, not_found, paged, paginate, query_of, stamp
 from .extraction import at_path, compare, extract
 from .phone_numbers import Nested
 from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
@@ -346,12 +346,6 @@ def routes(sb: Sandbox) -> list[Route]:
     store = sb.store
     for ident, personality in DEFAULT_PERSONALITIES.items():
         store.personalities.setdefault(ident, dict(personality))
-
-    def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
-        item = collection.get(path_id(request, what))
-        if item is None:
-            raise not_found(what)
-        return item
 
     def missing(collection: dict[str, dict[str, Any]], ident: str | None, what: str, field: str) -> None:
         if ident is not None and ident not in collection:
