@@ -16,7 +16,6 @@ from typing import Any, AsyncIterator
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 

@@ -337,7 +337,7 @@ def test_the_http_access_log_masks_secret_query_values(tmp_path: Path) -> None:
                     assert process.poll() is None and time.monotonic() < deadline, err.read_text()
                     time.sleep(0.05)
             query = "token=qs-secret-token-1&api_key=qs-secret-key-2&X-Api-Key=qs-secret-key-3&key=qs-secret-key-4&limit=5"
-            for path in (f"/mcp?{query}", f"/nowhere?access_token=qs-secret-token-5&page=2", f"/mcp?k={API_KEY}"):
+            for path in (f"/mcp?{query}", "/nowhere?access_token=qs-secret-token-5&page=2", f"/mcp?k={API_KEY}"):
                 httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
         finally:
             process.terminate()

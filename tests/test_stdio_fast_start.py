@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import ElicitResult
 
-from vapi_mcp.config import Policy, Settings
+from vapi_mcp.config import Settings
 
 from .conftest import result_json
 from .stdio_kit import RawServer, recorded_opening, recording, server_env

@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
-import anyio
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
 
