@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import ApiError, body_of, find, paginate, query_of, stamp
+from .core import ApiError, body_of, collection_routes, find, paginate, query_of, stamp
 from .phone_numbers import LIST_QUERY
 from .tools import INLINE_TOOL
 from .validation import SERVER, Any_, Arr, Num, Obj, Rule, Str
@@ -179,13 +179,7 @@ def routes(sb: Sandbox) -> list[Route]:
             del collection[item["id"]]
             return JSONResponse(item)
 
-        return [
-            Route(path, create, methods=["POST"]),
-            Route(path, list_items, methods=["GET"]),
-            Route(path + "/{id}", get, methods=["GET"]),
-            Route(path + "/{id}", update, methods=["PATCH"]),
-            Route(path + "/{id}", delete, methods=["DELETE"]),
-        ]
+        return collection_routes(path, create, list_items, get, update, delete)
 
     return [
         *crud("/assistant", store.assistants, "Assistant", ASSISTANT, "assistantId", LIST_QUERY),

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from . import artifacts
 from .clock import iso, parse_iso
-from .core import ApiError, body_of, find, new_id, paginate, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, stamp
 from .extraction import call_outputs, outputs_plan
 from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
@@ -30,7 +30,7 @@ LIST_QUERY = {
     "assistantId": Str(),
     "phoneNumberId": Str(),
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 
 OVERRIDES = Obj({"variableValues": Any_(), "metadata": Any_()}, open=True)
@@ -334,12 +334,8 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     return [
-        Route("/call", create_call, methods=["POST"]),
-        Route("/call", list_calls, methods=["GET"]),
+        *collection_routes("/call", create_call, list_calls, get_call, update_call, delete_call),
         Route("/call/web", create_web_call, methods=["POST"]),
-        Route("/call/{id}", get_call, methods=["GET"]),
-        Route("/call/{id}", update_call, methods=["PATCH"]),
-        Route("/call/{id}", delete_call, methods=["DELETE"]),
         Route("/call/{id}/control", control, methods=["POST"]),
     ]
 

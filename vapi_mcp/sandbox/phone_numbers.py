@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import ApiError, body_of, find, paginate, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, paginate, query_of, stamp
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ DTOS: dict[str, Obj] = {
 
 LIST_QUERY: dict[str, Rule] = {
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 TARGETS = {"assistantId": "assistants", "squadId": "squads"}
 """Assignment fields whose ids must exist in the store (the sandbox has no workflows)."""
@@ -240,11 +240,7 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(number)
 
     return [
-        Route("/phone-number", create, methods=["POST"]),
-        Route("/phone-number", list_numbers, methods=["GET"]),
-        Route("/phone-number/{id}", get, methods=["GET"]),
-        Route("/phone-number/{id}", update, methods=["PATCH"]),
-        Route("/phone-number/{id}", delete, methods=["DELETE"]),
+        *collection_routes("/phone-number", create, list_numbers, get, update, delete),
     ]
 
 

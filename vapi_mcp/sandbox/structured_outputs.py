@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from .calls import live
 from .clock import iso
-from .core import ApiError, body_of, find, new_id, paged, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paged, query_of, stamp
 from .extraction import extract
 from .phone_numbers import Nested
 from .tools import JSON_SCHEMA
@@ -95,7 +95,7 @@ LIST_QUERY: dict[str, Rule] = {
     "sortOrder": Str(enum=("ASC", "DESC")),
     "sortBy": Str(enum=("createdAt", "duration", "cost")),
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 UPDATE_QUERY: dict[str, Rule] = {"schemaOverride": Str()}
 RERUN_LIMIT = 100
@@ -182,9 +182,5 @@ def routes(sb: Sandbox) -> list[Route]:
 
     return [
         Route("/structured-output/run", run, methods=["POST"]),
-        Route("/structured-output", create, methods=["POST"]),
-        Route("/structured-output", list_outputs, methods=["GET"]),
-        Route("/structured-output/{id}", get, methods=["GET"]),
-        Route("/structured-output/{id}", update, methods=["PATCH"]),
-        Route("/structured-output/{id}", delete, methods=["DELETE"]),
+        *collection_routes("/structured-output", create, list_outputs, get, update, delete),
     ]

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import body_of, find, paginate, query_of, stamp
+from .core import DATE_FILTERS, body_of, collection_routes, find, paginate, query_of, stamp
 from .phone_numbers import DESTINATION as PHONE_DESTINATION
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
@@ -123,7 +123,7 @@ UPDATE_TOOL = {t: _dto(t, ()) for t in UPDATE_TYPES}
 
 LIST_QUERY = {
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 
 
@@ -149,9 +149,5 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(sb.store.tools.pop(tool["id"]))
 
     return [
-        Route("/tool", create_tool, methods=["POST"]),
-        Route("/tool", list_tools, methods=["GET"]),
-        Route("/tool/{id}", get_tool, methods=["GET"]),
-        Route("/tool/{id}", update_tool, methods=["PATCH"]),
-        Route("/tool/{id}", delete_tool, methods=["DELETE"]),
+        *collection_routes("/tool", create_tool, list_tools, get_tool, update_tool, delete_tool),
     ]
