@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import httpx2 as httpx
 import pytest
 from mcp import Client
 
+from tests.loopback import free_port, stop
 from vapi_mcp import __version__
 from vapi_mcp.cli import main, parser
 from vapi_mcp.demo import Session, script
@@ -60,9 +60,7 @@ def test_sandbox_refuses_to_serve_off_loopback(capsys: pytest.CaptureFixture[str
 
 
 def test_sandbox_subcommand_serves_the_vapi_api() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "demo"],
         stdout=subprocess.DEVNULL,
@@ -81,6 +79,4 @@ def test_sandbox_subcommand_serves_the_vapi_api() -> None:
         assert response.status_code == 200 and isinstance(response.json(), list) and response.json()
         assert httpx.get(f"{base}/call").status_code == 401
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stderr.close()
+        stop(proc)
