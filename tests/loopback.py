@@ -1,15 +1,23 @@
-"""What tests run on loopback: a free port, an ASGI app under uvicorn in the test's own loop, and child
-processes stopped cleanly."""
+"""What tests run on loopback: a free port, an ASGI app (or `vapi-mcp serve`'s HTTP app) under uvicorn in
+the test's own loop, and child processes stopped cleanly."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import anyio
 import uvicorn
+
+from vapi_mcp import web
+from vapi_mcp.cli import http_app, parser
+from vapi_mcp.server import build_server
+
+if TYPE_CHECKING:
+    from vapi_mcp.config import Settings
+    from vapi_mcp.sandbox import ManualClock, Sandbox
 
 
 def free_port() -> int:
@@ -50,6 +58,24 @@ async def on_loopback(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     async with running(server, sock):
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serving(*flags: str, settings: Settings, sandbox: Sandbox, clock: ManualClock | None = None) -> AsyncIterator[str]:
+    """`vapi-mcp serve <flags>`'s HTTP app under the CLI's own uvicorn configuration (its limits) on a free
+    loopback port; its base URL. With `clock`, the guard keeps time by it."""
+    ns = parser().parse_args(["serve", *flags])
+    server, app = build_server(settings, sandbox=sandbox)
+    if clock is not None:
+        app.guard.now = clock.now
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    config = web.config(http_app(server, ns, ns.auth_token, settings.http), "127.0.0.1", port, settings.http, lifespan="on")
+    try:
+        async with running(web.Server(config), sock):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        await app.aclose()
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

@@ -16,6 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import result_json, result_text
 from tests.guard_kit import NY, add_number, audit_lines, posts, with_policy
+from tests.loopback import serving
 from tests.openapi import assert_valid
 from vapi_mcp.config import Settings
 from vapi_mcp.guard.app import APP_MIME_TYPE, APPROVE_TOOL, DECLINE_TOOL, EXTENSION_ID, META_KEY, VIEW_URI
@@ -228,8 +229,6 @@ async def test_a_pending_action_this_server_cannot_run_is_refused_and_audited(
 async def test_a_pending_action_of_another_vapi_account_does_nothing(settings: Settings, stub_sandbox: Sandbox) -> None:
     """Behind one HTTP deployment, a view's pending id approved with another team's key runs nothing."""
     import httpx2 as httpx
-
-    from tests.test_transports import serving
 
     async def session(key: str, tool: str, arguments: dict[str, Any]) -> Any:
         async with httpx.AsyncClient(headers={"X-Vapi-Key": key}, timeout=10) as http:

@@ -19,12 +19,10 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.loopback import bound_socket, free_port, running, stop
-from vapi_mcp import web
-from vapi_mcp.cli import http_app, main, parser
+from tests.loopback import free_port, serving, stop
+from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
-from vapi_mcp.server import build_server
 
 TOKEN = "test-auth-token-5b1f-9c2e"
 ACCEPT = "application/json, text/event-stream"
@@ -43,17 +41,9 @@ def limited(tmp_path: Path, **limits: Any) -> Settings:
 
 @asynccontextmanager
 async def served(settings: Settings, sandbox: Sandbox, *flags: str) -> AsyncIterator[tuple[str, int]]:
-    """`vapi-mcp serve --transport http <flags>`'s app under the same uvicorn configuration as the CLI's."""
-    ns = parser().parse_args(["serve", "--transport", "http", *flags])
-    server, app = build_server(settings, sandbox=sandbox)
-    sock = bound_socket()
-    port = sock.getsockname()[1]
-    config = web.config(http_app(server, ns, ns.auth_token, settings.http), "127.0.0.1", port, settings.http, lifespan="on")
-    try:
-        async with running(web.Server(config), sock):
-            yield f"http://127.0.0.1:{port}", port
-    finally:
-        await app.aclose()
+    """`vapi-mcp serve --transport http <flags>` on loopback: (base URL, port)."""
+    async with serving("--transport", "http", *flags, settings=settings, sandbox=sandbox) as base:
+        yield base, int(base.rsplit(":", 1)[1])
 
 
 async def closed_by_server(stream: Any, within: float = 30) -> bool:

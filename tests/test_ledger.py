@@ -15,27 +15,12 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import confirmed, connect, result_json, result_text
 from tests.guard_kit import LA, NY, answering, audit_file_lines, posts, serve, with_policy
-from tests.loopback import on_loopback
-from vapi_mcp.cli import http_app, parser
+from tests.loopback import on_loopback, serving
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
-from vapi_mcp.server import build_server
 
 with_test_tools = pytest.mark.usefixtures("family")
 """The guard kit's `dial` and `destroy` tools instead of the catalogue."""
-
-
-@asynccontextmanager
-async def http_server(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[str]:
-    """`serve --transport http --stateless` for these settings, guard on `clock`; its /mcp URL."""
-    ns = parser().parse_args(["serve", "--transport", "http", "--stateless"])
-    server, app = build_server(settings, sandbox=sandbox)
-    app.guard.now = clock.now
-    try:
-        async with on_loopback(http_app(server, ns, None), lifespan="on") as base:
-            yield f"{base}/mcp"
-    finally:
-        await app.aclose()
 
 
 @asynccontextmanager
@@ -53,7 +38,8 @@ async def test_each_tenant_has_its_own_daily_cap_and_its_own_audit_identity(
     The cap is per Vapi account: each X-Vapi-Key has its own."""
     async with on_loopback(stub_sandbox.app, lifespan="on") as vapi:
         capped = with_policy(settings, daily_cap=1, base_url=vapi)
-        async with http_server(capped, stub_sandbox, clock) as url:
+        async with serving("--transport", "http", "--stateless", settings=capped, sandbox=stub_sandbox, clock=clock) as base:
+            url = f"{base}/mcp"
             async with tenant(url, "team-a-key-3f9c2b") as a, tenant(url, "team-b-key-8d1e4a") as b, tenant(url, None) as operator:
                 a_first = await confirmed(a, "dial", {"customer": {"number": NY}})
                 b_first = await confirmed(b, "dial", {"customer": {"number": LA}})

@@ -30,7 +30,7 @@ from vapi_mcp.redact import scrubber
 from vapi_mcp.sandbox.core import stamp
 
 from .conftest import connect, result_json, result_text
-from .loopback import free_port, on_loopback, stop
+from .loopback import free_port, on_loopback, serving, stop
 
 API_KEY = "vapi-private-key-0c9e4b7a-known"
 TWILIO_TOKEN = "twilio-auth-token-5d83f1-known"
@@ -362,8 +362,6 @@ async def test_call_resources_use_the_requests_vapi_key(tmp_path: Path, sandbox:
     """Tenant A (X-Vapi-Key) reads its own call; it cannot read the operator's; the operator reads only its own."""
     from mcp.client.streamable_http import streamable_http_client
 
-    from .test_transports import serving
-
     operator_call = ended_call(sandbox, "operator secret plan")
     tenant = Sandbox()  # tenant A's Vapi account, on loopback
     tenant_call = ended_call(tenant, "tenant hello")
@@ -396,8 +394,6 @@ async def test_vapi_keys_are_scrubbed_per_request_and_never_kept(tmp_path: Path,
     """Every X-Vapi-Key used to be added to the process-wide set for good (3000 keys doubled list_calls'
     time): each key is masked in its own request's output, and the set holds configuration only."""
     from mcp.client.streamable_http import streamable_http_client
-
-    from .test_transports import serving
 
     keys = [f"tenant-key-{i:03d}-{uuid.uuid4().hex[:8]}" for i in range(40)]
     tenant = Sandbox()  # every tenant's account, on loopback; its errors echo the key

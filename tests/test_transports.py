@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -15,13 +14,12 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from vapi_mcp.cli import http_app, main, parser
+from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
-from vapi_mcp.server import build_server
 
 from .conftest import result_json
-from .loopback import on_loopback
+from .loopback import on_loopback, serving
 
 TOKEN = "test-auth-token-5b1f"
 
@@ -60,18 +58,6 @@ async def test_stdio_subprocess_legacy_handshake(tmp_path: Path) -> None:
 
 
 # SSE and streamable HTTP: the CLI's Starlette app served by uvicorn on a free loopback port
-
-
-@asynccontextmanager
-async def serving(*flags: str, settings: Settings, sandbox: Sandbox) -> AsyncIterator[str]:
-    """Serve `vapi-mcp serve <flags>`'s HTTP app on 127.0.0.1 and yield its base URL."""
-    ns = parser().parse_args(["serve", *flags])
-    server, app = build_server(settings, sandbox=sandbox)
-    try:
-        async with on_loopback(http_app(server, ns, ns.auth_token), lifespan="on") as base:
-            yield base
-    finally:
-        await app.aclose()
 
 
 def http_client(token: str | None = None) -> httpx.AsyncClient:
