@@ -21,9 +21,10 @@ from .base import (
     delete_confirmed,
     hide_confirm_token,
     non_null,
+    shown_as,
     without_org,
 )
-from .numbers import Server, shown_as
+from .numbers import Server
 
 toolset = "assistants"
 tools = ToolGroup()
@@ -133,6 +134,7 @@ class UpdateSquadArgs(SquadFields):
 
 
 def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per assistant for list results: model and voice as provider/name."""
     model = assistant.get("model") or {}
     voice = assistant.get("voice") or {}
     row = {
@@ -146,6 +148,7 @@ def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
 
 
 def squad_row(squad: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per squad for list results: its members by id (or name, when inline)."""
     members = [m.get("assistantId") or (m.get("assistant") or {}).get("name") or "(transient)" for m in squad.get("members") or []]
     return non_null({"id": squad.get("id"), "name": squad.get("name"), "members": members, "updatedAt": squad.get("updatedAt")})
 

@@ -149,6 +149,16 @@ class PassThrough(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+class Strict(BaseModel):
+    # A nested Vapi object whose fields are all typed: an unknown one is refused.
+    model_config = ConfigDict(extra="forbid")
+
+
+def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
+    """Validate with the full model but show agents a one-line hint (tools/list stays small)."""
+    return WithJsonSchema({"type": type_, "description": hint})
+
+
 @dataclass
 class ToolContext:
     """What a handler needs for one invocation."""

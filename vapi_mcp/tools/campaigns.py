@@ -113,6 +113,7 @@ def _tally(counts: dict[str, int], shown: int = 8) -> str:
 
 
 def by_country(plan: Plan) -> str:
+    """How many contacts in each country, largest first: '150 US (+1), 50 GB (+44)'."""
     counts: dict[str, int] = {}
     for _, customer in plan:
         reading = resolve(customer.get("number") or "")
@@ -122,6 +123,7 @@ def by_country(plan: Plan) -> str:
 
 
 def by_zone(plan: Plan) -> dict[str, int]:
+    """How many contacts in each time zone (a number with several zones counts under its first)."""
     counts: dict[str, int] = {}
     for _, customer in plan:
         zones = _zones(customer.get("number") or "")
@@ -362,6 +364,7 @@ def campaign_view(campaign: dict[str, Any]) -> dict[str, Any]:
 
 
 def contact_row(contact: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per campaign contact: number, name, status (without its `contact.` prefix), call."""
     row = {k: contact.get(k) for k in ("number", "name", "status", "callId", "endedReason", "dispatchedAt")}
     if isinstance(row["status"], str):
         row["status"] = row["status"].removeprefix("contact.")

@@ -21,6 +21,7 @@ from .base import (
     IdArgs,
     ListArgs,
     Object,
+    Strict,
     ToolContext,
     ToolGroup,
     delete_confirmed,
@@ -29,9 +30,9 @@ from .base import (
     lookup,
     non_null,
     poll,
+    shown_as,
     strip_org,
 )
-from .numbers import Strict, shown_as
 
 toolset = "testing"
 tools = ToolGroup()
@@ -255,6 +256,7 @@ def checkpoints_of(messages: list[dict[str, Any]]) -> list[tuple[int, dict[str, 
 
 
 def eval_row(item: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per eval for list results: id, name, how many checkpoints."""
     return non_null(
         {
             "id": item.get("id"),

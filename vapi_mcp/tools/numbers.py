@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    WithJsonSchema,
-    model_validator,
-)
+from pydantic import Field, RootModel, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..client import vapi_id
@@ -25,11 +18,13 @@ from .base import (
     IdArgs,
     ListArgs,
     PassThrough,
+    Strict,
     ToolContext,
     ToolGroup,
     compact_schema,
     delete_confirmed,
     non_null,
+    shown_as,
     without_org,
 )
 
@@ -52,15 +47,6 @@ ENDED_REASONS = Literal[
     "assistant-request-returned-no-assistant",
     "assistant-request-returned-forwarding-phone-number",
 ]
-
-
-def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
-    """Validate with the full model but show agents a one-line hint (tools/list stays small)."""
-    return WithJsonSchema({"type": type_, "description": hint})
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Destination(PassThrough):
@@ -285,6 +271,7 @@ def assignment(number: dict[str, Any]) -> dict[str, str]:
 
 
 def number_row(number: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per phone number for list results, with what answers it."""
     row = {key: number.get(key) for key in ("id", "number", "provider", "name", "status")}
     row["number"] = row["number"] or number.get("sipUri")
     return {**non_null(row), **assignment(number)}

@@ -23,6 +23,7 @@ from .base import (
     IdArgs,
     ListArgs,
     Object,
+    Strict,
     ToolContext,
     ToolGroup,
     delete_confirmed,
@@ -31,11 +32,11 @@ from .base import (
     lookup,
     non_null,
     poll,
+    shown_as,
     strip_org,
 )
 from .evals import TargetFields as RunTarget
 from .evals import started_but_unread
-from .numbers import Strict, shown_as
 from .structured_outputs import OutputDefinition
 
 if TYPE_CHECKING:
@@ -312,6 +313,7 @@ def _suggestions(improvements: dict[str, Any]) -> dict[str, Any]:
 
 
 def item_view(item: dict[str, Any], transcripts: str) -> dict[str, Any]:
+    """One simulation run item: status, evaluations, suggestions, and its transcript when `transcripts` asks."""
     metadata = item.get("metadata") or {}
     scenario = (metadata.get("scenario") or {}).get("name")
     tester = (metadata.get("personality") or {}).get("name")
@@ -510,6 +512,7 @@ async def generate_scenarios(args: GenerateArgs, call: ToolContext) -> dict[str,
 
 
 def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per saved scenario, personality, simulation or suite."""
     row: dict[str, Any] = {"id": item.get("id"), "name": item.get("name")}
     if kind == "scenario":
         row["evaluations"] = len(item.get("evaluations") or [])

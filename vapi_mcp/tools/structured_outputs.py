@@ -27,9 +27,9 @@ from .base import (
     listed_only,
     lookup,
     non_null,
+    shown_as,
     strip_org,
 )
-from .numbers import shown_as
 
 toolset = "testing"
 tools = ToolGroup()
@@ -104,6 +104,7 @@ class RunOutputArgs(Guarded):
 
 
 def output_row(output: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per structured output for list results: id, name, type, schema type."""
     return non_null(
         {
             "id": output.get("id"),
