@@ -354,10 +354,6 @@ class ToolSpec:
     idempotent: bool = False
     open_world: bool = True
 
-    @property
-    def mutating(self) -> bool:
-        return not self.read_only
-
 
 @dataclass
 class ToolGroup:
