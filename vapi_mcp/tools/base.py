@@ -188,7 +188,8 @@ class ToolContext:
     ) -> Any:
         """Send a request that changes something (or a POST that `reads`), through the guard when its body carries a phone destination.
 
-        The one way a tool sends a mutating request outside its own guard block: without a transfer,
+        The one way a tool sends a mutating request that is not a guarded action of its own (those use
+        `send_guarded`): without a transfer,
         SIP or SMS destination (or customer) in `body` it goes straight out; with one, the guard checks
         every number, asks the human (`summary` plus the destinations, listed by the guard) and
         writes the audit line (`describe`, if given, names things in the summary once policy passed, and

@@ -277,7 +277,7 @@ def number_row(number: dict[str, Any]) -> dict[str, Any]:
     return {**non_null(row), **assignment(number)}
 
 
-def label(number: dict[str, Any]) -> str:
+def number_label(number: dict[str, Any]) -> str:
     """'+14155550100 ("Front desk")': the number as Vapi has it, its name quoted (names are agent text)."""
     name = number.get("name")
     shown = number.get("number") or number.get("sipUri") or number["id"]
@@ -358,7 +358,7 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
-    summary = f"Change {', '.join(sorted(body))} of the phone number {label(before)}."
+    summary = f"Change {', '.join(sorted(body))} of the phone number {number_label(before)}."
     data = await call.send("PATCH", path, body, args=args, summary=summary)
     return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
 
@@ -374,7 +374,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     before = assignment(current)
     # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
     body = {**{field: None for field in before if field not in chosen}, **chosen}
-    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {label(current)}.") if body else current
+    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {number_label(current)}.") if body else current
     return {"phoneNumber": number_row(data), "before": before or None}
 
 
@@ -383,5 +383,5 @@ async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, 
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{vapi_id(args.id)}"
     number = await call.vapi.get(path)
-    await delete_confirmed(call, args, path, f"Delete the phone number {label(number)}.")
+    await delete_confirmed(call, args, path, f"Delete the phone number {number_label(number)}.")
     return {"deleted": number_row(number)}
