@@ -84,8 +84,9 @@ def test_todays_clients_are_answered_from_the_cache_before_the_sdk_has_loaded(tm
 
 
 def test_nothing_heavy_loads_before_the_cache_can_answer(tmp_path: Path) -> None:
-    """What runs before the fast start (flags, settings, the audit check, the scrubbing log handler) loads
-    neither the MCP SDK nor pydantic (~0.1 s, which every session would wait for): the loader thread imports them."""
+    """What runs before the fast start (flags, settings, the start-time audit-file check, the scrubbing log
+    handler) loads neither the MCP SDK (~1 s) nor pydantic (~0.1 s), which every session would wait for: the
+    loader thread imports them."""
     probe = (
         "import sys, vapi_mcp.stdio as stdio\n"
         "stdio.serve = lambda settings: print([m for m in ('mcp', 'pydantic', 'httpx2') if m in sys.modules])\n"
