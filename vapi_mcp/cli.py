@@ -87,7 +87,7 @@ def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--deny-countries", default=None, help="comma list of calling codes or regions never to call")
     g.add_argument("--batch-cap", type=int, default=None, help="most customers in one batch call (default 50)")
     g.add_argument("--campaign-cap", type=int, default=None, help="most contacts in one campaign (default 1000; Vapi allows 10000)")
-    g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per Vapi account per UTC day, across every session sharing the state store (default 100)")
+    g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per Vapi account per UTC day, across sessions (default 100)")
     g.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false", default=None, help="allow calls at any local hour")
     g.add_argument("--quiet-start", type=int, default=None, help="first allowed local hour (default 8)")
     g.add_argument("--quiet-end", type=int, default=None, help="local hour from which calls are refused (default 21)")

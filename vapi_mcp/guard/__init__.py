@@ -244,7 +244,9 @@ class Guard:
             rules=rules,
         )
 
-    def _first_line(self, call: ToolContext, *, tool: str, kind: str | None, summary: str | None, request: Any, rules: dict[str, str], **facts: Any) -> dict[str, Any]:
+    def _first_line(
+        self, call: ToolContext, *, tool: str, kind: str | None, summary: str | None, request: Any, rules: dict[str, str], **facts: Any
+    ) -> dict[str, Any]:
         """An attempt's first line: what, for whom (target, account, tenant), and no decision yet."""
         return {
             "time": iso(self.now()),
