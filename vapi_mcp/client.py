@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import importlib
 import logging
 import math
 import random
+import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timezone
@@ -37,6 +40,28 @@ MAX_RETRY_AFTER = 86_400.0
 
 _ANY: Any = object()
 """`expect` left to the default for the method and path."""
+
+
+def wire_transport(base_url: str) -> httpx.AsyncBaseTransport | None:
+    """The transport to a real Vapi: aiohttp's (`vapi_mcp.transport`), a third of the CPU per request;
+    None (httpx2's own) when an environment proxy may apply, since httpx2 honours HTTP(S)_PROXY and NO_PROXY."""
+    proxies = urllib.request.getproxies_environment()
+    if proxies.get(base_url.split(":", 1)[0].lower()) or proxies.get("all"):
+        return None
+    from .transport import AiohttpTransport
+
+    return AiohttpTransport()
+
+
+def preload_wire() -> None:
+    """Import the wire transport (aiohttp, ~130 ms) on a thread, once, so that the first request need not wait for it."""
+    global _preloading
+    if _preloading is None:
+        _preloading = threading.Thread(target=importlib.import_module, args=("vapi_mcp.transport",), name="vapi-mcp-preload", daemon=True)
+        _preloading.start()
+
+
+_preloading: threading.Thread | None = None
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -176,7 +201,7 @@ class VapiClient:
             base_url=self.base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
+            transport=transport if transport is not None else wire_transport(self.base_url),
             follow_redirects=False,
         )
 

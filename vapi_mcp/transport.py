@@ -1,0 +1,152 @@
+"""httpx2's transport interface on aiohttp's connection pool and C HTTP parser.
+
+`VapiClient` speaks httpx2 (requests, responses, exceptions, the embedded sandbox's ASGI
+transport); only the bytes on the wire to a real Vapi go through aiohttp, whose C parser
+and lean pool cost about a third of httpx2's pure-Python stack (httpcore2, h11, anyio)
+per request: ~0.25 against ~0.85 ms of CPU for a GET of a 12 KB call (bench/STARTUP.md).
+What httpx2 does above the transport stays as it is: URL building, headers, per-phase
+timeouts, redirects (never followed here), content decoding, and the exception types
+`client.py` maps to results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import weakref
+from typing import Any, AsyncIterator
+
+import aiohttp
+import httpx2 as httpx
+from yarl import URL
+
+_DERIVED = frozenset({b"host", b"content-length", b"transfer-encoding"})
+"""Headers aiohttp writes itself, from the URL and the body."""
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An `httpx2.AsyncBaseTransport` that sends each request once through an aiohttp session.
+
+    Never resends: aiohttp's own retry of an idempotent request (DELETE, PUT) on a dropped
+    keep-alive connection is off, as httpx2's transport has none; whether to try again is
+    `VapiClient`'s decision alone. Redirects come back as they are, and bodies still
+    encoded: httpx2 decodes them, so a broken encoding stays `httpx2.DecodingError`.
+    """
+
+    def __init__(self, *, max_connections: int = 100, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._max_connections = max_connections
+        self._ssl = ssl_context if ssl_context is not None else httpx.create_ssl_context()  # the same trust as httpx2
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._finalizer: weakref.finalize | None = None
+
+    def _session_here(self) -> aiohttp.ClientSession:
+        """The session of the running event loop (aiohttp binds a session to the loop that made it)."""
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._loop is loop and not self._session.closed:
+            return self._session
+        self._forget()
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ssl=self._ssl),
+            trust_env=False,  # a proxied client keeps httpx2's transport (client.py); aiohttp would look proxies up per request
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            timeout=aiohttp.ClientTimeout(total=None),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        session._retry_connection = False  # send each request once (see the class docstring)
+        self._session, self._loop = session, loop
+        # A client dropped without `aclose` (an evicted per-key client, the process ending) closes its sockets quietly.
+        self._finalizer = weakref.finalize(self, _close_quietly, session)
+        return session
+
+    def _forget(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._session = self._loop = self._finalizer = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session_here()
+        limits = request.extensions.get("timeout") or {}
+        timeout = aiohttp.ClientTimeout(total=None, connect=limits.get("pool"), sock_connect=limits.get("connect"), sock_read=limits.get("read"))
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() not in _DERIVED]
+        body = await request.aread()
+        with _Mapped(request):
+            response = await session.request(
+                request.method,
+                URL(str(request.url), encoded=True),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                timeout=timeout,
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_Body(response, request),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1", "replace")},
+        )
+
+    async def aclose(self) -> None:
+        session = self._session
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._session = self._loop = self._finalizer = None
+        if session is not None:
+            await session.close()
+
+
+def _close_quietly(session: aiohttp.ClientSession) -> None:
+    """Close a session's sockets without awaiting anything (its loop may be gone), and without aiohttp's
+    'unclosed session' complaints on stderr at exit. aiohttp's public `close()` is a coroutine; its
+    synchronous core, `_close()`, closes every socket at once (or nothing, once the loop is closed)."""
+    connector = session.connector
+    session.detach()
+    if connector is not None and not connector.closed:
+        connector._close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body as it arrives; closing it before the end drops the connection instead of pooling it."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _Mapped(self._request):
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+class _Mapped:
+    """aiohttp's and the socket's exceptions as the httpx2 exceptions `client.py` acts on."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or not isinstance(exc, aiohttp.ClientError | OSError | asyncio.TimeoutError):
+            return False
+        raise _httpx_error(exc)(f"{type(exc).__name__}: {exc}", request=self.request) from exc
+
+
+def _httpx_error(exc: BaseException) -> type[httpx.TransportError]:
+    """Only a failed connect means nothing reached the server: that alone is a ConnectError (which may be retried)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError
+    if isinstance(exc, aiohttp.SocketTimeoutError | asyncio.TimeoutError):
+        return httpx.ReadTimeout
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol
+    return httpx.NetworkError
