@@ -133,6 +133,9 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None) -> Any:
         app = server.sse_app(transport_security=security, host=ns.host)
     else:
         app = server.streamable_http_app(stateless_http=ns.stateless, transport_security=security, host=ns.host)
+        from .streamable import JsonWhenSilent
+
+        app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
     return BearerAuth(app, token) if token else app
 
 
