@@ -19,6 +19,7 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
+    p.add_argument("--workers", type=str, default=None, help="processes serving --transport http --stateless (env VAPI_MCP_WORKERS, default 1)")
     p.add_argument("--auth-token", default=None, help="bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback")
     p.add_argument("--allowed-hosts", default=None, help="comma list of Host headers accepted off loopback (DNS-rebinding protection)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
@@ -155,6 +156,16 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     log = logging.getLogger("vapi_mcp")
     if settings.sandbox:
         log.warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+    from . import workers
+
+    count = workers.worker_count(ns)
+    if count > 1:
+        problem = workers.refusal(ns, settings, count)
+        if problem:
+            print(f"vapi-mcp: {problem}", file=sys.stderr)
+            return 2
+        workers.serve(ns, settings, count, host=ns.host, port=ns.port, log_level=settings.log_level.lower(), lifespan="on")
+        return 0
     if ns.transport == "stdio":
         from . import stdio
 
