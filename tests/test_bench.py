@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -96,3 +97,44 @@ def test_redirect_refuses_any_other_destination(echo_backend: str) -> None:
     assert done.returncode != 0 and "refusing a request off loopback" in done.stderr
     done = node("1", "http://10.0.0.1:80")
     assert done.returncode != 0 and "must be http://127.0.0.1:PORT" in done.stderr
+
+
+# The HTTP throughput (bench/throughput.py): wrk's requests must be real tool calls our server
+# answers, and a run in which any answer is not the expected result must fail, not count.
+
+import throughput  # noqa: E402
+
+
+def _serving_app(settings: Any, sandbox: Any) -> Any:
+    from tests.test_transports import serving
+
+    return serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package)")
+@pytest.mark.parametrize("protocol", [throughput.MODERN, throughput.LEGACY])
+async def test_wrk_sends_tool_calls_our_server_answers(settings: Any, sandbox: Any, protocol: str) -> None:
+    import anyio
+
+    async with _serving_app(settings, sandbox) as base:
+        args = ["list_calls", '{"limit":3}', protocol, '\\"calls\\":[]']
+        done = await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", args, 1, 2))
+    assert done.requests > 0 and len(sandbox.requests_to("GET", "/call")) >= done.requests
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package)")
+async def test_a_wrk_run_with_any_wrong_answer_fails(settings: Any, sandbox: Any) -> None:
+    import anyio
+
+    async with _serving_app(settings, sandbox) as base:
+        unknown = ["get_call", '{"id":"0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b"}', throughput.MODERN, "0b4f8a1e"]  # 404: an error result
+        with pytest.raises(RuntimeError, match="bad responses"):
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", unknown, 1, 2))
+        with pytest.raises(RuntimeError, match="bad responses"):  # the raw script checks the status too
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/call/0b4f8a1e", "raw_get.lua", ["0b4f8a1e"], 1, 2))
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/call"
+        with pytest.raises(RuntimeError, match=r"0 bad responses and 0 socket errors in 0 "):  # no answer at all is no figure
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(url, "raw_get.lua", ["["], 1, 2))
