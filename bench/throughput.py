@@ -99,7 +99,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tool_call(tool: str, protocol: str) -> list[str]:
-    return [tool, json.dumps(ARGUMENTS[tool], separators=(",", ":")), protocol, RICH_CALL_ID if tool == "get_call" else '"calls"']
+    expect = RICH_CALL_ID if tool == "get_call" else '\\"calls\\":[{'  # the result's text, JSON-escaped in the answer
+    return [tool, json.dumps(ARGUMENTS[tool], separators=(",", ":")), protocol, expect]
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -112,14 +112,17 @@ def _serving_app(settings: Any, sandbox: Any) -> Any:
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package)")
-@pytest.mark.parametrize("protocol", [throughput.MODERN, throughput.LEGACY])
-async def test_wrk_sends_tool_calls_our_server_answers(settings: Any, sandbox: Any, protocol: str) -> None:
+@pytest.mark.parametrize(("tool", "protocol"), throughput.CELLS)
+async def test_wrk_sends_the_bench_tool_calls_and_our_server_answers_them(settings: Any, sandbox: Any, tool: str, protocol: str) -> None:
     import anyio
 
+    from vapi_mcp.sandbox.seed import seed
+
+    seed(sandbox, "bench")
     async with _serving_app(settings, sandbox) as base:
-        args = ["list_calls", '{"limit":3}', protocol, '\\"calls\\":[]']
-        done = await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", args, 1, 2))
-    assert done.requests > 0 and len(sandbox.requests_to("GET", "/call")) >= done.requests
+        done = await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", throughput.tool_call(tool, protocol), 1, 2))
+    path = throughput.RAW_PATH[tool].split("?")[0]
+    assert done.requests > 0 and len(sandbox.requests_to("GET", path)) >= done.requests
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package)")
