@@ -108,19 +108,21 @@ def normalised(seen: Seen) -> tuple[str, str, bytes, dict[str, str]]:
 
 async def test_a_request_leaves_as_httpx2s_own_transport_would_send_it() -> None:
     async with raw_vapi() as (vapi_side, base):
-        for transport in (httpx.AsyncHTTPTransport(), None):
+        # httpx2's own transport; ours under httpx2's request objects (download, control); ours directly (the tools' requests)
+        for transport in (httpx.AsyncHTTPTransport(), AiohttpTransport(), None):
             vapi = production(base, transport=transport)
-            assert isinstance(vapi._http._transport, httpx.AsyncHTTPTransport if transport else AiohttpTransport)
+            assert isinstance(vapi._http._transport, AiohttpTransport if transport is None else type(transport))
             await exchange(vapi)
             await vapi.aclose()
-    reference, wire = vapi_side.requests[:4], vapi_side.requests[4:]
+    reference, wrapped, wire = vapi_side.requests[:4], vapi_side.requests[4:8], vapi_side.requests[8:]
+    assert [normalised(r) for r in wrapped] == [normalised(r) for r in reference]
     assert [normalised(r) for r in wire] == [normalised(r) for r in reference]
-    for seen in wire:  # one of each header, the Host the URL names
+    for seen in wrapped + wire:  # one of each header, the Host the URL names
         names = [k.lower() for k, _ in seen.headers]
         assert len(names) == len(set(names)), seen.headers
         assert dict(seen.headers)["Host"] == base.removeprefix("http://")
     post = wire[1]
-    assert post.method == "POST" and orjson.loads(post.body) == CALL_BODY
+    assert post.method == "POST" and orjson.loads(post.body) == CALL_BODY and post.body == wrapped[1].body
     assert dict(post.headers)["Content-Type"] == "application/json" and dict(post.headers)["Authorization"] == "Bearer sk-test-wire-0001"
 
 

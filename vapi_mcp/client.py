@@ -5,16 +5,18 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import importlib
+import json as json_module
 import logging
 import math
 import random
+import re
 import threading
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Mapping
+from typing import Any, AsyncIterable, Mapping
 
 import anyio
 import httpx2 as httpx
@@ -172,6 +174,29 @@ class TooLarge(Exception):
     """The answer passed the size cap; it was not read to the end."""
 
 
+async def read_capped(chunks: AsyncIterable[bytes], declared: str | None, limit: int) -> bytes:
+    """A body, read as it arrives, unless it is (or says it is) larger than `limit` bytes: then `TooLarge`."""
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")
+"""A path httpx2 would send as it is (nothing to percent-encode): such a request may skip httpx2's request object."""
+
+
+def _json_bytes(value: Any) -> bytes:
+    """A JSON body exactly as httpx2 encodes one."""
+    return json_module.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 class VapiClient:
     """Talks to api.vapi.ai, or to the embedded sandbox through the same code path."""
 
@@ -197,13 +222,18 @@ class VapiClient:
         """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
+        wire = wire_transport(self.base_url) if transport is None else None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport if transport is not None else wire_transport(self.base_url),
+            transport=transport if transport is not None else wire,
             follow_redirects=False,
         )
+        self._wire = wire if self.base_url.isascii() else None
+        """The aiohttp transport to a real Vapi: `request` hands it plain requests without httpx2's request object."""
+        self._headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._http.headers.raw]
+        self._json_headers = [*self._headers, ("Content-Type", "application/json")]
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -318,25 +348,21 @@ class VapiClient:
 
     async def _exchange(self, method: str, path: str, query: dict[str, Any], json: Any) -> Answer:
         """Send, and read the answer up to `max_response_bytes` (streamed: a huge body is never held whole)."""
+        wire = self._wire
+        if wire is not None and _PLAIN_PATH.fullmatch(path):  # the hot path to a real Vapi: no httpx2 request object
+            url = self.base_url + path + (f"?{httpx.QueryParams(query)}" if query else "")
+            body = None if json is None else _json_bytes(json)
+            return await wire.exchange(method, url, self._json_headers if body is not None else self._headers, body, self._http.timeout, self.max_response_bytes)
         request = self._http.build_request(method, path, params=query or None, json=json)
         return await self._send(request)
 
     async def _send(self, request: httpx.Request) -> Answer:
         response = await self._http.send(request, stream=True)
         try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_response_bytes:
-                raise TooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise TooLarge
-                chunks.append(chunk)
+            content = await read_capped(response.aiter_bytes(), response.headers.get("content-length"), self.max_response_bytes)
         finally:
             await response.aclose()
-        return Answer(response.status_code, response.headers, b"".join(chunks))
+        return Answer(response.status_code, response.headers, content)
 
     async def control(self, url: str, body: Any) -> Any:
         """POST to a call's live-control URL (from `monitor.controlUrl`), without the API key.
