@@ -1,10 +1,10 @@
-"""The wire to a real Vapi (aiohttp under httpx2's API): what leaves, and what every fault means.
+"""The wire to a real Vapi (aiohttp, behind VapiClient): what leaves, and what every fault means.
 
 In-process tests reach the sandbox through httpx2's ASGI transport; a real base URL goes
-through `vapi_mcp.transport.AiohttpTransport` on a socket. These tests drive that path on
-loopback: the request must carry what httpx2's own transport would send, each request
-leaves once (retries are `VapiClient`'s decision alone), and every failure maps to the same
-error an agent can act on.
+through `vapi_mcp.transport.AiohttpWire` on a socket (httpx2's own transport while it
+loads). These tests drive that path on loopback: the request must carry what httpx2 would
+send, each request leaves once (retries are `VapiClient`'s decision alone), and every
+failure maps to the same error an agent can act on.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import orjson
 import pytest
 from contextlib import asynccontextmanager
 
-from vapi_mcp.client import VapiClient, wire_transport
+from vapi_mcp.client import VapiClient
 from vapi_mcp.errors import VapiError
 from vapi_mcp.sandbox import Fault, Sandbox
-from vapi_mcp.transport import AiohttpTransport
+from vapi_mcp.transport import AiohttpWire  # loaded here, so each client takes the wire from its first request
 
 from .test_faults import CALL_BODY, CHECK, FAST_RETRY, OddVapi, as_the_guard, on_loopback, unknown_outcome
 
@@ -108,22 +108,39 @@ def normalised(seen: Seen) -> tuple[str, str, bytes, dict[str, str]]:
 
 async def test_a_request_leaves_as_httpx2s_own_transport_would_send_it() -> None:
     async with raw_vapi() as (vapi_side, base):
-        # httpx2's own transport; ours under httpx2's request objects (download, control); ours directly (the tools' requests)
-        for transport in (httpx.AsyncHTTPTransport(), AiohttpTransport(), None):
-            vapi = production(base, transport=transport)
-            assert isinstance(vapi._http._transport, AiohttpTransport if transport is None else type(transport))
-            await exchange(vapi)
-            await vapi.aclose()
-    reference, wrapped, wire = vapi_side.requests[:4], vapi_side.requests[4:8], vapi_side.requests[8:]
-    assert [normalised(r) for r in wrapped] == [normalised(r) for r in reference]
-    assert [normalised(r) for r in wire] == [normalised(r) for r in reference]
-    for seen in wrapped + wire:  # one of each header, the Host the URL names
+        reference = production(base, transport=httpx.AsyncHTTPTransport())
+        await exchange(reference)
+        await reference.aclose()
+        vapi = production(base)
+        await exchange(vapi)
+        assert isinstance(vapi._wire, AiohttpWire)
+        await vapi.aclose()
+    httpx2s, wire = vapi_side.requests[:4], vapi_side.requests[4:]
+    assert [normalised(r) for r in wire] == [normalised(r) for r in httpx2s]
+    assert wire[0].connection != httpx2s[-1].connection  # really another client
+    for seen in wire:  # one of each header, the Host the URL names
         names = [k.lower() for k, _ in seen.headers]
         assert len(names) == len(set(names)), seen.headers
         assert dict(seen.headers)["Host"] == base.removeprefix("http://")
     post = wire[1]
-    assert post.method == "POST" and orjson.loads(post.body) == CALL_BODY and post.body == wrapped[1].body
+    assert post.method == "POST" and orjson.loads(post.body) == CALL_BODY and post.body == httpx2s[1].body
     assert dict(post.headers)["Content-Type"] == "application/json" and dict(post.headers)["Authorization"] == "Bearer sk-test-wire-0001"
+
+
+async def test_requests_made_while_the_wire_loads_go_through_httpx2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No request waits for aiohttp to import (~130 ms, on a thread): until it is loaded, httpx2 sends."""
+    async with raw_vapi() as (vapi_side, base):
+        vapi = production(base)
+        with monkeypatch.context() as loading:
+            loading.delitem(sys.modules, "vapi_mcp.transport")
+            loading.setattr("vapi_mcp.client._preloading", object())  # as if the import were under way on its thread
+            assert await vapi.get("/call") == []
+            assert vapi._wire is None
+        assert await vapi.get("/call") == []
+        assert isinstance(vapi._wire, AiohttpWire)
+        await vapi.aclose()
+    assert [normalised(r) for r in vapi_side.requests[:1]] == [normalised(r) for r in vapi_side.requests[1:]]
+    assert vapi_side.connections == 2  # httpx2's, then the wire's
 
 
 async def test_connections_are_kept_alive() -> None:
@@ -213,6 +230,7 @@ def test_a_client_dropped_without_closing_says_nothing_on_stderr() -> None:
     script = textwrap.dedent(
         """
         import asyncio
+        import vapi_mcp.transport  # loaded: the client takes the wire from its first request
         from vapi_mcp.client import VapiClient
 
         async def answer(reader, writer):
@@ -223,7 +241,7 @@ def test_a_client_dropped_without_closing_says_nothing_on_stderr() -> None:
         async def main():
             server = await asyncio.start_server(answer, "127.0.0.1", 0)
             vapi = VapiClient(base_url=f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", api_key="k")
-            assert await vapi.get("/call") == []
+            assert await vapi.get("/call") == [] and vapi._wire is not None
             print("ok")
 
         asyncio.run(main())
@@ -234,10 +252,35 @@ def test_a_client_dropped_without_closing_says_nothing_on_stderr() -> None:
     assert "Unclosed client session" not in done.stderr and "Unclosed connector" not in done.stderr, done.stderr
 
 
-def test_an_environment_proxy_keeps_httpx2s_transport(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+async def test_behind_an_environment_proxy_httpx2_sends_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(wire_transport("https://api.vapi.ai"), AiohttpTransport)
+    assert VapiClient(base_url="https://api.vapi.ai", api_key="k")._wants_wire
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    assert wire_transport("https://api.vapi.ai") is None  # httpx2 then routes through the proxy, as before
-    assert isinstance(wire_transport("http://127.0.0.1:8787"), AiohttpTransport)
+    assert not VapiClient(base_url="https://api.vapi.ai", api_key="k")._wants_wire  # httpx2 routes it through the proxy, as before
+    async with raw_vapi() as (vapi_side, base):
+        monkeypatch.setenv("HTTP_PROXY", base)  # the "proxy" is the raw server: it sees the absolute URL httpx2 sends a proxy
+        monkeypatch.setenv("NO_PROXY", "")
+        vapi = production("http://vapi.internal")
+        assert await vapi.get("/call") == [] and vapi._wire is None
+        await vapi.aclose()
+    assert vapi_side.requests[0].target == "http://vapi.internal/call"
+
+
+def test_the_process_exits_while_the_wire_is_still_loading() -> None:
+    """`vapi-mcp serve </dev/null` ends at once: exiting during the background import must not hang.
+    (A daemon import thread frozen at exit holds the import lock; a warning formatted while the
+    interpreter exits needs an import, and waited forever.)"""
+    script = textwrap.dedent(
+        """
+        import socket
+        from vapi_mcp.client import preload_wire
+
+        preload_wire()
+        leaked = socket.socket()  # its ResourceWarning is formatted while the interpreter exits
+        print("ok")
+        """
+    )
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0 and done.stdout == "ok\n", done.stderr

@@ -10,6 +10,7 @@ import logging
 import math
 import random
 import re
+import sys
 import threading
 import time
 import urllib.request
@@ -44,26 +45,39 @@ _ANY: Any = object()
 """`expect` left to the default for the method and path."""
 
 
-def wire_transport(base_url: str) -> httpx.AsyncBaseTransport | None:
-    """The transport to a real Vapi: aiohttp's (`vapi_mcp.transport`), a third of the CPU per request;
-    None (httpx2's own) when an environment proxy may apply, since httpx2 honours HTTP(S)_PROXY and NO_PROXY."""
-    proxies = urllib.request.getproxies_environment()
-    if proxies.get(base_url.split(":", 1)[0].lower()) or proxies.get("all"):
-        return None
-    from .transport import AiohttpTransport
-
-    return AiohttpTransport()
-
-
 def preload_wire() -> None:
-    """Import the wire transport (aiohttp, ~130 ms) on a thread, once, so that the first request need not wait for it."""
+    """Import the wire to Vapi (`vapi_mcp.transport`, aiohttp: ~130 ms) on a thread, once; requests go
+    through httpx2's own transport until it is loaded, so no request waits for it. `VapiClient` starts
+    it after its first answer: an import holds the GIL, and would slow a request (or the stdio
+    start) it ran beside."""
     global _preloading
     if _preloading is None:
-        _preloading = threading.Thread(target=importlib.import_module, args=("vapi_mcp.transport",), name="vapi-mcp-preload", daemon=True)
+        # Not a daemon: the interpreter waits for the import to end before it exits, rather than freezing the
+        # thread inside the import lock, where any import made while exiting (a warning's) would wait forever.
+        _preloading = threading.Thread(target=_import_wire, name="vapi-mcp-preload", daemon=False)
         _preloading.start()
 
 
+def _import_wire() -> None:
+    try:
+        importlib.import_module("vapi_mcp.transport")
+    except ImportError:  # without aiohttp, httpx2's transport serves every request
+        logger.warning("aiohttp is not importable; requests to Vapi use httpx2's own transport")
+
+
 _preloading: threading.Thread | None = None
+
+
+def loaded_wire() -> Any:
+    """`vapi_mcp.transport.AiohttpWire` once that module is imported whole; None while it loads (or never)."""
+    module = sys.modules.get("vapi_mcp.transport")
+    return module.AiohttpWire if module is not None and getattr(module, "LOADED", False) else None
+
+
+def _proxied(base_url: str) -> bool:
+    """Whether HTTP(S)_PROXY / ALL_PROXY may apply to `base_url`: then httpx2 (which honours them and NO_PROXY) sends everything."""
+    proxies = urllib.request.getproxies_environment()
+    return bool(proxies.get(base_url.split(":", 1)[0].lower()) or proxies.get("all"))
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -222,21 +236,23 @@ class VapiClient:
         """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
-        wire = wire_transport(self.base_url) if transport is None else None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport if transport is not None else wire,
+            transport=transport,
             follow_redirects=False,
         )
-        self._wire = wire if self.base_url.isascii() else None
-        """The aiohttp transport to a real Vapi: `request` hands it plain requests without httpx2's request object."""
+        self._wire: Any = None
+        """The aiohttp wire (`vapi_mcp.transport`): the tools' requests to a real Vapi, at a third of httpx2's CPU each."""
+        self._wants_wire = transport is None and self.base_url.isascii() and not _proxied(self.base_url)
         self._headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._http.headers.raw]
         self._json_headers = [*self._headers, ("Content-Type", "application/json")]
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._wire is not None:
+            await self._wire.aclose()
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None, *, expect: Any = _ANY) -> Any:
         """GET `path`: an object for one item (`/call/{id}`), a list or a page object for a collection, unless `expect` narrows it."""
@@ -349,12 +365,17 @@ class VapiClient:
     async def _exchange(self, method: str, path: str, query: dict[str, Any], json: Any) -> Answer:
         """Send, and read the answer up to `max_response_bytes` (streamed: a huge body is never held whole)."""
         wire = self._wire
+        if wire is None and self._wants_wire and (made := loaded_wire()) is not None:
+            wire = self._wire = made()
         if wire is not None and _PLAIN_PATH.fullmatch(path):  # the hot path to a real Vapi: no httpx2 request object
             url = self.base_url + path + (f"?{httpx.QueryParams(query)}" if query else "")
             body = None if json is None else _json_bytes(json)
             return await wire.exchange(method, url, self._json_headers if body is not None else self._headers, body, self._http.timeout, self.max_response_bytes)
         request = self._http.build_request(method, path, params=query or None, json=json)
-        return await self._send(request)
+        answer = await self._send(request)
+        if self._wants_wire and wire is None:  # load the wire after this answer, while the agent reads it (not during a request)
+            preload_wire()
+        return answer
 
     async def _send(self, request: httpx.Request) -> Answer:
         response = await self._http.send(request, stream=True)

@@ -15,7 +15,7 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__, apps
-from .client import SANDBOX_KEY, DryRun, VapiClient, preload_wire
+from .client import SANDBOX_KEY, DryRun, VapiClient
 from .config import Settings
 from .errors import VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
@@ -61,8 +61,6 @@ class App:
         self._sandbox = sandbox
         self._vapi: VapiClient | None = None
         self._keyed: dict[str, VapiClient] = {}
-        if not settings.force_sandbox:  # a real key, or an X-Vapi-Key over HTTP, will need the wire transport
-            preload_wire()
 
     @property
     def sandbox(self) -> Sandbox:

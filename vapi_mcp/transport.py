@@ -1,12 +1,13 @@
-"""httpx2's transport interface on aiohttp's connection pool and C HTTP parser.
+"""The wire to a real Vapi: aiohttp's connection pool and C HTTP parser, behind `VapiClient`.
 
-`VapiClient` speaks httpx2 (requests, responses, exceptions, the embedded sandbox's ASGI
-transport); only the bytes on the wire to a real Vapi go through aiohttp, whose C parser
-and lean pool cost about a third of httpx2's pure-Python stack (httpcore2, h11, anyio)
-per request: ~0.25 against ~0.85 ms of CPU for a GET of a 12 KB call (bench/STARTUP.md).
-What httpx2 does above the transport stays as it is: URL building, headers, per-phase
-timeouts, redirects (never followed here), content decoding, and the exception types
-`client.py` maps to results.
+aiohttp costs about a third of httpx2's pure-Python stack (httpcore2, h11, anyio) per
+request: ~0.25 against ~0.85 ms of CPU for a GET of a 12 KB call (bench/STARTUP.md). So
+`VapiClient.request` hands each plain request (a path with nothing to percent-encode) to
+`AiohttpWire.exchange`, with what httpx2 would have sent: the same URL, headers, JSON body
+and per-phase timeouts; it gets the same exceptions back (httpx2's, which `client.py` maps
+to results) and the same size cap. Everything else stays on httpx2: downloads, live
+control, the sandbox's ASGI transport, a client behind an environment proxy, and every
+request made while this module loads (it is imported on a thread: `client.preload_wire`).
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ _DERIVED = frozenset({b"host", b"content-length", b"transfer-encoding"})
 """Headers aiohttp writes itself, from the URL and the body."""
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An `httpx2.AsyncBaseTransport` that sends each request once through an aiohttp session.
+class AiohttpWire:
+    """One aiohttp session per event loop, sending each request once.
 
-    Never resends: aiohttp's own retry of an idempotent request (DELETE, PUT) on a dropped
-    keep-alive connection is off, as httpx2's transport has none; whether to try again is
-    `VapiClient`'s decision alone. Redirects come back as they are, and bodies still
-    encoded: httpx2 decodes them, so a broken encoding stays `httpx2.DecodingError`.
+    aiohttp's own resend of an idempotent request (DELETE, PUT) on a dropped kept-alive
+    connection is off: whether to try again is `VapiClient`'s decision alone, as with httpx2.
+    Redirects come back as they are, and an encoded body is decoded by httpx2, so a broken
+    encoding is `httpx2.DecodingError` here too.
     """
 
     def __init__(self, *, max_connections: int = 100, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -51,7 +52,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._forget()
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, ssl=self._ssl),
-            trust_env=False,  # a proxied client keeps httpx2's transport (client.py); aiohttp would look proxies up per request
+            trust_env=False,  # a proxied client stays on httpx2 (client.py); aiohttp would look proxies up per request
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             timeout=aiohttp.ClientTimeout(total=None),
@@ -68,34 +69,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._finalizer()
         self._session = self._loop = self._finalizer = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session_here()
-        limits = request.extensions.get("timeout") or {}
-        timeout = _timeouts(limits.get("connect"), limits.get("read"), limits.get("pool"))
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() not in _DERIVED]
-        body = await request.aread()
-        with _Mapped(request):
-            response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-                timeout=timeout,
-            )
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_Body(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1", "replace")},
-        )
-
     async def exchange(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, timeout: httpx.Timeout, limit: int) -> Answer:
-        """`VapiClient.request`'s hot path: one request from its parts, the answer read up to `limit` bytes.
+        """One request from its parts; the answer read up to `limit` bytes (else `TooLarge`).
 
-        What httpx2's request object would carry, without building one (a third of the client's CPU):
-        the same URL, headers, body and per-phase timeouts, the same exceptions. An encoded answer
-        is read through an httpx2 response, which decodes it as on the other path.
+        An encoded answer is read through an httpx2 response, which decodes it as on httpx2's path.
         """
         session = self._session_here()
         with _Mapped(None):
@@ -188,3 +165,7 @@ def _httpx_error(exc: BaseException) -> type[httpx.TransportError]:
     if isinstance(exc, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol
     return httpx.NetworkError
+
+
+LOADED = True
+"""Set last: `client.loaded_wire` uses this module only once all of it is defined (it is imported on a thread)."""
