@@ -198,7 +198,7 @@ class Side:
     tools: list[dict[str, Any]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     wire: dict[str, int] = field(default_factory=dict)
-    """Bytes of the whole JSON-RPC response line (text content plus structuredContent, if sent)."""
+    """Bytes of the whole JSON-RPC response line (the result and the envelope)."""
 
 
 def sides(backend: str, package: Path) -> tuple[Side, Side]:
@@ -393,7 +393,7 @@ def report(pair: tuple[Side, Side], raw_ms: dict[str, list[float]], http: list[s
         *(row(f"{op} overhead over raw, p50 (ms)", f"{overhead[op][0]:.2f}", f"{overhead[op][1]:.2f}", ratio(*overhead[op])) for op in overhead),
         "",
         f"The 20-turn call's transcript (`artifact.transcript`) is {transcript} bytes; the backend's whole call object is {compact_bytes(call)} bytes. "
-        "Result bytes are the text content a model reads; the response line also counts `structuredContent` and the JSON-RPC envelope.",
+        "Result bytes are the text content a model reads; the response line also counts the JSON-RPC envelope (no `structuredContent`: a result is sent once).",
         "",
         *http,
         "## Targets (ratios to the official server in this run)",
