@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -154,3 +156,45 @@ async def test_a_recorded_opening_is_replayed_as_the_client_sent_it(tmp_path: Pa
     recording = run.recording(client)
     expected = recording["modern"] if era == "modern" else recording["modern"][:1] + recording["legacy"]
     assert [json.loads(line) for line in received.read_text().splitlines()] == [m for step in expected for m in step["send"]]
+# The HTTP throughput (bench/throughput.py): wrk's requests must be real tool calls our server
+# answers, and a run in which any answer is not the expected result must fail, not count.
+
+import throughput  # noqa: E402
+
+
+def _serving_app(settings: Any, sandbox: Any) -> Any:
+    from tests.loopback import serving
+
+    return serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None and not os.environ.get("CI"), reason="needs wrk (Debian package; .ci/run installs it, and under CI this fails instead)")
+@pytest.mark.parametrize(("tool", "protocol"), throughput.CELLS)
+async def test_wrk_sends_the_bench_tool_calls_and_our_server_answers_them(settings: Any, sandbox: Any, tool: str, protocol: str) -> None:
+    import anyio
+
+    from vapi_mcp.sandbox.seed import seed
+
+    seed(sandbox, "bench")
+    async with _serving_app(settings, sandbox) as base:
+        done = await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", throughput.tool_call(tool, protocol), 1, 2))
+    path = throughput.RAW_PATH[tool].split("?")[0]
+    assert done.requests > 0 and len(sandbox.requests_to("GET", path)) >= done.requests
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None and not os.environ.get("CI"), reason="needs wrk (Debian package; .ci/run installs it, and under CI this fails instead)")
+async def test_a_wrk_run_with_any_wrong_answer_fails(settings: Any, sandbox: Any) -> None:
+    import anyio
+
+    async with _serving_app(settings, sandbox) as base:
+        unknown = ["get_call", '{"id":"0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b"}', throughput.MODERN, "0b4f8a1e"]  # 404: an error result
+        with pytest.raises(RuntimeError, match="bad responses"):
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/mcp", "mcp_call.lua", unknown, 1, 2))
+        with pytest.raises(RuntimeError, match="bad responses"):  # the raw script checks the status too
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(f"{base}/call/0b4f8a1e", "raw_get.lua", ["0b4f8a1e"], 1, 2))
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/call"
+        with pytest.raises(RuntimeError, match=r"0 bad responses and 0 socket errors in 0 "):  # no answer at all is no figure
+            await anyio.to_thread.run_sync(lambda: throughput.wrk(url, "raw_get.lua", ["["], 1, 2))

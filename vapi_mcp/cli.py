@@ -47,6 +47,7 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
+    p.add_argument("--workers", type=str, default=None, help="processes serving --transport http --stateless (env VAPI_MCP_WORKERS, default 1)")
     p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
     p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
@@ -192,6 +193,9 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
             session_idle_timeout=limits.session_idle_timeout,
             max_sessions=limits.max_sessions,
         )
+        from .streamable import JsonWhenSilent
+
+        app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
     allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
     app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
@@ -216,8 +220,12 @@ def auth_token(ns: argparse.Namespace) -> str | None:
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
+    from . import workers
     from .config import ConfigError, check_audit_files
 
+    if workers.worker_count(ns) > 1 and ns.transport != "http":
+        print(f"vapi-mcp: {workers.refusal(ns, None, workers.worker_count(ns))}", file=sys.stderr)
+        return 2
     if ns.transport == "stdio":
         try:
             settings = settings_from(ns)
@@ -248,6 +256,14 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     from . import web
     from .server import build_server
 
+    count = workers.worker_count(ns)
+    if count > 1:
+        problem = workers.refusal(ns, settings, count)
+        if problem:
+            print(f"vapi-mcp: {problem}", file=sys.stderr)
+            return 2
+        workers.serve(ns, settings, count, log_level=settings.log_level.lower(), lifespan="on")
+        return 0
     server, _ = build_server(settings)
     app = http_app(server, ns, token, settings.http)
     kind, path = ("SSE", "/sse") if ns.transport == "sse" else ("streamable HTTP" + (" (stateless)" if ns.stateless else ""), "/mcp")

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import importlib
+import json as json_module
 import logging
 import math
 import random
+import re
+import sys
+import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Callable, Mapping
+from typing import Any, AsyncIterable, Callable, Mapping
 
 import anyio
 import httpx2 as httpx
@@ -51,6 +57,41 @@ READ_POSTS: dict[str, Callable[[Any], bool]] = {
 A tool marks such a request `reads=True`; in dry-run mode the client lets it through only when it is
 also listed here (a claim alone, or a listed path with a body that changes something, stays unsent).
 """
+
+
+def preload_wire() -> None:
+    """Import the wire to Vapi (`vapi_mcp.transport`, aiohttp: ~130 ms) on a thread, once; requests go
+    through httpx2's own transport until it is loaded, so no request waits for it. `VapiClient` starts
+    it after its first answer: an import holds the GIL, and would slow a request (or the stdio
+    start) it ran beside."""
+    global _preloading
+    if _preloading is None:
+        # Not a daemon: the interpreter waits for the import to end before it exits, rather than freezing the
+        # thread inside the import lock, where any import made while exiting (a warning's) would wait forever.
+        _preloading = threading.Thread(target=_import_wire, name="vapi-mcp-preload", daemon=False)
+        _preloading.start()
+
+
+def _import_wire() -> None:
+    try:
+        importlib.import_module("vapi_mcp.transport")
+    except ImportError:  # without aiohttp, httpx2's transport serves every request
+        logger.warning("aiohttp is not importable; requests to Vapi use httpx2's own transport")
+
+
+_preloading: threading.Thread | None = None
+
+
+def loaded_wire() -> Any:
+    """`vapi_mcp.transport.AiohttpWire` once that module is imported whole; None while it loads (or never)."""
+    module = sys.modules.get("vapi_mcp.transport")
+    return module.AiohttpWire if module is not None and getattr(module, "LOADED", False) else None
+
+
+def _proxied(base_url: str) -> bool:
+    """Whether HTTP(S)_PROXY / ALL_PROXY may apply to `base_url`: then httpx2 (which honours them and NO_PROXY) sends everything."""
+    proxies = urllib.request.getproxies_environment()
+    return bool(proxies.get(base_url.split(":", 1)[0].lower()) or proxies.get("all"))
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -167,6 +208,29 @@ class TooLarge(Exception):
     """The answer passed the size cap; it was not read to the end."""
 
 
+async def read_capped(chunks: AsyncIterable[bytes], declared: str | None, limit: int) -> bytes:
+    """A body, read as it arrives, unless it is (or says it is) larger than `limit` bytes: then `TooLarge`."""
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")
+"""A path httpx2 would send as it is (nothing to percent-encode): such a request may skip httpx2's request object."""
+
+
+def _json_bytes(value: Any) -> bytes:
+    """A JSON body exactly as httpx2 encodes one."""
+    return json_module.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 class VapiClient:
     """Talks to api.vapi.ai, or to the embedded sandbox through the same code path."""
 
@@ -199,9 +263,16 @@ class VapiClient:
             transport=transport,
             follow_redirects=False,
         )
+        self._wire: Any = None
+        """The aiohttp wire (`vapi_mcp.transport`): the tools' requests to a real Vapi, at a third of httpx2's CPU each."""
+        self._wants_wire = transport is None and self.base_url.isascii() and not _proxied(self.base_url)
+        self._headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._http.headers.raw]
+        self._json_headers = [*self._headers, ("Content-Type", "application/json")]
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._wire is not None:
+            await self._wire.aclose()
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None, *, expect: Any = _ANY) -> Any:
         """GET `path`: an object for one item (`/call/{id}`), a list or a page object for a collection, unless `expect` narrows it."""
@@ -317,25 +388,26 @@ class VapiClient:
 
     async def _exchange(self, method: str, path: str, query: dict[str, Any], json: Any) -> Answer:
         """Send, and read the answer up to `max_response_bytes` (streamed: a huge body is never held whole)."""
+        wire = self._wire
+        if wire is None and self._wants_wire and (made := loaded_wire()) is not None:
+            wire = self._wire = made()
+        if wire is not None and _PLAIN_PATH.fullmatch(path):  # the hot path to a real Vapi: no httpx2 request object
+            url = self.base_url + path + (f"?{httpx.QueryParams(query)}" if query else "")
+            body = None if json is None else _json_bytes(json)
+            return await wire.exchange(method, url, self._json_headers if body is not None else self._headers, body, self._http.timeout, self.max_response_bytes)
         request = self._http.build_request(method, path, params=query or None, json=json)
-        return await self._send(request)
+        answer = await self._send(request)
+        if self._wants_wire and wire is None:  # load the wire after this answer, while the agent reads it (not during a request)
+            preload_wire()
+        return answer
 
     async def _send(self, request: httpx.Request) -> Answer:
         response = await self._http.send(request, stream=True)
         try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_response_bytes:
-                raise TooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise TooLarge
-                chunks.append(chunk)
+            content = await read_capped(response.aiter_bytes(), response.headers.get("content-length"), self.max_response_bytes)
         finally:
             await response.aclose()
-        return Answer(response.status_code, response.headers, b"".join(chunks))
+        return Answer(response.status_code, response.headers, content)
 
     async def control(self, url: str, body: Any) -> Any:
         """POST to a call's live-control URL (from `monitor.controlUrl`), without the API key.

@@ -1,0 +1,125 @@
+"""`vapi-mcp serve --transport http --stateless --workers N`: one uvicorn worker process per core.
+
+One Python process serves tool calls on one core (~1 ms of CPU each, bench/RESULTS.md);
+N workers share the listening socket and serve on N. That is safe only where no request
+depends on the process that served the previous one:
+
+- no sessions (`--stateless`): a session lives in the worker that opened it, and the next
+  request of its client may reach another (sticky sessions in front of one-worker replicas
+  are the alternative);
+- no embedded sandbox: it lives in one process's memory; point `--base-url` at a
+  `vapi-mcp sandbox --port N` server instead (with any VAPI_API_KEY), or use a real key;
+- the guard's state shared by every worker: confirm tokens are signed with one key (a
+  random one is made here for the workers when VAPI_MCP_CONFIRM_SECRET is not set), and used
+  tokens, daily dial counts and pending confirmations must live in a state store that every
+  worker reads and writes (VAPI_MCP_STATE_URL), or no tool may change anything (`--read-only`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+from typing import Any
+
+from .config import ConfigError, Settings
+
+WORKERS_ENV = "VAPI_MCP_WORKERS"
+NAMESPACE_ENV = "VAPI_MCP_WORKER_ARGS"
+"""The parent's parsed command line, for each worker to read again (a worker is a fresh process)."""
+
+
+def worker_count(ns: argparse.Namespace) -> int:
+    """`--workers`, else VAPI_MCP_WORKERS, else 1; anything but a whole number ≥ 1 is refused."""
+    given = ns.workers if getattr(ns, "workers", None) is not None else os.environ.get(WORKERS_ENV, "").strip() or 1
+    try:
+        count = int(given)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"--workers / {WORKERS_ENV} must be a whole number of processes, 1 or more; got {given!r}")
+    return count
+
+
+def refusal(ns: argparse.Namespace, settings: Settings | None, count: int) -> str | None:
+    """Why `count` workers cannot serve these settings safely, naming what to change; None when they can."""
+    if count == 1:
+        return None
+    if ns.transport != "http":
+        return f"--workers {count} needs --transport http --stateless (stdio serves one client; SSE sessions live in one process)"
+    if not ns.stateless:
+        return (
+            f"--workers {count} needs --stateless: a session lives in the worker that opened it, and its next request "
+            "may reach another worker. Add --stateless, or run one worker per replica behind sticky sessions."
+        )
+    assert settings is not None
+    if settings.sandbox:
+        return (
+            f"--workers {count} cannot serve the embedded sandbox: it lives in one process's memory. Run "
+            "`vapi-mcp sandbox --port 8787` and start with --base-url http://127.0.0.1:8787 and any VAPI_API_KEY, or use a real key."
+        )
+    if not settings.read_only and not shared_state(settings):
+        return (
+            f"--workers {count} needs the guard's state (used confirm tokens, daily dial caps, pending confirmations) "
+            "shared by every worker: a state store (VAPI_MCP_STATE_URL). Without one, serve with --read-only or one worker."
+        )
+    return None
+
+
+def shared_state(settings: Settings) -> bool:
+    """Whether the guard's state store is shared by processes (the SQLite or Redis store of VAPI_MCP_STATE_URL)."""
+    return bool(getattr(settings, "state_url", None))
+
+
+def serve(ns: argparse.Namespace, settings: Settings, count: int, *, log_level: str = "warning", lifespan: str = "on") -> None:
+    """Run `count` uvicorn workers on one socket, each building the server from the same command line
+    and environment, each with the HTTP limits of `vapi_mcp.web` (timeouts, connection cap)."""
+    import sys
+
+    from uvicorn.supervisors import Multiprocess
+
+    from . import web
+
+    if not settings.confirm_secret:  # a token one worker signs must verify in every other
+        os.environ["VAPI_MCP_CONFIRM_SECRET"] = secrets.token_urlsafe(32)
+    os.environ[NAMESPACE_ENV] = json.dumps({k: v for k, v in vars(ns).items() if k != "func"})
+    config = web.config(
+        "vapi_mcp.workers:app", ns.host, ns.port, settings.http, log_level=log_level, lifespan=lifespan, factory=True, workers=count
+    )
+    config.http = "vapi_mcp.workers:WorkerProtocol"  # built in each worker, from the same limits (a class made at run time cannot be sent)
+    sock = config.bind_socket()
+    print(f"vapi-mcp: serving streamable HTTP (stateless) on {web.url(ns.host, sock.getsockname()[1], '/mcp')} with {count} workers", file=sys.stderr, flush=True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _namespace() -> argparse.Namespace:
+    return argparse.Namespace(**json.loads(os.environ[NAMESPACE_ENV]))
+
+
+def __getattr__(name: str) -> Any:
+    """`WorkerProtocol`: the guarded HTTP protocol with this deployment's limits, made where a worker loads it."""
+    if name != "WorkerProtocol":
+        raise AttributeError(name)
+    from . import web
+    from .cli import settings_from
+
+    limits = settings_from(_namespace()).http
+    cap, _ = web.connection_cap(limits.max_connections)
+    return web.protocol_for(limits, cap)
+
+
+def app() -> Any:
+    """One worker's ASGI app (a uvicorn factory): the parent's command line and environment, read again here."""
+    from .cli import auth_token, configure_logging, http_app, settings_from
+    from .redact import install_access_log_filter, scrubber
+    from .server import build_server
+
+    ns = _namespace()
+    settings = settings_from(ns)
+    configure_logging(settings.log_level)
+    token = auth_token(ns)
+    scrubber.add(token)
+    install_access_log_filter()
+    server, _ = build_server(settings)
+    return http_app(server, ns, token, settings.http)
