@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers import timezone as phone_timezone
 
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, in_countries, resolve
+from ..numbers import Resolved, in_countries, possible_numbers, regions_of, resolve
 from .action import Callee, GuardedAction
 from .facts import reading
 
@@ -112,15 +112,39 @@ CAP_HINTS = {
 
 
 def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolved]) -> None:
-    """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag)."""
+    """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag).
+
+    A number written without its country (E.164 check off, no `+`) may ring any of its readings, so it is
+    denied when any reading is denied, and never counts as allow-listed."""
     deny, allow = set(policy.deny_numbers), set(policy.allow_numbers)
-    rule("deny_numbers", listing(f"{r.shown} is on the deny list." for r in targets if r.unknown is None and r.key in deny))
+    regions = regions_of(deny)
+    rule("deny_numbers", listing(denied_number(r, deny, regions) for r in targets if r.unknown is None))
     if allow:
-        rule("allow_numbers", listing(f"{r.shown} is not on the allow list." for r in targets if r.unknown is not None or r.key not in allow))
+        rule("allow_numbers", listing(f"{r.shown} is not on the allow list{_unsure(r)}." for r in targets if not allow_listed(r, allow)))
     if policy.deny_countries:
         rule("deny_countries", listing(denied_country(r, policy.deny_countries) for r in targets))
     if policy.allow_countries:
         rule("allow_countries", listing(outside_countries(r, policy.allow_countries) for r in targets))
+
+
+def denied_number(r: Resolved, deny: set[str], regions: frozenset[str]) -> str | None:
+    hits = sorted(possible_numbers(r, regions) & deny)
+    if not hits:
+        return None
+    if hits == [r.shown]:
+        return f"{r.shown} is on the deny list."
+    return f"{r.shown} is on the deny list: as written it may be dialled as {', '.join(hits)}."
+
+
+def allow_listed(r: Resolved, allow: set[str]) -> bool:
+    """On the allow list for certain: a number whose country is written (`+`, 00, 011) and whose reading is listed."""
+    return r.unknown is None and r.explicit and r.key in allow
+
+
+def _unsure(r: Resolved) -> str:
+    if r.unknown is not None or r.explicit or r.number is None:
+        return ""
+    return f" for certain: written without + and country code it may be dialled as a national number of any country; {E164_FIX}"
 
 
 def denied_country(r: Resolved, entries: tuple[str, ...]) -> str | None:
@@ -261,4 +285,4 @@ def auto_approved(policy: Policy, action: GuardedAction) -> bool:
     allow = set(policy.allow_numbers)
     readings = [resolve(c.number, c.e164_check) for c in callees_of(action)]
     readings += [reading(f) for f in action.destinations if f.guarded and f.role != "call"]
-    return all(r.unknown is None and r.problem is None and r.key in allow for r in readings)
+    return all(r.problem is None and allow_listed(r, allow) for r in readings)

@@ -1,0 +1,77 @@
+"""The guard under attack: what a hostile or merely unusual argument, setting, answer or request does.
+
+Each test is a route someone found around a rule (or a crash on the way), through a real MCP client
+on the sandbox: it must be refused, asked about, or answered with a clear error, and nothing sent
+that the human did not confirm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import connect, result_json, result_text
+from tests.guard_kit import LA, LONDON, add_number, audit_lines, with_policy
+from vapi_mcp.config import Settings
+from vapi_mcp.sandbox import Sandbox
+from vapi_mcp.sandbox.core import stamp
+
+
+def sent(sandbox: Sandbox, method: str = "POST") -> list[Any]:
+    """The requests that changed something at the sandbox (reads left out)."""
+    return [r for r in sandbox.requests if r.method == method]
+
+
+def transfer_to(number: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "transferCall", "destinations": [{"type": "number", "number": number, **fields}]}
+
+
+def assistant(sandbox: Sandbox) -> str:
+    item = stamp(sandbox.clock, name="Riley", firstMessage="Hi.", model={"provider": "openai", "model": "gpt-4.1"})
+    sandbox.store.assistants[item["id"]] = item
+    return item["id"]
+
+
+# numbers written without their country: every reading counts
+
+
+@pytest.mark.parametrize(
+    "given, denied",
+    [
+        ("4155550123", LA),  # a US SIP trunk dials it as +1 415 555 0123
+        ("02079460958", LONDON),  # a UK trunk: 0 is the national prefix
+        ("1415555CALL", "+14155552255"),  # letters as the keypad dials them
+    ],
+)
+async def test_a_deny_listed_number_written_as_a_national_number_is_refused(
+    given: str, denied: str, settings: Settings, sandbox: Sandbox
+) -> None:
+    """With `numberE164CheckEnabled: false` a SIP trunk dials plain digits as a national number of its own
+    country, so a deny-listed number written without its country code is still that number."""
+    policy = with_policy(settings, deny_numbers=(denied,))
+    async with connect(policy, sandbox) as client:
+        tool = await client.call_tool("create_tool", transfer_to(given, numberE164CheckEnabled=False))
+        call = await client.call_tool(
+            "create_call",
+            {"assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "byo-phone-number"),
+             "customer": {"number": given, "numberE164CheckEnabled": False}},
+        )
+    for result in (tool, call):
+        assert result.is_error and "Refused by rule `deny_numbers`" in result_text(result), result_text(result)
+        assert denied in result_text(result)
+    assert sent(sandbox) == []
+    assert [line["decision"] for line in audit_lines(policy)] == ["refused", "refused"]
+
+
+async def test_plain_digits_never_pass_an_allow_list(settings: Settings, sandbox: Sandbox) -> None:
+    """`33142685300` reads as the allowed +33 1 42 68 53 00 only when a trunk dials it internationally;
+    a German trunk dials +49 33142685300. Only a number written with its country is on an allow list."""
+    policy = with_policy(settings, allow_numbers=("+33142685300",))
+    async with connect(policy, sandbox) as client:
+        plain = await client.call_tool("create_tool", transfer_to("33142685300", numberE164CheckEnabled=False))
+        written = await client.call_tool("create_tool", transfer_to("+33142685300", numberE164CheckEnabled=False))
+    assert plain.is_error and "Refused by rule `allow_numbers`" in result_text(plain)
+    assert "national number" in result_text(plain) and "+ country code" in result_text(plain)
+    assert result_json(written)["confirmationRequired"] is True
+    assert sent(sandbox) == []
