@@ -75,3 +75,34 @@ async def test_plain_digits_never_pass_an_allow_list(settings: Settings, sandbox
     assert "national number" in result_text(plain) and "+ country code" in result_text(plain)
     assert result_json(written)["confirmationRequired"] is True
     assert sent(sandbox) == []
+
+
+# a customer's SIP address is a dial too
+
+
+async def test_a_customers_sip_address_passes_the_number_policy_and_is_shown(settings: Settings, sandbox: Sandbox) -> None:
+    """CreateCustomerDTO.sipUri: Vapi may dial the customer at that address (a trunk reaching any phone).
+    It was neither checked nor shown: a +1 number on the question, a +44 SIP address dialled."""
+    sip = "sip:+442079460958@trunk.example.com"
+    body = {"assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customer": {"number": LA, "sipUri": sip}}
+    denied = with_policy(settings, deny_countries=("44",))
+    async with connect(denied, sandbox) as client:
+        refused = await client.call_tool("create_call", body)
+    assert refused.is_error and "Refused by rule `deny_countries`" in result_text(refused) and sip in result_text(refused)
+    async with connect(settings, sandbox) as client:
+        preview = result_json(await client.call_tool("create_call", body))
+    assert f"dials the SIP address \"{sip}\"" in preview["summary"]
+    assert sent(sandbox) == []
+    quiet = with_policy(settings, quiet_hours=True, quiet_start=0, quiet_end=24)  # any hour is a calling hour
+    async with connect(quiet, sandbox) as client:
+        unknown_time = await client.call_tool("create_call", body)
+    assert "Refused by rule `quiet_hours`" in result_text(unknown_time) and "local time of" in result_text(unknown_time)
+
+
+async def test_a_long_sip_address_is_shown_with_its_host(settings: Settings, sandbox: Sandbox) -> None:
+    """A destination is a fact, not a name: a padded SIP address cut after 60 characters hid the host it routes to."""
+    sip = "sip:+14155550123" + "0" * 80 + "@trunk.evil.example"
+    async with connect(settings, sandbox) as client:
+        preview = result_json(await client.call_tool("create_tool", {"type": "transferCall", "destinations": [{"type": "sip", "sipUri": sip}]}))
+    assert "@trunk.evil.example" in preview["summary"]
+    assert sent(sandbox) == []

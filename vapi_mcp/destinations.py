@@ -4,6 +4,8 @@ Where Vapi's OpenAPI document puts phone numbers in request bodies (tests/phone_
 the document, and tests/test_destinations.py checks that `scan` finds every such field):
 
 - a customer to call: `customer` / `customers[]` (CreateCustomerDTO.number): POST /call, campaigns;
+  and its `sipUri` (CreateCustomerDTO.sipUri: the customer dialled at a SIP address, which may be a phone
+  number behind a SIP trunk, so it is a dial whose country and local time are unknown);
 - a transfer to a phone: any `{"type": "number", "number": ...}` (TransferDestinationNumber): a phone
   number's `fallbackDestination` and hook `transfer` actions, transferCall tools' `destinations`
   (POST /tool, or inline in an assistant's `model.tools`, `assistantOverrides["tools:append"]`,
@@ -29,11 +31,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Literal
 
-Role = Literal["call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
+Role = Literal["call", "sip-call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
 Path = tuple[str | int, ...]
 
-GUARDED_ROLES = frozenset({"call", "transfer", "sip", "sms", "sms-tool"})
+GUARDED_ROLES = frozenset({"call", "sip-call", "transfer", "sip", "sms", "sms-tool"})
 """Destinations that dial or text someone: a request carrying one is a guarded action."""
+DIAL_ROLES = frozenset({"call", "sip-call"})
+"""Destinations that ring now: a request carrying one is a dial."""
 NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
 """Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
 PHONE_NUMBER_PATHS = ("/phone-number",)
@@ -121,9 +125,11 @@ def _walk(node: Any, at: Path, found: list[Found]) -> None:
     for key, value in node.items():
         if key in ("customer", "customers") and kind != "twilio.sms":
             for i, customer in enumerate(value if isinstance(value, list) else [value]):
+                place = (*at, key, i) if isinstance(value, list) else (*at, key)
                 if isinstance(customer, dict) and _number(customer.get("number")) is not None:
-                    place = (*at, key, i, "number") if isinstance(value, list) else (*at, key, "number")
-                    found.append(Found("call", place, _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+                    found.append(Found("call", (*place, "number"), _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+                if isinstance(customer, dict) and customer.get("sipUri") is not None:
+                    found.append(Found("sip-call", (*place, "sipUri"), detail=str(customer["sipUri"])))
         elif key == "callerId" and isinstance(value, str):
             found.append(Found("caller-id", (*at, key), value))
         elif key == "twilioPhoneNumber" and isinstance(value, str):
@@ -184,6 +190,7 @@ def label(item: Found) -> str:
     """'transfer to +14155550123', 'SIP transfer to sip:desk@example.com', 'an SMS tool'."""
     what = {
         "call": "call to",
+        "sip-call": "SIP call to",
         "transfer": "transfer to",
         "sip": "SIP transfer to",
         "sms": "text message to",

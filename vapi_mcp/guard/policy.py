@@ -63,9 +63,10 @@ async def check(
             hint=CAP_HINTS.get(cap_rule, "").format(cap=cap),
         )
     called = [resolve(c.number, c.e164_check) for c in callees]
-    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sms", "own")]
+    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sip-call", "sms", "own")]
     reached = [r for f, r in carried if f.role != "own"]
     texted = [r for f, r in carried if f.role == "sms"]
+    sip_called = [r for f, r in carried if f.role == "sip-call"]
     targets = called + reached
     if called or carried:
         problems = [r.problem for r in called] + [f"{f.where}: {r.problem}" if r.problem else None for f, r in carried]
@@ -78,7 +79,7 @@ async def check(
         start, end = window(action, now)
         rule(
             "quiet_hours",
-            listing(window_problem(policy, r, start, end) for r in (called if dial else []) + texted),
+            listing(window_problem(policy, r, start, end) for r in (called + sip_called if dial else []) + texted),
             hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours."
             if dial
             else "Send it during the recipient's local calling hours.",
