@@ -106,3 +106,33 @@ async def test_a_long_sip_address_is_shown_with_its_host(settings: Settings, san
         preview = result_json(await client.call_tool("create_tool", {"type": "transferCall", "destinations": [{"type": "sip", "sipUri": sip}]}))
     assert "@trunk.evil.example" in preview["summary"]
     assert sent(sandbox) == []
+
+
+# the MCP Apps view's Approve, where it cannot run what it approves
+
+
+async def test_approve_on_a_replica_without_the_tool_is_refused_and_audited(settings: Settings, sandbox: Sandbox) -> None:
+    """Replicas share pending actions through the state store; one that does not offer the tool (other
+    toolsets) crashed with an internal error and wrote no line, after taking the pending action."""
+    from dataclasses import replace
+
+    from mcp import Client
+    from mcp.client.extension import advertise
+
+    from vapi_mcp.guard.app import APP_MIME_TYPE, EXTENSION_ID, META_KEY
+    from vapi_mcp.server import build_server
+
+    apps = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
+    campaigns, first = build_server(settings, sandbox=sandbox)
+    default, second = build_server(replace(settings, toolsets=("default",)), sandbox=sandbox)
+    body = {"name": "Recall", "assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customers": [{"number": LA}]}
+    try:
+        async with Client(campaigns, extensions=[apps]) as host, Client(default, extensions=[apps]) as other:
+            preview = await host.call_tool("create_campaign", body)
+            approved = await other.call_tool("approve_action", {"id": preview.meta[META_KEY]["id"]})
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert approved.is_error and "create_campaign is not a tool of this server; nothing was sent" in result_text(approved)
+    assert [(line["tool"], line["decision"]) for line in audit_lines(settings)] == [("create_campaign", "previewed"), ("create_campaign", "refused")]
+    assert sent(sandbox) == []

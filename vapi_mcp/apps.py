@@ -49,12 +49,12 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
         pending = call.guard.take_pending(args.id, call)
         spec = specs.get(pending["tool"])
         if spec is None:
-            call.guard.refuse_pending(pending, call.tool, f"{pending['tool']} is not a tool of this server; nothing was sent.")
+            call.guard.refuse_pending(pending, call, f"{pending['tool']} is not a tool of this server; nothing was sent.")
         assert spec is not None
         try:
             tool_args = spec.input_model.model_validate(pending["arguments"])
         except ValidationError as exc:
-            call.guard.refuse_pending(pending, call.tool, validation_error_text(exc, spec.name))
+            call.guard.refuse_pending(pending, call, validation_error_text(exc, spec.name))
         return await spec.handler(tool_args, replace(call, tool=spec.name, approval=Approval(args.id, pending.get("token"))))
 
     async def decline_action(args: PendingArgs, call: ToolContext) -> Any:
