@@ -136,3 +136,25 @@ async def test_approve_on_a_replica_without_the_tool_is_refused_and_audited(sett
     assert approved.is_error and "create_campaign is not a tool of this server; nothing was sent" in result_text(approved)
     assert [(line["tool"], line["decision"]) for line in audit_lines(settings)] == [("create_campaign", "previewed"), ("create_campaign", "refused")]
     assert sent(sandbox) == []
+
+
+# HTTP: a web page must not drive the server
+
+
+async def test_a_page_served_from_an_ip_address_cannot_drive_the_server(settings: Settings, sandbox: Sandbox) -> None:
+    """On loopback with no token, the Origin check is what stops a web page. It accepted any IP address
+    as an Origin, and a browser sends `Content-Type: application/json, text/plain` (read as text/plain:
+    no CORS preflight) which the SDK takes as JSON: a page at http://203.0.113.5 created an assistant."""
+    import httpx2 as httpx
+
+    from tests.test_http_limits import served
+
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "create_assistant", "arguments": {"name": "pwned"}}}
+    headers = {"Content-Type": "application/json, text/plain", "Accept": "application/json, text/event-stream"}
+    async with served(settings, sandbox, "--stateless") as (base, port), httpx.AsyncClient(timeout=10) as http:
+        for origin in ("http://203.0.113.5", "https://198.51.100.9:8443", "http://[2001:db8::5]"):
+            response = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": origin})
+            assert response.status_code == 403, (origin, response.text)
+        same = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": f"http://127.0.0.1:{port}"})
+    assert same.status_code == 200 and 'pwned' in same.text  # a page of this server's own origin still works
+    assert len(sent(sandbox)) == 1
