@@ -158,3 +158,26 @@ async def test_a_page_served_from_an_ip_address_cannot_drive_the_server(settings
         same = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": f"http://127.0.0.1:{port}"})
     assert same.status_code == 200 and 'pwned' in same.text  # a page of this server's own origin still works
     assert len(sent(sandbox)) == 1
+
+
+# the audit file after a crash
+
+
+async def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_attempt(settings: Settings, sandbox: Sandbox) -> None:
+    """A crash (or a full disk) mid-write leaves a line without its newline; the next session appended
+    its own line to it, so `vapi-mcp audit` lost that attempt too: its `sending` line, for a dial."""
+    import os
+
+    from vapi_mcp.guard.audit import attempts, read_lines
+
+    path = settings.sandbox_audit_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b'{"time":"2026-11-02T15:00:00Z","attempt":"cut","tool":"create_call","decision":"send')
+    os.close(fd)
+    ident = assistant(sandbox)
+    async with connect(settings, sandbox) as client:
+        preview = result_json(await client.call_tool("delete_assistant", {"id": ident}))
+        await client.call_tool("delete_assistant", {"id": ident, "confirmToken": preview["confirmToken"]})
+    seen = attempts(read_lines([path]))
+    assert [(entry["tool"], entry["decisions"]) for entry in seen] == [("delete_assistant", ["previewed"]), ("delete_assistant", ["sending", "sent"])]
