@@ -181,3 +181,20 @@ async def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_attempt(set
         await client.call_tool("delete_assistant", {"id": ident, "confirmToken": preview["confirmToken"]})
     seen = attempts(read_lines([path]))
     assert [(entry["tool"], entry["decisions"]) for entry in seen] == [("delete_assistant", ["previewed"]), ("delete_assistant", ["sending", "sent"])]
+
+
+async def test_an_x_vapi_key_that_is_no_key_gets_an_error_naming_the_header(settings: Settings, sandbox: Sandbox) -> None:
+    """A key with a non-ASCII byte failed inside the HTTP client: the agent read Python's
+    "'ascii' codec can't encode characters..." and the server logged a traceback."""
+    import httpx2 as httpx
+
+    from tests.test_http_limits import served
+
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_calls", "arguments": {}}}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    async with served(settings, sandbox, "--stateless") as (base, _), httpx.AsyncClient(timeout=10) as http:
+        for key in ("sk-\xe9\xe9-secret".encode("latin-1"), b"sk-" + b"a" * 600):
+            response = await http.post(f"{base}/mcp", json=request, headers={**headers, "X-Vapi-Key": key})
+            assert response.status_code == 200
+            assert "Invalid argument `X-Vapi-Key header`" in response.text and "codec" not in response.text, response.text
+    assert sandbox.requests == []

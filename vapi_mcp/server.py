@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import __version__, apps
 from .client import SANDBOX_KEY, DryRun, VapiClient
 from .config import ConfigError, Settings
-from .errors import VapiMCPError, validation_error_text
+from .errors import InputError, VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
@@ -50,6 +50,7 @@ INSTRUCTIONS = (
 KEY_HEADER = "x-vapi-key"
 """Over HTTP, a request may carry its own Vapi key (teams behind one stateless deployment)."""
 KEYED_CLIENTS = 32
+MAX_KEY_LENGTH = 512
 
 
 class App:
@@ -112,6 +113,7 @@ class App:
         key = _request_key(context)
         if key is None or self.settings.force_sandbox:
             return self.vapi, self.settings.sandbox
+        _checked_key(key)
         client = self._keyed.pop(key, None)
         if client is None:  # the key is scrubbed per request (`invoke`), never kept in the process-wide set
             client = VapiClient(
@@ -143,8 +145,11 @@ class App:
         The request's own secrets (its `X-Vapi-Key`, the validated secret fields of its
         arguments) are scrubbed from what this call returns and logs, and forgotten after it.
         """
-        vapi, sandboxed = self.client_for(context)
         with self.request_scope(context):
+            try:
+                vapi, sandboxed = self.client_for(context)
+            except InputError as exc:
+                return self._error(exc.text(), False)
             try:
                 args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
             except ValidationError as exc:
@@ -323,6 +328,17 @@ def _request_key(context: Context[Any, Any] | None) -> str | None:
     """The Vapi key an HTTP request carries in `X-Vapi-Key`, if any (stdio has no headers)."""
     key = (_request_headers(context) or {}).get(KEY_HEADER, "").strip()
     return key or None
+
+
+def _checked_key(key: str) -> str:
+    """An `X-Vapi-Key` that can be sent as a bearer token: visible ASCII only (Vapi's keys are UUIDs)."""
+    if len(key) > MAX_KEY_LENGTH or any(not "!" <= ch <= "~" for ch in key):
+        raise InputError(
+            "X-Vapi-Key header",
+            f"must be a Vapi API key: at most {MAX_KEY_LENGTH} visible ASCII characters, no spaces or control characters",
+            hint="Nothing was sent. Copy the private key from the Vapi dashboard (API Keys) again.",
+        )
+    return key
 
 
 def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> str:
