@@ -198,3 +198,23 @@ async def test_an_x_vapi_key_that_is_no_key_gets_an_error_naming_the_header(sett
             assert response.status_code == 200
             assert "Invalid argument `X-Vapi-Key header`" in response.text and "codec" not in response.text, response.text
     assert sandbox.requests == []
+
+
+# Vapi's answers: what the human is shown must be what the request acts on
+
+
+async def test_a_lookup_answered_with_another_object_shows_nothing_false(settings: Settings, sandbox: Sandbox) -> None:
+    """GET /assistant/A answered with assistant B: the question said 'Delete the assistant "Test bot" (B)'
+    while the DELETE went to A. An answer about another object is an odd answer, not a fact."""
+    import json
+
+    from vapi_mcp.sandbox.core import Fault
+
+    target = assistant(sandbox)
+    other = {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "name": "Test bot"}
+    sandbox.inject(Fault("GET", f"/assistant/{target}", status=200, body=json.dumps(other).encode()))
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("delete_assistant", {"id": target})
+    assert result.is_error and "another object" in result_text(result), result_text(result)
+    assert "Test bot" not in result_text(result)
+    assert sent(sandbox, "DELETE") == [] and audit_lines(settings) == []

@@ -310,6 +310,10 @@ class VapiClient:
                 )
                 raise self._odd_answer(method, path, what, check, hint="If it persists, check VAPI_BASE_URL.") from None
         if shape is None or isinstance(data, shape):
+            asked = path.rstrip("/").rsplit("/", 1)[-1]
+            if method in SAFE_METHODS and isinstance(data, dict) and _is_id(asked) and data.get("id") not in (None, asked):
+                # What the guard shows the human (names, numbers) must be the object the request acts on.
+                raise self._odd_answer(method, path, f"Vapi answered with another object (id {str(data['id'])[:40]!r})", check)
             return data
         got = "nothing" if data is None else f"a JSON {_json_kind(data)}"
         wanted = " or ".join(f"a JSON {_json_kind(t())}" for t in (shape if isinstance(shape, tuple) else (shape,)) if t is not type(None))
