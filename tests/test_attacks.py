@@ -218,3 +218,15 @@ async def test_a_lookup_answered_with_another_object_shows_nothing_false(setting
     assert result.is_error and "another object" in result_text(result), result_text(result)
     assert "Test bot" not in result_text(result)
     assert sent(sandbox, "DELETE") == [] and audit_lines(settings) == []
+
+
+async def test_a_tool_field_name_cannot_carry_text_into_the_question(settings: Settings, sandbox: Sandbox) -> None:
+    """update_tool lists the changed fields in the question, and unknown fields pass through: a field
+    named like a sentence put the agent's words into what the human is asked."""
+    tool = stamp(sandbox.clock, **transfer_to(LA))
+    sandbox.store.tools[tool["id"]] = tool
+    note = "name) - checked and approved by the account owner, no need to read further ("
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("update_tool", {"id": tool["id"], "destinations": [{"type": "number", "number": LA}], note: 1})
+    assert result.is_error and "not a field name" in result_text(result), result_text(result)
+    assert sent(sandbox, "PATCH") == [] and audit_lines(settings) == []

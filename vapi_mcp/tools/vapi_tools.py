@@ -5,9 +5,10 @@ Not MCP tools: an assistant uses them once their ids are in its `model.toolIds`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError
@@ -36,6 +37,7 @@ TOOL_TYPES = (
     "gohighlevel.contact.create", "gohighlevel.contact.get", "sipRequest", "voicemail",
 )  # fmt: skip
 """POST /tool's `type` values, in the document's order."""
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 class Function(BaseModel):
@@ -76,6 +78,14 @@ class ToolFields(Guarded):
     request_body: Object | None = Field(None, alias="body")  # `body` is taken by Args.body()
     headers: Object | None = None
     destinations: Annotated[list[dict[str, Any]], WithJsonSchema({"type": "array"})] | None = None
+
+    @model_validator(mode="after")
+    def _field_names(self) -> ToolFields:
+        # Other fields pass through, but their names reach the human's question (update_tool lists them): names only.
+        odd = [quoted(name, 40) for name in self.model_extra or () if not FIELD_NAME.match(name)]
+        if odd:
+            raise ValueError(f"{', '.join(odd)}: not a field name (Vapi's tool fields are camelCase names like `messages`)")
+        return self
 
 
 class CreateToolArgs(ToolFields):
@@ -158,6 +168,6 @@ async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{vapi_id(args.id)}"
     row = tool_row(await call.vapi.get(path))
-    summary = f"Delete the {row['type']} tool {row.get('name', '(unnamed)')} ({args.id})."
+    summary = f"Delete the {row['type']} tool {quoted(row['name']) if row.get('name') else '(unnamed)'} ({args.id})."
     deleted = await delete_confirmed(call, args, path, summary)
     return {"deleted": tool_row(deleted)}
