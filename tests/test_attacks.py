@@ -230,3 +230,28 @@ async def test_a_tool_field_name_cannot_carry_text_into_the_question(settings: S
         result = await client.call_tool("update_tool", {"id": tool["id"], "destinations": [{"type": "number", "number": LA}], note: 1})
     assert result.is_error and "not a field name" in result_text(result), result_text(result)
     assert sent(sandbox, "PATCH") == [] and audit_lines(settings) == []
+
+
+# a transfer whose number a server decides at call time
+
+
+async def test_a_transfer_tool_without_destinations_is_a_destination_no_rule_can_check(settings: Settings, sandbox: Sandbox) -> None:
+    """CreateTransferCallToolDTO: "If no destinations are provided, server.url will be used to get the
+    transfer destination once the tool is called": whatever number a webhook names. It went out
+    unasked under an allow list and country rules it can break."""
+    strict = with_policy(settings, allow_countries=("US",))
+    dynamic = {"type": "transferCall"}
+    async with connect(strict, sandbox) as client:
+        created = await client.call_tool("create_tool", dynamic)
+        inline = await client.call_tool("create_assistant", {"name": "Desk", "model": {"provider": "openai", "model": "gpt-4.1", "tools": [dynamic]}})
+        emptied = await client.call_tool("create_tool", {**dynamic, "destinations": []})
+    for result in (created, inline, emptied):
+        assert result.is_error and "Refused by rule `allow_countries`" in result_text(result), result_text(result)
+    async with connect(settings, sandbox) as client:
+        preview = result_json(await client.call_tool("create_tool", dynamic))
+        tool = stamp(sandbox.clock, **transfer_to(LA))
+        sandbox.store.tools[tool["id"]] = tool
+        renamed = await client.call_tool("update_tool", {"id": tool["id"], "messages": []})  # keeps its destinations
+    assert "any number a server names" in preview["summary"]
+    assert not renamed.is_error and "confirmationRequired" not in result_text(renamed), result_text(renamed)
+    assert [r.path for r in sent(sandbox)] == [] and len(sent(sandbox, "PATCH")) == 1

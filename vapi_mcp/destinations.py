@@ -11,6 +11,9 @@ the document, and tests/test_destinations.py checks that `scan` finds every such
   (POST /tool, or inline in an assistant's `model.tools`, `assistantOverrides["tools:append"]`,
   hook `tool` actions, squad members, workflow nodes: wherever a transient assistant can sit);
 - a transfer to a SIP address: `{"type": "sip", "sipUri": ...}` (TransferDestinationSip);
+- a transfer to whatever number a server names at call time: a transferCall tool with no `destinations`
+  (CreateTransferCallToolDTO: "If no destinations are provided, server.url will be used to get the
+  transfer destination once the tool is called"), so a destination no rule can check;
 - an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
 - a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
 - the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
@@ -42,6 +45,8 @@ NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
 """Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
 PHONE_NUMBER_PATHS = ("/phone-number",)
 """Requests whose top-level `number` is the user's own number (Create/Update*PhoneNumberDTO)."""
+DYNAMIC_TRANSFER = "any number a server names when the call transfers (transferCall tool without destinations)"
+"""What a transferCall tool without destinations reaches: Vapi asks the server URL at call time."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +81,27 @@ def own_fields(path: str) -> tuple[str, ...]:
     return ("number",) if path.startswith(PHONE_NUMBER_PATHS) else ()
 
 
-def scan(body: Any, *, own: Iterable[str] = ()) -> list[Found]:
-    """Every destination and number in `body`, in document order; `own` names top-level own-number fields."""
+def scan(body: Any, *, own: Iterable[str] = (), update: bool = False) -> list[Found]:
+    """Every destination and number in `body`, in document order; `own` names top-level own-number fields.
+
+    `update`: `body` changes an existing tool (PATCH /tool/{id}), where leaving `destinations` out keeps them."""
     found: list[Found] = []
     if isinstance(body, dict):
         flag = body.get("numberE164CheckEnabled") is not False
         for name in own:
             if isinstance(body.get(name), str):
                 found.append(Found("own", (name,), body[name], flag))
-    _walk(body, (), found)
+    _walk(body, (), found, update)
     return found
 
 
 def scan_request(path: str, body: Any) -> list[Found]:
-    return scan(body, own=own_fields(path))
+    return scan(body, own=own_fields(path), update=_is_tool_update(path))
+
+
+def _is_tool_update(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return len(parts) == 2 and parts[0] == "tool"
 
 
 def _number(value: Any) -> str | None:
@@ -101,7 +113,7 @@ def _number(value: Any) -> str | None:
     return None
 
 
-def _walk(node: Any, at: Path, found: list[Found]) -> None:
+def _walk(node: Any, at: Path, found: list[Found], update: bool = False) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
             _walk(item, (*at, i), found)
@@ -109,6 +121,9 @@ def _walk(node: Any, at: Path, found: list[Found]) -> None:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
+    destinations = node.get("destinations")
+    if kind == "transferCall" and not (isinstance(destinations, list) and destinations) and not (update and at == () and "destinations" not in node):
+        found.append(Found("transfer", (*at, "destinations"), detail=DYNAMIC_TRANSFER))
     if kind == "number" and _number(node.get("number")) is not None:
         found.append(Found("transfer", (*at, "number"), _number(node["number"]), node.get("numberE164CheckEnabled") is not False))
     elif kind == "sip" and isinstance(node.get("sipUri"), str):

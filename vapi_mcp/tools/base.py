@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar,
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..destinations import DIAL_ROLES, label, normalize, scan
+from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import GuardedAction
 from ..guard.policy import unknown_id
@@ -184,7 +184,7 @@ class ToolContext:
         request can carry a destination (by Vapi's document) take `Guarded` arguments; any other tool
         refuses a destination-shaped object in its free-form fields, naming where it is.
         """
-        found = [item for item in scan(body) if item.guarded]
+        found = [item for item in scan_request(path, body) if item.guarded]
         if not found:
             return await self.vapi.request(method, path, params=params, json=body, check=check, reads=reads)
         if not isinstance(args, Guarded):
