@@ -255,3 +255,14 @@ async def test_a_transfer_tool_without_destinations_is_a_destination_no_rule_can
     assert "any number a server names" in preview["summary"]
     assert not renamed.is_error and "confirmationRequired" not in result_text(renamed), result_text(renamed)
     assert [r.path for r in sent(sandbox)] == [] and len(sent(sandbox, "PATCH")) == 1
+
+
+async def test_a_request_with_more_numbers_than_vapi_takes_is_refused_before_any_is_read(settings: Settings, sandbox: Sandbox) -> None:
+    """Each number is parsed (normalized, then read by every rule) on the event loop every session shares:
+    20,000 customers held the server for seconds before the batch cap refused them, and a 4 MiB request
+    holds over 100,000. Vapi's largest request (a campaign) has 10,000 contacts."""
+    customers = [{"number": f"+1415555{i % 10000:04d}"} for i in range(10_001)]
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("create_campaign", {"name": "All", "assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customers": customers})
+    assert result.is_error and "10001 phone numbers and destinations in one request; at most 10000" in result_text(result), result_text(result)[:300]
+    assert sent(sandbox) == [] and audit_lines(settings) == []

@@ -45,6 +45,8 @@ NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
 """Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
 PHONE_NUMBER_PATHS = ("/phone-number",)
 """Requests whose top-level `number` is the user's own number (Create/Update*PhoneNumberDTO)."""
+MAX_NUMBERS = 10_000
+"""Numbers and destinations one request may carry (Vapi's campaign limit): more is refused before any is read."""
 DYNAMIC_TRANSFER = "any number a server names when the call transfers (transferCall tool without destinations)"
 """What a transferCall tool without destinations reaches: Vapi asks the server URL at call time."""
 
@@ -159,7 +161,10 @@ def normalize(body: Any, *, own: Iterable[str] = ()) -> Any:
 
     A number that is not a valid E.164 number stays as given: the guard refuses it and says why.
     """
-    numbers = [item for item in scan(body, own=own) if item.role in NUMBER_ROLES and item.number is not None and item.e164_check]
+    found = scan(body, own=own)
+    if len(found) > MAX_NUMBERS:  # before reading any: each reading costs CPU the whole server shares
+        raise ValueError(f"{len(found)} phone numbers and destinations in one request; at most {MAX_NUMBERS} (Vapi's largest campaign)")
+    numbers = [item for item in found if item.role in NUMBER_ROLES and item.number is not None and item.e164_check]
     if not numbers:
         return body
     from .numbers import normalized  # phonenumbers loads only when there is a number to read
