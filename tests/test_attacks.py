@@ -266,3 +266,15 @@ async def test_a_request_with_more_numbers_than_vapi_takes_is_refused_before_any
         result = await client.call_tool("create_campaign", {"name": "All", "assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customers": customers})
     assert result.is_error and "10001 phone numbers and destinations in one request; at most 10000" in result_text(result), result_text(result)[:300]
     assert sent(sandbox) == [] and audit_lines(settings) == []
+
+
+@pytest.mark.parametrize("number", ["911", "112", "+999", "000"])
+async def test_an_emergency_number_is_never_dialled(number: str, settings: Settings, sandbox: Sandbox) -> None:
+    """With the E.164 check off, Vapi takes 3-40 letters and digits, so `911` went to the human (or, in
+    consent mode `any`, to an agent holding a confirm token) like any call; quiet hours were the only
+    stop, and they can be off."""
+    body = {"assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "byo-phone-number"), "customer": {"number": number, "numberE164CheckEnabled": False}}
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("create_call", body)
+    assert result.is_error and "Refused by rule `emergency`" in result_text(result), result_text(result)
+    assert sent(sandbox) == [] and audit_lines(settings)[-1]["rules"]["emergency"] == "refused"

@@ -146,6 +146,18 @@ def possible_numbers(reading: Resolved, regions: Iterable[str]) -> set[str]:
     return found
 
 
+def emergency_regions(reading: Resolved) -> list[str]:
+    """The regions where a short number written as given (E.164 check off: `911`, `112`, `999`) reaches emergency services."""
+    if reading.e164_check or reading.unknown is not None or reading.explicit:
+        return []
+    digits = keypad(clean(reading.given)).lstrip("+")
+    if not digits.isdigit() or len(digits) > 6:  # emergency numbers are short codes
+        return []
+    from phonenumbers import shortnumberinfo
+
+    return [region for region in sorted(phonenumbers.SUPPORTED_SHORT_REGIONS) if shortnumberinfo.is_emergency_number(digits, region)]
+
+
 def regions_of(numbers: Iterable[str]) -> frozenset[str]:
     """The regions that share the calling codes of these E.164 numbers (`+14155550123` -> US, CA, and the rest of +1)."""
     regions: set[str] = set()

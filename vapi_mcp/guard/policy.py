@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers import timezone as phone_timezone
 
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, in_countries, possible_numbers, regions_of, resolve
+from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, regions_of, resolve
 from .action import Callee, GuardedAction
 from .facts import reading
 
@@ -71,6 +71,9 @@ async def check(
     if called or carried:
         problems = [r.problem for r in called] + [f"{f.where}: {r.problem}" if r.problem else None for f, r in carried]
         rule("e164", listing(problems))
+    written_as_given = [r for r in (called if dial else []) + texted if not r.e164_check]  # only these can be short codes
+    if written_as_given:
+        rule("emergency", listing(emergency_problem(r) for r in written_as_given))
     if targets:
         number_rules(rule, policy, targets)
     if dial:
@@ -126,6 +129,14 @@ def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolv
         rule("deny_countries", listing(denied_country(r, policy.deny_countries) for r in targets))
     if policy.allow_countries:
         rule("allow_countries", listing(outside_countries(r, policy.allow_countries) for r in targets))
+
+
+def emergency_problem(r: Resolved) -> str | None:
+    regions = emergency_regions(r)
+    if not regions:
+        return None
+    where = ", ".join(regions[:6]) + (f" and {len(regions) - 6} more" if len(regions) > 6 else "")
+    return f"{r.shown} is an emergency number ({where}): an agent never calls or texts emergency services through this server."
 
 
 def denied_number(r: Resolved, deny: set[str], regions: frozenset[str]) -> str | None:
