@@ -278,3 +278,35 @@ async def test_an_emergency_number_is_never_dialled(number: str, settings: Setti
         result = await client.call_tool("create_call", body)
     assert result.is_error and "Refused by rule `emergency`" in result_text(result), result_text(result)
     assert sent(sandbox) == [] and audit_lines(settings)[-1]["rules"]["emergency"] == "refused"
+
+
+# tokens across replicas whose clocks differ
+
+
+@pytest.mark.usefixtures("family")
+async def test_a_used_token_stays_used_on_a_replica_whose_clock_is_behind(
+    settings: Settings, stub_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store forgot a used token 60 s after its expiry (by the redeeming replica's clock); a replica
+    whose clock was 2 minutes behind still took it as unexpired, found it unused, and dialled again."""
+    import time
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from tests.guard_kit import posts, serve
+    from vapi_mcp.sandbox import ManualClock
+
+    shared = replace(settings, confirm_secret="replicas-share-this-secret")
+    ahead = ManualClock()
+    behind = ManualClock(ahead.now() - timedelta(seconds=120))
+    args = {"customer": {"number": LA}}
+    async with serve(shared, stub_sandbox, ahead) as first, serve(shared, stub_sandbox, behind) as second:
+        token = result_json(await first.call_tool("dial", args))["confirmToken"]
+        assert not (await first.call_tool("dial", {**args, "confirmToken": token})).is_error
+        real = time.time()
+        ahead.advance(400)  # past the token's expiry on the first replica's clock: 300 s, plus the old 60 s
+        behind.advance(400)  # 280 s after the preview by the second's: not yet expired there
+        monkeypatch.setattr("vapi_mcp.state.time.time", lambda: real + 400)
+        again = await second.call_tool("dial", {**args, "confirmToken": token})
+    assert again.is_error and "already used" in result_text(again), result_text(again)
+    assert posts(stub_sandbox) == 1

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("vapi_mcp.guard")
 
 ELICITATION_KEY = "confirm"
+CLOCK_SKEW = 86_400
+"""Seconds a used token is remembered beyond its expiry: more than any two replicas' clocks may differ."""
 INPUT_REQUIRED_VERSION = "2026-07-28"
 
 
@@ -112,8 +114,9 @@ class Tokens:
             )
         if now.timestamp() >= float(claims["e"]):
             raise Expired(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
-        # Kept until it expires, by the store's wall clock (the guard's clock may be a test's).
-        keep_until = time.time() + float(claims["e"]) - now.timestamp() + 60
+        # Kept until it expires, by the store's wall clock (the guard's clock may be a test's), and a day more:
+        # a replica whose clock is behind still takes the token as unexpired, and must still find it used.
+        keep_until = time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW
         if not self.store.consume(f"token:{claims['n']}", keep_until):
             raise Refused(rule, "the confirm token was already used; nothing was sent.", hint="Each token confirms one action.")
 
