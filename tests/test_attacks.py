@@ -310,3 +310,21 @@ async def test_a_used_token_stays_used_on_a_replica_whose_clock_is_behind(
         again = await second.call_tool("dial", {**args, "confirmToken": token})
     assert again.is_error and "already used" in result_text(again), result_text(again)
     assert posts(stub_sandbox) == 1
+
+
+# arguments sent as JSON strings
+
+
+@pytest.mark.parametrize("depth", [300, 3000])
+async def test_an_argument_sent_as_a_deeply_nested_json_string_is_refused_naming_it(depth: int, settings: Settings, sandbox: Sandbox) -> None:
+    """Arguments sent as JSON strings are parsed for clients that flatten objects, which got past the
+    JSON-RPC parser's nesting bound: 3000 levels raised RecursionError (its text reached the agent),
+    300 broke serialization ('unexpected error... whether Vapi was reached' is not known)."""
+    nested = '{"x":' * depth + '{"type":"number","number":"+442079460958"}' + "}" * depth
+    body = {"assistant": nested, "phoneNumberId": add_number(sandbox, "twilio"), "customer": {"number": LA}}
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("create_call", body)
+        flat = await client.call_tool("create_call", {**body, "assistant": '{"name": "Riley", "model": {"provider": "openai", "model": "gpt-4.1"}}'})
+    assert result.is_error and "Invalid argument `assistant`" in result_text(result) and "64 levels" in result_text(result), result_text(result)
+    assert result_json(flat)["confirmationRequired"] is True  # a flattened object is still accepted
+    assert sent(sandbox) == []

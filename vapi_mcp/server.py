@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import pydantic_core
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -154,6 +154,8 @@ class App:
                 args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
             except ValidationError as exc:
                 return self._error(validation_error_text(exc, spec.name), sandboxed)
+            except InputError as exc:
+                return self._error(exc.text(), sandboxed)
             tenant = _tenant(context, keyed=vapi is not self._vapi, account=vapi.account)
             call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant)
             with request_secrets(secret_values(args)):
@@ -357,8 +359,13 @@ def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> 
     return f"x-vapi-key:{account}" if keyed else "http:server-key"
 
 
+MAX_NESTING = 64
+"""Levels of nesting an argument sent as a JSON string may have (Vapi's deepest bodies have about 15); the
+JSON-RPC parser bounds the rest of a request, and this text would otherwise get past it."""
+
+
 def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
-    """Some clients send nested objects as JSON strings; accept them for non-string fields."""
+    """Some clients send nested objects as JSON strings; accept them for non-string fields, as deep as Vapi's bodies go."""
     out = dict(arguments)
     for key, value in arguments.items():
         field = model.model_fields.get(key)
@@ -366,7 +373,25 @@ def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
-                out[key] = json.loads(value)
-            except ValueError:
-                pass
+                parsed = pydantic_core.from_json(value)  # bounded nesting, like the JSON-RPC parser
+            except ValueError as exc:
+                if "recursion limit" not in str(exc):
+                    continue  # not JSON: validation names the field
+                parsed = None
+            if parsed is None or _depth(parsed) > MAX_NESTING:
+                raise InputError(key, f"sent as a JSON string, nests deeper than {MAX_NESTING} levels")
+            out[key] = parsed
     return out
+
+
+def _depth(value: Any) -> int:
+    """How many levels of objects and arrays `value` nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
