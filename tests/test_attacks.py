@@ -328,3 +328,28 @@ async def test_an_argument_sent_as_a_deeply_nested_json_string_is_refused_naming
     assert result.is_error and "Invalid argument `assistant`" in result_text(result) and "64 levels" in result_text(result), result_text(result)
     assert result_json(flat)["confirmationRequired"] is True  # a flattened object is still accepted
     assert sent(sandbox) == []
+
+
+# the daily cap per Vapi account
+
+
+async def test_one_key_written_another_way_shares_the_daily_cap(settings: Settings, stub_sandbox: Sandbox, clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vapi's keys are UUIDs. The account fingerprint hashed the key as written, so the same key in upper
+    case, or in braces, was another account with its own daily cap: three dials on a cap of one."""
+    from tests.conftest import confirmed
+    from tests.guard_kit import FAMILY, NY
+    from tests.test_ledger import http_server, on_loopback, tenant
+
+    monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (FAMILY,))
+    key = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    async with on_loopback(stub_sandbox.app) as vapi:
+        capped = with_policy(settings, daily_cap=1, base_url=vapi)
+        async with http_server(capped, stub_sandbox, clock) as url:
+            results = []
+            for written in (key, key.upper(), "{" + key + "}"):
+                async with tenant(url, written) as client:
+                    results.append(await confirmed(client, "dial", {"customer": {"number": NY}}))
+    assert not results[0].is_error, result_text(results[0])
+    for again in results[1:]:
+        assert again.is_error and "Refused by rule `daily_cap`" in result_text(again), result_text(again)
+    assert len(sent(stub_sandbox)) == 1

@@ -53,6 +53,15 @@ also listed here (a claim alone, or a listed path with a body that changes somet
 """
 
 
+def _key_identity(api_key: str | None) -> str:
+    """The key as an account identity: Vapi's keys are UUIDs, and `ABC...`, `abc...` and `{abc...}` are one UUID
+    (one account, so one daily cap); any other key as it is."""
+    try:
+        return str(uuid.UUID(api_key or ""))
+    except ValueError:
+        return api_key or ""
+
+
 def vapi_id(value: str, field: str = "id") -> str:
     """Return `value` if it is a Vapi id (a UUID); refuse anything that could steer a URL."""
     try:
@@ -185,8 +194,8 @@ class VapiClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.base_url = base_url.rstrip("/")
-        self.account = hashlib.sha256(f"{self.base_url} {api_key}".encode()).hexdigest()[:16]
-        """Which Vapi account this client acts on, without the key: confirm tokens are bound to it."""
+        self.account = hashlib.sha256(f"{self.base_url} {_key_identity(api_key)}".encode()).hexdigest()[:16]
+        """Which Vapi account this client acts on, without the key: confirm tokens and the daily cap are bound to it."""
         self.timeout = timeout
         self.dry_run = dry_run
         """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
