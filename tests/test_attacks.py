@@ -353,3 +353,22 @@ async def test_one_key_written_another_way_shares_the_daily_cap(settings: Settin
     for again in results[1:]:
         assert again.is_error and "Refused by rule `daily_cap`" in result_text(again), result_text(again)
     assert len(sent(stub_sandbox)) == 1
+
+
+def test_pending_confirmations_nobody_answers_do_not_pile_up_in_the_sqlite_store(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each preview to an MCP Apps client keeps its pending action (a whole campaign's arguments) in the
+    store; SQLite dropped expired ones only when one was taken, so previews nobody answered grew the file."""
+    import sqlite3
+    import time
+
+    from vapi_mcp.state import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "state.sqlite3")
+    start = time.time()
+    for i in range(50):
+        store.put(f"pending:{i}", {"arguments": {"customers": ["+14155550123"] * 100}}, start + 300)
+    monkeypatch.setattr("vapi_mcp.state.time.time", lambda: start + 600)  # all fifty expired
+    store.put("pending:new", {"arguments": {}}, start + 900)
+    store.close()
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert db.execute("SELECT key FROM pending").fetchall() == [("pending:new",)]
