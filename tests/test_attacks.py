@@ -372,3 +372,19 @@ def test_pending_confirmations_nobody_answers_do_not_pile_up_in_the_sqlite_store
     store.close()
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("SELECT key FROM pending").fetchall() == [("pending:new",)]
+
+
+async def test_a_premium_rate_number_is_refused_unless_the_user_allow_listed_it(settings: Settings, sandbox: Sandbox) -> None:
+    """+1 900 numbers bill every minute at their operator's rate: an agent told to call one (or to set up
+    an assistant that transfers callers to one) drains the account, and no rule looked at the number type."""
+    premium = "+19005550123"
+    body = {"assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customer": {"number": premium}}
+    async with connect(settings, sandbox) as client:
+        dial = await client.call_tool("create_call", body)
+        transfer = await client.call_tool("create_tool", transfer_to(premium))
+    for result in (dial, transfer):
+        assert result.is_error and "Refused by rule `premium_rate`" in result_text(result), result_text(result)
+    async with connect(with_policy(settings, allow_numbers=(premium,)), sandbox) as client:
+        allowed = await client.call_tool("create_call", body)
+    assert result_json(allowed)["confirmationRequired"] is True
+    assert sent(sandbox) == []

@@ -146,6 +146,11 @@ def possible_numbers(reading: Resolved, regions: Iterable[str]) -> set[str]:
     return found
 
 
+def premium_rate(reading: Resolved) -> bool:
+    """A premium-rate number (+1 900, +44 9..., +33 89...): each minute is billed at a rate its operator sets."""
+    return reading.number is not None and phonenumbers.number_type(reading.number) == phonenumbers.PhoneNumberType.PREMIUM_RATE
+
+
 def emergency_regions(reading: Resolved) -> list[str]:
     """The regions where a short number written as given (E.164 check off: `911`, `112`, `999`) reaches emergency services."""
     if reading.e164_check or reading.unknown is not None or reading.explicit:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers import timezone as phone_timezone
 
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, regions_of, resolve
+from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, regions_of, resolve
 from .action import Callee, GuardedAction
 from .facts import reading
 
@@ -123,12 +123,22 @@ def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolv
     deny, allow = set(policy.deny_numbers), set(policy.allow_numbers)
     regions = regions_of(deny)
     rule("deny_numbers", listing(denied_number(r, deny, regions) for r in targets if r.unknown is None))
+    rule("premium_rate", listing(premium_problem(r, allow) for r in targets))
     if allow:
         rule("allow_numbers", listing(f"{r.shown} is not on the allow list{_unsure(r)}." for r in targets if not allow_listed(r, allow)))
     if policy.deny_countries:
         rule("deny_countries", listing(denied_country(r, policy.deny_countries) for r in targets))
     if policy.allow_countries:
         rule("allow_countries", listing(outside_countries(r, policy.allow_countries) for r in targets))
+
+
+def premium_problem(r: Resolved, allow: set[str]) -> str | None:
+    if not premium_rate(r) or allow_listed(r, allow):
+        return None
+    return (
+        f"{r.shown} is a premium-rate number ({r.country}): every minute is billed at a rate its operator sets, "
+        "the way toll fraud drains an account; only a number the user puts on the allow list (--allow-numbers) is called"
+    )
 
 
 def emergency_problem(r: Resolved) -> str | None:
