@@ -332,6 +332,8 @@ def describe_policy(settings: Settings) -> str:
         f"deny countries:      {countries(p.deny_countries) or '(none)'}",
         "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
         "free Vapi numbers:   call only numbers in their own country",
+        "premium-rate:        refused (as callees and destinations) unless on the allow list",
+        "emergency numbers:   never dialled or texted (911, 112, 999... written with the E.164 check off)",
         f"consent:             {_consent_line(p)}",
         f"confirmation wait:   {p.confirm_wait} s for the human to answer an elicitation, then refused (timed-out)",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
