@@ -7,6 +7,7 @@ that the human did not confirm.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -306,7 +307,7 @@ async def test_a_used_token_stays_used_on_a_replica_whose_clock_is_behind(
         real = time.time()
         ahead.advance(400)  # past the token's expiry on the first replica's clock: 300 s, plus the old 60 s
         behind.advance(400)  # 280 s after the preview by the second's: not yet expired there
-        monkeypatch.setattr("vapi_mcp.state.time.time", lambda: real + 400)
+        monkeypatch.setattr("vapi_mcp.state.time", SimpleNamespace(time=lambda: real + 400))  # the store's wall clock only
         again = await second.call_tool("dial", {**args, "confirmToken": token})
     assert again.is_error and "already used" in result_text(again), result_text(again)
     assert posts(stub_sandbox) == 1
@@ -367,7 +368,7 @@ def test_pending_confirmations_nobody_answers_do_not_pile_up_in_the_sqlite_store
     start = time.time()
     for i in range(50):
         store.put(f"pending:{i}", {"arguments": {"customers": ["+14155550123"] * 100}}, start + 300)
-    monkeypatch.setattr("vapi_mcp.state.time.time", lambda: start + 600)  # all fifty expired
+    monkeypatch.setattr("vapi_mcp.state.time", SimpleNamespace(time=lambda: start + 600))  # all fifty expired
     store.put("pending:new", {"arguments": {}}, start + 900)
     store.close()
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
