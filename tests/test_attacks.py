@@ -389,3 +389,29 @@ async def test_a_premium_rate_number_is_refused_unless_the_user_allow_listed_it(
         allowed = await client.call_tool("create_call", body)
     assert result_json(allowed)["confirmationRequired"] is True
     assert sent(sandbox) == []
+
+
+# the MCP Apps view's Decline
+
+
+async def test_declining_in_the_view_spends_the_token_the_agent_holds(settings: Settings, sandbox: Sandbox) -> None:
+    """Under consent `any` the preview gives the agent a confirmToken beside the view. The user pressed
+    Decline, and the agent's token still deleted the assistant: a human's explicit no, then the agent's yes."""
+    from mcp import Client
+    from mcp.client.extension import advertise
+
+    from vapi_mcp.guard.app import APP_MIME_TYPE, EXTENSION_ID, META_KEY
+    from vapi_mcp.server import build_server
+
+    server, app = build_server(settings, sandbox=sandbox)
+    target = assistant(sandbox)
+    try:
+        async with Client(server, extensions=[advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]) as host:
+            preview = await host.call_tool("delete_assistant", {"id": target})
+            await host.call_tool("decline_action", {"id": preview.meta[META_KEY]["id"]})
+            relayed = await host.call_tool("delete_assistant", {"id": target, "confirmToken": result_json(preview)["confirmToken"]})
+    finally:
+        await app.aclose()
+    assert relayed.is_error and "already used" in result_text(relayed), result_text(relayed)
+    assert sent(sandbox, "DELETE") == [] and target in sandbox.store.assistants
+    assert [line["decision"] for line in audit_lines(settings)] == ["previewed", "declined", "refused"]

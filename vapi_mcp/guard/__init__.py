@@ -275,6 +275,11 @@ class Guard:
     def decline_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
         """The view's Decline: the pending action is dropped and audited as declined."""
         pending = self.take_pending(pending_id, call)
+        if pending.get("token"):  # the agent's copy of this preview's token: a human's no is never followed by its yes
+            try:
+                self.tokens.spend(pending["token"], self.now())
+            except StateUnavailable as exc:  # then no token can be redeemed either (redeeming needs the store)
+                logger.warning("could not spend the declined action's confirm token: %s", exc)
         self._log_unsent({**self._pending_entry(pending, call), "decision": "declined"})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 

@@ -118,7 +118,23 @@ class Tokens:
         # a replica whose clock is behind still takes the token as unexpired, and must still find it used.
         keep_until = time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW
         if not self.store.consume(f"token:{claims['n']}", keep_until):
-            raise Refused(rule, "the confirm token was already used; nothing was sent.", hint="Each token confirms one action.")
+            raise Refused(
+                rule,
+                "the confirm token was already used (or the user declined the action in the confirmation view); nothing was sent.",
+                hint="Each token confirms one action.",
+            )
+
+
+    def spend(self, token: str, now: datetime) -> None:
+        """Use up a token without acting on it (the human declined what it would confirm); a malformed one is ignored."""
+        try:
+            encoded, signature = token.split(".")
+            payload = _unb64(encoded)
+            claims = json.loads(payload) if hmac.compare_digest(_unb64(signature), self._sign(payload)) else {}
+        except ValueError:
+            return
+        if isinstance(claims, dict) and {"e", "n"} <= claims.keys():
+            self.store.consume(f"token:{claims['n']}", time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW)
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]
