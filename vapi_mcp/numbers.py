@@ -164,12 +164,13 @@ def emergency_regions(reading: Resolved) -> list[str]:
 
 
 def regions_of(numbers: Iterable[str]) -> frozenset[str]:
-    """The regions that share the calling codes of these E.164 numbers (`+14155550123` -> US, CA, and the rest of +1)."""
+    """The region of each of these E.164 numbers (`+14155550123` -> US): where a trunk dials it as a national number."""
     regions: set[str] = set()
     for number in numbers:
         reading = resolve(number)
-        if reading.number is not None:
-            regions.update(r for r in phonenumbers.region_codes_for_country_code(reading.number.country_code) if r not in ("ZZ", "001"))
+        region = phonenumbers.region_code_for_number(reading.number) if reading.number is not None else None
+        if region and region not in ("ZZ", "001"):
+            regions.add(region)
     return frozenset(regions)
 
 
