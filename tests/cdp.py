@@ -21,6 +21,8 @@ from typing import Any, AsyncIterator
 
 import pytest
 
+from tests.loopback import stop
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -69,12 +71,7 @@ async def chromium() -> AsyncIterator[Browser]:
             finally:
                 reader.cancel()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import httpx2 as httpx
 import pytest
 from mcp import Client
 
-from vapi_mcp.config import Settings
+from vapi_mcp.config import SANDBOX_BASE_URL, Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import build_server
 
@@ -40,10 +41,12 @@ def sandbox(clock: ManualClock) -> Sandbox:
     return Sandbox(clock=clock)
 
 
-@pytest.fixture(autouse=True)
-def _private_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test, and no server a test starts, writes to the user's real state directory (ledger, audit files)."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+@pytest.fixture
+async def api(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain HTTP client on the sandbox (what curl or another MCP server would be), with a bearer key."""
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_BASE_URL, headers={"Authorization": "Bearer test"}) as client:
+        yield client
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import httpx2 as httpx
 import pytest
 from mcp.client.stdio import StdioServerParameters
 
+from tests.loopback import free_port, stop
 from vapi_mcp.sandbox.seed import stable_id
 
 BACKEND_KEY = "sk-ledger-test-key-0d9e"
@@ -26,12 +27,6 @@ ASSISTANT_ID = stable_id("assistant", 0)
 PHONE_NUMBER_ID = stable_id("phone-number", 1)
 """The demo seed's Twilio number (+12125550147)."""
 CALLEE = "+12125550199"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
@@ -46,19 +41,6 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeou
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"{what} did not listen on port {port} within {timeout} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
 
 
 @pytest.fixture

@@ -100,8 +100,3 @@ def assert_valid(name: str, body: Any) -> None:
     problems = errors(name, body)
     assert not problems, f"{name} rejects the body: {problems[:5]}"
 
-
-def request_schema(method: str, path_template: str) -> dict[str, Any] | None:
-    operation = document()["paths"][path_template][method.lower()]
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-    return content.get("schema")

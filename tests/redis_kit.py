@@ -15,18 +15,14 @@ from typing import Iterator
 
 import pytest
 
+from tests.loopback import free_port, stop
+
 
 def unavailable(reason: str) -> None:
     """Skip, or fail under CI: CI installs redis-server and must run these tests."""
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI installs redis-server (.ci/run) and must not skip the Redis tests", pytrace=False)
     pytest.skip(f"{reason} (install Debian's redis-server to run the Redis state-store tests)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -66,13 +62,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
 
 
 @pytest.fixture

@@ -148,15 +148,15 @@ async def test_a_page_served_from_an_ip_address_cannot_drive_the_server(settings
     no CORS preflight) which the SDK takes as JSON: a page at http://203.0.113.5 created an assistant."""
     import httpx2 as httpx
 
-    from tests.test_http_limits import served
+    from tests.loopback import serving
 
     request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "create_assistant", "arguments": {"name": "pwned"}}}
     headers = {"Content-Type": "application/json, text/plain", "Accept": "application/json, text/event-stream"}
-    async with served(settings, sandbox, "--stateless") as (base, port), httpx.AsyncClient(timeout=10) as http:
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base, httpx.AsyncClient(timeout=10) as http:
         for origin in ("http://203.0.113.5", "https://198.51.100.9:8443", "http://[2001:db8::5]"):
             response = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": origin})
             assert response.status_code == 403, (origin, response.text)
-        same = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": f"http://127.0.0.1:{port}"})
+        same = await http.post(f"{base}/mcp", json=request, headers={**headers, "Origin": base})
     assert same.status_code == 200 and 'pwned' in same.text  # a page of this server's own origin still works
     assert len(sent(sandbox)) == 1
 
@@ -189,11 +189,11 @@ async def test_an_x_vapi_key_that_is_no_key_gets_an_error_naming_the_header(sett
     "'ascii' codec can't encode characters..." and the server logged a traceback."""
     import httpx2 as httpx
 
-    from tests.test_http_limits import served
+    from tests.loopback import serving
 
     request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_calls", "arguments": {}}}
     headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-    async with served(settings, sandbox, "--stateless") as (base, _), httpx.AsyncClient(timeout=10) as http:
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base, httpx.AsyncClient(timeout=10) as http:
         for key in ("sk-\xe9\xe9-secret".encode("latin-1"), b"sk-" + b"a" * 600):
             response = await http.post(f"{base}/mcp", json=request, headers={**headers, "X-Vapi-Key": key})
             assert response.status_code == 200
@@ -339,16 +339,17 @@ async def test_one_key_written_another_way_shares_the_daily_cap(settings: Settin
     case, or in braces, was another account with its own daily cap: three dials on a cap of one."""
     from tests.conftest import confirmed
     from tests.guard_kit import FAMILY, NY
-    from tests.test_ledger import http_server, on_loopback, tenant
+    from tests.loopback import on_loopback, serving
+    from tests.test_ledger import tenant
 
     monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (FAMILY,))
     key = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-    async with on_loopback(stub_sandbox.app) as vapi:
+    async with on_loopback(stub_sandbox.app, lifespan="on") as vapi:
         capped = with_policy(settings, daily_cap=1, base_url=vapi)
-        async with http_server(capped, stub_sandbox, clock) as url:
+        async with serving("--transport", "http", "--stateless", settings=capped, sandbox=stub_sandbox, clock=clock) as base:
             results = []
             for written in (key, key.upper(), "{" + key + "}"):
-                async with tenant(url, written) as client:
+                async with tenant(f"{base}/mcp", written) as client:
                     results.append(await confirmed(client, "dial", {"customer": {"number": NY}}))
     assert not results[0].is_error, result_text(results[0])
     for again in results[1:]:

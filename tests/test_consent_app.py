@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -15,6 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import result_json, result_text
 from tests.guard_kit import NY, add_number, audit_lines, posts, with_policy
+from tests.loopback import serving
 from tests.openapi import assert_valid
 from vapi_mcp.config import Settings
 from vapi_mcp.guard.app import APP_MIME_TYPE, APPROVE_TOOL, DECLINE_TOOL, EXTENSION_ID, META_KEY, VIEW_URI
@@ -198,11 +200,35 @@ async def test_a_client_without_apps_cannot_use_the_app_only_tools(settings: Set
 
 
 @pytest.mark.usefixtures("family")
+@pytest.mark.parametrize("change", ["tool", "arguments"])
+async def test_a_pending_action_this_server_cannot_run_is_refused_and_audited(
+    change: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """A replica with other tools (or other code) than the one that previewed: Approve refuses, naming why,
+    and writes its line; it used to crash (an unexpected error, no audit line)."""
+    from vapi_mcp.guard.app import _PENDING
+
+    server, app = build_server(settings, sandbox=stub_sandbox)
+    app.guard.now = clock.now
+    try:
+        async with Client(server, extensions=[APPS]) as host:
+            pending = pending_of(await host.call_tool("dial", dial_args()))
+            stored = app.guard.store.take(_PENDING + pending["id"])
+            altered = {**stored, "tool": "retired_tool"} if change == "tool" else {**stored, "arguments": {"customer": "+1 nobody"}}
+            app.guard.store.put(_PENDING + pending["id"], altered, time.time() + 300)
+            refused = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
+    finally:
+        await app.aclose()
+    assert refused.is_error and "Refused by rule `app`" in result_text(refused), result_text(refused)
+    assert ("retired_tool is not a tool of this server" if change == "tool" else "Invalid arguments for dial") in result_text(refused)
+    assert posts(stub_sandbox) == 0
+    assert decisions(settings) == [("previewed", None), ("refused", None)]
+
+
+@pytest.mark.usefixtures("family")
 async def test_a_pending_action_of_another_vapi_account_does_nothing(settings: Settings, stub_sandbox: Sandbox) -> None:
     """Behind one HTTP deployment, a view's pending id approved with another team's key runs nothing."""
     import httpx2 as httpx
-
-    from tests.test_transports import serving
 
     async def session(key: str, tool: str, arguments: dict[str, Any]) -> Any:
         async with httpx.AsyncClient(headers={"X-Vapi-Key": key}, timeout=10) as http:

@@ -8,14 +8,11 @@ Clicks are real mouse events sent over the DevTools protocol (tests/cdp.py).
 from __future__ import annotations
 
 import dataclasses
-import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import anyio
 import pytest
-import uvicorn
 from mcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +21,7 @@ from starlette.routing import Route
 
 from tests.cdp import Page, chromium
 from tests.guard_kit import NY, audit_lines, posts
+from tests.loopback import on_loopback
 from tests.test_consent_app import APPS
 from vapi_mcp.config import Settings
 from vapi_mcp.guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI
@@ -65,19 +63,8 @@ async def hosted(settings: Settings, sandbox: Sandbox, clock: ManualClock, tool:
                 Route("/tool-call", lambda _: JSONResponse({"arguments": arguments, "result": dump(preview)})),
                 Route("/call", relay, methods=["POST"]),
             ])
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            web = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", lifespan="off"))
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(web.serve, [sock])
-                with anyio.fail_after(10):
-                    while not web.started:
-                        await anyio.sleep(0.01)
-                try:
-                    yield f"http://127.0.0.1:{sock.getsockname()[1]}/", relayed
-                finally:
-                    web.should_exit = True
-            sock.close()
+            async with on_loopback(web_app) as base:
+                yield f"{base}/", relayed
     finally:
         await app.aclose()
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import time
-from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Iterator
 
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp_types import ElicitResult
 
@@ -23,6 +20,7 @@ from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
 
 from .conftest import connect, result_json, result_text
+from .loopback import on_loopback
 
 CALL_BODY = {"assistantId": "0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b", "customer": {"number": "+14155550123"}}
 FAST_RETRY = RetryPolicy(base=0.001, cap=0.01)
@@ -443,24 +441,6 @@ async def test_a_body_that_cannot_be_decoded_is_an_odd_answer() -> None:
 
 
 # The size of an answer
-
-
-@asynccontextmanager
-async def on_loopback(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on a free loopback port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(web.serve, [sock])
-        with anyio.fail_after(10):
-            while not web.started:
-                await anyio.sleep(0.01)
-        try:
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-        finally:
-            web.should_exit = True
-    sock.close()
 
 
 def huge_list(total: int, chunk: int = 64 * 1024) -> Iterator[bytes]:

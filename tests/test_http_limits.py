@@ -16,15 +16,13 @@ from typing import Any, AsyncIterator
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from vapi_mcp import web
-from vapi_mcp.cli import http_app, main, parser
+from tests.loopback import free_port, serving, stop
+from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
-from vapi_mcp.server import build_server
 
 TOKEN = "test-auth-token-5b1f-9c2e"
 ACCEPT = "application/json, text/event-stream"
@@ -43,27 +41,9 @@ def limited(tmp_path: Path, **limits: Any) -> Settings:
 
 @asynccontextmanager
 async def served(settings: Settings, sandbox: Sandbox, *flags: str) -> AsyncIterator[tuple[str, int]]:
-    """`vapi-mcp serve --transport http <flags>`'s app under the same uvicorn configuration as the CLI's."""
-    ns = parser().parse_args(["serve", "--transport", "http", *flags])
-    server, app = build_server(settings, sandbox=sandbox)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = web.config(http_app(server, ns, ns.auth_token, settings.http), "127.0.0.1", port, settings.http, lifespan="on")
-    running = web.Server(config)
-    try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(running.serve, [sock])
-            with anyio.fail_after(10):
-                while not running.started:
-                    await anyio.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{port}", port
-            finally:
-                running.should_exit = True
-    finally:
-        sock.close()
-        await app.aclose()
+    """`vapi-mcp serve --transport http <flags>` on loopback: (base URL, port)."""
+    async with serving("--transport", "http", *flags, settings=settings, sandbox=sandbox) as base:
+        yield base, int(base.rsplit(":", 1)[1])
 
 
 async def closed_by_server(stream: Any, within: float = 30) -> bool:
@@ -140,12 +120,6 @@ async def test_at_the_connection_cap_the_longest_waiting_connection_makes_room(t
                 await stream.aclose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def spawn(tmp_path: Path, *args: str, env: dict[str, str] | None = None, fd_limit: int | None = None, stderr: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
     clean.update(VAPI_MCP_AUDIT_LOG=str(tmp_path / "audit.jsonl"), XDG_CACHE_HOME=str(tmp_path / "cache"), **(env or {}))
@@ -170,17 +144,6 @@ def wait_until_answering(url: str, proc: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
             time.sleep(0.1)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stderr is not None:
-        proc.stderr.close()
 
 
 async def test_half_sent_requests_cannot_lock_out_a_client_with_the_token(tmp_path: Path) -> None:

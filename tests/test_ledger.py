@@ -3,7 +3,6 @@ about who and where, and a state store that cannot be reached (guarded actions r
 
 from __future__ import annotations
 
-import socket
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -11,52 +10,17 @@ from typing import Any, AsyncIterator
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import confirmed, connect, result_json, result_text
 from tests.guard_kit import LA, NY, answering, audit_file_lines, posts, serve, with_policy
-from vapi_mcp.cli import http_app, parser
+from tests.loopback import on_loopback, serving
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
-from vapi_mcp.server import build_server
 
 with_test_tools = pytest.mark.usefixtures("family")
 """The guard kit's `dial` and `destroy` tools instead of the catalogue."""
-
-
-@asynccontextmanager
-async def on_loopback(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port; its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(web.serve, [sock])
-            with anyio.fail_after(10):
-                while not web.started:
-                    await anyio.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                web.should_exit = True
-    finally:
-        sock.close()
-
-
-@asynccontextmanager
-async def http_server(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[str]:
-    """`serve --transport http --stateless` for these settings, guard on `clock`; its /mcp URL."""
-    ns = parser().parse_args(["serve", "--transport", "http", "--stateless"])
-    server, app = build_server(settings, sandbox=sandbox)
-    app.guard.now = clock.now
-    try:
-        async with on_loopback(http_app(server, ns, None)) as base:
-            yield f"{base}/mcp"
-    finally:
-        await app.aclose()
 
 
 @asynccontextmanager
@@ -72,9 +36,10 @@ async def test_each_tenant_has_its_own_daily_cap_and_its_own_audit_identity(
 ) -> None:
     """Issue 10: over HTTP the cap was shared across tenants (one team's calls used another's allowance).
     The cap is per Vapi account: each X-Vapi-Key has its own."""
-    async with on_loopback(stub_sandbox.app) as vapi:
+    async with on_loopback(stub_sandbox.app, lifespan="on") as vapi:
         capped = with_policy(settings, daily_cap=1, base_url=vapi)
-        async with http_server(capped, stub_sandbox, clock) as url:
+        async with serving("--transport", "http", "--stateless", settings=capped, sandbox=stub_sandbox, clock=clock) as base:
+            url = f"{base}/mcp"
             async with tenant(url, "team-a-key-3f9c2b") as a, tenant(url, "team-b-key-8d1e4a") as b, tenant(url, None) as operator:
                 a_first = await confirmed(a, "dial", {"customer": {"number": NY}})
                 b_first = await confirmed(b, "dial", {"customer": {"number": LA}})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -12,13 +12,6 @@ from vapi_mcp.sandbox import calls, chat
 from vapi_mcp.sandbox.core import stamp
 
 BASE = "http://sandbox.vapi.local"
-
-
-@pytest.fixture
-async def api(sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE, headers={"Authorization": "Bearer test"}) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -13,13 +13,6 @@ from vapi_mcp.sandbox import analytics, campaigns
 from vapi_mcp.sandbox.core import stamp
 
 BASE = "http://sandbox.vapi.local"
-
-
-@pytest.fixture
-async def api(sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE, headers={"Authorization": "Bearer test"}) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import AsyncIterator
 
 import httpx2 as httpx
 import pytest
@@ -14,70 +13,59 @@ from vapi_mcp.sandbox.validation import Num, Obj, Str, validate
 BAD_REQUEST = {"error": "Bad Request", "statusCode": 400}
 
 
-@pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    """A plain HTTP client on the sandbox, with a bearer key."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app),
-        base_url="http://sandbox.test",
-        headers={"Authorization": "Bearer any-key"},
-    ) as client:
-        yield client
-
-
 @pytest.mark.parametrize("authorization", [None, "", "Bearer ", "Basic abc"])
-async def test_no_bearer_key_is_401(http: httpx.AsyncClient, authorization: str | None) -> None:
-    del http.headers["Authorization"]
+async def test_no_bearer_key_is_401(api: httpx.AsyncClient, authorization: str | None) -> None:
+    del api.headers["Authorization"]
     headers = {"Authorization": authorization} if authorization is not None else {}
-    response = await http.get("/call", headers=headers)
+    response = await api.get("/call", headers=headers)
     assert response.status_code == 401
     assert response.json()["statusCode"] == 401
     assert response.json()["error"] == "Unauthorized"
 
 
-async def test_live_control_url_needs_no_key(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
-    del http.headers["Authorization"]
-    response = await http.post(f"/call/{uuid.uuid4()}/control", json={"type": "end-call"})
+async def test_live_control_url_needs_no_key(api: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    del api.headers["Authorization"]
+    response = await api.post(f"/call/{uuid.uuid4()}/control", json={"type": "end-call"})
     assert response.status_code != 401
     assert sandbox.requests[-1].path.endswith("/control")
 
 
-async def test_recorded_headers_leave_out_the_key(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
-    await http.get("/call")
+async def test_recorded_headers_leave_out_the_key(api: httpx.AsyncClient, sandbox: Sandbox) -> None:
+    await api.get("/call")
     recorded = sandbox.requests[-1]
     assert (recorded.method, recorded.path) == ("GET", "/call")
     assert "authorization" not in recorded.headers
 
 
-async def test_unknown_route_is_404_in_vapis_shape(http: httpx.AsyncClient) -> None:
-    response = await http.get("/no-such-thing")
+async def test_unknown_route_is_404_in_vapis_shape(api: httpx.AsyncClient) -> None:
+    response = await api.get("/no-such-thing")
     assert response.status_code == 404
     assert response.json() == {"message": "Cannot GET /no-such-thing", "error": "Not Found", "statusCode": 404}
 
 
-async def test_unknown_call_id_is_404(http: httpx.AsyncClient) -> None:
-    response = await http.get(f"/call/{uuid.uuid4()}")
+async def test_unknown_call_id_is_404(api: httpx.AsyncClient) -> None:
+    response = await api.get(f"/call/{uuid.uuid4()}")
     assert response.status_code == 404
     body = response.json()
     assert body["statusCode"] == 404 and body["error"] == "Not Found"
     assert "Call" in body["message"]
 
 
-async def test_malformed_id_is_400(http: httpx.AsyncClient) -> None:
-    response = await http.get("/call/not-a-uuid")
+async def test_malformed_id_is_400(api: httpx.AsyncClient) -> None:
+    response = await api.get("/call/not-a-uuid")
     assert response.status_code == 400
     assert response.json() == {"message": ["id must be a UUID"], **BAD_REQUEST}
 
 
-async def test_list_limit_over_1000_is_rejected(http: httpx.AsyncClient) -> None:
-    response = await http.get("/call", params={"limit": 1001})
+async def test_list_limit_over_1000_is_rejected(api: httpx.AsyncClient) -> None:
+    response = await api.get("/call", params={"limit": 1001})
     assert response.status_code == 400
     assert response.json() == {"message": ["limit must not be greater than 1000"], **BAD_REQUEST}
-    assert (await http.get("/call", params={"limit": 1000})).status_code == 200
+    assert (await api.get("/call", params={"limit": 1000})).status_code == 200
 
 
-async def test_unknown_query_parameter_is_rejected(http: httpx.AsyncClient) -> None:
-    response = await http.get("/call", params={"foo": "1"})
+async def test_unknown_query_parameter_is_rejected(api: httpx.AsyncClient) -> None:
+    response = await api.get("/call", params={"foo": "1"})
     assert response.json() == {"message": ["property foo should not exist"], **BAD_REQUEST}
 
 
@@ -98,24 +86,24 @@ def test_nested_object_errors_name_the_path() -> None:
     ("fault_body", "content_type"),
     [(None, "application/json"), (b"<html>oops</html>", "text/html")],
 )
-async def test_injected_fault_answers_once(http: httpx.AsyncClient, sandbox: Sandbox, fault_body: bytes | None, content_type: str) -> None:
+async def test_injected_fault_answers_once(api: httpx.AsyncClient, sandbox: Sandbox, fault_body: bytes | None, content_type: str) -> None:
     from vapi_mcp.sandbox import Fault
 
     sandbox.inject(Fault("GET", "/call", status=503, retry_after=2, body=fault_body))
-    first = await http.get("/call")
+    first = await api.get("/call")
     assert first.status_code == 503
     assert first.headers["retry-after"] == "2"
     assert first.headers["content-type"].startswith(content_type)
-    assert (await http.get("/call")).status_code == 200
+    assert (await api.get("/call")).status_code == 200
 
 
-async def test_the_request_log_keeps_only_the_latest_requests(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+async def test_the_request_log_keeps_only_the_latest_requests(api: httpx.AsyncClient, sandbox: Sandbox) -> None:
     """A long-running sandbox (`vapi-mcp sandbox`, or the embedded one behind an HTTP server) keeps its memory:
     it remembers its latest requests, not every request since it started."""
     from vapi_mcp.sandbox import REQUEST_LOG
 
     for i in range(REQUEST_LOG + 200):
-        await http.get("/call", params={"limit": str(i % 1000 + 1)})
+        await api.get("/call", params={"limit": str(i % 1000 + 1)})
     assert len(sandbox.requests) == REQUEST_LOG
     assert [r.query["limit"] for r in sandbox.requests[:2]] == ["201", "202"]
     assert sandbox.requests_to("GET", "/call")[-1].query["limit"] == str((REQUEST_LOG + 199) % 1000 + 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx2 as httpx
 import pytest
 
 from tests.openapi import schema
@@ -25,14 +24,6 @@ def test_model_providers_are_the_documents():
         for ref in schema("CreateAssistantDTO")["properties"]["model"]["oneOf"]
     }
     assert set(assistants.MODEL_PROVIDERS) == document
-
-
-@pytest.fixture
-async def api(sandbox):
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox", headers={"Authorization": "Bearer k"}
-    ) as http:
-        yield http
 
 
 async def test_a_vapi_number_gets_a_number_in_its_area_code(api):

@@ -7,9 +7,8 @@ numbers like +14155551234; `false` still requires /^\\+?[a-zA-Z0-9]+$/.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from typing import Any
 
-import httpx2 as httpx
 import pytest
 
 from tests.openapi import schema
@@ -18,13 +17,6 @@ from vapi_mcp.sandbox.core import stamp
 
 E164_MESSAGE = "must be a valid phone number in the E.164 format"
 RELAXED_MESSAGE = "must match /^\\+?[a-zA-Z0-9]+$/ regular expression"
-
-
-@pytest.fixture
-async def api(sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.vapi.local", headers={"Authorization": "Bearer k"}) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import AsyncIterator
 
-import httpx2 as httpx
 import pytest
 from starlette.routing import Route
 
 from tests.openapi import document, schema
 from tests.testing_kit import DEFAULT_TESTER, MISSING, add_assistant
-from vapi_mcp.sandbox import Fault, Sandbox, evals, simulations, structured_outputs
+from vapi_mcp.sandbox import Fault, evals, simulations, structured_outputs
 from vapi_mcp.sandbox.extraction import compare, extract, judge
 
 DECLARED = {**evals.DTOS, **simulations.DTOS, **structured_outputs.DTOS}
@@ -31,14 +29,6 @@ UNSERVED = {
     ("patch", "/eval/simulation/run/{id}/item/{itemId}"): "cancelling one item: no tool uses it",
     ("post", "/eval/simulation/run/{id}/item/{itemId}/generate"): "the sandbox writes suggestions for failed items itself",
 }
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox.test", headers={"Authorization": "Bearer k"}
-    ) as client:
-        yield client
 
 
 @pytest.mark.parametrize("name", sorted(DECLARED))

@@ -18,7 +18,6 @@ from typing import Any, Iterator
 import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp_types import ElicitResult
@@ -31,6 +30,7 @@ from vapi_mcp.redact import scrubber
 from vapi_mcp.sandbox.core import stamp
 
 from .conftest import connect, result_json, result_text
+from .loopback import free_port, on_loopback, serving, stop
 
 API_KEY = "vapi-private-key-0c9e4b7a-known"
 TWILIO_TOKEN = "twilio-auth-token-5d83f1-known"
@@ -159,8 +159,6 @@ async def test_import_number_sends_the_token_to_vapi_only(keyed_settings: Settin
 
 def test_no_secret_on_the_stdio_servers_stderr(tmp_path: Path) -> None:
     """A spawned server at DEBUG: its whole stderr stays clean."""
-    import anyio
-
     errlog = tmp_path / "stderr.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
     env |= {"VAPI_API_KEY": API_KEY, "VAPI_MCP_LOG_LEVEL": "DEBUG", "VAPI_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
@@ -312,12 +310,6 @@ async def test_webhook_credentials_in_any_header_spelling_are_masked(client: Any
 # uvicorn's access log
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_http_access_log_masks_secret_query_values(tmp_path: Path) -> None:
     """`vapi-mcp serve --transport http` at INFO: uvicorn logs every request line, query string included."""
     port = free_port()
@@ -337,11 +329,10 @@ def test_the_http_access_log_masks_secret_query_values(tmp_path: Path) -> None:
                     assert process.poll() is None and time.monotonic() < deadline, err.read_text()
                     time.sleep(0.05)
             query = "token=qs-secret-token-1&api_key=qs-secret-key-2&X-Api-Key=qs-secret-key-3&key=qs-secret-key-4&limit=5"
-            for path in (f"/mcp?{query}", f"/nowhere?access_token=qs-secret-token-5&page=2", f"/mcp?k={API_KEY}"):
+            for path in (f"/mcp?{query}", "/nowhere?access_token=qs-secret-token-5&page=2", f"/mcp?k={API_KEY}"):
                 httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            stop(process)
     logs = out.read_text() + err.read_text()
     assert "GET /mcp?token=***&api_key=***&X-Api-Key=***&key=***&limit=5" in logs, logs
     assert "GET /nowhere?access_token=***&page=2" in logs
@@ -371,8 +362,6 @@ async def test_call_resources_use_the_requests_vapi_key(tmp_path: Path, sandbox:
     """Tenant A (X-Vapi-Key) reads its own call; it cannot read the operator's; the operator reads only its own."""
     from mcp.client.streamable_http import streamable_http_client
 
-    from .test_transports import serving
-
     operator_call = ended_call(sandbox, "operator secret plan")
     tenant = Sandbox()  # tenant A's Vapi account, on loopback
     tenant_call = ended_call(tenant, "tenant hello")
@@ -384,28 +373,17 @@ async def test_call_resources_use_the_requests_vapi_key(tmp_path: Path, sandbox:
             return f"error: {exc}"
         return result.contents[0].text
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    web = uvicorn.Server(uvicorn.Config(tenant.app, log_level="warning", lifespan="off"))
-    settings = Settings.load({}, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", audit_log=str(tmp_path / "a.jsonl"))
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(web.serve, [sock])
-        with anyio.fail_after(10):
-            while not web.started:
-                await anyio.sleep(0.01)
-        try:
-            async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
-                async with httpx.AsyncClient(headers={"X-Vapi-Key": "tenant-a-key-5f2a9c"}, timeout=10) as http:
-                    async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-                        own = await read(client, f"vapi://calls/{tenant_call['id']}/transcript")
-                        own_view = await read(client, f"vapi://calls/{tenant_call['id']}")
-                        others = await read(client, f"vapi://calls/{operator_call['id']}/transcript")
-                async with Client(f"{base}/mcp") as client:
-                    operator = await read(client, f"vapi://calls/{operator_call['id']}/transcript")
-                    not_operators = await read(client, f"vapi://calls/{tenant_call['id']}")
-        finally:
-            web.should_exit = True
-    sock.close()
+    async with on_loopback(tenant.app) as tenant_url:
+        settings = Settings.load({}, base_url=tenant_url, audit_log=str(tmp_path / "a.jsonl"))
+        async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+            async with httpx.AsyncClient(headers={"X-Vapi-Key": "tenant-a-key-5f2a9c"}, timeout=10) as http:
+                async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+                    own = await read(client, f"vapi://calls/{tenant_call['id']}/transcript")
+                    own_view = await read(client, f"vapi://calls/{tenant_call['id']}")
+                    others = await read(client, f"vapi://calls/{operator_call['id']}/transcript")
+            async with Client(f"{base}/mcp") as client:
+                operator = await read(client, f"vapi://calls/{operator_call['id']}/transcript")
+                not_operators = await read(client, f"vapi://calls/{tenant_call['id']}")
     assert own.startswith("AI: tenant hello\n") and json.loads(own_view)["id"] == tenant_call["id"]
     assert others.startswith("error:") and "operator secret plan" not in others
     assert operator.startswith("AI: operator secret plan\n")
@@ -416,8 +394,6 @@ async def test_vapi_keys_are_scrubbed_per_request_and_never_kept(tmp_path: Path,
     """Every X-Vapi-Key used to be added to the process-wide set for good (3000 keys doubled list_calls'
     time): each key is masked in its own request's output, and the set holds configuration only."""
     from mcp.client.streamable_http import streamable_http_client
-
-    from .test_transports import serving
 
     keys = [f"tenant-key-{i:03d}-{uuid.uuid4().hex[:8]}" for i in range(40)]
     tenant = Sandbox()  # every tenant's account, on loopback; its errors echo the key
@@ -430,29 +406,18 @@ async def test_vapi_keys_are_scrubbed_per_request_and_never_kept(tmp_path: Path,
     async def with_key(request: httpx.Request) -> None:
         request.headers["X-Vapi-Key"] = current[0]
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    web = uvicorn.Server(uvicorn.Config(tenant.app, log_level="warning", lifespan="off"))
-    settings = Settings.load({}, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", audit_log=str(tmp_path / "a.jsonl"))
     texts = []
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(web.serve, [sock])
-        with anyio.fail_after(10):
-            while not web.started:
-                await anyio.sleep(0.01)
-        try:
-            async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
-                async with httpx.AsyncClient(timeout=10, event_hooks={"request": [with_key]}) as http:
-                    async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-                        for key in keys:
-                            current[0] = key
-                            tenant.inject(Fault("GET", "/assistant", status=400, body=echo.replace("This key", key).encode()))
-                            texts.append((key, result_text(await client.call_tool("list_assistants", {}))))
-                async with Client(f"{base}/mcp") as client:
-                    operator = result_json(await client.call_tool("list_assistants", {}))
-        finally:
-            web.should_exit = True
-    sock.close()
+    async with on_loopback(tenant.app) as tenant_url:
+        settings = Settings.load({}, base_url=tenant_url, audit_log=str(tmp_path / "a.jsonl"))
+        async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+            async with httpx.AsyncClient(timeout=10, event_hooks={"request": [with_key]}) as http:
+                async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+                    for key in keys:
+                        current[0] = key
+                        tenant.inject(Fault("GET", "/assistant", status=400, body=echo.replace("This key", key).encode()))
+                        texts.append((key, result_text(await client.call_tool("list_assistants", {}))))
+            async with Client(f"{base}/mcp") as client:
+                operator = result_json(await client.call_tool("list_assistants", {}))
     assert [a["name"] for a in operator["assistants"]] == [keys[0]]  # not masked: no key was kept
     assert len(texts) == len(keys)
     for key, text in texts:

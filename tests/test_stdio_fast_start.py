@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import ElicitResult
 
-from vapi_mcp.config import Policy, Settings
+from vapi_mcp.config import Settings
 
 from .conftest import result_json
 from .stdio_kit import RawServer, recorded_opening, recording, server_env
@@ -81,6 +81,21 @@ def test_todays_clients_are_answered_from_the_cache_before_the_sdk_has_loaded(tm
     assert len(acknowledgements) == (client == "claude-code")
     call = warm_answers[first_call["id"]]["result"]
     assert not call["isError"] and json.loads(call["content"][0]["text"])["sandbox"] is True
+
+
+def test_nothing_heavy_loads_before_the_cache_can_answer(tmp_path: Path) -> None:
+    """What runs before the fast start (flags, settings, the start-time audit-file check, the scrubbing log
+    handler) loads neither the MCP SDK (~1 s) nor pydantic (~0.1 s), which every session would wait for: the
+    loader thread imports them."""
+    probe = (
+        "import sys, vapi_mcp.stdio as stdio\n"
+        "stdio.serve = lambda settings: print([m for m in ('mcp', 'pydantic', 'httpx2') if m in sys.modules])\n"
+        "from vapi_mcp.cli import main\n"
+        "sys.exit(main(['serve', '--sandbox']))\n"
+    )
+    env = {**server_env(tmp_path), "VAPI_MCP_LOG_LEVEL": "DEBUG"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", (done.stdout, done.stderr)
 
 
 def test_an_older_client_is_answered_from_the_cache_too(tmp_path: Path) -> None:

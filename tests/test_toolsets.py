@@ -14,7 +14,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import connect, result_json
-from tests.test_http_limits import served
+from tests.loopback import serving
 from vapi_mcp.cli import main
 from vapi_mcp.config import TOOLSETS, Settings
 from vapi_mcp.sandbox import Sandbox
@@ -119,7 +119,7 @@ def header_client(base: str, headers: dict[str, str]) -> Client:
 
 async def test_request_headers_narrow_the_toolsets(tmp_path: Path, sandbox: Sandbox) -> None:
     settings = chosen(tmp_path, toolsets=("all",))
-    async with served(settings, sandbox, "--stateless") as (base, _):
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
         async with header_client(base, {"X-Vapi-Toolsets": "numbers", "X-Vapi-Tools": "get_call"}) as client:
             listed = [t.name for t in (await client.list_tools()).tools]
             refused = await client.call_tool("list_calls", {})
@@ -136,7 +136,7 @@ async def test_request_headers_narrow_the_toolsets(tmp_path: Path, sandbox: Sand
 
 async def test_request_headers_cannot_widen_what_the_server_offers(tmp_path: Path, sandbox: Sandbox) -> None:
     settings = chosen(tmp_path, read_only=True, toolsets=("calls",))
-    async with served(settings, sandbox, "--stateless") as (base, _):
+    async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
         async with header_client(base, {"X-Vapi-Toolsets": "all", "X-Vapi-Tools": "create_call,buy_number"}) as client:
             listed = [t.name for t in (await client.list_tools()).tools]
             refused = await client.call_tool("buy_number", {"numberDesiredAreaCode": "415"})
@@ -146,7 +146,7 @@ async def test_request_headers_cannot_widen_what_the_server_offers(tmp_path: Pat
 
 
 async def test_an_unknown_name_in_a_header_is_an_error_naming_the_header(tmp_path: Path, sandbox: Sandbox) -> None:
-    async with served(chosen(tmp_path), sandbox, "--stateless") as (base, _):
+    async with serving("--transport", "http", "--stateless", settings=chosen(tmp_path), sandbox=sandbox) as base:
         with pytest.raises(Exception) as failed:
             async with header_client(base, {"X-Vapi-Toolsets": "calls,phones"}) as client:
                 await client.list_tools()

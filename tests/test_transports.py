@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
-import anyio
 import httpx2 as httpx
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from vapi_mcp.cli import http_app, main, parser
+from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
-from vapi_mcp.server import build_server
 
 from .conftest import result_json
+from .loopback import on_loopback, serving
 
 TOKEN = "test-auth-token-5b1f"
 
@@ -62,31 +58,6 @@ async def test_stdio_subprocess_legacy_handshake(tmp_path: Path) -> None:
 
 
 # SSE and streamable HTTP: the CLI's Starlette app served by uvicorn on a free loopback port
-
-
-@asynccontextmanager
-async def serving(*flags: str, settings: Settings, sandbox: Sandbox) -> AsyncIterator[str]:
-    """Serve `vapi-mcp serve <flags>`'s HTTP app on 127.0.0.1 and yield its base URL."""
-    ns = parser().parse_args(["serve", *flags])
-    server, app = build_server(settings, sandbox=sandbox)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(http_app(server, ns, ns.auth_token), log_level="warning", lifespan="on")
-    web = uvicorn.Server(config)
-    try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(web.serve, [sock])
-            with anyio.fail_after(10):
-                while not web.started:
-                    await anyio.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{port}"
-            finally:
-                web.should_exit = True
-    finally:
-        sock.close()
-        await app.aclose()
 
 
 def http_client(token: str | None = None) -> httpx.AsyncClient:
@@ -198,25 +169,14 @@ async def test_each_http_request_may_carry_its_own_vapi_key(tmp_path: Path, sand
         seen_keys.extend(v.decode() for k, v in scope.get("headers", []) if k == b"authorization")
         await vapi.app(scope, receive, send)
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    web = uvicorn.Server(uvicorn.Config(recording, log_level="warning", lifespan="off"))
-    settings = Settings.load({}, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", audit_log=str(tmp_path / "a.jsonl"))
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(web.serve, [sock])
-        with anyio.fail_after(10):
-            while not web.started:
-                await anyio.sleep(0.01)
-        try:
-            async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
-                async with httpx.AsyncClient(headers={"X-Vapi-Key": "team-key-5f2a9c"}, timeout=10) as http:
-                    async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-                        keyed = result_json(await client.call_tool("list_assistants", {}))
-                async with Client(f"{base}/mcp") as client:
-                    plain = result_json(await client.call_tool("list_assistants", {}))
-        finally:
-            web.should_exit = True
-    sock.close()
+    async with on_loopback(recording) as vapi_url:
+        settings = Settings.load({}, base_url=vapi_url, audit_log=str(tmp_path / "a.jsonl"))
+        async with serving("--transport", "http", "--stateless", settings=settings, sandbox=sandbox) as base:
+            async with httpx.AsyncClient(headers={"X-Vapi-Key": "team-key-5f2a9c"}, timeout=10) as http:
+                async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+                    keyed = result_json(await client.call_tool("list_assistants", {}))
+            async with Client(f"{base}/mcp") as client:
+                plain = result_json(await client.call_tool("list_assistants", {}))
     assert [a["name"] for a in keyed["assistants"]] == ["Team assistant"] and "sandbox" not in keyed
     assert seen_keys == ["Bearer team-key-5f2a9c"]
     assert plain["assistants"] == [] and plain["sandbox"] is True

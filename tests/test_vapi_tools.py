@@ -108,6 +108,16 @@ async def test_delete_needs_confirmation_before_anything_is_deleted(client, sand
     assert sent(sandbox, "DELETE") == [] and tool["id"] in sandbox.store.tools
 
 
+async def test_the_delete_question_shows_the_tools_name_as_a_name(client, sandbox):
+    """A tool's name is agent text: quoted, like every name in a question (and as update_tool's question does)."""
+    tool = await create(client, WEATHER)
+    unnamed = await create(client, {"type": "endCall"})
+    named = result_json(await client.call_tool("delete_tool", {"id": tool["id"]}))
+    anonymous = result_json(await client.call_tool("delete_tool", {"id": unnamed["id"]}))
+    assert named["summary"] == f'Delete the function tool "get_weather" ({tool["id"]}).'
+    assert anonymous["summary"] == f"Delete the endCall tool ({unnamed['id']})."
+
+
 @pytest.mark.parametrize(
     ("name", "arguments", "says"),
     [

@@ -87,7 +87,7 @@ def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--deny-countries", default=None, help="comma list of calling codes or regions never to call")
     g.add_argument("--batch-cap", type=int, default=None, help="most customers in one batch call (default 50)")
     g.add_argument("--campaign-cap", type=int, default=None, help="most contacts in one campaign (default 1000; Vapi allows 10000)")
-    g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per server per day (default 100)")
+    g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per Vapi account per UTC day, across sessions (default 100)")
     g.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false", default=None, help="allow calls at any local hour")
     g.add_argument("--quiet-start", type=int, default=None, help="first allowed local hour (default 8)")
     g.add_argument("--quiet-end", type=int, default=None, help="local hour from which calls are refused (default 21)")
@@ -227,7 +227,6 @@ def cmd_serve(ns: argparse.Namespace) -> int:
                 raise
             return serve_unconfigured(str(exc))
         configure_logging(settings.log_level)
-        _note_secrets(settings)
         _note_sandbox(settings)
         from . import stdio
 
@@ -243,8 +242,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from .redact import install_access_log_filter, scrubber
 
-    scrubber.add(token)
-    _note_secrets(settings)
+    scrubber.add(token)  # the other configured secrets (API key, confirm secret, URL passwords) are added by App
     _note_sandbox(settings)
     install_access_log_filter()  # request lines carry query strings (`?token=...`)
     from . import web
@@ -276,14 +274,6 @@ def _interactive() -> bool:
         return sys.stdin is not None and sys.stdin.isatty()
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _note_secrets(settings: Any) -> None:
-    """Secrets of the configuration that the scrubber masks in free text (the API key is added by App)."""
-    from .redact import scrubber
-    from .state import url_password
-
-    scrubber.add(url_password(settings.state_url))
 
 
 def _note_sandbox(settings: Any) -> None:

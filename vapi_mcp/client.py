@@ -17,9 +17,10 @@ import anyio
 import httpx2 as httpx
 import orjson
 
+from .config import Settings
 from .destinations import label, uncleared
 from .errors import InputError, Refused, VapiError
-from .redact import redact_body
+from .redact import redact
 
 logger = logging.getLogger("vapi_mcp.client")
 
@@ -29,8 +30,7 @@ SANDBOX_KEY = "sandbox-key"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DOWNLOAD_LIMIT = 5 * 1024 * 1024
 """Bytes read of a downloaded artifact (a call log); the rest is cut off, and the result says so."""
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-"""Far above Vapi's largest answer (a list of 1000 calls of ~12 KB each is ~12 MB)."""
+DEFAULT_MAX_RESPONSE_BYTES = Settings.max_response_bytes
 MAX_QUERY_VALUE = 1024
 """Characters in one query parameter: Vapi's filters are ids, timestamps and numbers."""
 MAX_RETRY_AFTER = 86_400.0
@@ -96,7 +96,7 @@ class DryRun(Exception):
         self.result = {
             "dryRun": True,
             "decision": "dry-run",
-            "wouldSend": {"method": method, "path": path, "body": redact_body(body)},
+            "wouldSend": {"method": method, "path": path, "body": redact(body)},
             "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
         }
 

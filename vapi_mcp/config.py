@@ -87,7 +87,7 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int)
 
 
 def _max_response_bytes(env: Mapping[str, str]) -> int:
-    value = _number(env, "VAPI_MCP_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)
+    value = _number(env, "VAPI_MCP_MAX_RESPONSE_BYTES", Settings.max_response_bytes)
     if value < 1024:
         raise ConfigError(f"VAPI_MCP_MAX_RESPONSE_BYTES must be at least 1024 (bytes), got {value}")
     return value
@@ -220,7 +220,8 @@ class Settings:
     log_level: str = "WARNING"
     timeout: float = 30.0
     max_response_bytes: int = 64 * 1024 * 1024
-    """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES)."""
+    """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES).
+    Far above Vapi's largest answer (a list of 1000 calls of ~12 KB each is ~12 MB)."""
     audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
     sandbox_audit_log: Path | None = None
     """Where sandbox attempts are audited; None means `audit-sandbox.jsonl` beside `audit_log`."""
@@ -271,7 +272,10 @@ class Settings:
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read the environment, then apply explicit overrides (CLI flags); `None` means unset."""
+        """Read the environment, then apply explicit overrides (CLI flags); `None` means unset.
+
+        An unset variable means the field's default (the dataclasses above are the one place for them).
+        """
         env = os.environ if env is None else env
         flag = lambda name: parse_bool(name, env.get(name))  # noqa: E731
         policy = Policy(
@@ -279,22 +283,22 @@ class Settings:
             deny_numbers=_split(env.get("VAPI_MCP_DENY_NUMBERS")),
             allow_countries=_split(env.get("VAPI_MCP_ALLOW_COUNTRIES")),
             deny_countries=_split(env.get("VAPI_MCP_DENY_COUNTRIES")),
-            batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", 50),
-            campaign_cap=_number(env, "VAPI_MCP_CAMPAIGN_CAP", 1000),
-            daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", 100),
+            batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", Policy.batch_cap),
+            campaign_cap=_number(env, "VAPI_MCP_CAMPAIGN_CAP", Policy.campaign_cap),
+            daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", Policy.daily_cap),
             quiet_hours=not flag("VAPI_MCP_NO_QUIET_HOURS"),
-            quiet_start=_number(env, "VAPI_MCP_QUIET_START", 8),
-            quiet_end=_number(env, "VAPI_MCP_QUIET_END", 21),
-            confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", 300),
+            quiet_start=_number(env, "VAPI_MCP_QUIET_START", Policy.quiet_start),
+            quiet_end=_number(env, "VAPI_MCP_QUIET_END", Policy.quiet_end),
+            confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", Policy.confirm_ttl),
             auto_approve_allowlisted=flag("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED"),
-            consent=(env.get("VAPI_MCP_CONSENT") or "any").strip().lower(),
-            confirm_wait=_number(env, "VAPI_MCP_CONFIRM_WAIT", 180),
+            consent=(env.get("VAPI_MCP_CONSENT") or Policy.consent).strip().lower(),
+            confirm_wait=_number(env, "VAPI_MCP_CONFIRM_WAIT", Policy.confirm_wait),
         )
         http = HttpLimits(
-            request_read_timeout=_number(env, "VAPI_MCP_REQUEST_READ_TIMEOUT", 10.0, float),
-            max_connections=_number(env, "VAPI_MCP_MAX_CONNECTIONS", 1000),
-            session_idle_timeout=_number(env, "VAPI_MCP_SESSION_IDLE_TIMEOUT", 600.0, float),
-            max_sessions=_number(env, "VAPI_MCP_MAX_SESSIONS", 1000),
+            request_read_timeout=_number(env, "VAPI_MCP_REQUEST_READ_TIMEOUT", HttpLimits.request_read_timeout, float),
+            max_connections=_number(env, "VAPI_MCP_MAX_CONNECTIONS", HttpLimits.max_connections),
+            session_idle_timeout=_number(env, "VAPI_MCP_SESSION_IDLE_TIMEOUT", HttpLimits.session_idle_timeout, float),
+            max_sessions=_number(env, "VAPI_MCP_MAX_SESSIONS", HttpLimits.max_sessions),
         )
         values: dict[str, Any] = {
             "api_key": _key(env.get("VAPI_API_KEY")) or _key(env.get("VAPI_TOKEN")),
@@ -302,10 +306,10 @@ class Settings:
             "force_sandbox": flag("VAPI_MCP_SANDBOX"),
             "read_only": flag("VAPI_MCP_READ_ONLY"),
             "dry_run": flag("VAPI_MCP_DRY_RUN"),
-            "log_level": (env.get("VAPI_MCP_LOG_LEVEL") or "WARNING").strip().upper(),
-            "timeout": _number(env, "VAPI_MCP_TIMEOUT", 30.0, float),
+            "log_level": (env.get("VAPI_MCP_LOG_LEVEL") or cls.log_level).strip().upper(),
+            "timeout": _number(env, "VAPI_MCP_TIMEOUT", cls.timeout, float),
             "max_response_bytes": _max_response_bytes(env),
-            "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", 1.0, float),
+            "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", cls.sandbox_speed, float),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
             "http": http,

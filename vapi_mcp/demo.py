@@ -38,7 +38,8 @@ def _find(result: dict[str, Any], key: str) -> Any:
     return None
 
 
-def _compact(value: Any, limit: int = 110) -> str:
+def _one_line(value: Any, limit: int = 110) -> str:
+    """`value` as compact JSON on one line, cut at `limit` characters."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -52,7 +53,7 @@ def _summary(tool: str, result: dict[str, Any]) -> list[str]:
     if tool == "chat_with_assistant":
         return [f"AI: {result.get('reply')}"]
     picked = {k: _find(result, k) for k in ("id", "name", "number", "status", "endedReason", "assistantId")}
-    return [_compact({k: v for k, v in picked.items() if v is not None} or result)]
+    return [_one_line({k: v for k, v in picked.items() if v is not None} or result)]
 
 
 class Session:
@@ -71,7 +72,7 @@ class Session:
     async def run(self, tool: str, arguments: dict[str, Any] | None, why: str) -> dict[str, Any] | None:
         """Call `tool` and print it; None when it is missing, failed, or a needed id is (`arguments` None)."""
         self.step += 1
-        self.say(f"\n{self.step}. {why}\n   > {tool} {_compact(arguments) if arguments is not None else ''}".rstrip())
+        self.say(f"\n{self.step}. {why}\n   > {tool} {_one_line(arguments) if arguments is not None else ''}".rstrip())
         if tool not in self.tools:
             self.say("   (not available yet)")
             return None

@@ -25,7 +25,6 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.()/\[\]]")
 """What people put between digits: any space (no-break, thin...), hyphens and dashes, dots, brackets, slashes."""
 _INTERNATIONAL_PREFIXES = ("00", "011")
 """Dialled before a country code instead of `+` (most of the world, and North America)."""
-EXAMPLE = "+14155550123"
 ASK_THE_USER = "Ask the user for the real number with its country code (E.164, like +14155550123); never guess or change digits."
 
 

@@ -21,10 +21,11 @@ import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import fields, is_dataclass
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, RootModel
+if TYPE_CHECKING:  # pydantic loads with the server, not with the logging set up at start (stdio.py's fast start)
+    from pydantic import BaseModel
 
 MASK = "***"
 MIN_SECRET_LENGTH = 6
@@ -135,6 +136,8 @@ def secret_values(model: BaseModel) -> list[str]:
     Only declared fields count: objects passed through as they are (metadata, overrides)
     are masked by field name in output but never teach the scrubber anything.
     """
+    from pydantic import BaseModel, RootModel
+
     if isinstance(model, RootModel):
         root = model.root
         return secret_values(root) if isinstance(root, BaseModel) else []
@@ -174,10 +177,6 @@ def settings_secrets(settings: Any) -> list[str]:
 def redact(value: Any) -> Any:
     """A copy of a JSON-like value: secret-named fields masked, known secrets masked inside every string."""
     return _redact(value, scrubber.known())
-
-
-redact_body = redact
-"""The former name: bodies, previews and views are all redacted the same way."""
 
 
 def _redact(value: Any, known: tuple[str, ...]) -> Any:

@@ -22,8 +22,8 @@ from .errors import InputError, VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
-from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema, takes_confirm_token
 from .state import StoreKeyCodec
+from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema, takes_confirm_token
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -350,11 +350,7 @@ def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> 
     `x-vapi-key:<account>`: an HTTP request that brought its own Vapi key (the key's fingerprint).
     `http:server-key`: an HTTP request on the server's own key (anyone holding the bearer token).
     """
-    try:
-        headers = context.headers if context is not None else None
-    except ValueError:  # no active request (a direct, in-process call)
-        headers = None
-    if headers is None:
+    if _request_headers(context) is None:
         return "local"
     return f"x-vapi-key:{account}" if keyed else "http:server-key"
 

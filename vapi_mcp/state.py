@@ -106,14 +106,6 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
 
 
-def url_password(url: str) -> str | None:
-    """The password in a store URL (the scrubber learns it)."""
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
-
-
 class MemoryStore:
     """One process's memory: unit tests, and what the guard had before the shared stores."""
 

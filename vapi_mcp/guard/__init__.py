@@ -36,9 +36,10 @@ from ..state import SETTING as STATE_SETTING
 from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
+from .policy import iso
 from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
 from .audit import AuditLog, AuditUnwritable, Unaudited
-from .consent import Consent, Tokens, iso, request_of
+from .consent import Consent, Tokens, request_of
 
 if TYPE_CHECKING:
     from ..client import VapiClient
@@ -231,20 +232,35 @@ class Guard:
             logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
     def _entry(self, action: GuardedAction, rules: dict[str, str], call: ToolContext) -> dict[str, Any]:
+        guarded = [_audited(f) for f in action.destinations if f.guarded]
+        return self._first_line(
+            call,
+            tool=action.tool,
+            kind=action.kind,
+            summary=action.summary,
+            request=request_of(action),
+            **({"callees": len(action.callees)} if action.callees else {}),
+            **({"destinations": guarded} if guarded else {}),
+            rules=rules,
+        )
+
+    def _first_line(
+        self, call: ToolContext, *, tool: str, kind: str | None, summary: str | None, request: Any, rules: dict[str, str], **facts: Any
+    ) -> dict[str, Any]:
+        """An attempt's first line: what, for whom (target, account, tenant), and no decision yet."""
         return {
             "time": iso(self.now()),
             "attempt": uuid.uuid4().hex,
-            "tool": action.tool,
-            "kind": action.kind,
+            "tool": tool,
+            "kind": kind,
             "decision": None,
             "channel": None,
             "target": target_of(call.vapi),
             "account": call.vapi.account,
             "tenant": getattr(call, "tenant", None) or "local",
-            "summary": action.summary,
-            "request": request_of(action),
-            **({"callees": len(action.callees)} if action.callees else {}),
-            **({"destinations": [_audited(f) for f in action.destinations if f.guarded]} if any(f.guarded for f in action.destinations) else {}),
+            "summary": summary,
+            "request": request,
+            **facts,
             "rules": rules,
             "ids": [],
             "error": None,
@@ -285,22 +301,14 @@ class Guard:
 
     def _pending_entry(self, pending: dict[str, Any] | None, call: ToolContext) -> dict[str, Any]:
         pending = pending or {}
-        return {
-            "time": iso(self.now()),
-            "attempt": uuid.uuid4().hex,
-            "tool": pending.get("tool") or call.tool,
-            "kind": pending.get("kind"),
-            "decision": None,
-            "channel": None,
-            "target": target_of(call.vapi),
-            "account": call.vapi.account,
-            "tenant": getattr(call, "tenant", None) or "local",
-            "summary": pending.get("summary"),
-            "request": pending.get("request"),
-            "rules": {},
-            "ids": [],
-            "error": None,
-        }
+        return self._first_line(
+            call,
+            tool=pending.get("tool") or call.tool,
+            kind=pending.get("kind"),
+            summary=pending.get("summary"),
+            request=pending.get("request"),
+            rules={},
+        )
 
 
 def _joined(summary: str, more: str) -> str:

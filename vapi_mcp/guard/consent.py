@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -27,16 +27,15 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import Refused
-from ..redact import redact_body
+from ..redact import redact
 from ..state import MemoryStore, StateStore
 from .action import GuardedAction, InputRequired, Outcome
 from .app import offers_apps
 from .app import preview as app_preview
-from .policy import auto_approved
+from .policy import auto_approved, iso
 
 if TYPE_CHECKING:
     from ..config import Policy
-    from ..state import StateStore
     from ..tools.base import ToolContext
 
 logger = logging.getLogger("vapi_mcp.guard")
@@ -59,10 +58,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def canonical(tool: str, arguments: dict[str, Any], account: str = "") -> bytes:
@@ -316,7 +311,7 @@ def question(action: GuardedAction) -> str:
 
 def request_of(action: GuardedAction) -> dict[str, Any]:
     """The request as shown to humans and written to the audit file: secrets masked."""
-    return {"method": action.method, "path": action.path, "body": redact_body(action.body)}
+    return {"method": action.method, "path": action.path, "body": redact(action.body)}
 
 
 def can_elicit(context: Any) -> bool:

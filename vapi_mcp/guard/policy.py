@@ -297,6 +297,7 @@ def aware(when: datetime) -> datetime:
 
 
 def iso(when: datetime) -> str:
+    """A time as Vapi writes it: UTC, ISO 8601, with Z."""
     return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .clock import iso, parse_iso
-from .core import ApiError, error_response, not_found, path_id
+from .core import ApiError, error_response, find
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -136,9 +136,7 @@ def routes(sb: Sandbox) -> list[Route]:
     from .calls import live
 
     async def call_logs(request: Request) -> Response:
-        call = sb.store.calls.get(path_id(request, "Call"))
-        if call is None:
-            raise not_found("Call")
+        call = find(sb.store.calls, request, "Call")
         now = sb.clock.now()
         if live(call, now)["status"] != "ended":
             raise ApiError(404, "Artifact not found.")

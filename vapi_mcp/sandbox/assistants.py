@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
+from .core import ApiError, body_of, collection_routes, find, paginate, query_of, stamp
 from .phone_numbers import LIST_QUERY
 from .tools import INLINE_TOOL
 from .validation import SERVER, Any_, Arr, Num, Obj, Rule, Str
@@ -125,12 +125,6 @@ SQUAD_QUERY: dict[str, Rule] = {**LIST_QUERY, "idAny": Str()}
 def routes(sb: Sandbox) -> list[Route]:
     store = sb.store
 
-    def find(request: Request, collection: dict[str, dict[str, Any]], what: str) -> dict[str, Any]:
-        item = collection.get(path_id(request, what))
-        if item is None:
-            raise not_found(what)
-        return item
-
     def check_members(squad: dict[str, Any]) -> None:
         missing = [
             f"members.{i}.assistantId {member['assistantId']} does not exist in this org"
@@ -168,10 +162,10 @@ def routes(sb: Sandbox) -> list[Route]:
             return JSONResponse(paginate(items, params))
 
         async def get(request: Request) -> JSONResponse:
-            return JSONResponse(find(request, collection, what))
+            return JSONResponse(find(collection, request, what))
 
         async def update(request: Request) -> JSONResponse:
-            item = find(request, collection, what)
+            item = find(collection, request, what)
             body = await body_of(request, rule)
             if rule is SQUAD:
                 check_members(body)
@@ -180,18 +174,12 @@ def routes(sb: Sandbox) -> list[Route]:
             return JSONResponse(item)
 
         async def delete(request: Request) -> JSONResponse:
-            item = find(request, collection, what)
+            item = find(collection, request, what)
             refuse_if_in_use(what, field, item["id"])
             del collection[item["id"]]
             return JSONResponse(item)
 
-        return [
-            Route(path, create, methods=["POST"]),
-            Route(path, list_items, methods=["GET"]),
-            Route(path + "/{id}", get, methods=["GET"]),
-            Route(path + "/{id}", update, methods=["PATCH"]),
-            Route(path + "/{id}", delete, methods=["DELETE"]),
-        ]
+        return collection_routes(path, create, list_items, get, update, delete)
 
     return [
         *crud("/assistant", store.assistants, "Assistant", ASSISTANT, "assistantId", LIST_QUERY),

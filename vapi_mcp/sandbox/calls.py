@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from . import artifacts
 from .clock import iso, parse_iso
-from .core import ApiError, body_of, new_id, not_found, paginate, path_id, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, stamp
 from .extraction import call_outputs, outputs_plan
 from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
@@ -30,7 +30,7 @@ LIST_QUERY = {
     "assistantId": Str(),
     "phoneNumberId": Str(),
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 
 OVERRIDES = Obj({"variableValues": Any_(), "metadata": Any_()}, open=True)
@@ -294,12 +294,6 @@ def routes(sb: Sandbox) -> list[Route]:
         call["webCallUrl"] = str(request.base_url) + f"web-call/{call['id']}"
         return JSONResponse(live(call, sb.clock.now()), status_code=201)
 
-    def find(request: Request) -> dict[str, Any]:
-        call = sb.store.calls.get(path_id(request, "Call"))
-        if call is None:
-            raise not_found("Call")
-        return call
-
     async def list_calls(request: Request) -> JSONResponse:
         query = query_of(request, LIST_QUERY)
         calls = list(sb.store.calls.values())
@@ -310,15 +304,15 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse([live(c, now) for c in paginate(calls, query)])
 
     async def get_call(request: Request) -> JSONResponse:
-        return JSONResponse(live(find(request), sb.clock.now()))
+        return JSONResponse(live(find(sb.store.calls, request, "Call"), sb.clock.now()))
 
     async def update_call(request: Request) -> JSONResponse:
-        call = find(request)
+        call = find(sb.store.calls, request, "Call")
         call.update(await body_of(request, UPDATE_CALL), updatedAt=iso(sb.clock.now()))
         return JSONResponse(live(call, sb.clock.now()))
 
     async def delete_call(request: Request) -> JSONResponse:
-        call = find(request)
+        call = find(sb.store.calls, request, "Call")
         body = await body_of(request, DELETE_CALL)
         now = sb.clock.now()
         for call_id in body.get("ids") or [call["id"]]:
@@ -327,7 +321,7 @@ def routes(sb: Sandbox) -> list[Route]:
 
     async def control(request: Request) -> JSONResponse:
         """Live call control (`monitor.controlUrl`): Vapi serves it without the API key."""
-        call = find(request)
+        call = find(sb.store.calls, request, "Call")
         body = await body_of(request, CONTROL)
         if body["type"] != "end-call":
             raise ApiError(400, [f"type {body['type']} is not supported by the sandbox (only end-call)"])
@@ -340,12 +334,8 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     return [
-        Route("/call", create_call, methods=["POST"]),
-        Route("/call", list_calls, methods=["GET"]),
+        *collection_routes("/call", create_call, list_calls, get_call, update_call, delete_call),
         Route("/call/web", create_web_call, methods=["POST"]),
-        Route("/call/{id}", get_call, methods=["GET"]),
-        Route("/call/{id}", update_call, methods=["PATCH"]),
-        Route("/call/{id}", delete_call, methods=["DELETE"]),
         Route("/call/{id}/control", control, methods=["POST"]),
     ]
 

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, live
 from .clock import iso, parse_iso
-from .core import ORG_ID, ApiError, body_of, new_id, not_found, path_id, stamp
+from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, stamp
 from .validation import SERVER, Arr, Bool, Num, Obj, Str, validate_query
 
 if TYPE_CHECKING:
@@ -47,15 +47,19 @@ SERVER_MESSAGES = (
     "campaign.job.continued",
 )
 DIAL_PLAN_ENTRY = Obj({"phoneNumberId": Str(), "customers": Arr(CUSTOMER)}, required=("phoneNumberId", "customers"))
+_CONFIGURATION = {
+    "name": Str(),
+    "assistantId": Str(),
+    "workflowId": Str(),
+    "squadId": Str(),
+    "phoneNumberId": Str(),
+    "dialPlan": Arr(DIAL_PLAN_ENTRY),
+    "schedulePlan": SCHEDULE_PLAN,
+}
+"""The fields CreateCampaignDTO and UpdateCampaignDTO share."""
 CREATE_CAMPAIGN = Obj(
     {
-        "name": Str(),
-        "assistantId": Str(),
-        "workflowId": Str(),
-        "squadId": Str(),
-        "phoneNumberId": Str(),
-        "dialPlan": Arr(DIAL_PLAN_ENTRY),
-        "schedulePlan": SCHEDULE_PLAN,
+        **_CONFIGURATION,
         "customers": Arr(CUSTOMER),
         "maxConcurrency": Num(minimum=1),
         "assistantOverrides": OVERRIDES,
@@ -67,18 +71,7 @@ CREATE_CAMPAIGN = Obj(
     },
     required=("name",),
 )
-UPDATE_CAMPAIGN = Obj(
-    {
-        "name": Str(),
-        "assistantId": Str(),
-        "workflowId": Str(),
-        "squadId": Str(),
-        "phoneNumberId": Str(),
-        "dialPlan": Arr(DIAL_PLAN_ENTRY),
-        "schedulePlan": SCHEDULE_PLAN,
-        "status": Str(enum=("ended", "cancelled")),
-    }
-)
+UPDATE_CAMPAIGN = Obj({**_CONFIGURATION, "status": Str(enum=("ended", "cancelled"))})
 STATUSES = ("scheduled", "in-progress", "ended", "cancelled", "archived")
 CONTACT_STATUSES = (
     "contact.pending",
@@ -88,7 +81,6 @@ CONTACT_STATUSES = (
     "contact.skipped",
     "contact.predial-failed",
 )
-_STAMPS = {f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")}
 LIST_QUERY = {
     "id": Str(),
     "status": Str(enum=STATUSES),
@@ -96,7 +88,7 @@ LIST_QUERY = {
     "sortOrder": Str(enum=("ASC", "DESC")),
     "sortBy": Str(enum=("createdAt", "duration", "cost")),
     "limit": Num(minimum=0, maximum=1000),
-    **_STAMPS,
+    **DATE_FILTERS,
 }
 LIST_V2_QUERY = {**LIST_QUERY, "includeCounters": Bool()}
 CONTACTS_QUERY = {"limit": Num(minimum=1, maximum=1000), "sortBy": Str(enum=("position", "status")), "page": Num(minimum=1)}
@@ -358,12 +350,6 @@ def routes(sb: Sandbox) -> list[Route]:
 
     sb.ticks.append(tick)
 
-    def find(request: Request) -> dict[str, Any]:
-        campaign = campaigns.get(path_id(request, "Campaign"))
-        if campaign is None:
-            raise not_found("Campaign")
-        return campaign
-
     def check_targets(body: dict[str, Any]) -> None:
         owners = [k for k in ("assistantId", "workflowId", "squadId") if body.get(k)]
         if len(owners) != 1:
@@ -429,17 +415,17 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse({"results": [summary(c, with_counters) for c in page], "metadata": meta})
 
     async def get_v1(request: Request) -> JSONResponse:
-        return JSONResponse(full(sb, find(request)))
+        return JSONResponse(full(sb, find(campaigns, request, "Campaign")))
 
     async def get_v2(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         errors = validate_query({"includeCounters": Bool()}, dict(request.query_params))
         if errors:
             raise ApiError(400, errors)
         return JSONResponse(summary(campaign, request.query_params.get("includeCounters") == "true"))
 
     async def update(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         body = await body_of(request, UPDATE_CAMPAIGN)
         now = sb.clock.now()
         advance(sb, campaign, now)
@@ -474,13 +460,13 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(full(sb, campaign))
 
     async def delete(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         shown = full(sb, campaign)
         del campaigns[campaign["id"]]
         return JSONResponse(shown)
 
     async def contacts(request: Request) -> JSONResponse:
-        campaign = find(request)
+        campaign = find(campaigns, request, "Campaign")
         statuses = request.query_params.getlist("status")
         query = {k: v for k, v in request.query_params.items() if k != "status"}
         errors = validate_query(CONTACTS_QUERY, query) + [
@@ -495,16 +481,8 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse({"results": [contact_view(c) for c in page], "metadata": meta})
 
     return [
-        Route("/campaign", create, methods=["POST"]),
-        Route("/campaign", list_v1, methods=["GET"]),
-        Route("/campaign/{id}", get_v1, methods=["GET"]),
-        Route("/campaign/{id}", update, methods=["PATCH"]),
-        Route("/campaign/{id}", delete, methods=["DELETE"]),
-        Route("/v2/campaign", create, methods=["POST"]),
-        Route("/v2/campaign", list_v2, methods=["GET"]),
-        Route("/v2/campaign/{id}", get_v2, methods=["GET"]),
-        Route("/v2/campaign/{id}", update, methods=["PATCH"]),
-        Route("/v2/campaign/{id}", delete, methods=["DELETE"]),
+        *collection_routes("/campaign", create, list_v1, get_v1, update, delete),
+        *collection_routes("/v2/campaign", create, list_v2, get_v2, update, delete),
         Route("/v2/campaign/{id}/contacts", contacts, methods=["GET"]),
     ]
 

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .calls import CUSTOMER
-from .core import ApiError, body_of, not_found, path_id, stamp
+from .core import ApiError, body_of, find, stamp
 from .validation import Arr, Bool, Obj, Rule, Str, checked_number
 
 if TYPE_CHECKING:
@@ -113,9 +113,6 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(chat)
 
     async def get_chat(request: Request) -> JSONResponse:
-        chat = sb.store.chats.get(path_id(request, "Chat"))
-        if chat is None:
-            raise not_found("Chat")
-        return JSONResponse(chat)
+        return JSONResponse(find(sb.store.chats, request, "Chat"))
 
     return [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from .clock import Clock, iso
-from .validation import Rule, validate, validate_query
+from .validation import Rule, Str, validate, validate_query
 
 ORG_ID = "5f0c5a4e-6b1d-4d59-9a3e-0d5e7c1b2a90"
+_BOUNDS = ("Gt", "Lt", "Ge", "Le")
+DATE_FILTERS: dict[str, Rule] = {f"{stamp}{op}": Str(date_time=True) for stamp in ("createdAt", "updatedAt") for op in _BOUNDS}
+"""The createdAt/updatedAt range filters every list query of the document takes (`paginate` applies them)."""
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -93,6 +97,20 @@ class Store:
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+Endpoint = Callable[[Request], Awaitable[Any]]
+
+
+def collection_routes(path: str, create: Endpoint, list_all: Endpoint, get: Endpoint, update: Endpoint, delete: Endpoint) -> list[Route]:
+    """Vapi's shape of a resource: POST and GET on `path`, GET, PATCH and DELETE on `path/{id}`."""
+    return [
+        Route(path, create, methods=["POST"]),
+        Route(path, list_all, methods=["GET"]),
+        Route(path + "/{id}", get, methods=["GET"]),
+        Route(path + "/{id}", update, methods=["PATCH"]),
+        Route(path + "/{id}", delete, methods=["DELETE"]),
+    ]
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -132,8 +150,8 @@ def query_of(request: Request, rules: dict[str, Rule]) -> dict[str, str]:
     return query
 
 
-def path_id(request: Request, what: str) -> str:
-    """The `{id}` path parameter; Vapi answers 400 for a malformed one and 404 for an unknown one."""
+def path_id(request: Request) -> str:
+    """The `{id}` path parameter; Vapi answers 400 for a malformed one (and 404 for an unknown one: `find`)."""
     value = request.path_params["id"]
     try:
         uuid.UUID(value)
@@ -142,11 +160,19 @@ def path_id(request: Request, what: str) -> str:
     return value
 
 
+def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
+    """The stored object the path's `{id}` names: 400 for a malformed id, 404 ("Couldn't Get <what>") for an unknown one."""
+    item = collection.get(path_id(request))
+    if item is None:
+        raise not_found(what)
+    return item
+
+
 def paginate(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
     """Vapi's list filters shared by every resource: createdAt/updatedAt ranges, limit (default 100), newest first."""
     out = sorted(items, key=lambda item: item["createdAt"], reverse=True)
     for stamp_field in ("createdAt", "updatedAt"):
-        for op in ("Gt", "Lt", "Ge", "Le"):
+        for op in _BOUNDS:
             bound = query.get(stamp_field + op)
             if bound is None:
                 continue

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from .assistants import ASSISTANT, SQUAD
 from .chat import scripted_reply
 from .clock import iso
-from .core import ApiError, body_of, not_found, paged, path_id, query_of, stamp
+from .core import ApiError, body_of, collection_routes, find, paged, query_of, stamp
 from .extraction import judge
 from .phone_numbers import Nested
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
@@ -225,12 +225,6 @@ def live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
 def routes(sb: Sandbox) -> list[Route]:
     store = sb.store
 
-    def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
-        item = collection.get(path_id(request, what))
-        if item is None:
-            raise not_found(what)
-        return item
-
     def target_assistant(target: dict[str, Any]) -> dict[str, Any]:
         """Who answers: the assistant, or a squad's first member (400 for an unknown id)."""
         if target["type"] == "assistant":
@@ -304,9 +298,5 @@ def routes(sb: Sandbox) -> list[Route]:
         Route("/eval/run", list_runs, methods=["GET"]),
         Route("/eval/run/{id}", get_run, methods=["GET"]),
         Route("/eval/run/{id}", delete_run, methods=["DELETE"]),
-        Route("/eval", create_eval, methods=["POST"]),
-        Route("/eval", list_evals, methods=["GET"]),
-        Route("/eval/{id}", get_eval, methods=["GET"]),
-        Route("/eval/{id}", update_eval, methods=["PATCH"]),
-        Route("/eval/{id}", delete_eval, methods=["DELETE"]),
+        *collection_routes("/eval", create_eval, list_evals, get_eval, update_eval, delete_eval),
     ]

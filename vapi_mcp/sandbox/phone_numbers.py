@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import ApiError, body_of, not_found, paginate, path_id, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, paginate, query_of, stamp
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
@@ -191,19 +191,13 @@ DTOS: dict[str, Obj] = {
 
 LIST_QUERY: dict[str, Rule] = {
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 TARGETS = {"assistantId": "assistants", "squadId": "squads"}
 """Assignment fields whose ids must exist in the store (the sandbox has no workflows)."""
 
 
 def routes(sb: Sandbox) -> list[Route]:
-    def find(request: Request) -> dict[str, Any]:
-        number = sb.store.phone_numbers.get(path_id(request, "PhoneNumber"))
-        if number is None:
-            raise not_found("Phone Number")
-        return number
-
     def check_targets(body: dict[str, Any]) -> None:
         for key, collection in TARGETS.items():
             target = body.get(key)
@@ -225,10 +219,10 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(paginate(list(sb.store.phone_numbers.values()), query))
 
     async def get(request: Request) -> JSONResponse:
-        return JSONResponse(find(request))
+        return JSONResponse(find(sb.store.phone_numbers, request, "Phone Number"))
 
     async def update(request: Request) -> JSONResponse:
-        number = find(request)
+        number = find(sb.store.phone_numbers, request, "Phone Number")
         # `null` clears a field: class-validator's @IsOptional lets it through, as at Vapi.
         body = await body_of(request, UPDATE[number["provider"]])
         check_targets(body)
@@ -241,16 +235,12 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(number)
 
     async def delete(request: Request) -> JSONResponse:
-        number = find(request)
+        number = find(sb.store.phone_numbers, request, "Phone Number")
         del sb.store.phone_numbers[number["id"]]
         return JSONResponse(number)
 
     return [
-        Route("/phone-number", create, methods=["POST"]),
-        Route("/phone-number", list_numbers, methods=["GET"]),
-        Route("/phone-number/{id}", get, methods=["GET"]),
-        Route("/phone-number/{id}", update, methods=["PATCH"]),
-        Route("/phone-number/{id}", delete, methods=["DELETE"]),
+        *collection_routes("/phone-number", create, list_numbers, get, update, delete),
     ]
 
 

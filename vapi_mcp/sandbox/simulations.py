@@ -25,7 +25,7 @@ from starlette.routing import Route
 from .assistants import ASSISTANT, SQUAD
 from .chat import scripted_reply
 from .clock import iso
-from .core import ORG_ID, ApiError, body_of, new_id, not_found, paged, paginate, path_id, query_of, stamp
+from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, not_found, paged, paginate, query_of, stamp
 from .extraction import at_path, compare, extract
 from .phone_numbers import Nested
 from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
@@ -167,8 +167,7 @@ DTOS: dict[str, Obj] = {
 }
 """Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
 
-_DATES = {f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")}
-_PAGE: dict[str, Rule] = {k: v for k, v in _OUTPUTS_QUERY.items() if k in ("page", "sortOrder", "sortBy", "limit")} | _DATES
+_PAGE: dict[str, Rule] = {k: v for k, v in _OUTPUTS_QUERY.items() if k in ("page", "sortOrder", "sortBy", "limit")} | DATE_FILTERS
 PERSONALITY_QUERY = _PAGE
 SCENARIO_QUERY = {"idAny": Str(), "name": Str(), **_PAGE}
 SUITE_QUERY = {"name": Str(), **_PAGE}
@@ -347,12 +346,6 @@ def routes(sb: Sandbox) -> list[Route]:
     for ident, personality in DEFAULT_PERSONALITIES.items():
         store.personalities.setdefault(ident, dict(personality))
 
-    def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
-        item = collection.get(path_id(request, what))
-        if item is None:
-            raise not_found(what)
-        return item
-
     def missing(collection: dict[str, dict[str, Any]], ident: str | None, what: str, field: str) -> None:
         if ident is not None and ident not in collection:
             raise ApiError(400, f"Couldn't Get {what}. `{field}` {ident} Not Found.")
@@ -417,13 +410,7 @@ def routes(sb: Sandbox) -> list[Route]:
             in_use(what, users(item["id"]))
             return JSONResponse(collection.pop(item["id"]))
 
-        return [
-            Route(path, create, methods=["POST"]),
-            Route(path, list_items, methods=["GET"]),
-            Route(path + "/{id}", get, methods=["GET"]),
-            Route(path + "/{id}", update, methods=["PATCH"]),
-            Route(path + "/{id}", delete, methods=["DELETE"]),
-        ]
+        return collection_routes(path, create, list_items, get, update, delete)
 
     def check_simulation(body: dict[str, Any]) -> None:
         missing(store.scenarios, body.get("scenarioId"), "Scenario", "scenarioId")

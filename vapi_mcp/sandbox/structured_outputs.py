@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from .calls import live
 from .clock import iso
-from .core import ApiError, body_of, new_id, not_found, paged, path_id, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paged, query_of, stamp
 from .extraction import extract
 from .phone_numbers import Nested
 from .tools import JSON_SCHEMA
@@ -95,7 +95,7 @@ LIST_QUERY: dict[str, Rule] = {
     "sortOrder": Str(enum=("ASC", "DESC")),
     "sortBy": Str(enum=("createdAt", "duration", "cost")),
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 UPDATE_QUERY: dict[str, Rule] = {"schemaOverride": Str()}
 RERUN_LIMIT = 100
@@ -124,12 +124,6 @@ def conversation(call: dict[str, Any]) -> tuple[str, list[str]]:
 def routes(sb: Sandbox) -> list[Route]:
     store = sb.store.structured_outputs
 
-    def find(request: Request) -> dict[str, Any]:
-        output = store.get(path_id(request, "Structured Output"))
-        if output is None:
-            raise not_found("Structured Output")
-        return output
-
     async def create(request: Request) -> JSONResponse:
         body = await body_of(request, CREATE)
         output = stamp(sb.clock, **{"type": "ai", **{k: v for k, v in body.items() if v is not None}})
@@ -142,10 +136,10 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(paged(items, query))
 
     async def get(request: Request) -> JSONResponse:
-        return JSONResponse(find(request))
+        return JSONResponse(find(store, request, "Structured Output"))
 
     async def update(request: Request) -> JSONResponse:
-        output = find(request)
+        output = find(store, request, "Structured Output")
         query = query_of(request, UPDATE_QUERY)
         if "schemaOverride" not in query:
             raise ApiError(400, ["schemaOverride should not be empty"])
@@ -154,7 +148,7 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(output)
 
     async def delete(request: Request) -> JSONResponse:
-        return JSONResponse(store.pop(find(request)["id"]))
+        return JSONResponse(store.pop(find(store, request, "Structured Output")["id"]))
 
     async def run(request: Request) -> JSONResponse:
         body = await body_of(request, RUN)
@@ -188,9 +182,5 @@ def routes(sb: Sandbox) -> list[Route]:
 
     return [
         Route("/structured-output/run", run, methods=["POST"]),
-        Route("/structured-output", create, methods=["POST"]),
-        Route("/structured-output", list_outputs, methods=["GET"]),
-        Route("/structured-output/{id}", get, methods=["GET"]),
-        Route("/structured-output/{id}", update, methods=["PATCH"]),
-        Route("/structured-output/{id}", delete, methods=["DELETE"]),
+        *collection_routes("/structured-output", create, list_outputs, get, update, delete),
     ]

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .clock import iso
-from .core import body_of, not_found, paginate, path_id, query_of, stamp
+from .core import DATE_FILTERS, body_of, collection_routes, find, paginate, query_of, stamp
 from .phone_numbers import DESTINATION as PHONE_DESTINATION
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
@@ -123,17 +123,11 @@ UPDATE_TOOL = {t: _dto(t, ()) for t in UPDATE_TYPES}
 
 LIST_QUERY = {
     "limit": Num(minimum=0, maximum=1000),
-    **{f"{f}{op}": Str(date_time=True) for f in ("createdAt", "updatedAt") for op in ("Gt", "Lt", "Ge", "Le")},
+    **DATE_FILTERS,
 }
 
 
 def routes(sb: Sandbox) -> list[Route]:
-    def stored(request: Request) -> dict:
-        tool = sb.store.tools.get(path_id(request, "Tool"))
-        if tool is None:
-            raise not_found("Tool")
-        return tool
-
     async def create_tool(request: Request) -> JSONResponse:
         tool = stamp(sb.clock, **await body_of(request, CREATE_TOOL))
         sb.store.tools[tool["id"]] = tool
@@ -143,21 +137,17 @@ def routes(sb: Sandbox) -> list[Route]:
         return JSONResponse(paginate(list(sb.store.tools.values()), query_of(request, LIST_QUERY)))
 
     async def get_tool(request: Request) -> JSONResponse:
-        return JSONResponse(stored(request))
+        return JSONResponse(find(sb.store.tools, request, "Tool"))
 
     async def update_tool(request: Request) -> JSONResponse:
-        tool = stored(request)
+        tool = find(sb.store.tools, request, "Tool")
         tool.update(await body_of(request, UPDATE_TOOL[tool["type"]]), updatedAt=iso(sb.clock.now()))
         return JSONResponse(tool)
 
     async def delete_tool(request: Request) -> JSONResponse:
-        tool = stored(request)
+        tool = find(sb.store.tools, request, "Tool")
         return JSONResponse(sb.store.tools.pop(tool["id"]))
 
     return [
-        Route("/tool", create_tool, methods=["POST"]),
-        Route("/tool", list_tools, methods=["GET"]),
-        Route("/tool/{id}", get_tool, methods=["GET"]),
-        Route("/tool/{id}", update_tool, methods=["PATCH"]),
-        Route("/tool/{id}", delete_tool, methods=["DELETE"]),
+        *collection_routes("/tool", create_tool, list_tools, get_tool, update_tool, delete_tool),
     ]

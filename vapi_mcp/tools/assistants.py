@@ -9,7 +9,6 @@ from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 from ..client import vapi_id
 from ..errors import InputError
 from ..guard.facts import quoted
-from ..redact import redact_body
 from .base import (
     DeleteArgs,
     Guarded,
@@ -21,8 +20,11 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     hide_confirm_token,
+    non_null,
+    shown_as,
+    without_org,
 )
-from .numbers import Server, shown_as
+from .numbers import Server
 
 toolset = "assistants"
 tools = ToolGroup()
@@ -38,7 +40,6 @@ ASSISTANT_FIELDS = frozenset(
     }
 )  # fmt: skip
 """The properties of Vapi's CreateAssistantDTO (UpdateAssistantDTO has the same): the only names passed through."""
-
 
 
 class Message(PassThrough):
@@ -133,6 +134,7 @@ class UpdateSquadArgs(SquadFields):
 
 
 def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per assistant for list results: model and voice as provider/name."""
     model = assistant.get("model") or {}
     voice = assistant.get("voice") or {}
     row = {
@@ -142,18 +144,13 @@ def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
         "voice": "/".join(str(p) for p in (voice.get("provider"), voice.get("voiceId")) if p) or None,
         "updatedAt": assistant.get("updatedAt"),
     }
-    return {k: v for k, v in row.items() if v is not None}
+    return non_null(row)
 
 
 def squad_row(squad: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per squad for list results: its members by id (or name, when inline)."""
     members = [m.get("assistantId") or (m.get("assistant") or {}).get("name") or "(transient)" for m in squad.get("members") or []]
-    row = {"id": squad.get("id"), "name": squad.get("name"), "members": members, "updatedAt": squad.get("updatedAt")}
-    return {k: v for k, v in row.items() if v is not None}
-
-
-def full_view(item: dict[str, Any]) -> dict[str, Any]:
-    """Vapi's whole object without the org id and with credentials masked."""
-    return {k: v for k, v in redact_body(item).items() if k != "orgId"}
+    return non_null({"id": squad.get("id"), "name": squad.get("name"), "members": members, "updatedAt": squad.get("updatedAt")})
 
 
 def squad_body(args: SquadFields) -> dict[str, Any]:
@@ -182,7 +179,7 @@ async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get assistant", read_only=True)
 async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one assistant's whole configuration."""
-    return full_view(await call.vapi.get(f"/assistant/{vapi_id(args.id)}"))
+    return without_org(await call.vapi.get(f"/assistant/{vapi_id(args.id)}"))
 
 
 @tools.tool(title="Create assistant")
@@ -220,7 +217,7 @@ async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get squad", read_only=True)
 async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one squad with its members."""
-    return full_view(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
+    return without_org(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
 
 
 @tools.tool(title="Create squad")

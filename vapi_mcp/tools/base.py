@@ -3,7 +3,7 @@
 How a tool sends a request that changes something (new families: campaigns, testing... too):
 
 - A tool that dials, spends or destroys describes it as a `GuardedAction` (`Guarded.action`) and sends
-  inside `async with call.guard.guarded(action, call) as record:`.
+  it with `await call.send_guarded(action)`: policy, the human's yes and the write-ahead audit come first.
 - Every other mutating request goes through `await call.send(method, path, body, args=args, summary=...)`.
   It sends directly when the body carries no phone destination, and otherwise runs the guard first
   (kind "route", or "text" for a text sent now): number policy, the human's yes, an audit line.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar, get_args
 
 import anyio
@@ -30,7 +31,6 @@ from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import GuardedAction
 from ..guard.policy import unknown_id
-from ..redact import redact_body
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -112,6 +112,8 @@ class Linked:
 
     view: dict[str, Any]
     links: list[Link] = field(default_factory=list)
+
+
 def hide_confirm_token(schema: dict[str, Any]) -> None:
     """For open schemas (extra fields allowed): the preview tells the agent about confirmToken; tools/list stays lean."""
     schema.get("properties", {}).pop("confirmToken", None)
@@ -147,6 +149,16 @@ class PassThrough(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+class Strict(BaseModel):
+    # A nested Vapi object whose fields are all typed: an unknown one is refused.
+    model_config = ConfigDict(extra="forbid")
+
+
+def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
+    """Validate with the full model but show agents a one-line hint (tools/list stays small)."""
+    return WithJsonSchema({"type": type_, "description": hint})
+
+
 @dataclass
 class ToolContext:
     """What a handler needs for one invocation."""
@@ -176,7 +188,8 @@ class ToolContext:
     ) -> Any:
         """Send a request that changes something (or a POST that `reads`), through the guard when its body carries a phone destination.
 
-        The one way a tool sends a mutating request outside its own guard block: without a transfer,
+        The one way a tool sends a mutating request that is not a guarded action of its own (those use
+        `send_guarded`): without a transfer,
         SIP or SMS destination (or customer) in `body` it goes straight out; with one, the guard checks
         every number, asks the human (`summary` plus the destinations, listed by the guard) and
         writes the audit line (`describe`, if given, names things in the summary once policy passed, and
@@ -197,10 +210,25 @@ class ToolContext:
             )
         kind = "dial" if any(f.role in DIAL_ROLES for f in found) else "text" if any(f.role == "sms" for f in found) else "route"
         action = args.action(self, kind=kind, summary=summary, method=method, path=path, body=body, describe=describe)
+        return await self.send_guarded(action, check=check, params=params, reads=reads)
+
+    async def send_guarded(
+        self,
+        action: GuardedAction,
+        *,
+        check: str | None = None,
+        ids: Callable[[Any], list[str]] | None = None,
+        params: dict[str, Any] | None = None,
+        reads: bool = False,
+    ) -> Any:
+        """Send `action`'s request once the guard has passed it (policy, the human's yes, the write-ahead line).
+
+        The request is exactly the one the guard checked and audited (`action.method`, `.path`, `.body`);
+        the outcome line records the Vapi ids it produced: `ids(answer)`, by default the answer's own id.
+        """
         async with self.guard.guarded(action, self) as record:
-            data = await self.vapi.request(method, path, params=params, json=body, check=check, reads=reads)
-            if isinstance(data, dict) and isinstance(data.get("id"), str):
-                record.ids = [data["id"]]
+            data = await self.vapi.request(action.method, action.path, params=params, json=action.body, check=check, reads=reads)
+            record.ids = ids(data) if ids is not None else created_id(data)
         return data
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
@@ -228,10 +256,17 @@ async def lookup(call: ToolContext, path: str, field: str, value: str, what: str
 async def delete_confirmed(call: ToolContext, args: Guarded, path: str, summary: str, *, body: Any = None) -> Any:
     """DELETE `path` once the guard has the user's yes; Vapi's answer."""
     action = args.action(call, kind="destroy", summary=summary, method="DELETE", path=path, body=body)
-    async with call.guard.guarded(action, call) as record:
-        deleted = await call.vapi.delete(path, json=body)
-        record.ids = [path.rsplit("/", 1)[1]]
-    return deleted
+    return await call.send_guarded(action, ids=lambda _: [path.rsplit("/", 1)[1]])
+
+
+def check_created_since(lister: str, since: datetime) -> str:
+    """How to see whether a create that got no clear answer went through: what `lister` shows since the attempt."""
+    return f"Check with {lister} createdAtGe={since.strftime('%Y-%m-%dT%H:%M:%SZ')} before trying again."
+
+
+def created_id(answer: Any) -> list[str]:
+    """The id of what a request created or changed, as the audit records it (none if the answer names none)."""
+    return [answer["id"]] if isinstance(answer, dict) and isinstance(answer.get("id"), str) else []
 
 
 T = TypeVar("T")
@@ -274,9 +309,32 @@ async def poll(
         await anyio.sleep(min(next(delays), remaining))
 
 
+def non_null(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` without those that are None: a compact row."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def non_empty(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` without those that are None, an empty list or an empty object: a compact view."""
+    return {k: v for k, v in fields.items() if v not in (None, [], {})}
+
+
+def without_org(item: dict[str, Any]) -> dict[str, Any]:
+    """A Vapi object without its org id (bookkeeping no agent needs)."""
+    return {k: v for k, v in item.items() if k != "orgId"}
+
+
 def strip_org(item: dict[str, Any]) -> dict[str, Any]:
-    """A Vapi object without the org id and empty fields, secrets masked (judge and extractor models carry headers)."""
-    return {k: v for k, v in redact_body(item).items() if k != "orgId" and v not in (None, [], {})}
+    """A Vapi object without its org id and empty fields.
+
+    Secrets need no step here: every result is masked by field before it is encoded (`App._ok`).
+    """
+    return non_empty(without_org(item))
+
+
+def items_of(answer: Any) -> list[Any]:
+    """The items of a list answer: Vapi answers a list, or a page object with `results`."""
+    return answer if isinstance(answer, list) else (answer or {}).get("results", [])
 
 
 Handler = Callable[[Any, ToolContext], Awaitable[Any]]
@@ -296,10 +354,6 @@ class ToolSpec:
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = True
-
-    @property
-    def mutating(self) -> bool:
-        return not self.read_only
 
 
 @dataclass

@@ -6,15 +6,14 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
-import anyio
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import Callee
-from . import ended_reasons, forensics
 from ..guard.facts import quoted, who
+from . import ended_reasons, forensics
 from .base import (
     Args,
     DeleteArgs,
@@ -25,8 +24,10 @@ from .base import (
     PassThrough,
     ToolContext,
     ToolGroup,
+    check_created_since,
     delete_confirmed,
     lookup,
+    non_empty,
     poll,
 )
 
@@ -102,22 +103,20 @@ class WaitForCallArgs(Args):
     timeout: float = Field(120, ge=1, le=600, description="Seconds.")
 
 
-def _seconds(call: dict[str, Any]) -> float | None:
+def duration(call: dict[str, Any]) -> float | None:
+    """Seconds from `startedAt` to `endedAt`; None until the call has both."""
     started, ended = call.get("startedAt"), call.get("endedAt")
     if not (started and ended):
         return None
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-    return round((parse(ended) - parse(started)).total_seconds(), 1)
-
-
-def _compact(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v not in (None, {}, [])}
+    parse = lambda s: datetime.fromisoformat(str(s).replace("Z", "+00:00"))  # noqa: E731
+    return (parse(ended) - parse(started)).total_seconds()
 
 
 def call_row(call: dict[str, Any]) -> dict[str, Any]:
     """One compact line per call for list results."""
     customer = call.get("customer") or {}
-    return _compact(
+    seconds = duration(call)
+    return non_empty(
         {
             "id": call.get("id"),
             "status": call.get("status"),
@@ -125,7 +124,7 @@ def call_row(call: dict[str, Any]) -> dict[str, Any]:
             "customer": customer.get("number") or customer.get("name"),
             "assistantId": call.get("assistantId"),
             "startedAt": call.get("startedAt"),
-            "seconds": _seconds(call),
+            "seconds": None if seconds is None else round(seconds, 1),
             "endedReason": call.get("endedReason"),
             "cost": call.get("cost"),
         }
@@ -146,7 +145,7 @@ def call_view(call: dict[str, Any], include: list[str] | None = None) -> dict[st
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
     artifact = call.get("artifact") or {}
     analysis = call.get("analysis") or {}
-    view = call_row(call) | ended_reasons.describe(call.get("endedReason")) | _compact(
+    view = call_row(call) | ended_reasons.describe(call.get("endedReason")) | non_empty(
         {
             "name": call.get("name"),
             "createdAt": call.get("createdAt"),
@@ -160,18 +159,18 @@ def call_view(call: dict[str, Any], include: list[str] | None = None) -> dict[st
     if "transcript" in parts:
         view["transcript"] = transcript_turns(call)
     if "recording" in parts:
-        view["recording"] = _compact(
+        view["recording"] = non_empty(
             {
                 "recordingUrl": artifact.get("recordingUrl"),
                 "stereoRecordingUrl": artifact.get("stereoRecordingUrl") or (artifact.get("recording") or {}).get("stereoUrl"),
             }
         )
     if "analysis" in parts:
-        view["analysis"] = _compact({k: analysis.get(k) for k in ("summary", "successEvaluation", "structuredData")})
+        view["analysis"] = non_empty({k: analysis.get(k) for k in ("summary", "successEvaluation", "structuredData")})
         view.update(outputs_view(artifact))
     if "cost" in parts:
         view["costBreakdown"] = {k: v for k, v in (call.get("costBreakdown") or {}).items() if isinstance(v, int | float) and v}
-    return _compact(view)
+    return non_empty(view)
 
 
 def outputs_view(artifact: dict[str, Any]) -> dict[str, Any]:
@@ -187,9 +186,9 @@ def outputs_view(artifact: dict[str, Any]) -> dict[str, Any]:
 
     outputs = named(artifact.get("structuredOutputs") or {}, lambda e: e.get("result"))
     scorecards = named(
-        artifact.get("scorecards") or {}, lambda e: _compact({"score": e.get("score"), "scoreNormalized": e.get("scoreNormalized")})
+        artifact.get("scorecards") or {}, lambda e: non_empty({"score": e.get("score"), "scoreNormalized": e.get("scoreNormalized")})
     )
-    return _compact({"structuredOutputs": outputs, "scorecards": scorecards})
+    return non_empty({"structuredOutputs": outputs, "scorecards": scorecards})
 
 
 def _check_callee(args: CreateCallArgs) -> None:
@@ -253,8 +252,7 @@ def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[Too
 
 def _check_hint() -> str:
     """How to see whether a create that got no clear answer went through: calls since this attempt."""
-    attempt = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"Check with list_calls createdAtGe={attempt} before trying again."
+    return check_created_since("list_calls", datetime.now(timezone.utc))
 
 
 def _check_phone_call(args: CreateCallArgs) -> list[Customer]:
@@ -299,15 +297,17 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
         when=plan.earliestAt if plan else None,
         latest=plan.latestAt if plan else None,
     )
-    check = _check_hint()
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/call", body, check=check)
-        created = data.get("results", []) if args.customers is not None else [data]
-        record.ids = [c["id"] for c in created if c.get("id")]
+    data = await call.send_guarded(action, check=_check_hint(), ids=lambda answer: [c["id"] for c in _placed(args, answer) if c.get("id")])
+    created = _placed(args, data)
     if args.customers is None:
         return call_view(data)
     errors = [{"customer": (e.get("customer") or {}).get("number"), "error": e.get("error")} for e in data.get("errors") or []]
     return {"calls": [call_row(c) for c in created], "errors": errors, "placed": len(created)}
+
+
+def _placed(args: CreateCallArgs, answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The calls a create placed: a batch answers `results`, a single call is the answer itself."""
+    return answer.get("results", []) if args.customers is not None else [answer]
 
 
 async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]:
@@ -417,8 +417,6 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
     await delete_confirmed(call, args, path, summary, body={})
     return {"deleted": args.id}
-
-
 
 
 def register_extras(server: MCPServer, app: App) -> None:

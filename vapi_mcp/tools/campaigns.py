@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-import phonenumbers
 from phonenumbers import timezone as phone_timezone
 from pydantic import Field
 
@@ -22,8 +21,9 @@ from ..errors import InputError, VapiMCPError
 from ..guard import Callee, GuardedAction
 from ..guard.facts import quoted
 from ..guard.policy import aware
-from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, delete_confirmed, lookup
-from .calls import Customer, SchedulePlan
+from ..numbers import resolve
+from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, check_created_since, delete_confirmed, lookup, non_null
+from .calls import Customer, SchedulePlan, duration
 
 toolset = "campaigns"
 tools = ToolGroup()
@@ -99,16 +99,9 @@ Plan = list[tuple[str, dict[str, Any]]]
 """(phoneNumberId, customer) for every contact, in upload (dial) order."""
 
 
-def _parsed(number: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return parsed if phonenumbers.is_valid_number(parsed) else None
-
-
 def _zones(number: str) -> tuple[str, ...]:
-    parsed = _parsed(number)
+    """The time zones of a number written in E.164, or ("unknown",)."""
+    parsed = resolve(number).number
     zones = phone_timezone.time_zones_for_number(parsed) if parsed else ()
     return tuple(z for z in zones if z != "Etc/Unknown") or ("unknown",)
 
@@ -120,16 +113,17 @@ def _tally(counts: dict[str, int], shown: int = 8) -> str:
 
 
 def by_country(plan: Plan) -> str:
+    """How many contacts in each country, largest first: '150 US (+1), 50 GB (+44)'."""
     counts: dict[str, int] = {}
     for _, customer in plan:
-        parsed = _parsed(customer.get("number") or "")
-        region = phonenumbers.region_code_for_number(parsed) if parsed else None
-        key = f"{region} (+{parsed.country_code})" if parsed and region else "unknown country"
+        reading = resolve(customer.get("number") or "")
+        key = f"{reading.region} (+{reading.calling_code})" if reading.region else "unknown country"
         counts[key] = counts.get(key, 0) + 1
     return _tally(counts)
 
 
 def by_zone(plan: Plan) -> dict[str, int]:
+    """How many contacts in each time zone (a number with several zones counts under its first)."""
     counts: dict[str, int] = {}
     for _, customer in plan:
         zones = _zones(customer.get("number") or "")
@@ -214,7 +208,7 @@ async def cost_estimate(call: ToolContext, contacts: int, assistant: dict[str, A
         return none
     priced = []
     for item in recent if isinstance(recent, list) else []:
-        minutes = _minutes(item)
+        minutes = max(0.0, (duration(item) or 0.0) / 60)
         if isinstance(item.get("cost"), int | float) and minutes:
             priced.append((float(item["cost"]), minutes))
     if not priced:
@@ -228,14 +222,6 @@ async def cost_estimate(call: ToolContext, contacts: int, assistant: dict[str, A
         f"answered calls ({typical:.1f} min each at ${rate:.3f}/min), up to about ${contacts * longest * rate:,.2f} "
         f"if every contact talks the assistant's full {longest:g} min. Unanswered calls cost little."
     )
-
-
-def _minutes(item: dict[str, Any]) -> float:
-    started, ended = item.get("startedAt"), item.get("endedAt")
-    if not (started and ended):
-        return 0.0
-    parse = lambda s: datetime.fromisoformat(str(s).replace("Z", "+00:00"))  # noqa: E731
-    return max(0.0, (parse(ended) - parse(started)).total_seconds() / 60)
 
 
 # the plan a request dials
@@ -302,10 +288,6 @@ def _effective(args: CreateCampaignArgs, source: dict[str, Any]) -> dict[str, An
     if isinstance(fields.get("schedulePlan"), dict):
         fields["schedulePlan"] = SchedulePlan.model_validate(fields["schedulePlan"])
     return fields
-
-
-def _check_hint(now: datetime) -> str:
-    return f"Check with list_campaigns createdAtGe={now.strftime('%Y-%m-%dT%H:%M:%SZ')} before trying again."
 
 
 def campaign_action(
@@ -382,10 +364,11 @@ def campaign_view(campaign: dict[str, Any]) -> dict[str, Any]:
 
 
 def contact_row(contact: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per campaign contact: number, name, status (without its `contact.` prefix), call."""
     row = {k: contact.get(k) for k in ("number", "name", "status", "callId", "endedReason", "dispatchedAt")}
     if isinstance(row["status"], str):
         row["status"] = row["status"].removeprefix("contact.")
-    return {k: v for k, v in row.items() if v is not None}
+    return non_null(row)
 
 
 # tools
@@ -410,9 +393,7 @@ async def create_campaign(args: CreateCampaignArgs, call: ToolContext) -> dict[s
     body = args.body()
     lead = f"Start campaign {quoted(args.name)}: "
     action = campaign_action(args, call, lead=lead, fields=fields, plan=plan, method="POST", path="/v2/campaign", body=body)
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/v2/campaign", body, check=_check_hint(call.guard.now()))
-        record.ids = [data["id"]] if isinstance(data, dict) and data.get("id") else []
+    data = await call.send_guarded(action, check=check_created_since("list_campaigns", call.guard.now()))
     view = campaign_view(data) if isinstance(data, dict) else {"result": data}
     return {**view, "contactCount": len(plan), "next": "Follow it with get_campaign and list_campaign_contacts; cancel_campaign stops it."}
 
@@ -505,9 +486,7 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
     )
     lead = f"Update campaign {quoted(current.get('name') or args.id)} ({what}); it will "
     action = campaign_action(args, call, lead=lead, fields=fields, plan=plan, method="PATCH", path=path, body=changes, dials=added)
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.patch(path, changes)
-        record.ids = [args.id]
+    data = await call.send_guarded(action, ids=lambda _: [args.id])
     return {**campaign_view(data), "addedContacts": added}
 
 

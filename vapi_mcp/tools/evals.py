@@ -21,15 +21,18 @@ from .base import (
     IdArgs,
     ListArgs,
     Object,
+    Strict,
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    items_of,
     listed_only,
     lookup,
+    non_null,
     poll,
+    shown_as,
     strip_org,
 )
-from .numbers import Strict, shown_as
 
 toolset = "testing"
 tools = ToolGroup()
@@ -253,13 +256,15 @@ def checkpoints_of(messages: list[dict[str, Any]]) -> list[tuple[int, dict[str, 
 
 
 def eval_row(item: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        "id": item.get("id"),
-        "name": item.get("name"),
-        "checkpoints": len(checkpoints_of(item.get("messages") or [])),
-        "createdAt": item.get("createdAt"),
-    }
-    return {k: v for k, v in row.items() if v is not None}
+    """One compact line per eval for list results: id, name, how many checkpoints."""
+    return non_null(
+        {
+            "id": item.get("id"),
+            "name": item.get("name"),
+            "checkpoints": len(checkpoints_of(item.get("messages") or [])),
+            "createdAt": item.get("createdAt"),
+        }
+    )
 
 
 def _expected(plan: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +301,7 @@ def _result_view(result: dict[str, Any], checkpoints: list[tuple[int, dict[str, 
             if message.get("toolCalls"):
                 row["actualToolCalls"] = message["toolCalls"]
             row.update(reason=verdict.get("failureReason"), after=heard)
-        rows.append({k: v for k, v in row.items() if v is not None})
+        rows.append(non_null(row))
     rows += [{"turn": turn, "status": "not reached"} for turn, _ in checkpoints[len(judged) :]]
     statuses = [r["status"] for r in rows]
     return {
@@ -312,7 +317,7 @@ def run_view(run: dict[str, Any], definition: list[dict[str, Any]] | None) -> di
     view: dict[str, Any] = {"id": run.get("id"), "status": run.get("status"), "evalId": run.get("evalId")}
     if run.get("status") != "ended":
         view["resume"] = f"Not finished yet. Read it later with get_eval_run id={run.get('id')} wait=120."
-        return {k: v for k, v in view.items() if v is not None}
+        return non_null(view)
     view["endedReason"] = run.get("endedReason")
     if run.get("endedReason") != "mockConversation.done":
         view["endedMessage"] = (
@@ -326,7 +331,7 @@ def run_view(run: dict[str, Any], definition: list[dict[str, Any]] | None) -> di
     elif results:
         view["results"] = results
     view["cost"] = run.get("cost")
-    return {k: v for k, v in view.items() if v is not None}
+    return non_null(view)
 
 
 def started_but_unread(what: str, ident: str, reader: str, exc: VapiError) -> VapiError:
@@ -373,8 +378,7 @@ async def create_eval(args: CreateEvalArgs, call: ToolContext) -> dict[str, Any]
 @tools.tool(title="List evals", read_only=True)
 async def list_evals(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List saved evals: id, name, number of checkpoints."""
-    page = await call.vapi.get("/eval", params=args.body())
-    items = page.get("results", []) if isinstance(page, dict) else page
+    items = items_of(await call.vapi.get("/eval", params=args.body()))
     return {"evals": [eval_row(e) for e in items], "count": len(items)}
 
 

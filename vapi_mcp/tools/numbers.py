@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    WithJsonSchema,
-    model_validator,
-)
+from pydantic import Field, RootModel, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
 from ..guard.facts import quoted
-from ..redact import is_secret_field, redact_body
+from ..redact import is_secret_field
 from .base import (
     Args,
     DeleteArgs,
@@ -25,10 +18,14 @@ from .base import (
     IdArgs,
     ListArgs,
     PassThrough,
+    Strict,
     ToolContext,
     ToolGroup,
     compact_schema,
     delete_confirmed,
+    non_null,
+    shown_as,
+    without_org,
 )
 
 toolset = "numbers"
@@ -50,15 +47,6 @@ ENDED_REASONS = Literal[
     "assistant-request-returned-no-assistant",
     "assistant-request-returned-forwarding-phone-number",
 ]
-
-
-def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
-    """Validate with the full model but show agents a one-line hint (tools/list stays small)."""
-    return WithJsonSchema({"type": type_, "description": hint})
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Destination(PassThrough):
@@ -274,7 +262,7 @@ class AssignArgs(Args):
 
 def number_view(number: dict[str, Any]) -> dict[str, Any]:
     """A phone number without its org id and without provider secrets (they are write-only)."""
-    return {k: v for k, v in redact_body(number).items() if k != "orgId" and not is_secret_field(k)}
+    return {k: v for k, v in without_org(number).items() if not is_secret_field(k)}
 
 
 def assignment(number: dict[str, Any]) -> dict[str, str]:
@@ -283,12 +271,13 @@ def assignment(number: dict[str, Any]) -> dict[str, str]:
 
 
 def number_row(number: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per phone number for list results, with what answers it."""
     row = {key: number.get(key) for key in ("id", "number", "provider", "name", "status")}
     row["number"] = row["number"] or number.get("sipUri")
-    return {**{k: v for k, v in row.items() if v is not None}, **assignment(number)}
+    return {**non_null(row), **assignment(number)}
 
 
-def label(number: dict[str, Any]) -> str:
+def number_label(number: dict[str, Any]) -> str:
     """'+14155550100 ("Front desk")': the number as Vapi has it, its name quoted (names are agent text)."""
     name = number.get("name")
     shown = number.get("number") or number.get("sipUri") or number["id"]
@@ -326,9 +315,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     action = args.action(
         call, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
     )
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was bought.")
-        record.ids = [data["id"]]
+    data = await call.send_guarded(action, check="list_phone_numbers shows whether the number was bought.")
     return {"phoneNumber": number_view(data), "limits": FREE_NUMBER_LIMITS}
 
 
@@ -346,9 +333,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
         path="/phone-number",
         body=body,
     )
-    async with call.guard.guarded(action, call) as record:
-        data = await call.vapi.post("/phone-number", body, check="list_phone_numbers shows whether the number was imported.")
-        record.ids = [data["id"]]
+    data = await call.send_guarded(action, check="list_phone_numbers shows whether the number was imported.")
     return {"phoneNumber": number_view(data)}
 
 
@@ -373,7 +358,7 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
-    summary = f"Change {', '.join(sorted(body))} of the phone number {label(before)}."
+    summary = f"Change {', '.join(sorted(body))} of the phone number {number_label(before)}."
     data = await call.send("PATCH", path, body, args=args, summary=summary)
     return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
 
@@ -389,7 +374,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     before = assignment(current)
     # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
     body = {**{field: None for field in before if field not in chosen}, **chosen}
-    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {label(current)}.") if body else current
+    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {number_label(current)}.") if body else current
     return {"phoneNumber": number_row(data), "before": before or None}
 
 
@@ -398,5 +383,5 @@ async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, 
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{vapi_id(args.id)}"
     number = await call.vapi.get(path)
-    await delete_confirmed(call, args, path, f"Delete the phone number {label(number)}.")
+    await delete_confirmed(call, args, path, f"Delete the phone number {number_label(number)}.")
     return {"deleted": number_row(number)}

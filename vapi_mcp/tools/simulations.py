@@ -23,17 +23,20 @@ from .base import (
     IdArgs,
     ListArgs,
     Object,
+    Strict,
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    items_of,
     listed_only,
     lookup,
+    non_null,
     poll,
+    shown_as,
     strip_org,
 )
 from .evals import TargetFields as RunTarget
 from .evals import started_but_unread
-from .numbers import Strict, shown_as
 from .structured_outputs import OutputDefinition
 
 if TYPE_CHECKING:
@@ -310,6 +313,7 @@ def _suggestions(improvements: dict[str, Any]) -> dict[str, Any]:
 
 
 def item_view(item: dict[str, Any], transcripts: str) -> dict[str, Any]:
+    """One simulation run item: status, evaluations, suggestions, and its transcript when `transcripts` asks."""
     metadata = item.get("metadata") or {}
     scenario = (metadata.get("scenario") or {}).get("name")
     tester = (metadata.get("personality") or {}).get("name")
@@ -327,7 +331,7 @@ def item_view(item: dict[str, Any], transcripts: str) -> dict[str, Any]:
         row["suggestions"] = _suggestions(item["improvementSuggestions"])
     if transcripts == "all" or transcripts == "failed" and item.get("status") in ("failed", "canceled"):
         row["transcript"] = _transcript(item) or None
-    return {k: v for k, v in row.items() if v is not None}
+    return non_null(row)
 
 
 def _counts(run: dict[str, Any]) -> dict[str, Any]:
@@ -367,8 +371,7 @@ async def _finish(
         return {**(extra or {}), **await call.vapi.get(path)}
 
     run, _ = await poll(call, fetch, lambda r: r.get("status") == "ended", _progress, wait)
-    items = await call.vapi.get(f"{path}/item")
-    return run_view(run, items if isinstance(items, list) else (items or {}).get("results", []), transcripts)
+    return run_view(run, items_of(await call.vapi.get(f"{path}/item")), transcripts)
 
 
 # Runs
@@ -444,9 +447,7 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
             body=body,
             cost="Vapi bills every simulated voice call to your account, and each holds 2 call slots while it runs.",
         )
-        async with call.guard.guarded(action, call) as record:
-            created = await call.vapi.post(RUN_PATH, body, check=check)
-            record.ids = [created["id"]] if created.get("id") else []
+        created = await call.send_guarded(action, check=check)
     else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
         lead = f"Run {len(args.simulations)} chat simulation(s) against"
 
@@ -474,8 +475,7 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
     """Recent simulation runs: id, status, item counts, createdAt. targetId: an assistant or squad."""
     if args.targetId:
         vapi_id(args.targetId, "targetId")
-    found = await call.vapi.get(RUN_PATH, params=args.body())
-    runs = found if isinstance(found, list) else (found or {}).get("results", [])
+    runs = items_of(await call.vapi.get(RUN_PATH, params=args.body()))
     rows = [
         {"id": r.get("id"), "status": r.get("status"), "itemCounts": _counts(r), "createdAt": r.get("createdAt")} for r in runs
     ]
@@ -512,6 +512,7 @@ async def generate_scenarios(args: GenerateArgs, call: ToolContext) -> dict[str,
 
 
 def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """One compact line per saved scenario, personality, simulation or suite."""
     row: dict[str, Any] = {"id": item.get("id"), "name": item.get("name")}
     if kind == "scenario":
         row["evaluations"] = len(item.get("evaluations") or [])
@@ -521,27 +522,21 @@ def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
         row.update(scenarioId=item.get("scenarioId"), personalityId=item.get("personalityId"))
     else:
         row["simulations"] = len(item.get("simulationIds") or [])
-    return {k: v for k, v in row.items() if v is not None}
-
-
-def library_view(item: dict[str, Any]) -> dict[str, Any]:
-    """A saved object without bookkeeping; a suite's `slackWebhookUrl` is masked like every secret (redact.py)."""
-    return strip_org(item)
+    return non_null(row)
 
 
 @tools.tool(title="List simulation objects", read_only=True)
 async def list_simulation_objects(args: ListKindArgs, call: ToolContext) -> dict[str, Any]:
     """List saved scenarios, personalities (testers; Vapi's defaults included), simulations (scenario +
     personality) or suites (groups of simulations)."""
-    found = await call.vapi.get(KINDS[args.kind], params=args.body())
-    items = found if isinstance(found, list) else (found or {}).get("results", [])
+    items = items_of(await call.vapi.get(KINDS[args.kind], params=args.body()))
     return {"kind": args.kind, "items": [library_row(args.kind, i) for i in items], "count": len(items)}
 
 
 @tools.tool(title="Get simulation object", read_only=True)
 async def get_simulation_object(args: KindArgs, call: ToolContext) -> dict[str, Any]:
     """Get a scenario, personality, simulation or suite by id."""
-    return library_view(await call.vapi.get(f"{KINDS[args.kind]}/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"{KINDS[args.kind]}/{vapi_id(args.id)}"))
 
 
 async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:

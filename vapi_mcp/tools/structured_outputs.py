@@ -23,11 +23,13 @@ from .base import (
     ToolContext,
     ToolGroup,
     delete_confirmed,
+    items_of,
     listed_only,
     lookup,
+    non_null,
+    shown_as,
     strip_org,
 )
-from .numbers import shown_as
 
 toolset = "testing"
 tools = ToolGroup()
@@ -102,14 +104,16 @@ class RunOutputArgs(Guarded):
 
 
 def output_row(output: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        "id": output.get("id"),
-        "name": output.get("name"),
-        "type": output.get("type"),
-        "schema": (output.get("schema") or {}).get("type"),
-        "assistants": len(output.get("assistantIds") or []) or None,
-    }
-    return {k: v for k, v in row.items() if v is not None}
+    """One compact line per structured output for list results: id, name, type, schema type."""
+    return non_null(
+        {
+            "id": output.get("id"),
+            "name": output.get("name"),
+            "type": output.get("type"),
+            "schema": (output.get("schema") or {}).get("type"),
+            "assistants": len(output.get("assistantIds") or []) or None,
+        }
+    )
 
 
 @tools.tool(title="Create structured output")
@@ -131,8 +135,7 @@ async def create_structured_output(args: OutputDefinition, call: ToolContext) ->
 @tools.tool(title="List structured outputs", read_only=True)
 async def list_structured_outputs(args: ListOutputsArgs, call: ToolContext) -> dict[str, Any]:
     """List structured outputs: id, name, type, schema type."""
-    page = await call.vapi.get("/structured-output", params=args.body())
-    items = page.get("results", []) if isinstance(page, dict) else page
+    items = items_of(await call.vapi.get("/structured-output", params=args.body()))
     return {"structuredOutputs": [output_row(o) for o in items], "count": len(items)}
 
 
@@ -192,11 +195,8 @@ async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[
         body=body,
         cost="The value stored on each call is replaced and cannot be restored; Vapi bills each extraction.",
     )
-    async with call.guard.guarded(action, call) as record:
-        answer = await call.vapi.post(
-            "/structured-output/run", body, check="get_call on those calls shows whether the value changed."
-        )
-        record.ids = list(args.callIds)
+    check = "get_call on those calls shows whether the value changed."
+    answer = await call.send_guarded(action, check=check, ids=lambda _: list(args.callIds))
     return {"rerun": True, "calls": len(args.callIds), **{k: answer.get(k) for k in ("workflowId", "message") if answer.get(k)}}
 
 

@@ -24,6 +24,8 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     hide_confirm_token,
+    non_null,
+    strip_org,
 )
 
 toolset = "tools"
@@ -108,21 +110,20 @@ class UpdateToolArgs(ToolFields):
     local_fields = frozenset({"id", "confirmToken"})
 
 
+def _name_of(tool: dict[str, Any]) -> str | None:
+    """A function tool's function name, else the tool's own name."""
+    return (tool.get("function") or {}).get("name") or tool.get("name")
+
+
 def _named(tool: dict[str, Any]) -> str:
-    name = (tool.get("function") or {}).get("name") or tool.get("name")
+    """' "name"' for a summary (quoted: names are agent text), or nothing."""
+    name = _name_of(tool)
     return f" {quoted(name)}" if name else ""
 
 
 def tool_row(tool: dict[str, Any]) -> dict[str, Any]:
     """One compact line per tool for list results."""
-    name = (tool.get("function") or {}).get("name") or tool.get("name")
-    row = {"id": tool.get("id"), "type": tool.get("type"), "name": name, "createdAt": tool.get("createdAt")}
-    return {k: v for k, v in row.items() if v is not None}
-
-
-def tool_view(tool: dict[str, Any]) -> dict[str, Any]:
-    """The tool's definition without bookkeeping (orgId) and empty fields."""
-    return {k: v for k, v in tool.items() if k != "orgId" and v not in (None, [], {})}
+    return non_null({"id": tool.get("id"), "type": tool.get("type"), "name": _name_of(tool), "createdAt": tool.get("createdAt")})
 
 
 @tools.tool(title="List Vapi tools", read_only=True)
@@ -135,7 +136,7 @@ async def list_tools(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get Vapi tool", read_only=True)
 async def get_tool(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a Vapi tool's full definition."""
-    return tool_view(await call.vapi.get(f"/tool/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"/tool/{vapi_id(args.id)}"))
 
 
 @tools.tool(title="Create Vapi tool")
@@ -146,7 +147,7 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
     body = args.body()
     summary = f"Create a {args.type} tool{_named(body)}."
     created = await call.send("POST", "/tool", body, args=args, summary=summary, check="Look for it with list_tools before creating it again.")
-    return tool_view(created)
+    return strip_org(created)
 
 
 @tools.tool(title="Update Vapi tool", idempotent=True)
@@ -160,7 +161,7 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
     if body.setdefault("type", current["type"]) != current["type"]:
         raise InputError("type", f"cannot change; this is a {current['type']} tool (create a new one instead)")
     summary = f"Change the {current['type']} tool{_named(current)} ({args.id}): {', '.join(sorted(k for k in body if k != 'type'))}."
-    return tool_view(await call.send("PATCH", path, body, args=args, summary=summary))
+    return strip_org(await call.send("PATCH", path, body, args=args, summary=summary))
 
 
 @tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)
@@ -168,6 +169,6 @@ async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{vapi_id(args.id)}"
     row = tool_row(await call.vapi.get(path))
-    summary = f"Delete the {row['type']} tool {quoted(row['name']) if row.get('name') else '(unnamed)'} ({args.id})."
+    summary = f"Delete the {row['type']} tool{_named(row)} ({args.id})."
     deleted = await delete_confirmed(call, args, path, summary)
     return {"deleted": tool_row(deleted)}
