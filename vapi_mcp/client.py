@@ -92,6 +92,13 @@ def _proxied(base_url: str) -> bool:
     """Whether HTTP(S)_PROXY / ALL_PROXY may apply to `base_url`: then httpx2 (which honours them and NO_PROXY) sends everything."""
     proxies = urllib.request.getproxies_environment()
     return bool(proxies.get(base_url.split(":", 1)[0].lower()) or proxies.get("all"))
+def _key_identity(api_key: str | None) -> str:
+    """The key as an account identity: Vapi's keys are UUIDs, and `ABC...`, `abc...` and `{abc...}` are one UUID
+    (one account, so one daily cap); any other key as it is."""
+    try:
+        return str(uuid.UUID(api_key or ""))
+    except ValueError:
+        return api_key or ""
 
 
 def vapi_id(value: str, field: str = "id") -> str:
@@ -249,8 +256,8 @@ class VapiClient:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
         self.base_url = base_url.rstrip("/")
-        self.account = hashlib.sha256(f"{self.base_url} {api_key}".encode()).hexdigest()[:16]
-        """Which Vapi account this client acts on, without the key: confirm tokens are bound to it."""
+        self.account = hashlib.sha256(f"{self.base_url} {_key_identity(api_key)}".encode()).hexdigest()[:16]
+        """Which Vapi account this client acts on, without the key: confirm tokens and the daily cap are bound to it."""
         self.timeout = timeout
         self.dry_run = dry_run
         """No request other than GET/HEAD leaves in dry-run mode: it raises `DryRun` instead."""
@@ -381,6 +388,10 @@ class VapiClient:
                 )
                 raise self._odd_answer(method, path, what, check, hint="If it persists, check VAPI_BASE_URL.") from None
         if shape is None or isinstance(data, shape):
+            asked = path.rstrip("/").rsplit("/", 1)[-1]
+            if method in SAFE_METHODS and isinstance(data, dict) and _is_id(asked) and data.get("id") not in (None, asked):
+                # What the guard shows the human (names, numbers) must be the object the request acts on.
+                raise self._odd_answer(method, path, f"Vapi answered with another object (id {str(data['id'])[:40]!r})", check)
             return data
         got = "nothing" if data is None else f"a JSON {_json_kind(data)}"
         wanted = " or ".join(f"a JSON {_json_kind(t())}" for t in (shape if isinstance(shape, tuple) else (shape,)) if t is not type(None))

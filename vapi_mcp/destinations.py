@@ -4,11 +4,16 @@ Where Vapi's OpenAPI document puts phone numbers in request bodies (tests/phone_
 the document, and tests/test_destinations.py checks that `scan` finds every such field):
 
 - a customer to call: `customer` / `customers[]` (CreateCustomerDTO.number): POST /call, campaigns;
+  and its `sipUri` (CreateCustomerDTO.sipUri: the customer dialled at a SIP address, which may be a phone
+  number behind a SIP trunk, so it is a dial whose country and local time are unknown);
 - a transfer to a phone: any `{"type": "number", "number": ...}` (TransferDestinationNumber): a phone
   number's `fallbackDestination` and hook `transfer` actions, transferCall tools' `destinations`
   (POST /tool, or inline in an assistant's `model.tools`, `assistantOverrides["tools:append"]`,
   hook `tool` actions, squad members, workflow nodes: wherever a transient assistant can sit);
 - a transfer to a SIP address: `{"type": "sip", "sipUri": ...}` (TransferDestinationSip);
+- a transfer to whatever number a server names at call time: a transferCall tool with no `destinations`
+  (CreateTransferCallToolDTO: "If no destinations are provided, server.url will be used to get the
+  transfer destination once the tool is called"), so a destination no rule can check;
 - an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
 - a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
 - the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
@@ -29,15 +34,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Literal
 
-Role = Literal["call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
+Role = Literal["call", "sip-call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
 Path = tuple[str | int, ...]
 
-GUARDED_ROLES = frozenset({"call", "transfer", "sip", "sms", "sms-tool"})
+GUARDED_ROLES = frozenset({"call", "sip-call", "transfer", "sip", "sms", "sms-tool"})
 """Destinations that dial or text someone: a request carrying one is a guarded action."""
+DIAL_ROLES = frozenset({"call", "sip-call"})
+"""Destinations that ring now: a request carrying one is a dial."""
 NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
 """Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
 PHONE_NUMBER_PATHS = ("/phone-number",)
 """Requests whose top-level `number` is the user's own number (Create/Update*PhoneNumberDTO)."""
+MAX_NUMBERS = 10_000
+"""Numbers and destinations one request may carry (Vapi's campaign limit): more is refused before any is read."""
+DYNAMIC_TRANSFER = "any number a server names when the call transfers (transferCall tool without destinations)"
+"""What a transferCall tool without destinations reaches: Vapi asks the server URL at call time."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +83,27 @@ def own_fields(path: str) -> tuple[str, ...]:
     return ("number",) if path.startswith(PHONE_NUMBER_PATHS) else ()
 
 
-def scan(body: Any, *, own: Iterable[str] = ()) -> list[Found]:
-    """Every destination and number in `body`, in document order; `own` names top-level own-number fields."""
+def scan(body: Any, *, own: Iterable[str] = (), update: bool = False) -> list[Found]:
+    """Every destination and number in `body`, in document order; `own` names top-level own-number fields.
+
+    `update`: `body` changes an existing tool (PATCH /tool/{id}), where leaving `destinations` out keeps them."""
     found: list[Found] = []
     if isinstance(body, dict):
         flag = body.get("numberE164CheckEnabled") is not False
         for name in own:
             if isinstance(body.get(name), str):
                 found.append(Found("own", (name,), body[name], flag))
-    _walk(body, (), found)
+    _walk(body, (), found, update)
     return found
 
 
 def scan_request(path: str, body: Any) -> list[Found]:
-    return scan(body, own=own_fields(path))
+    return scan(body, own=own_fields(path), update=_is_tool_update(path))
+
+
+def _is_tool_update(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return len(parts) == 2 and parts[0] == "tool"
 
 
 def _number(value: Any) -> str | None:
@@ -97,7 +115,7 @@ def _number(value: Any) -> str | None:
     return None
 
 
-def _walk(node: Any, at: Path, found: list[Found]) -> None:
+def _walk(node: Any, at: Path, found: list[Found], update: bool = False) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
             _walk(item, (*at, i), found)
@@ -105,6 +123,9 @@ def _walk(node: Any, at: Path, found: list[Found]) -> None:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
+    destinations = node.get("destinations")
+    if kind == "transferCall" and not (isinstance(destinations, list) and destinations) and not (update and at == () and "destinations" not in node):
+        found.append(Found("transfer", (*at, "destinations"), detail=DYNAMIC_TRANSFER))
     if kind == "number" and _number(node.get("number")) is not None:
         found.append(Found("transfer", (*at, "number"), _number(node["number"]), node.get("numberE164CheckEnabled") is not False))
     elif kind == "sip" and isinstance(node.get("sipUri"), str):
@@ -121,9 +142,11 @@ def _walk(node: Any, at: Path, found: list[Found]) -> None:
     for key, value in node.items():
         if key in ("customer", "customers") and kind != "twilio.sms":
             for i, customer in enumerate(value if isinstance(value, list) else [value]):
+                place = (*at, key, i) if isinstance(value, list) else (*at, key)
                 if isinstance(customer, dict) and _number(customer.get("number")) is not None:
-                    place = (*at, key, i, "number") if isinstance(value, list) else (*at, key, "number")
-                    found.append(Found("call", place, _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+                    found.append(Found("call", (*place, "number"), _number(customer["number"]), customer.get("numberE164CheckEnabled") is not False))
+                if isinstance(customer, dict) and customer.get("sipUri") is not None:
+                    found.append(Found("sip-call", (*place, "sipUri"), detail=str(customer["sipUri"])))
         elif key == "callerId" and isinstance(value, str):
             found.append(Found("caller-id", (*at, key), value))
         elif key == "twilioPhoneNumber" and isinstance(value, str):
@@ -138,7 +161,10 @@ def normalize(body: Any, *, own: Iterable[str] = ()) -> Any:
 
     A number that is not a valid E.164 number stays as given: the guard refuses it and says why.
     """
-    numbers = [item for item in scan(body, own=own) if item.role in NUMBER_ROLES and item.number is not None and item.e164_check]
+    found = scan(body, own=own)
+    if len(found) > MAX_NUMBERS:  # before reading any: each reading costs CPU the whole server shares
+        raise ValueError(f"{len(found)} phone numbers and destinations in one request; at most {MAX_NUMBERS} (Vapi's largest campaign)")
+    numbers = [item for item in found if item.role in NUMBER_ROLES and item.number is not None and item.e164_check]
     if not numbers:
         return body
     from .numbers import normalized  # phonenumbers loads only when there is a number to read
@@ -184,6 +210,7 @@ def label(item: Found) -> str:
     """'transfer to +14155550123', 'SIP transfer to sip:desk@example.com', 'an SMS tool'."""
     what = {
         "call": "call to",
+        "sip-call": "SIP call to",
         "transfer": "transfer to",
         "sip": "SIP transfer to",
         "sms": "text message to",

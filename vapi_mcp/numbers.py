@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
@@ -114,10 +115,62 @@ def resolve(text: str, e164_check: bool = True) -> Resolved:
             f"{text!r} must contain only letters and digits (3 to 40), optionally after a + (Vapi's rule when "
             "numberE164CheckEnabled is false: no spaces or punctuation)."
         )
-    digits = cleaned[1:] if cleaned.startswith("+") else cleaned
+    digits = keypad(cleaned[1:] if cleaned.startswith("+") else cleaned)
     explicit = cleaned.startswith("+") or digits.startswith(_INTERNATIONAL_PREFIXES)
     _, number = _international(digits)
     return Resolved(text, False, number, explicit=explicit and number is not None, problem=problem)
+
+
+def keypad(text: str) -> str:
+    """Letters as a phone's keypad dials them (`1415555CALL` -> `14155552255`): a carrier may dial a relaxed number's letters."""
+    return phonenumbers.convert_alpha_characters_in_number(text) if any(ch.isalpha() for ch in text) else text
+
+
+def possible_numbers(reading: Resolved, regions: Iterable[str]) -> set[str]:
+    """Every E.164 number a call to `reading` may ring: its international reading and, for digits written
+    without their country (E.164 check off, no `+`/00/011), their national reading in each of `regions`:
+    a SIP trunk dials `4155550123` as a national number of its own country (+1 415... in the US)."""
+    found = {reading.e164} if reading.e164 else set()
+    cleaned = clean(reading.given) if reading.unknown is None else ""
+    if not cleaned or reading.explicit or cleaned.startswith("+"):
+        return found
+    digits = keypad(cleaned)
+    for region in regions:
+        try:
+            national = phonenumbers.parse(digits, region)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(national):
+            found.add(phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+def premium_rate(reading: Resolved) -> bool:
+    """A premium-rate number (+1 900, +44 9..., +33 89...): each minute is billed at a rate its operator sets."""
+    return reading.number is not None and phonenumbers.number_type(reading.number) == phonenumbers.PhoneNumberType.PREMIUM_RATE
+
+
+def emergency_regions(reading: Resolved) -> list[str]:
+    """The regions where a short number written as given (E.164 check off: `911`, `112`, `999`) reaches emergency services."""
+    if reading.e164_check or reading.unknown is not None or reading.explicit:
+        return []
+    digits = keypad(clean(reading.given)).lstrip("+")
+    if not digits.isdigit() or len(digits) > 6:  # emergency numbers are short codes
+        return []
+    from phonenumbers import shortnumberinfo
+
+    return [region for region in sorted(phonenumbers.SUPPORTED_SHORT_REGIONS) if shortnumberinfo.is_emergency_number(digits, region)]
+
+
+def regions_of(numbers: Iterable[str]) -> frozenset[str]:
+    """The region of each of these E.164 numbers (`+14155550123` -> US): where a trunk dials it as a national number."""
+    regions: set[str] = set()
+    for number in numbers:
+        reading = resolve(number)
+        region = phonenumbers.region_code_for_number(reading.number) if reading.number is not None else None
+        if region and region not in ("ZZ", "001"):
+            regions.add(region)
+    return frozenset(regions)
 
 
 def unresolved(what: str) -> Resolved:

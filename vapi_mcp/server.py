@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import pydantic_core
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import __version__, apps
 from .client import SANDBOX_KEY, DryRun, VapiClient
 from .config import ConfigError, Settings
-from .errors import VapiMCPError, validation_error_text
+from .errors import InputError, VapiMCPError, validation_error_text
 from .guard import Guard, InputRequired, Outcome
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
@@ -50,6 +50,7 @@ INSTRUCTIONS = (
 KEY_HEADER = "x-vapi-key"
 """Over HTTP, a request may carry its own Vapi key (teams behind one stateless deployment)."""
 KEYED_CLIENTS = 32
+MAX_KEY_LENGTH = 512
 
 
 class App:
@@ -112,6 +113,7 @@ class App:
         key = _request_key(context)
         if key is None or self.settings.force_sandbox:
             return self.vapi, self.settings.sandbox
+        _checked_key(key)
         client = self._keyed.pop(key, None)
         if client is None:  # the key is scrubbed per request (`invoke`), never kept in the process-wide set
             client = VapiClient(
@@ -143,12 +145,17 @@ class App:
         The request's own secrets (its `X-Vapi-Key`, the validated secret fields of its
         arguments) are scrubbed from what this call returns and logs, and forgotten after it.
         """
-        vapi, sandboxed = self.client_for(context)
         with self.request_scope(context):
+            try:
+                vapi, sandboxed = self.client_for(context)
+            except InputError as exc:
+                return self._error(exc.text(), False)
             try:
                 args = spec.input_model.model_validate(_pre_parse(spec.input_model, arguments))
             except ValidationError as exc:
                 return self._error(validation_error_text(exc, spec.name), sandboxed)
+            except InputError as exc:
+                return self._error(exc.text(), sandboxed)
             tenant = _tenant(context, keyed=vapi is not self._vapi, account=vapi.account)
             call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant)
             with request_secrets(secret_values(args)):
@@ -325,6 +332,17 @@ def _request_key(context: Context[Any, Any] | None) -> str | None:
     return key or None
 
 
+def _checked_key(key: str) -> str:
+    """An `X-Vapi-Key` that can be sent as a bearer token: visible ASCII only (Vapi's keys are UUIDs)."""
+    if len(key) > MAX_KEY_LENGTH or any(not "!" <= ch <= "~" for ch in key):
+        raise InputError(
+            "X-Vapi-Key header",
+            f"must be a Vapi API key: at most {MAX_KEY_LENGTH} visible ASCII characters, no spaces or control characters",
+            hint="Nothing was sent. Copy the private key from the Vapi dashboard (API Keys) again.",
+        )
+    return key
+
+
 def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> str:
     """Who asked, as far as the transport can tell (recorded in every audit line).
 
@@ -337,8 +355,13 @@ def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> 
     return f"x-vapi-key:{account}" if keyed else "http:server-key"
 
 
+MAX_NESTING = 64
+"""Levels of nesting an argument sent as a JSON string may have (Vapi's deepest bodies have about 15); the
+JSON-RPC parser bounds the rest of a request, and this text would otherwise get past it."""
+
+
 def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
-    """Some clients send nested objects as JSON strings; accept them for non-string fields."""
+    """Some clients send nested objects as JSON strings; accept them for non-string fields, as deep as Vapi's bodies go."""
     out = dict(arguments)
     for key, value in arguments.items():
         field = model.model_fields.get(key)
@@ -346,7 +369,25 @@ def _pre_parse(model: type[Args], arguments: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
-                out[key] = json.loads(value)
-            except ValueError:
-                pass
+                parsed = pydantic_core.from_json(value)  # bounded nesting, like the JSON-RPC parser
+            except ValueError as exc:
+                if "recursion limit" not in str(exc):
+                    continue  # not JSON: validation names the field
+                parsed = None
+            if parsed is None or _depth(parsed) > MAX_NESTING:
+                raise InputError(key, f"sent as a JSON string, nests deeper than {MAX_NESTING} levels")
+            out[key] = parsed
     return out
+
+
+def _depth(value: Any) -> int:
+    """How many levels of objects and arrays `value` nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest

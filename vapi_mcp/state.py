@@ -277,7 +277,16 @@ class SQLiteStore:
 
     def put(self, key: str, value: dict[str, Any], expires_at: float) -> None:
         text = json.dumps(value, separators=(",", ":"))
-        self._run(lambda db: db.execute("INSERT OR REPLACE INTO pending (key, value, expires) VALUES (?, ?, ?)", (key, text, expires_at)))
+
+        def work(db: sqlite3.Connection) -> None:
+            def body() -> None:
+                # Expired ones go here too, not only when one is taken: previews nobody answers must not pile up.
+                db.execute("DELETE FROM pending WHERE expires <= ?", (time.time(),))
+                db.execute("INSERT OR REPLACE INTO pending (key, value, expires) VALUES (?, ?, ?)", (key, text, expires_at))
+
+            self._transaction(db, body)
+
+        self._run(work)
 
     def take(self, key: str) -> dict[str, Any] | None:
         def work(db: sqlite3.Connection) -> dict[str, Any] | None:

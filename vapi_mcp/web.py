@@ -74,11 +74,16 @@ def _is_ip(name: str) -> bool:
 
 
 class HostCheck:
-    """ASGI middleware against DNS rebinding: the Host (and any Origin) must name this server.
+    """ASGI middleware against DNS rebinding and cross-site requests: the Host (and any Origin) must name this server.
 
     A rebinding attack always arrives under the attacker's own host name, so loopback names and IP
-    addresses are always accepted (any port), as are the bound host and the `--allowed-hosts`
+    addresses are always accepted in Host (any port), as are the bound host and the `--allowed-hosts`
     entries (`name` for any port, `name:port` for one). Anything else is answered 421, naming the flag.
+
+    An Origin is the page a browser request comes from, so an IP address proves nothing there: a page
+    served from any address (http://203.0.113.5) could drive this server (on loopback, with no token)
+    with a POST a browser sends without asking first. An Origin must be the Host's own name, a
+    loopback name or address, or an `--allowed-hosts` name; anything else is answered 403.
     """
 
     def __init__(self, app: Any, allowed: Iterable[str]) -> None:
@@ -89,6 +94,11 @@ class HostCheck:
         if name in LOOPBACK_NAMES or _is_ip(name):
             return True
         return any(name == allowed and (want in (None, "*") or want == port) for allowed, want in self.allowed)
+
+    def accepts_origin(self, origin: str, host: str) -> bool:
+        if origin == host or is_loopback(origin):
+            return True
+        return any(origin == allowed for allowed, _ in self.allowed)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -104,7 +114,7 @@ class HostCheck:
         if origin is not None:
             parts = urlsplit(origin.decode("latin-1"))
             origin_name = (parts.hostname or "").lower()
-            if parts.scheme not in ("http", "https") or not (origin_name == name or self.accepts(origin_name, None)):
+            if parts.scheme not in ("http", "https") or not self.accepts_origin(origin_name, name):
                 await _refuse(scope, receive, send, 403, f"Origin {origin.decode('latin-1')!r} is not allowed; add its host to --allowed-hosts (VAPI_MCP_ALLOWED_HOSTS).")
                 return
         await self.app(scope, receive, send)

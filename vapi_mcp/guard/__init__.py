@@ -291,6 +291,11 @@ class Guard:
     def decline_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
         """The view's Decline: the pending action is dropped and audited as declined."""
         pending = self.take_pending(pending_id, call)
+        if pending.get("token"):  # the agent's copy of this preview's token: a human's no is never followed by its yes
+            try:
+                self.tokens.spend(pending["token"], self.now())
+            except StateUnavailable as exc:  # then no token can be redeemed either (redeeming needs the store)
+                logger.warning("could not spend the declined action's confirm token: %s", exc)
         self._log_unsent({**self._pending_entry(pending, call), "decision": "declined"})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 
@@ -340,6 +345,8 @@ def describe_policy(settings: Settings) -> str:
         f"deny countries:      {countries(p.deny_countries) or '(none)'}",
         "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
         "free Vapi numbers:   call only numbers in their own country",
+        "premium-rate:        refused (as callees and destinations) unless on the allow list",
+        "emergency numbers:   never dialled or texted (911, 112, 999... written with the E.164 check off)",
         f"consent:             {_consent_line(p)}",
         f"confirmation wait:   {p.confirm_wait} s for the human to answer an elicitation, then refused (timed-out)",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",

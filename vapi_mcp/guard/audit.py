@@ -48,12 +48,12 @@ class AuditLog:
         return self.sandbox_path if entry.get("target") == "sandbox" else self.path
 
     def open(self, path: Path | None = None) -> int:
-        """A private descriptor to append to; `AuditUnwritable` when the file cannot or must not be written.
+        """A private descriptor to append to (and read its last byte); `AuditUnwritable` when the file cannot or must not be written.
 
         The directory is opened without following a link, then the file inside it, never
         through a link (O_NOFOLLOW), and it must be a regular file of ours that only we can use."""
         path = self.path if path is None else path
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -78,6 +78,9 @@ class AuditLog:
         data = line.encode()
         fd = self.open(path)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # a line cut short (a crash, a full disk): never join it
+                data = b"\n" + data
             written = os.write(fd, data)  # one write: O_APPEND keeps concurrent sessions' lines whole
             while written < len(data):
                 written += os.write(fd, data[written:])

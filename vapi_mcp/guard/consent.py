@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("vapi_mcp.guard")
 
 ELICITATION_KEY = "confirm"
+CLOCK_SKEW = 86_400
+"""Seconds a used token is remembered beyond its expiry: more than any two replicas' clocks may differ."""
 INPUT_REQUIRED_VERSION = "2026-07-28"
 
 
@@ -107,10 +109,27 @@ class Tokens:
             )
         if now.timestamp() >= float(claims["e"]):
             raise Expired(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
-        # Kept until it expires, by the store's wall clock (the guard's clock may be a test's).
-        keep_until = time.time() + float(claims["e"]) - now.timestamp() + 60
+        # Kept until it expires, by the store's wall clock (the guard's clock may be a test's), and a day more:
+        # a replica whose clock is behind still takes the token as unexpired, and must still find it used.
+        keep_until = time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW
         if not self.store.consume(f"token:{claims['n']}", keep_until):
-            raise Refused(rule, "the confirm token was already used; nothing was sent.", hint="Each token confirms one action.")
+            raise Refused(
+                rule,
+                "the confirm token was already used (or the user declined the action in the confirmation view); nothing was sent.",
+                hint="Each token confirms one action.",
+            )
+
+
+    def spend(self, token: str, now: datetime) -> None:
+        """Use up a token without acting on it (the human declined what it would confirm); a malformed one is ignored."""
+        try:
+            encoded, signature = token.split(".")
+            payload = _unb64(encoded)
+            claims = json.loads(payload) if hmac.compare_digest(_unb64(signature), self._sign(payload)) else {}
+        except ValueError:
+            return
+        if isinstance(claims, dict) and {"e", "n"} <= claims.keys():
+            self.store.consume(f"token:{claims['n']}", time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW)
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]

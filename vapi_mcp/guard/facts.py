@@ -20,13 +20,18 @@ SHOWN = 5
 """How many numbers a summary lists by name before it says how many more."""
 
 
-def quoted(text: object, limit: int = NAME_LIMIT) -> str:
-    """Agent-supplied text as a name: one line, no control or formatting characters, in quotes, at most `limit` characters."""
+def quoted(text: object, limit: int = NAME_LIMIT, *, both_ends: bool = False) -> str:
+    """Agent-supplied text as a name: one line, no control or formatting characters, in quotes, at most `limit` characters.
+
+    `both_ends` keeps the start and the end of a long text (a SIP address routes by its host, at the end)."""
     cleaned = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in str(text))
     cleaned = " ".join(cleaned.split())
     for mark in ('"', "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb"):
         cleaned = cleaned.replace(mark, "'")
-    if len(cleaned) > limit:
+    if len(cleaned) > limit and both_ends:
+        half = (limit - 1) // 2
+        cleaned = cleaned[:half] + "\u2026" + cleaned[-half:]
+    elif len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "\u2026"
     return f'"{cleaned}"'
 
@@ -34,7 +39,7 @@ def quoted(text: object, limit: int = NAME_LIMIT) -> str:
 def shown(reading: Resolved) -> str:
     """A number as the human confirms it: E.164 as sent, or a relaxed number exactly as given, marked so."""
     if reading.unknown is not None:
-        return quoted(reading.unknown, 60)
+        return quoted(reading.unknown, 256, both_ends=True)  # a destination is a fact: shown whole, or both its ends
     if reading.e164_check:
         return reading.shown
     return f"{reading.given} (sent as given: E.164 check off)"
@@ -66,6 +71,9 @@ def reading(item: Found) -> Resolved:
 def destinations(found: list[Found]) -> str:
     """What a request sets up beyond its own action: transfers, texts and SMS tools, from the body itself."""
     sentences = []
+    sip_calls = [reading(f) for f in found if f.role == "sip-call"]
+    if sip_calls:
+        sentences.append(f"It dials the SIP address {_listed(sip_calls)} (customer sipUri).")
     transfers = [reading(f) for f in found if f.role in ("transfer", "sip")]
     if transfers:
         sentences.append(f"It can transfer calls to {_listed(transfers)}.")

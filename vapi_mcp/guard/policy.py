@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phonenumbers import timezone as phone_timezone
 
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, in_countries, resolve
+from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, regions_of, resolve
 from .action import Callee, GuardedAction
 from .facts import reading
 
@@ -63,13 +63,17 @@ async def check(
             hint=CAP_HINTS.get(cap_rule, "").format(cap=cap),
         )
     called = [resolve(c.number, c.e164_check) for c in callees]
-    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sms", "own")]
+    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sip-call", "sms", "own")]
     reached = [r for f, r in carried if f.role != "own"]
     texted = [r for f, r in carried if f.role == "sms"]
+    sip_called = [r for f, r in carried if f.role == "sip-call"]
     targets = called + reached
     if called or carried:
         problems = [r.problem for r in called] + [f"{f.where}: {r.problem}" if r.problem else None for f, r in carried]
         rule("e164", listing(problems))
+    written_as_given = [r for r in (called if dial else []) + texted if not r.e164_check]  # only these can be short codes
+    if written_as_given:
+        rule("emergency", listing(emergency_problem(r) for r in written_as_given))
     if targets:
         number_rules(rule, policy, targets)
     if dial:
@@ -78,7 +82,7 @@ async def check(
         start, end = window(action, now)
         rule(
             "quiet_hours",
-            listing(window_problem(policy, r, start, end) for r in (called if dial else []) + texted),
+            listing(window_problem(policy, r, start, end) for r in (called + sip_called if dial else []) + texted),
             hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours."
             if dial
             else "Send it during the recipient's local calling hours.",
@@ -112,15 +116,57 @@ CAP_HINTS = {
 
 
 def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolved]) -> None:
-    """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag)."""
+    """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag).
+
+    A number written without its country (E.164 check off, no `+`) may ring any of its readings, so it is
+    denied when any reading is denied, and never counts as allow-listed."""
     deny, allow = set(policy.deny_numbers), set(policy.allow_numbers)
-    rule("deny_numbers", listing(f"{r.shown} is on the deny list." for r in targets if r.unknown is None and r.key in deny))
+    regions = regions_of(deny)
+    rule("deny_numbers", listing(denied_number(r, deny, regions) for r in targets if r.unknown is None))
+    rule("premium_rate", listing(premium_problem(r, allow) for r in targets))
     if allow:
-        rule("allow_numbers", listing(f"{r.shown} is not on the allow list." for r in targets if r.unknown is not None or r.key not in allow))
+        rule("allow_numbers", listing(f"{r.shown} is not on the allow list{_unsure(r)}." for r in targets if not allow_listed(r, allow)))
     if policy.deny_countries:
         rule("deny_countries", listing(denied_country(r, policy.deny_countries) for r in targets))
     if policy.allow_countries:
         rule("allow_countries", listing(outside_countries(r, policy.allow_countries) for r in targets))
+
+
+def premium_problem(r: Resolved, allow: set[str]) -> str | None:
+    if not premium_rate(r) or allow_listed(r, allow):
+        return None
+    return (
+        f"{r.shown} is a premium-rate number ({r.country}): every minute is billed at a rate its operator sets, "
+        "the way toll fraud drains an account; only a number the user puts on the allow list (--allow-numbers) is called"
+    )
+
+
+def emergency_problem(r: Resolved) -> str | None:
+    regions = emergency_regions(r)
+    if not regions:
+        return None
+    where = ", ".join(regions[:6]) + (f" and {len(regions) - 6} more" if len(regions) > 6 else "")
+    return f"{r.shown} is an emergency number ({where}): an agent never calls or texts emergency services through this server."
+
+
+def denied_number(r: Resolved, deny: set[str], regions: frozenset[str]) -> str | None:
+    hits = sorted(possible_numbers(r, regions) & deny)
+    if not hits:
+        return None
+    if hits == [r.shown]:
+        return f"{r.shown} is on the deny list."
+    return f"{r.shown} is on the deny list: as written it may be dialled as {', '.join(hits)}."
+
+
+def allow_listed(r: Resolved, allow: set[str]) -> bool:
+    """On the allow list for certain: a number whose country is written (`+`, 00, 011) and whose reading is listed."""
+    return r.unknown is None and r.explicit and r.key in allow
+
+
+def _unsure(r: Resolved) -> str:
+    if r.unknown is not None or r.explicit or r.number is None:
+        return ""
+    return f" for certain: written without + and country code it may be dialled as a national number of any country; {E164_FIX}"
 
 
 def denied_country(r: Resolved, entries: tuple[str, ...]) -> str | None:
@@ -262,4 +308,4 @@ def auto_approved(policy: Policy, action: GuardedAction) -> bool:
     allow = set(policy.allow_numbers)
     readings = [resolve(c.number, c.e164_check) for c in callees_of(action)]
     readings += [reading(f) for f in action.destinations if f.guarded and f.role != "call"]
-    return all(r.unknown is None and r.problem is None and r.key in allow for r in readings)
+    return all(r.problem is None and allow_listed(r, allow) for r in readings)

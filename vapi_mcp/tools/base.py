@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar,
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..destinations import label, normalize, scan
+from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import GuardedAction
 from ..guard.policy import unknown_id
@@ -197,7 +197,7 @@ class ToolContext:
         request can carry a destination (by Vapi's document) take `Guarded` arguments; any other tool
         refuses a destination-shaped object in its free-form fields, naming where it is.
         """
-        found = [item for item in scan(body) if item.guarded]
+        found = [item for item in scan_request(path, body) if item.guarded]
         if not found:
             return await self.vapi.request(method, path, params=params, json=body, check=check, reads=reads)
         if not isinstance(args, Guarded):
@@ -208,7 +208,7 @@ class ToolContext:
                 f"{method} {path}); nothing was sent",
                 hint="Remove it. Transfers and SMS belong on an assistant, squad, tool or phone number (create_/update_ tools), which ask the user.",
             )
-        kind = "dial" if any(f.role == "call" for f in found) else "text" if any(f.role == "sms" for f in found) else "route"
+        kind = "dial" if any(f.role in DIAL_ROLES for f in found) else "text" if any(f.role == "sms" for f in found) else "route"
         action = args.action(self, kind=kind, summary=summary, method=method, path=path, body=body, describe=describe)
         return await self.send_guarded(action, check=check, params=params, reads=reads)
 

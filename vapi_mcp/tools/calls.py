@@ -427,9 +427,9 @@ def register_extras(server: MCPServer, app: App) -> None:
 
     async def read(call_id: str, ctx: Context[Any, Any], render: Callable[[dict[str, Any]], Any]) -> Any:
         """A rendering of the call, read with the same account as the request's tools (its `X-Vapi-Key`, if any)."""
-        vapi, _ = app.client_for(ctx)
         with app.request_scope(ctx):
             try:
+                vapi, _ = app.client_for(ctx)
                 call = await vapi.get(f"/call/{vapi_id(call_id)}")
             except VapiError as exc:
                 error = ResourceNotFoundError if exc.status == 404 else ResourceError

@@ -5,9 +5,10 @@ Not MCP tools: an assistant uses them once their ids are in its `model.toolIds`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError
@@ -38,6 +39,7 @@ TOOL_TYPES = (
     "gohighlevel.contact.create", "gohighlevel.contact.get", "sipRequest", "voicemail",
 )  # fmt: skip
 """POST /tool's `type` values, in the document's order."""
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 class Function(BaseModel):
@@ -78,6 +80,14 @@ class ToolFields(Guarded):
     request_body: Object | None = Field(None, alias="body")  # `body` is taken by Args.body()
     headers: Object | None = None
     destinations: Annotated[list[dict[str, Any]], WithJsonSchema({"type": "array"})] | None = None
+
+    @model_validator(mode="after")
+    def _field_names(self) -> ToolFields:
+        # Other fields pass through, but their names reach the human's question (update_tool lists them): names only.
+        odd = [quoted(name, 40) for name in self.model_extra or () if not FIELD_NAME.match(name)]
+        if odd:
+            raise ValueError(f"{', '.join(odd)}: not a field name (Vapi's tool fields are camelCase names like `messages`)")
+        return self
 
 
 class CreateToolArgs(ToolFields):
