@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -14,7 +12,8 @@ from mcp import Client
 
 from vapi_mcp.config import SANDBOX_BASE_URL, Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
-from vapi_mcp.server import build_server
+
+from tests.mcp_kit import connect
 
 pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
 """Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
@@ -58,17 +57,6 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@asynccontextmanager
-async def connect(settings: Settings, sandbox: Sandbox, **client_kwargs: Any) -> AsyncIterator[Client]:
-    """An SDK `Client` connected in-process to a server built for `settings` on `sandbox`."""
-    server, app = build_server(settings, sandbox=sandbox)
-    try:
-        async with Client(server, **client_kwargs) as client:
-            yield client
-    finally:
-        await app.aclose()
-
-
 @pytest.fixture
 async def client(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Client]:
     # pytest-asyncio runs a fixture's setup and teardown in different tasks, and the client's
@@ -88,31 +76,6 @@ async def client(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Client]:
     yield entered.result()
     done.set()
     await holder
-
-
-def result_json(result: Any) -> dict[str, Any]:
-    """The JSON object in a tool result's text content."""
-    assert result.content, result
-    return json.loads(result.content[0].text)
-
-
-def result_text(result: Any) -> str:
-    return result.content[0].text
-
-
-async def confirmed(client: Client, name: str, arguments: dict[str, Any], *, seen: list[str] | None = None, **kwargs: Any) -> Any:
-    """Call a tool; when the guard answers with a preview, repeat it with identical arguments plus its
-    confirmToken, as after a user's yes. `seen` collects the text of every result, previews included."""
-    result = await client.call_tool(name, arguments, **kwargs)
-    if seen is not None:
-        seen.append(result_text(result))
-    token = None if result.is_error else result_json(result).get("confirmToken")
-    if token is None:
-        return result
-    result = await client.call_tool(name, {**arguments, "confirmToken": token}, **kwargs)
-    if seen is not None:
-        seen.append(result_text(result))
-    return result
 
 
 @pytest.fixture

@@ -8,13 +8,15 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import httpx2 as httpx
 import pytest
+from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.loopback import free_port, stop
 from vapi_mcp.sandbox.seed import stable_id
@@ -111,3 +113,10 @@ def http_replicas(env: dict[str, str], count: int = 2) -> Iterator[list[str]]:
     finally:
         for process in processes:
             stop(process)
+
+
+@asynccontextmanager
+async def tenant(url: str, key: str | None) -> AsyncIterator[Client]:
+    headers = {"X-Vapi-Key": key} if key else None
+    async with httpx.AsyncClient(headers=headers, timeout=10) as http, Client(streamable_http_client(url, http_client=http)) as client:
+        yield client

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid, schema
 from vapi_mcp.tools.assistants import ASSISTANT_FIELDS
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import connect, result_json, result_text
+from tests.mcp_kit import connect, result_json, result_text
 from tests.guard_kit import LA, LONDON, add_number, audit_lines, with_policy
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
@@ -337,10 +337,10 @@ async def test_an_argument_sent_as_a_deeply_nested_json_string_is_refused_naming
 async def test_one_key_written_another_way_shares_the_daily_cap(settings: Settings, stub_sandbox: Sandbox, clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Vapi's keys are UUIDs. The account fingerprint hashed the key as written, so the same key in upper
     case, or in braces, was another account with its own daily cap: three dials on a cap of one."""
-    from tests.conftest import confirmed
+    from tests.mcp_kit import confirmed
     from tests.guard_kit import FAMILY, NY
     from tests.loopback import on_loopback, serving
-    from tests.test_ledger import tenant
+    from tests.ledger_kit import tenant
 
     monkeypatch.setattr("vapi_mcp.tools.FAMILIES", (FAMILY,))
     key = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

@@ -16,7 +16,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from starlette.responses import JSONResponse
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import (
     NY,
     answering,

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from vapi_mcp.sandbox import Fault
 from vapi_mcp.sandbox.core import stamp

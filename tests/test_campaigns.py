@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import answering, audit_lines, serve, with_policy
 from tests.openapi import assert_valid
 from vapi_mcp.cli import main

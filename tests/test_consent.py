@@ -13,7 +13,7 @@ import anyio
 import pytest
 from mcp_types import ElicitResult, InputRequiredResult
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import LA, NY, audit_lines, posts, serve, with_policy
 from vapi_mcp.cli import main
 from vapi_mcp.config import Settings

@@ -5,48 +5,26 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.client.extension import advertise
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import result_json, result_text
+from tests.apps_kit import APPS, one_server, pending_of
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import NY, add_number, audit_lines, posts, with_policy
 from tests.loopback import serving
 from tests.openapi import assert_valid
 from vapi_mcp.config import Settings
-from vapi_mcp.guard.app import APP_MIME_TYPE, APPROVE_TOOL, DECLINE_TOOL, EXTENSION_ID, META_KEY, VIEW_URI
+from vapi_mcp.guard.app import APP_MIME_TYPE, APPROVE_TOOL, DECLINE_TOOL, VIEW_URI
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
 from vapi_mcp.server import build_server
 
-APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
-"""What an MCP Apps host (Claude Desktop, ChatGPT, VS Code...) declares."""
-
-
 def dial_args(**extra: Any) -> dict[str, Any]:
     return {"customer": {"number": NY, "name": "Jane"}, **extra}
-
-
-@asynccontextmanager
-async def one_server(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> AsyncIterator[Any]:
-    """One server (one guard, one state store) that several clients connect to."""
-    server, app = build_server(settings, sandbox=sandbox)
-    app.guard.now = clock.now
-    try:
-        yield server
-    finally:
-        await app.aclose()
-
-
-def pending_of(result: Any) -> dict[str, Any]:
-    """What the view receives in the result's `_meta`."""
-    assert result.meta and result.meta["ui"] == {"resourceUri": VIEW_URI}, result.meta
-    return result.meta[META_KEY]
 
 
 def decisions(settings: Settings) -> list[tuple[str, str | None]]:

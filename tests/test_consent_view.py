@@ -22,7 +22,7 @@ from starlette.routing import Route
 from tests.cdp import Page, chromium
 from tests.guard_kit import NY, audit_lines, posts
 from tests.loopback import on_loopback
-from tests.test_consent_app import APPS
+from tests.apps_kit import APPS
 from vapi_mcp.config import Settings
 from vapi_mcp.guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI
 from vapi_mcp.sandbox import ManualClock, Sandbox

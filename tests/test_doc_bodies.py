@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import OPENAPI_PATH, assert_valid
 from vapi_mcp.sandbox.core import stamp
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from tests.testing_kit import MISSING, add_assistant, bodies, tick_on_reads
 

@@ -22,10 +22,10 @@ from typing import Any, Callable
 import pytest
 from mcp import Client
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.guard_kit import LONDON, NY, add_number, answering, audit_lines, serve, with_policy
 from tests.openapi import assert_valid
-from tests.test_consent_app import APPS, one_server, pending_of
+from tests.apps_kit import APPS, one_server, pending_of
 from tests.testing_kit import DEFAULT_TESTER, add_assistant
 from vapi_mcp.config import Settings
 from vapi_mcp.guard.app import APPROVE_TOOL

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
-from tests.conftest import result_json
+from tests.mcp_kit import result_json
 from tests.guard_kit import answering, serve
 from vapi_mcp.client import VapiClient
 from vapi_mcp.errors import VapiError

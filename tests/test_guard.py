@@ -8,7 +8,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import (
     LA,
     NY,

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import LONDON, NY, add_number, audit_lines, serve, with_policy
 from tests.openapi import assert_valid
 from vapi_mcp.config import Settings

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import result_json, result_text
+from tests.mcp_kit import result_json, result_text
 from tests.guard_kit import (
     LA,
     LONDON,

@@ -14,23 +14,8 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
 from vapi_mcp.sandbox.core import stamp
 
-from .test_transports import serving
-
-MODERN = "2026-07-28"
-ENVELOPE = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
-
-
-def tools_call(protocol: str, name: str, arguments: dict[str, Any], **meta: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """A tools/call body and headers as a client of `protocol` sends them (no session)."""
-    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": protocol}
-    params: dict[str, Any] = {"name": name, "arguments": arguments}
-    if protocol == MODERN:
-        meta = {**ENVELOPE, **meta}
-        headers |= {"Mcp-Method": "tools/call", "Mcp-Name": name}
-    if meta:
-        params["_meta"] = meta
-    return {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}, headers
-
+from .http_kit import MODERN, tools_call
+from .loopback import serving
 
 def answer(response: httpx.Response) -> dict[str, Any]:
     """The JSON-RPC answer in a response, whether one JSON body or an SSE stream."""

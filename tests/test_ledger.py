@@ -3,17 +3,14 @@ about who and where, and a state store that cannot be reached (guarded actions r
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
-import httpx2 as httpx
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import confirmed, connect, result_json, result_text
+from tests.ledger_kit import tenant
+from tests.mcp_kit import confirmed, connect, result_json, result_text
 from tests.guard_kit import LA, NY, answering, audit_file_lines, posts, serve, with_policy
 from tests.loopback import on_loopback, serving
 from vapi_mcp.config import Settings
@@ -21,13 +18,6 @@ from vapi_mcp.sandbox import ManualClock, Sandbox
 
 with_test_tools = pytest.mark.usefixtures("family")
 """The guard kit's `dial` and `destroy` tools instead of the catalogue."""
-
-
-@asynccontextmanager
-async def tenant(url: str, key: str | None) -> AsyncIterator[Client]:
-    headers = {"X-Vapi-Key": key} if key else None
-    async with httpx.AsyncClient(headers=headers, timeout=10) as http, Client(streamable_http_client(url, http_client=http)) as client:
-        yield client
 
 
 @with_test_tools

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import ElicitResult
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.ledger_kit import AUTH_TOKEN, CALLEE, CONFIRM_SECRET, call_args, calls_to, http_replicas, server_env
 from vapi_mcp.guard.audit import attempts, read_lines
 

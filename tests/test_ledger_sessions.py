@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mcp import Client
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.ledger_kit import CALLEE, CONFIRM_SECRET, call_args, calls_to, server_env, stdio_server
 from vapi_mcp.guard.audit import attempts, read_lines
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import connect
+from tests.mcp_kit import connect
 from vapi_mcp.config import DEFAULT_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, Settings
 from vapi_mcp.toolsets import catalogue
 

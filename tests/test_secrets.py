@@ -29,7 +29,7 @@ from vapi_mcp.sandbox import Fault, ManualClock, Sandbox
 from vapi_mcp.redact import scrubber
 from vapi_mcp.sandbox.core import stamp
 
-from .conftest import connect, result_json, result_text
+from .mcp_kit import connect, result_json, result_text
 from .loopback import free_port, on_loopback, serving, stop
 
 API_KEY = "vapi-private-key-0c9e4b7a-known"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from tests.conftest import connect, result_json
+from tests.mcp_kit import connect, result_json
 from tests.openapi import errors, schema
 from vapi_mcp.sandbox import Sandbox
 from vapi_mcp.sandbox.seed import RICH_CALL_ID, seed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 
 TWILIO_TOKEN = "twilio-auth-token-9f3c2a7e51"

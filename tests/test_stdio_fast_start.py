@@ -17,7 +17,7 @@ from mcp_types import ElicitResult
 
 from vapi_mcp.config import Settings
 
-from .conftest import result_json
+from .mcp_kit import result_json
 from .stdio_kit import RawServer, recorded_opening, recording, server_env
 
 LEGACY = [

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import connect, result_json
+from tests.mcp_kit import connect, result_json
 from tests.loopback import serving
 from vapi_mcp.cli import main
 from vapi_mcp.config import TOOLSETS, Settings

@@ -18,7 +18,7 @@ from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
 
-from .conftest import result_json
+from .mcp_kit import result_json
 from .loopback import on_loopback, serving
 
 TOKEN = "test-auth-token-5b1f"

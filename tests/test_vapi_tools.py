@@ -8,7 +8,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import confirmed, result_json, result_text
+from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid, document, schema
 from vapi_mcp.sandbox import tools as sandbox_tools
 from vapi_mcp.tools.vapi_tools import TOOL_TYPES, Function

@@ -26,7 +26,8 @@ from vapi_mcp.errors import VapiError
 from vapi_mcp.sandbox import Fault, Sandbox
 from vapi_mcp.transport import AiohttpWire  # loaded here, so each client takes the wire from its first request
 
-from .test_faults import CALL_BODY, CHECK, FAST_RETRY, OddVapi, as_the_guard, on_loopback, unknown_outcome
+from .faults_kit import CALL_BODY, CHECK, FAST_RETRY, OddVapi, as_the_guard, unknown_outcome
+from .loopback import on_loopback
 
 ITEM = "/phone-number/0b4f8a1e-2c3d-4e5f-8a9b-1c2d3e4f5a6b"
 

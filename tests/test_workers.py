@@ -19,7 +19,7 @@ import pytest
 from vapi_mcp.cli import main
 from vapi_mcp.sandbox.seed import RICH_CALL_ID
 
-from .test_http_answers import tools_call
+from .http_kit import tools_call
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see which worker holds each connection")
 
