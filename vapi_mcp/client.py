@@ -25,7 +25,7 @@ import orjson
 
 from .config import Settings
 from .destinations import label, uncleared
-from .errors import InputError, Refused, VapiError
+from .errors import EarlyResult, InputError, Refused, VapiError
 from .redact import redact
 
 logger = logging.getLogger("vapi_mcp.client")
@@ -127,17 +127,17 @@ class RetryPolicy:
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
 
 
-class DryRun(Exception):
+class DryRun(EarlyResult):
     """Dry-run mode stopped a request that would change something: `result` shows what would have been sent."""
 
     def __init__(self, method: str, path: str, body: Any) -> None:
-        super().__init__(f"dry run: {method} {path} not sent")
-        self.result = {
+        result = {
             "dryRun": True,
             "decision": "dry-run",
             "wouldSend": {"method": method, "path": path, "body": redact(body)},
             "message": "Dry-run mode: nothing was sent to Vapi (no request that changes anything leaves this server).",
         }
+        super().__init__(f"dry run: {method} {path} not sent", result)
 
 
 def is_read(method: str, path: str, body: Any) -> bool:

@@ -1,10 +1,28 @@
-"""Every failure an agent can see, and the one place that turns them into text."""
+"""Every failure an agent can see, and the one place that turns them into text; and `EarlyResult`, the way a
+tool call ends early with a normal result (a guard's preview or decline, a dry run, a question for the client)."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 from pydantic import ValidationError
+
+
+class EarlyResult(Exception):
+    """A tool call ends here with a normal (non-error) result: the server's one error boundary (`server.App`)
+    catches every subclass (`guard.Outcome`, `guard.InputRequired`, `client.DryRun`) and answers with it.
+
+    `result` is the view the tool call answers with (masked and encoded like any view, with `meta` as its
+    `_meta`), or, when `final`, the MCP result itself, sent as it is.
+    """
+
+    final = False
+
+    def __init__(self, message: str, result: Any, meta: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.meta = meta
+        """The result's `_meta`: for the host and an MCP Apps view, not for the model."""
 
 
 class VapiMCPError(Exception):

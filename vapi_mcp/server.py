@@ -16,14 +16,14 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__, apps
-from .client import SANDBOX_KEY, DryRun, VapiClient
+from .client import SANDBOX_KEY, VapiClient
 from .config import ConfigError, Settings
-from .errors import InputError, VapiMCPError, validation_error_text
-from .guard import Guard, InputRequired, Outcome
+from .errors import EarlyResult, InputError, VapiMCPError, validation_error_text
+from .guard import Guard
 from .guard.consent import malformed_answers_declined
 from .redact import redact, request_secrets, scrubber, secret_values, settings_secrets
 from .state import StoreKeyCodec
-from .tools.base import Args, Link, Linked, ToolContext, ToolSpec, compact_schema, takes_confirm_token
+from .tools.base import Args, Host, Link, Linked, ToolContext, ToolSpec, compact_schema, takes_confirm_token
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -168,10 +168,10 @@ class App:
             view = await spec.handler(args, call)
             if isinstance(view, Linked):
                 view, links = view.view, view.links
-        except (Outcome, DryRun) as outcome:  # a preview, a decline, a dry run: a normal result
-            view, meta = outcome.result, getattr(outcome, "meta", None)
-        except InputRequired as pending:
-            return pending.result
+        except EarlyResult as early:  # a preview, a decline, a dry run, a question for the client: a normal result
+            if early.final:
+                return early.result
+            view, meta = early.result, early.meta
         except VapiMCPError as exc:
             logger.info("%s failed: %s", spec.name, exc.text())
             return self._error(exc.text(), sandboxed)
@@ -311,10 +311,11 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
     if settings.problem is None:
         from .tools import FAMILIES
 
+        host = Host(offered=app.offered, client_for=app.client_for, request_scope=app.request_scope)
         for family in FAMILIES:
             register = getattr(family, "register_extras", None)
             if register is not None:
-                register(server, app)
+                register(server, host)
     return server, app
 
 

@@ -37,17 +37,17 @@ from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
 from .policy import iso
-from .action import AuditRecord, Callee, GuardedAction, InputRequired, Kind, Outcome
+from .action import AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome
 from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import Consent, Tokens, request_of
 
 if TYPE_CHECKING:
     from ..client import VapiClient
     from ..config import Policy, Settings
-    from ..tools.base import ToolContext
 
 __all__ = [
     "AuditRecord",
+    "CallContext",
     "Callee",
     "Guard",
     "GuardedAction",
@@ -94,7 +94,7 @@ class Guard:
         self.store.close()
 
     @asynccontextmanager
-    async def guarded(self, action: GuardedAction, call: ToolContext) -> AsyncIterator[AuditRecord]:
+    async def guarded(self, action: GuardedAction, call: CallContext) -> AsyncIterator[AuditRecord]:
         """Run policy and confirmation; the body sends the request; a line before and after it is sent."""
         rules: dict[str, str] = {}
         action.destinations = scan_request(action.path, action.body)
@@ -220,7 +220,7 @@ class Guard:
         except AuditUnwritable as exc:
             raise Refused("audit", f"{exc} Nothing was sent.") from None
 
-    async def _describe(self, action: GuardedAction, call: ToolContext, entry: dict[str, Any], carried: str) -> None:
+    async def _describe(self, action: GuardedAction, call: CallContext, entry: dict[str, Any], carried: str) -> None:
         """Name things for the human; an id that does not exist is refused, any other failed lookup leaves the plain summary."""
         if action.describe is None:
             return
@@ -231,7 +231,7 @@ class Guard:
         except Exception as exc:  # best effort: a failed lookup or an odd answer leaves the plain summary
             logger.info("could not name the parts of %s: %s", action.tool, _error_text(exc))
 
-    def _entry(self, action: GuardedAction, rules: dict[str, str], call: ToolContext) -> dict[str, Any]:
+    def _entry(self, action: GuardedAction, rules: dict[str, str], call: CallContext) -> dict[str, Any]:
         guarded = [_audited(f) for f in action.destinations if f.guarded]
         return self._first_line(
             call,
@@ -245,7 +245,7 @@ class Guard:
         )
 
     def _first_line(
-        self, call: ToolContext, *, tool: str, kind: str | None, summary: str | None, request: Any, rules: dict[str, str], **facts: Any
+        self, call: CallContext, *, tool: str, kind: str | None, summary: str | None, request: Any, rules: dict[str, str], **facts: Any
     ) -> dict[str, Any]:
         """An attempt's first line: what, for whom (target, account, tenant), and no decision yet."""
         return {
@@ -257,7 +257,7 @@ class Guard:
             "channel": None,
             "target": target_of(call.vapi),
             "account": call.vapi.account,
-            "tenant": getattr(call, "tenant", None) or "local",
+            "tenant": call.tenant,
             "summary": summary,
             "request": request,
             **facts,
@@ -273,7 +273,7 @@ class Guard:
 
     # the MCP Apps view's buttons
 
-    def take_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
+    def take_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
         """The view's pending action, out of the store (one caller ever gets it); a refusal writes its line."""
         pending = app.take(self.store, pending_id) if app.offers_apps(call.mcp) else None
         problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now())
@@ -282,13 +282,13 @@ class Guard:
         assert pending is not None
         return pending
 
-    def refuse_pending(self, pending: dict[str, Any] | None, call: ToolContext, problem: str) -> None:
+    def refuse_pending(self, pending: dict[str, Any] | None, call: CallContext, problem: str) -> None:
         """Audit and raise a refusal of the view's answer: nothing runs."""
         refused = Refused("app", problem)
         self._log_unsent({**self._pending_entry(pending, call), "decision": "refused", "error": refused.text()})
         raise refused
 
-    def decline_pending(self, pending_id: str, call: ToolContext) -> dict[str, Any]:
+    def decline_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
         """The view's Decline: the pending action is dropped and audited as declined."""
         pending = self.take_pending(pending_id, call)
         if pending.get("token"):  # the agent's copy of this preview's token: a human's no is never followed by its yes
@@ -299,7 +299,7 @@ class Guard:
         self._log_unsent({**self._pending_entry(pending, call), "decision": "declined"})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 
-    def _pending_entry(self, pending: dict[str, Any] | None, call: ToolContext) -> dict[str, Any]:
+    def _pending_entry(self, pending: dict[str, Any] | None, call: CallContext) -> dict[str, Any]:
         pending = pending or {}
         return self._first_line(
             call,

@@ -1,21 +1,53 @@
-"""What a guarded tool is about to do, and the ways the guard can end a tool call early."""
+"""What a guarded tool is about to do (`GuardedAction`), what the guard needs of the tool call that does it
+(`CallContext`), and the ways the guard can end a tool call early (`Outcome`, `InputRequired`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Protocol
 
 from ..destinations import Found
+from ..errors import EarlyResult
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
     from mcp_types import InputRequiredResult
 
-    from ..tools.base import ToolContext
+    from ..client import VapiClient
+    from .app import Approval
 
 Kind = Literal["dial", "text", "route", "spend", "destroy"]
 """dial: rings a phone now; text: texts a phone now; route: sets up a transfer or SMS destination
 (nothing happens until a call uses it); spend: costs money; destroy: cannot be undone."""
+
+
+
+class CallContext(Protocol):
+    """What the guard needs of the tool call it guards; `tools.base.ToolContext` is one, and nothing else of
+    it reaches the guard."""
+
+    @property
+    def vapi(self) -> VapiClient:
+        """The client of the Vapi account the call acts on: its `account` binds tokens and the daily cap, and
+        policy looks numbers up with it."""
+
+    @property
+    def mcp(self) -> Context[Any, Any] | None:
+        """The MCP request context: how the human is asked (elicitation, the MCP Apps view); None in process."""
+
+    @property
+    def tool(self) -> str:
+        """The tool's name, as the audit and the MCP Apps view name it."""
+
+    @property
+    def tenant(self) -> str:
+        """Who asked, for the audit: `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
+
+    @property
+    def approval(self) -> Approval | None:
+        """Set only when the MCP Apps view's Approve runs the pending action it approved."""
+
 
 COST_NOTES: dict[str, str] = {
     "dial": "Vapi bills every minute of the call to your account.",
@@ -68,7 +100,7 @@ class GuardedAction:
     """What it may cost, in plain words; defaults to a note for the action's kind."""
     account: str = ""
     """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
-    describe: Callable[[ToolContext], Awaitable[str]] | None = None
+    describe: Callable[[CallContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
     destinations: list[Found] = field(default_factory=list)
     """Every destination and number in `body` (filled in by the guard, which scans it: tools need not)."""
@@ -89,19 +121,18 @@ class AuditRecord:
     ids: list[str] = field(default_factory=list)
 
 
-class Outcome(Exception):
+class Outcome(EarlyResult):
     """The guard ended the tool call with a normal (non-error) result: a preview, a decline, a dry run."""
 
     def __init__(self, result: dict[str, Any], meta: dict[str, Any] | None = None) -> None:
-        super().__init__(result.get("message", "guard outcome"))
-        self.result = result
-        self.meta = meta
-        """The result's `_meta`: for the host and an MCP Apps view, not for the model."""
+        super().__init__(result.get("message", "guard outcome"), result, meta)
 
 
-class InputRequired(Exception):
-    """The client must answer an elicitation and retry (protocol 2026-07-28 and later)."""
+class InputRequired(EarlyResult):
+    """The client must answer an elicitation and retry (protocol 2026-07-28 and later): `result` is the
+    `InputRequiredResult` itself."""
+
+    final = True
 
     def __init__(self, result: InputRequiredResult) -> None:
-        super().__init__("input required")
-        self.result = result
+        super().__init__("input required", result)

@@ -29,14 +29,13 @@ from pydantic import BaseModel, Field, ValidationError
 from ..errors import Refused
 from ..redact import redact
 from ..state import MemoryStore, StateStore
-from .action import GuardedAction, InputRequired, Outcome
+from .action import CallContext, GuardedAction, InputRequired, Outcome
 from .app import offers_apps
 from .app import preview as app_preview
 from .policy import auto_approved, iso
 
 if TYPE_CHECKING:
     from ..config import Policy
-    from ..tools.base import ToolContext
 
 logger = logging.getLogger("vapi_mcp.guard")
 
@@ -164,9 +163,9 @@ class Consent:
     def human_only(self) -> bool:
         return self.policy.consent == "human"
 
-    async def confirm(self, action: GuardedAction, call: ToolContext, now: datetime) -> Channel:
+    async def confirm(self, action: GuardedAction, call: CallContext, now: datetime) -> Channel:
         """The channel that confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
-        approval = getattr(call, "approval", None)
+        approval = call.approval
         if approval is not None:  # the view's Approve, for exactly this pending action
             if approval.token:
                 self.tokens.redeem(approval.token, action, now)  # the agent's copy of the token is spent with it

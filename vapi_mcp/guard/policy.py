@@ -19,12 +19,11 @@ from phonenumbers import timezone as phone_timezone
 
 from ..errors import Refused, VapiError
 from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, regions_of, resolve
-from .action import Callee, GuardedAction
+from .action import CallContext, Callee, GuardedAction
 from .facts import reading
 
 if TYPE_CHECKING:
     from ..config import Policy
-    from ..tools.base import ToolContext
 
 ONLY_THE_USER = "only the user can change that setting (it is the server's configuration, and needs a restart)"
 E164_FIX = "give the number in E.164 with its + country code (like +14155550123)"
@@ -41,7 +40,7 @@ async def check(
     action: GuardedAction,
     policy: Policy,
     now: datetime,
-    call: ToolContext,
+    call: CallContext,
     rules: dict[str, str],
     daily_cap_problem: Callable[[int], str | None],
 ) -> None:
@@ -264,7 +263,7 @@ def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, dat
     return (opens, closes) if opens <= local < closes else None
 
 
-async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: ToolContext) -> str | None:
+async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: CallContext) -> str | None:
     """A free Vapi number calls only its own country; an unknown phoneNumberId is refused here, before anyone is asked."""
     from ..client import vapi_id
 

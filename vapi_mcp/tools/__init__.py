@@ -1,7 +1,7 @@
 """Tool families, one module each. `FAMILIES` is the catalogue order of tools/list.
 
 A family module declares `toolset = "<name>"` (one of `config.TOOLSETS`; see `vapi_mcp/toolsets.py`),
-fills a `tools = ToolGroup()`, may define `register_extras(server, app)` for resources and prompts,
+fills a `tools = ToolGroup()`, may define `register_extras(server, host)` (a `base.Host`) for resources and prompts,
 and is appended here. That is all a new family needs.
 """
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import random
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar, get_args
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 
 from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
-from ..guard import GuardedAction
+from ..guard import CallContext, GuardedAction
 from ..guard.policy import unknown_id
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def shown_as(hint: str, type_: str = "object") -> WithJsonSchema:
 
 @dataclass
 class ToolContext:
-    """What a handler needs for one invocation."""
+    """What a handler needs for one invocation (the guard sees only its `guard.CallContext` part)."""
 
     vapi: VapiClient
     guard: Guard
@@ -184,7 +185,7 @@ class ToolContext:
         check: str | None = None,
         params: dict[str, Any] | None = None,
         reads: bool = False,
-        describe: Callable[[ToolContext], Awaitable[str]] | None = None,
+        describe: Callable[[CallContext], Awaitable[str]] | None = None,
     ) -> Any:
         """Send a request that changes something (or a POST that `reads`), through the guard when its body carries a phone destination.
 
@@ -241,7 +242,21 @@ class ToolContext:
             pass
 
 
-async def lookup(call: ToolContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Host:
+    """What a family's resources and prompts (`register_extras(server, host)`) may use of the server that
+    hosts them, and nothing more: a family knows nothing of the server itself."""
+
+    offered: frozenset[str]
+    """The names of the tools the server offers (a prompt names only these)."""
+    client_for: Callable[[Context[Any, Any] | None], tuple[VapiClient, bool]]
+    """The Vapi client for a request (its own `X-Vapi-Key`, else the server's key or the sandbox), and
+    whether it is the sandbox; a malformed key raises `InputError`."""
+    request_scope: Callable[[Context[Any, Any] | None], AbstractContextManager[None]]
+    """Within it, the request's own secrets (its `X-Vapi-Key`) are scrubbed from what is returned or logged."""
+
+
+async def lookup(call: CallContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
     """A Vapi object a guarded request names, for the human's question; an id that does not exist is
     refused (`unknown_id`) before anyone is asked (`lister` is the tool that shows the ids)."""
     try:

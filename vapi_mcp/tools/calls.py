@@ -11,13 +11,14 @@ from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
-from ..guard import Callee
+from ..guard import CallContext, Callee
 from ..guard.facts import quoted, who
 from . import ended_reasons, forensics
 from .base import (
     Args,
     DeleteArgs,
     Guarded,
+    Host,
     IdArgs,
     Linked,
     Object,
@@ -33,8 +34,6 @@ from .base import (
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
-
-    from ..server import App
 
 toolset = "calls"
 tools = ToolGroup()
@@ -230,10 +229,10 @@ def _when(args: CreateCallArgs) -> str:
     return f"not before {plan.earliestAt.isoformat()}{until}."
 
 
-def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[ToolContext], Awaitable[str]]:
+def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[CallContext], Awaitable[str]]:
     """The summary a human confirms: the calling number and the assistant by name (quoted: names are agent text)."""
 
-    async def describe(call: ToolContext) -> str:
+    async def describe(call: CallContext) -> str:
         phone_id = str(args.phoneNumberId)
         phone = await lookup(call, f"/phone-number/{phone_id}", "phoneNumberId", phone_id, "phone number", "list_phone_numbers")
         caller = str(phone.get("number") or phone.get("sipUri") or phone_id)
@@ -419,7 +418,7 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     return {"deleted": args.id}
 
 
-def register_extras(server: MCPServer, app: App) -> None:
+def register_extras(server: MCPServer, host: Host) -> None:
     """Resources vapi://calls/{id} and vapi://calls/{id}/transcript (the test-assistant prompt is the testing toolset's)."""
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
@@ -427,9 +426,9 @@ def register_extras(server: MCPServer, app: App) -> None:
 
     async def read(call_id: str, ctx: Context[Any, Any], render: Callable[[dict[str, Any]], Any]) -> Any:
         """A rendering of the call, read with the same account as the request's tools (its `X-Vapi-Key`, if any)."""
-        with app.request_scope(ctx):
+        with host.request_scope(ctx):
             try:
-                vapi, _ = app.client_for(ctx)
+                vapi, _ = host.client_for(ctx)
                 call = await vapi.get(f"/call/{vapi_id(call_id)}")
             except VapiError as exc:
                 error = ResourceNotFoundError if exc.status == 404 else ResourceError

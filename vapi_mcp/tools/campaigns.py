@@ -18,7 +18,7 @@ from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError, VapiMCPError
-from ..guard import Callee, GuardedAction
+from ..guard import CallContext, Callee, GuardedAction
 from ..guard.facts import quoted
 from ..guard.policy import aware
 from ..numbers import resolve
@@ -175,7 +175,7 @@ def details(plan: Plan, start: datetime, end: datetime, concurrency: int | None,
     )
 
 
-async def _owner(call: ToolContext, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+async def _owner(call: CallContext, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The assistant, squad or workflow, named for the human, and the assistant object (for its maxDurationSeconds)."""
     if fields.get("assistantId"):
         ident = vapi_id(fields["assistantId"], "assistantId")
@@ -188,7 +188,7 @@ async def _owner(call: ToolContext, fields: dict[str, Any]) -> tuple[str, dict[s
     return f"workflow {fields.get('workflowId')}", {}
 
 
-async def _callers(call: ToolContext, plan: Plan) -> str:
+async def _callers(call: CallContext, plan: Plan) -> str:
     shown = []
     for phone_id in dict.fromkeys(p for p, _ in plan):
         ident = vapi_id(phone_id, "phoneNumberId")
@@ -199,7 +199,7 @@ async def _callers(call: ToolContext, plan: Plan) -> str:
     return ", ".join(shown)
 
 
-async def cost_estimate(call: ToolContext, contacts: int, assistant: dict[str, Any]) -> str:
+async def cost_estimate(call: CallContext, contacts: int, assistant: dict[str, Any]) -> str:
     """A rough range from this account's own recent per-minute cost; Vapi's document publishes no price."""
     none = "No cost figure: Vapi publishes no per-minute price and this account has no priced calls yet; Vapi bills every minute of every call."
     try:
@@ -322,7 +322,7 @@ def campaign_action(
         cost="Vapi bills every minute of every call the campaign places.",
     )
 
-    async def describe(ctx: ToolContext) -> str:
+    async def describe(ctx: CallContext) -> str:
         named_owner, assistant = await _owner(ctx, fields)
         text = lead + details(plan, start, end, concurrency, callers=await _callers(ctx, plan), owner=named_owner)
         action.cost = await cost_estimate(ctx, len(plan) if dials is None else dials, assistant)

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
+from ..guard import CallContext
 from ..guard.facts import quoted
 from .base import (
     Args,
@@ -201,7 +202,7 @@ class TargetFields(Strict):
         ident = self.assistantId or self.squadId
         return f"{self.type} {quoted(name)} ({ident})" if name else f"{self.type} {ident}"
 
-    async def named(self, call: ToolContext) -> str:
+    async def named(self, call: CallContext) -> str:
         """`described`, with a saved target's name as Vapi has it; an id that does not exist is refused (`unknown_id`)."""
         ident = self.assistantId or self.squadId
         if ident is None:
@@ -419,7 +420,7 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     body = {"type": "eval", **args.body()}
     what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {len(checkpoints_of(body['eval']['messages']))} checkpoint(s)"
 
-    async def describe(ctx: ToolContext) -> str:
+    async def describe(ctx: CallContext) -> str:
         return f"Run {what} against {await args.target.named(ctx)}."
 
     created = await call.send(

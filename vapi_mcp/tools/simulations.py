@@ -16,10 +16,12 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError
+from ..guard import CallContext
 from ..guard.facts import quoted
 from .base import (
     Args,
     Guarded,
+    Host,
     IdArgs,
     ListArgs,
     Object,
@@ -41,8 +43,6 @@ from .structured_outputs import OutputDefinition
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
-
-    from ..server import App
 
 toolset = "testing"
 tools = ToolGroup()
@@ -405,7 +405,7 @@ def _voice_summary(
 def _voice_describer(args: RunSimulationArgs) -> Any:
     """The summary with verified facts: the target's name, each suite's size, and free call slots now."""
 
-    async def describe(call: ToolContext) -> str:
+    async def describe(call: CallContext) -> str:
         target = await args.target.named(call)
         sizes = {}
         for i, entry in enumerate(args.simulations):
@@ -451,7 +451,7 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
     else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
         lead = f"Run {len(args.simulations)} chat simulation(s) against"
 
-        async def describe(ctx: ToolContext) -> str:
+        async def describe(ctx: CallContext) -> str:
             return f"{lead} {await args.target.named(ctx)}."
 
         created = await call.send("POST", RUN_PATH, body, args=args, summary=f"{lead} {args.target.described()}.", check=check, describe=describe)
@@ -628,13 +628,13 @@ SHORT_PROMPT_TOOLS = ("chat_with_assistant", "list_phone_numbers", "create_call"
 """The tools of the short walk-through, offered when the testing toolset is not (the default selection)."""
 
 
-def register_extras(server: MCPServer, app: App) -> None:
+def register_extras(server: MCPServer, host: Host) -> None:
     """The test-assistant prompt: the whole loop when the testing toolset is offered, the short one otherwise.
 
     A prompt never names a tool the server does not offer (read-only mode offers neither)."""
-    if set(PROMPT_TOOLS) <= app.offered:
+    if set(PROMPT_TOOLS) <= host.offered:
         prompt, about = test_assistant_prompt, "Chat smoke test, eval of the critical turns, chat simulations, an optional voice test, fix, rerun."
-    elif set(SHORT_PROMPT_TOOLS) <= app.offered:
+    elif set(SHORT_PROMPT_TOOLS) <= host.offered:
         prompt, about = short_test_prompt, "Chat test, then a confirmed test call, then a transcript review."
     else:
         return

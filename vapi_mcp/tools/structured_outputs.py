@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..client import vapi_id
 from ..errors import InputError
+from ..guard import CallContext
 from ..guard.facts import quoted
 from .base import (
     Args,
@@ -221,7 +222,7 @@ def _preview_summary(args: RunOutputArgs) -> str:
 
 
 def _rerun_describer(args: RunOutputArgs) -> Any:
-    async def describe(call: ToolContext) -> str:
+    async def describe(call: CallContext) -> str:
         if args.structuredOutputId is None:
             return _rerun_summary(args, None)
         ident = args.structuredOutputId
