@@ -66,7 +66,7 @@ ROUTES: dict[str, Case] = {
         lambda w, n: {
             "provider": "vonage",
             "number": "+14155550109",
-            "credentialId": "cred-1",
+            "credentialId": "c0ffee00-0000-4000-8000-000000000001",
             "hooks": [{"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "number", "number": n}}}],
         },
         "POST",
@@ -305,7 +305,7 @@ async def test_dry_run_sends_nothing_that_changes_anything(
 
 
 async def test_an_imported_number_is_sent_normalized(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
-    arguments = {"provider": "vonage", "number": "tel:+1-415-555-0109", "credentialId": "cred-1"}
+    arguments = {"provider": "vonage", "number": "tel:+1-415-555-0109", "credentialId": "c0ffee00-0000-4000-8000-000000000001"}
     async with serve(settings, sandbox, clock) as client:
         preview = result_json(await client.call_tool("import_number", arguments))
         assert preview["wouldSend"]["body"]["number"] == "+14155550109" and "+14155550109" in preview["summary"]

@@ -71,7 +71,7 @@ async def test_every_import_field_shown_is_one_vapi_accepts_for_that_provider(cl
         ("buy_number", {"numberDesiredAreaCode": "4155"}, "numberDesiredAreaCode", r"^\d{3}$"),
         ("buy_number", {"name": "x" * 41}, "name", "40 characters"),
         ("import_number", {"provider": "twilio", "number": "+1415555", "twilioAccountSid": "AC1", "twilioAuthToken": "t0ken-123"}, "number", "E.164"),
-        ("import_number", {"provider": "vonage", "number": "(415) 555-0123", "credentialId": "c"}, "number", "E.164"),
+        ("import_number", {"provider": "vonage", "number": "(415) 555-0123", "credentialId": "c0ffee00-0000-4000-8000-000000000001"}, "number", "E.164"),
         ("import_number", {"provider": "twilio", "number": "+14155550123", "twilioAccountSid": "AC1"}, "twilioAuthToken", "twilioApiSecret"),
         ("import_number", {"provider": "plivo", "number": "+14155550123"}, "provider", "byo-phone-number"),
         ("import_number", {"provider": "telnyx", "number": "+14155550123"}, "credentialId", "required"),
@@ -151,9 +151,9 @@ async def test_hooks_and_fallback_are_sent_as_vapi_expects(client, sandbox):
 async def test_imports_of_each_provider_are_valid_vapi_bodies(client, sandbox):
     cases = {
         "CreateTwilioPhoneNumberDTO": {"provider": "twilio", "number": "+14155550101", "twilioAccountSid": "AC1", "twilioApiKey": "SK1", "twilioApiSecret": "api-secret-77"},
-        "CreateVonagePhoneNumberDTO": {"provider": "vonage", "number": "+14155550102", "credentialId": "cred-1"},
-        "CreateTelnyxPhoneNumberDTO": {"provider": "telnyx", "number": "+14155550103", "credentialId": "cred-2"},
-        "CreateByoPhoneNumberDTO": {"provider": "byo-phone-number", "number": "1001", "numberE164CheckEnabled": False, "credentialId": "cred-3"},
+        "CreateVonagePhoneNumberDTO": {"provider": "vonage", "number": "+14155550102", "credentialId": "c0ffee00-0000-4000-8000-000000000001"},
+        "CreateTelnyxPhoneNumberDTO": {"provider": "telnyx", "number": "+14155550103", "credentialId": "c0ffee00-0000-4000-8000-000000000002"},
+        "CreateByoPhoneNumberDTO": {"provider": "byo-phone-number", "number": "1001", "numberE164CheckEnabled": False, "credentialId": "c0ffee00-0000-4000-8000-000000000003"},
     }
     for dto, arguments in cases.items():
         result = result_json(await confirmed(client, "import_number", arguments))

@@ -124,11 +124,11 @@ async def test_the_delete_question_shows_the_tools_name_as_a_name(client, sandbo
         ("create_tool", {"type": "webhook"}, "`type` must be a Vapi tool type: apiRequest"),
         ("create_tool", {"type": "function", "function": {"description": "no name"}}, "`function.name` is required"),
         ("create_tool", {"type": "apiRequest", "method": "FETCH", "url": "https://x.example"}, "`method`"),
-        ("get_tool", {"id": "../call"}, "`id`: must be a Vapi id"),
-        ("update_tool", {"id": "not-an-id", "url": "https://x.example"}, "`id`: must be a Vapi id"),
+        ("get_tool", {"id": "../call"}, "`id` must be a Vapi id"),
+        ("update_tool", {"id": "not-an-id", "url": "https://x.example"}, "`id` must be a Vapi id"),
         ("update_tool", {"id": MISSING}, "at least one field to change"),
         ("update_tool", {"id": MISSING, "function": {"description": "no name"}}, "`function.name` is required"),
-        ("delete_tool", {"id": "12"}, "`id`: must be a Vapi id"),
+        ("delete_tool", {"id": "12"}, "`id` must be a Vapi id"),
     ],
 )
 async def test_bad_input_is_refused_before_any_request(client, sandbox, name, arguments, says):

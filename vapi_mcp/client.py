@@ -101,15 +101,28 @@ def _key_identity(api_key: str | None) -> str:
         return api_key or ""
 
 
-def vapi_id(value: str, field: str = "id") -> str:
-    """Return `value` if it is a Vapi id (a UUID); refuse anything that could steer a URL."""
-    try:
-        parsed = uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        raise InputError(field, f"must be a Vapi id (a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6), got {value!r:.60}")
-    if str(parsed) != value.lower():
-        raise InputError(field, "must be a Vapi id in canonical UUID form (8-4-4-4-12 hex digits)")
+SEGMENT_RULE = "a path segment must be one whole segment: not empty, '.' or '..', and without %, ?, # or /"
+
+
+def segment_problem(value: str) -> bool:
+    """True when `value` cannot be one segment of a request path: it is empty, `.` or `..`, or holds `%`, `?`,
+    `#` or `/` (each would let it reach another path, a query or a fragment)."""
+    return value in ("", ".", "..") or any(ch in value for ch in "%?#/")
+
+
+def segment(value: str, name: str = "id") -> str:
+    """`value` to be put in a request path as one segment (`f"/call/{segment(x)}"`), or `Refused` naming `name`.
+
+    For a value that is not a `VapiId` argument (those are checked when the arguments are validated)."""
+    if not isinstance(value, str) or segment_problem(value):
+        raise Refused("path", f"`{name}` ({str(value)[:60]!r}) cannot be put in a request path: {SEGMENT_RULE}; nothing was sent.")
     return value
+
+
+def _check_path(method: str, path: str) -> None:
+    """Refuse a request path with a segment that could steer it (see `segment_problem`); nothing is sent."""
+    if not path.startswith("/") or any(segment_problem(part) for part in path[1:].split("/")):
+        raise Refused("path", f"{method} {path[:120]!r}: {SEGMENT_RULE}; nothing was sent.", hint="Ids in a path are Vapi ids (UUIDs).")
 
 
 class RetryPolicy:
@@ -315,6 +328,7 @@ class VapiClient:
         agent how to find out (e.g. "list_calls createdAtGe=..."); it is never retried.
         `reads` marks a POST that only reads (see `READ_POSTS`): dry-run mode sends it.
         """
+        _check_path(method, path)
         safe = method in SAFE_METHODS
         if not safe:
             self._may_send(method, path, json, reads=reads)
@@ -455,6 +469,7 @@ class VapiClient:
         followed once, never with the key (a storage host must not see it), and only over https
         (or, in sandbox mode, at the sandbox's own address). At most `limit` bytes are read.
         """
+        _check_path("GET", path)
         first = await self._stream(self._http.build_request("GET", path), path)
         try:
             if first.status_code >= 400:
@@ -637,9 +652,9 @@ def _expected_shape(method: str, path: str) -> Any:
     return dict
 
 
-def _is_id(segment: str) -> bool:
+def _is_id(part: str) -> bool:
     try:
-        uuid.UUID(segment)
+        uuid.UUID(part)
     except ValueError:
         return False
     return True

@@ -265,7 +265,7 @@ def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, dat
 
 async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: CallContext) -> str | None:
     """A free Vapi number calls only its own country; an unknown phoneNumberId is refused here, before anyone is asked."""
-    from ..client import vapi_id
+    from ..ids import vapi_id
 
     try:
         phone = await call.vapi.get(f"/phone-number/{vapi_id(phone_number_id, 'phoneNumberId')}")

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..client import vapi_id
 from ..errors import InputError
 from ..guard.facts import quoted
+from ..ids import VapiId
 from .base import (
     DeleteArgs,
     Guarded,
@@ -52,7 +52,7 @@ class Model(PassThrough):
     model: str | None = None
     messages: list[Message] | None = None
     temperature: float | None = Field(None, ge=0, le=2)
-    toolIds: list[str] | None = None
+    toolIds: list[VapiId] | None = None
 
 
 class Provider(PassThrough):
@@ -98,7 +98,7 @@ class AssistantFields(Guarded):
 class UpdateAssistantArgs(AssistantFields):
     model_config = ConfigDict(json_schema_extra=lambda schema: _only_id(schema))
 
-    id: str
+    id: VapiId
 
 
 def _open(schema: dict[str, Any]) -> None:
@@ -113,7 +113,7 @@ def _only_id(schema: dict[str, Any]) -> None:
 
 
 class Member(PassThrough):
-    assistantId: str | None = None
+    assistantId: VapiId | None = None
     assistant: Object | None = None
 
     @model_validator(mode="after")
@@ -130,7 +130,7 @@ class SquadFields(Guarded):
 
 
 class UpdateSquadArgs(SquadFields):
-    id: str
+    id: VapiId
 
 
 def assistant_row(assistant: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +154,7 @@ def squad_row(squad: dict[str, Any]) -> dict[str, Any]:
 
 
 def squad_body(args: SquadFields) -> dict[str, Any]:
-    """The squad's request body, after checking that each member's assistantId is an id."""
-    for i, member in enumerate(args.members):
-        if member.assistantId:
-            vapi_id(member.assistantId, f"members.{i}.assistantId")
+    """The squad's request body."""
     return args.body(exclude={"id"})
 
 
@@ -179,7 +176,7 @@ async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get assistant", read_only=True)
 async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one assistant's whole configuration."""
-    return without_org(await call.vapi.get(f"/assistant/{vapi_id(args.id)}"))
+    return without_org(await call.vapi.get(f"/assistant/{args.id}"))
 
 
 @tools.tool(title="Create assistant")
@@ -193,7 +190,7 @@ async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str
 @tools.tool(title="Update assistant", idempotent=True)
 async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict[str, Any]:
     """Change an assistant: id plus any create_assistant fields."""
-    path = f"/assistant/{vapi_id(args.id)}"
+    path = f"/assistant/{args.id}"
     body = args.body(exclude={"id"})
     if not body:
         raise InputError("(fields)", "give at least one assistant field to change")
@@ -204,7 +201,7 @@ async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict
 @tools.tool(title="Delete assistant", destructive=True)
 async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete an assistant (asks the user to confirm). Reassign numbers that use it first."""
-    return await guarded_delete(call, args, f"/assistant/{vapi_id(args.id)}", "assistant")
+    return await guarded_delete(call, args, f"/assistant/{args.id}", "assistant")
 
 
 @tools.tool(title="List squads", read_only=True)
@@ -217,7 +214,7 @@ async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get squad", read_only=True)
 async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one squad with its members."""
-    return without_org(await call.vapi.get(f"/squad/{vapi_id(args.id)}"))
+    return without_org(await call.vapi.get(f"/squad/{args.id}"))
 
 
 @tools.tool(title="Create squad")
@@ -231,10 +228,10 @@ async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
 async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, Any]:
     """Replace a squad's members (and name)."""
     summary = f"Replace the members of the squad {args.id} ({len(args.members)} members)."
-    return squad_row(await call.send("PATCH", f"/squad/{vapi_id(args.id)}", squad_body(args), args=args, summary=summary))
+    return squad_row(await call.send("PATCH", f"/squad/{args.id}", squad_body(args), args=args, summary=summary))
 
 
 @tools.tool(title="Delete squad", destructive=True)
 async def delete_squad(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a squad (asks the user to confirm)."""
-    return await guarded_delete(call, args, f"/squad/{vapi_id(args.id)}", "squad")
+    return await guarded_delete(call, args, f"/squad/{args.id}", "squad")

@@ -32,6 +32,7 @@ from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import CallContext, GuardedAction
 from ..guard.policy import unknown_id
+from ..ids import VapiId
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -121,7 +122,7 @@ def hide_confirm_token(schema: dict[str, Any]) -> None:
 
 
 class IdArgs(Args):
-    id: str
+    id: VapiId
 
 
 class ListArgs(Args):
@@ -129,7 +130,7 @@ class ListArgs(Args):
 
 
 class DeleteArgs(Guarded):
-    id: str
+    id: VapiId
 
 
 def listed_only(*names: str) -> Callable[[dict[str, Any]], None]:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
 
-from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext, Callee
 from ..guard.facts import quoted, who
+from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
 from .base import (
     Args,
@@ -60,12 +60,12 @@ class SchedulePlan(Args):
 
 
 class CreateCallArgs(Guarded):
-    assistantId: str | None = None
+    assistantId: VapiId | None = None
     assistant: Object | None = Field(None, description="Transient assistant: CreateAssistantDTO.")
-    squadId: str | None = None
+    squadId: VapiId | None = None
     squad: Object | None = None
     assistantOverrides: Object | None = None
-    phoneNumberId: str | None = None
+    phoneNumberId: VapiId | None = None
     customer: Customer | None = None
     customers: list[Customer] | None = None
     schedulePlan: SchedulePlan | None = None
@@ -76,8 +76,8 @@ class CreateCallArgs(Guarded):
 
 
 class ListCallsArgs(Args):
-    assistantId: str | None = None
-    phoneNumberId: str | None = None
+    assistantId: VapiId | None = None
+    phoneNumberId: VapiId | None = None
     createdAtGt: Timestamp | None = None
     createdAtLt: Timestamp | None = None
     createdAtGe: Timestamp | None = None
@@ -90,14 +90,14 @@ class ListCallsArgs(Args):
 
 
 class GetCallArgs(Args):
-    id: str
+    id: VapiId
     include: list[Part] | None = Field(None, description="Only these parts; raw is Vapi's whole object.")
 
     local_fields: ClassVar[frozenset[str]] = frozenset({"include"})
 
 
 class WaitForCallArgs(Args):
-    id: str
+    id: VapiId
     status: Literal["ringing", "in-progress", "ended"] = "ended"
     timeout: float = Field(120, ge=1, le=600, description="Seconds.")
 
@@ -194,8 +194,6 @@ def _check_callee(args: CreateCallArgs) -> None:
     chosen = [name for name in ("assistantId", "assistant", "squadId", "squad") if getattr(args, name, None) is not None]
     if len(chosen) != 1:
         raise InputError("assistantId", "give exactly one of assistantId, assistant, squadId or squad")
-    if chosen[0].endswith("Id"):
-        vapi_id(getattr(args, chosen[0]), chosen[0])
 
 
 def _create_call_body(args: CreateCallArgs) -> dict[str, Any]:
@@ -263,7 +261,6 @@ def _check_phone_call(args: CreateCallArgs) -> list[Customer]:
         raise InputError("customer", "is required with phoneNumberId (customers for a batch)")
     if args.phoneNumberId is None:
         raise InputError("phoneNumberId", "is required to call a phone (the Vapi number that places the call)")
-    vapi_id(args.phoneNumberId, "phoneNumberId")
     for i, customer in enumerate(customers):
         if not customer.number:
             field = "customer.number" if args.customers is None else f"customers.{i}.number"
@@ -325,9 +322,6 @@ async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
     """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...),
     100 per page at most (`next` pages on). Filters: assistantId, phoneNumberId, createdAt/updatedAt
     bounds (ISO 8601). get_call has the transcript."""
-    for name in ("assistantId", "phoneNumberId"):
-        if getattr(args, name):
-            vapi_id(getattr(args, name), name)
     page = min(args.limit, PAGE_ROWS)
     calls = await call.vapi.get("/call", params={**args.body(), "limit": page + 1}, expect=list)  # one more: do more follow?
     shown, cursor = _page(calls, page)
@@ -366,7 +360,7 @@ async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Lin
     """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
     (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
     latency (why it failed) only on request."""
-    data = await call.vapi.get(f"/call/{vapi_id(args.id)}")
+    data = await call.vapi.get(f"/call/{args.id}")
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 
 
@@ -374,7 +368,7 @@ async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Lin
 async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, Any]:
     """Wait until a call reaches a status (default ended) or times out, with progress
     notifications; returns the get_call view (timedOut: true on timeout)."""
-    path = f"/call/{vapi_id(args.id)}"
+    path = f"/call/{args.id}"
     target = STATUSES.index(args.status)
 
     def reached(data: dict[str, Any]) -> bool:
@@ -389,7 +383,7 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
 async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Hang up a live call (Vapi live call control); an ended call is left as is. Scheduled
     calls: delete_call."""
-    path = f"/call/{vapi_id(args.id)}"
+    path = f"/call/{args.id}"
     data = await call.vapi.get(path)
     status = data.get("status")
     if status == "ended":
@@ -410,7 +404,7 @@ async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a call (or cancel a scheduled one) with its transcript and recordings. Needs the
     user's confirmation."""
-    path = f"/call/{vapi_id(args.id)}"
+    path = f"/call/{args.id}"
     data = await call.vapi.get(path)
     customer = (data.get("customer") or {}).get("number") or data.get("type")
     summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."

@@ -16,11 +16,11 @@ from typing import Any, ClassVar, Literal
 from phonenumbers import timezone as phone_timezone
 from pydantic import Field
 
-from ..client import vapi_id
 from ..errors import InputError, VapiMCPError
 from ..guard import CallContext, Callee, GuardedAction
 from ..guard.facts import quoted
 from ..guard.policy import aware
+from ..ids import VapiId, vapi_id
 from ..numbers import resolve
 from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, check_created_since, delete_confirmed, lookup, non_null
 from .calls import Customer, SchedulePlan, duration
@@ -39,16 +39,16 @@ ContactStatus = Literal["contact.pending", "contact.dispatched", "contact.comple
 
 
 class DialPlanEntry(Args):
-    phoneNumberId: str
+    phoneNumberId: VapiId
     customers: list[Customer]
 
 
 class CreateCampaignArgs(Guarded):
     name: str = Field(description="For your reference.")
-    assistantId: str | None = None
-    workflowId: str | None = None
-    squadId: str | None = None
-    phoneNumberId: str | None = Field(None, description="With customers; or give dialPlan.")
+    assistantId: VapiId | None = None
+    workflowId: VapiId | None = None
+    squadId: VapiId | None = None
+    phoneNumberId: VapiId | None = Field(None, description="With customers; or give dialPlan.")
     customers: list[Customer] | None = None
     dialPlan: list[DialPlanEntry] | None = Field(None, description="Different numbers call different customers.")
     schedulePlan: SchedulePlan | None = None
@@ -58,16 +58,16 @@ class CreateCampaignArgs(Guarded):
     server: Object | None = None
     serverMessages: list[str] | None = None
     predialPlan: Object | None = None
-    duplicateFromCampaignId: str | None = None
+    duplicateFromCampaignId: VapiId | None = None
 
 
 class UpdateCampaignArgs(Guarded):
-    id: str
+    id: VapiId
     name: str | None = None
-    assistantId: str | None = None
-    workflowId: str | None = None
-    squadId: str | None = None
-    phoneNumberId: str | None = None
+    assistantId: VapiId | None = None
+    workflowId: VapiId | None = None
+    squadId: VapiId | None = None
+    phoneNumberId: VapiId | None = None
     dialPlan: list[DialPlanEntry] | None = Field(None, description="Replaces the contacts.")
     schedulePlan: SchedulePlan | None = None
 
@@ -83,7 +83,7 @@ class ListCampaignsArgs(Args):
 
 
 class ListContactsArgs(Args):
-    id: str
+    id: VapiId
     status: list[ContactStatus] | None = None
     sortBy: Literal["position", "status"] | None = None
     page: int | None = Field(None, ge=1)
@@ -176,7 +176,10 @@ def details(plan: Plan, start: datetime, end: datetime, concurrency: int | None,
 
 
 async def _owner(call: CallContext, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The assistant, squad or workflow, named for the human, and the assistant object (for its maxDurationSeconds)."""
+    """The assistant, squad or workflow, named for the human, and the assistant object (for its maxDurationSeconds).
+
+    `fields` may come from Vapi's answer (a duplicated or the current campaign), not only from `VapiId` arguments,
+    so ids are checked here too (`vapi_id`), as in `_callers` and `plan_of`."""
     if fields.get("assistantId"):
         ident = vapi_id(fields["assistantId"], "assistantId")
         assistant = await lookup(call, f"/assistant/{ident}", "assistantId", ident, "assistant", "list_assistants")
@@ -265,8 +268,6 @@ def _check_create(args: CreateCampaignArgs) -> None:
     owners = [name for name in OWNERS if getattr(args, name)]
     if len(owners) > 1 or not owners and not args.duplicateFromCampaignId:
         raise InputError("assistantId", "give exactly one of assistantId, workflowId or squadId")
-    for name in (*owners, *(["duplicateFromCampaignId"] if args.duplicateFromCampaignId else [])):
-        vapi_id(getattr(args, name), name)
     if args.dialPlan is not None and (args.customers is not None or args.phoneNumberId is not None):
         raise InputError("dialPlan", "give either dialPlan, or phoneNumberId with customers, not both")
     if args.dialPlan is None and args.customers is None and not args.duplicateFromCampaignId:
@@ -413,7 +414,7 @@ async def list_campaigns(args: ListCampaignsArgs, call: ToolContext) -> dict[str
 async def get_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """One campaign's progress: status, contacts by status (pending, dispatched, completed, failed,
     skipped) with their total, calls dialed and connected (pick-up rate), schedule, concurrency."""
-    data = await call.vapi.get(f"/v2/campaign/{vapi_id(args.id)}", params={"includeCounters": True})
+    data = await call.vapi.get(f"/v2/campaign/{args.id}", params={"includeCounters": True})
     return campaign_view(data)
 
 
@@ -422,7 +423,7 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
     """A campaign's contacts in dial order (or by status), each with its status, call id and
     endedReason; filter by status (e.g. contact.failed), page through with page/limit. get_call
     explains a call's endedReason."""
-    path = f"/v2/campaign/{vapi_id(args.id)}/contacts"
+    path = f"/v2/campaign/{args.id}/contacts"
     data = await call.vapi.get(path, params=args.body())
     results = data.get("results", []) if isinstance(data, dict) else []
     return {"contacts": [contact_row(c) for c in results], **_pages(data.get("metadata", {}) if isinstance(data, dict) else {})}
@@ -432,7 +433,7 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
 async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a campaign: no more contacts are dialled, calls in progress finish. Never needs a
     confirmation (stopping is always allowed); an ended campaign is left as is."""
-    path = f"/v2/campaign/{vapi_id(args.id)}"
+    path = f"/v2/campaign/{args.id}"
     current = await call.vapi.get(path)
     if current.get("status") in ENDED:
         return {**campaign_view(current), "alreadyEnded": True}
@@ -446,13 +447,10 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
     """Change a campaign before it starts (Vapi's UpdateCampaignDTO): name, assistant/squad/workflow,
     phoneNumberId, dialPlan (replaces the contacts), schedulePlan. New contacts, a new window or a
     new calling number pass the same checks as create_campaign and need the user's yes."""
-    path = f"/v2/campaign/{vapi_id(args.id)}"
+    path = f"/v2/campaign/{args.id}"
     changes = args.body()
     if not changes:
         raise InputError("name", "give at least one field to change")
-    for name in (*OWNERS, "phoneNumberId"):
-        if changes.get(name):
-            vapi_id(changes[name], name)
     current = await call.vapi.get(f"/campaign/{args.id}")
     status = current.get("status")
     if status != "scheduled" and set(changes) - {"name"}:
@@ -494,7 +492,7 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
 async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a campaign (its record and contact list). Needs the user's confirmation; to stop a
     running campaign, cancel_campaign is enough."""
-    path = f"/v2/campaign/{vapi_id(args.id)}"
+    path = f"/v2/campaign/{args.id}"
     current = await call.vapi.get(path, params={"includeCounters": True})
     total = counters_view(current).get("contacts", {}).get("total")
     summary = (

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
-from ..client import vapi_id
 from ..errors import InputError
 from ..guard.facts import quoted
+from ..ids import VapiId
 from .base import Guarded, Object, ToolContext, ToolGroup
 
 toolset = "testing"
@@ -16,11 +16,11 @@ tools = ToolGroup()
 
 
 class ChatArgs(Guarded):
-    assistantId: str | None = None
+    assistantId: VapiId | None = None
     assistant: Object | None = None
     input: str | list[Object] = Field(description="Text, or messages [{role, content}].")
-    previousChatId: str | None = None
-    sessionId: str | None = None
+    previousChatId: VapiId | None = None
+    sessionId: VapiId | None = None
 
 
 def _reply(chat: dict[str, Any]) -> str:
@@ -36,9 +36,6 @@ async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, An
         raise InputError("assistant", "give either assistantId or assistant, not both")
     if args.assistantId is None and args.assistant is None and args.previousChatId is None and args.sessionId is None:
         raise InputError("assistantId", "is required (or assistant, previousChatId or sessionId)")
-    for name in ("assistantId", "previousChatId", "sessionId"):
-        if getattr(args, name) is not None:
-            vapi_id(getattr(args, name), name)
     who = f"the assistant {args.assistantId}" if args.assistantId else f"the transient assistant {quoted(args.assistant.get('name') or '(unnamed)')}" if args.assistant else "the assistant of this chat"
     chat = await call.send("POST", "/chat", args.body(), args=args, summary=f"Chat with {who}.")
     return {"reply": _reply(chat), "chatId": chat.get("id"), "cost": chat.get("cost")}

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext
 from ..guard.facts import quoted
+from ..ids import VapiId, vapi_id
 from .base import (
     Args,
     DeleteArgs,
@@ -158,7 +158,7 @@ class CreateEvalArgs(EvalFields):
 class UpdateEvalArgs(EvalFields):
     model_config = ConfigDict(json_schema_extra=listed_only("id"))
 
-    id: str
+    id: VapiId
     messages: Messages | None = None
 
     local_fields = frozenset({"id"})
@@ -168,9 +168,9 @@ class TargetFields(Strict):
     """An assistant or a squad, saved (id) or inline; `type` follows from the fields given."""
 
     type: Literal["assistant", "squad"]
-    assistantId: str | None = None
+    assistantId: VapiId | None = None
     assistant: Object | None = None
-    squadId: str | None = None
+    squadId: VapiId | None = None
     squad: Object | None = None
 
     @model_validator(mode="before")
@@ -188,11 +188,6 @@ class TargetFields(Strict):
         if any(getattr(self, name) is not None for name in other):
             raise ValueError(f"a {self.type} target takes no {' or '.join(other)}")
         return self
-
-    def check_ids(self) -> None:
-        for name in ("assistantId", "squadId"):
-            if getattr(self, name) is not None:
-                vapi_id(getattr(self, name), f"target.{name}")
 
     def described(self, name: str | None = None) -> str:
         """'assistant "Riley" (id)', 'assistant id', or 'a transient squad "Front desk"': names quoted as names."""
@@ -231,7 +226,7 @@ class RunEvalArgs(Guarded):
     # Guarded: an inline target (assistant, squad, assistantOverrides) can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("evalId", "eval", "target", "wait"))
 
-    evalId: str | None = None
+    evalId: VapiId | None = None
     eval: Annotated[InlineEval, shown_as("{messages, name?} as create_eval, not saved")] | None = None
     target: TargetArg
     wait: float = WAIT
@@ -354,7 +349,7 @@ async def _definition(call: ToolContext, run: dict[str, Any], inline: InlineEval
     if not run.get("evalId"):
         return None
     try:
-        return (await call.vapi.get(f"/eval/{vapi_id(run['evalId'], 'evalId')}")).get("messages")
+        return (await call.vapi.get(f"/eval/{vapi_id(run['evalId'], 'evalId')}")).get("messages")  # an id from Vapi's answer
     except VapiMCPError:  # deleted since (or an odd id): the verdicts and the judge's reasons still stand
         return None
 
@@ -386,7 +381,7 @@ async def list_evals(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get eval", read_only=True)
 async def get_eval(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get an eval with its messages."""
-    return strip_org(await call.vapi.get(f"/eval/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"/eval/{args.id}"))
 
 
 @tools.tool(title="Update eval", idempotent=True)
@@ -395,14 +390,14 @@ async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    updated = await call.send("PATCH", f"/eval/{vapi_id(args.id)}", body, args=args, summary=f"Update the eval {args.id}.")
+    updated = await call.send("PATCH", f"/eval/{args.id}", body, args=args, summary=f"Update the eval {args.id}.")
     return {**eval_row(updated), "changed": sorted(body)}
 
 
 @tools.tool(title="Delete eval", destructive=True, idempotent=True)
 async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
-    path = f"/eval/{vapi_id(args.id)}"
+    path = f"/eval/{args.id}"
     row = eval_row(await call.vapi.get(path))
     summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {row['checkpoints']} checkpoint(s)."
     await delete_confirmed(call, args, path, summary)
@@ -414,9 +409,6 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Run an eval (evalId, or inline eval) against an assistant or squad (saved or inline) and wait for
     the result: pass/fail per checkpoint (turn = position in messages); failures show expected, actual
     and the judge's reason."""
-    if args.evalId is not None:
-        vapi_id(args.evalId, "evalId")
-    args.target.check_ids()
     body = {"type": "eval", **args.body()}
     what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {len(checkpoints_of(body['eval']['messages']))} checkpoint(s)"
 
@@ -446,4 +438,4 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get eval run", read_only=True)
 async def get_eval_run(args: GetRunArgs, call: ToolContext) -> dict[str, Any]:
     """An eval run's result as run_eval shows it; `wait` waits for a running one to end."""
-    return await _finish(call, vapi_id(args.id), args.wait)
+    return await _finish(call, args.id, args.wait)

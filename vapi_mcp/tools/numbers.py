@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, RootModel, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ..client import vapi_id
 from ..errors import InputError, VapiError
 from ..guard.facts import quoted
+from ..ids import VapiId
 from ..redact import is_secret_field
 from .base import (
     Args,
@@ -113,7 +113,7 @@ class Server(PassThrough):
     url: str | None = None
     timeoutSeconds: float | None = Field(None, ge=1, le=300)
     headers: dict[str, Any] | None = None
-    credentialId: str | None = None
+    credentialId: VapiId | None = None
 
 
 SAME_AS_UPDATE = "As in update_phone_number."
@@ -131,9 +131,9 @@ class NumberSettings(Args):
 class Routing(NumberSettings):
     """Settings plus what answers inbound calls: at most one of assistantId, squadId, workflowId."""
 
-    assistantId: str | None = None
-    squadId: str | None = None
-    workflowId: str | None = None
+    assistantId: VapiId | None = None
+    squadId: VapiId | None = None
+    workflowId: VapiId | None = None
 
     @model_validator(mode="after")
     def _at_most_one(self) -> Routing:
@@ -172,14 +172,14 @@ class CredentialImport(Routing, Guarded):
 
     provider: Literal["vonage", "telnyx"]
     number: str
-    credentialId: str
+    credentialId: VapiId
 
 
 class ByoImport(Routing, Guarded):
     phone_fields = ("number",)
 
     provider: Literal["byo-phone-number"]
-    credentialId: str
+    credentialId: VapiId
     number: str | None = None
     numberE164CheckEnabled: bool | None = None
 
@@ -229,7 +229,7 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
 
 
 class UpdateNumberArgs(NumberSettings, Guarded):
-    id: str
+    id: VapiId
     hooks: (
         Annotated[
             list[Hook],
@@ -242,10 +242,10 @@ class UpdateNumberArgs(NumberSettings, Guarded):
 
 
 class AssignArgs(Args):
-    id: str
-    assistantId: str | None = None
-    squadId: str | None = None
-    workflowId: str | None = None
+    id: VapiId
+    assistantId: VapiId | None = None
+    squadId: VapiId | None = None
+    workflowId: VapiId | None = None
     clear: bool | None = None
 
     local_fields = frozenset({"id", "clear"})
@@ -286,7 +286,6 @@ def number_label(number: dict[str, Any]) -> str:
 
 async def check_target(call: ToolContext, field: str, target: str) -> None:
     """Refuse an assistant or squad id that does not exist before it is attached to anything."""
-    vapi_id(target, field)
     if field not in TARGETS:
         return
     path, what, lister = TARGETS[field]
@@ -347,13 +346,13 @@ async def list_phone_numbers(args: ListArgs, call: ToolContext) -> dict[str, Any
 @tools.tool(title="Get number", read_only=True)
 async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one phone number, all settings."""
-    return number_view(await call.vapi.get(f"/phone-number/{vapi_id(args.id)}"))
+    return number_view(await call.vapi.get(f"/phone-number/{args.id}"))
 
 
 @tools.tool(title="Update number", idempotent=True)
 async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Set a number's name, hooks, server or fallbackDestination."""
-    path = f"/phone-number/{vapi_id(args.id)}"
+    path = f"/phone-number/{args.id}"
     body = args.body(exclude={"id"})
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
@@ -366,7 +365,7 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
 @tools.tool(title="Assign number", idempotent=True)
 async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any]:
     """Attach one of assistantId, squadId, workflowId to a number, or clear."""
-    path = f"/phone-number/{vapi_id(args.id)}"
+    path = f"/phone-number/{args.id}"
     chosen = args.body()
     for field, target in chosen.items():
         await check_target(call, field, target)
@@ -381,7 +380,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
 @tools.tool(title="Delete number", destructive=True)
 async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Release a phone number (asks the user to confirm); it stops taking calls."""
-    path = f"/phone-number/{vapi_id(args.id)}"
+    path = f"/phone-number/{args.id}"
     number = await call.vapi.get(path)
     await delete_confirmed(call, args, path, f"Delete the phone number {number_label(number)}.")
     return {"deleted": number_row(number)}

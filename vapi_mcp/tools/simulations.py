@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from ..client import vapi_id
 from ..errors import InputError, VapiError
 from ..guard import CallContext
 from ..guard.facts import quoted
+from ..ids import VapiId
 from .base import (
     Args,
     Guarded,
@@ -62,7 +62,7 @@ PATH_FIELD = Field(None, max_length=255)
 class Evaluation(Strict):
     """EvaluationPlanItem: a structured output compared with an expected value."""
 
-    structuredOutputId: str | None = None
+    structuredOutputId: VapiId | None = None
     structuredOutput: OutputDefinition | None = None
     path: str | None = None
     comparator: Literal["=", "!=", ">", "<", ">=", "<="]
@@ -111,13 +111,13 @@ class Entry(Strict):
     """SimulationRunSimulationEntry or SimulationRunSuiteEntry; `type` follows from the fields given."""
 
     type: Literal["simulation", "simulationSuite"]
-    simulationId: str | None = None
-    scenarioId: str | None = None
+    simulationId: VapiId | None = None
+    scenarioId: VapiId | None = None
     scenario: Scenario | None = None
-    personalityId: str | None = None
+    personalityId: VapiId | None = None
     personality: Personality | None = None
     name: str | None = Field(None, max_length=80)
-    simulationSuiteId: str | None = None
+    simulationSuiteId: VapiId | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -148,13 +148,6 @@ class Entry(Strict):
                     raise ValueError(f"each simulation needs exactly one of {part}Id or {part}{hint}")
         return self
 
-    def ids(self) -> list[tuple[str, str]]:
-        return [
-            (name, value)
-            for name in ("simulationId", "scenarioId", "personalityId", "simulationSuiteId")
-            if (value := getattr(self, name))
-        ]
-
 
 ENTRIES_HINT = (
     "[{scenario:{name,instructions,evaluations} | scenarioId, personalityId | personality:{name,assistant}} "
@@ -177,7 +170,7 @@ class RunSimulationArgs(Guarded):
 
 
 class GetRunArgs(Args):
-    id: str
+    id: VapiId
     wait: float = Field(0, ge=0, le=600, description="Seconds to wait for the end, with progress.")
     transcripts: Literal["failed", "all", "none"] = "failed"
 
@@ -185,18 +178,18 @@ class GetRunArgs(Args):
 
 
 class ListRunsArgs(ListArgs):
-    targetId: str | None = None
+    targetId: VapiId | None = None
     status: Literal["queued", "running", "ended"] | None = None
 
 
 class GenerateArgs(Args):
-    assistantId: str | None = None
-    squadId: str | None = None
+    assistantId: VapiId | None = None
+    squadId: VapiId | None = None
 
 
 class KindArgs(Args):
     kind: Kind
-    id: str
+    id: VapiId
 
 
 class ListKindArgs(ListArgs):
@@ -207,7 +200,7 @@ class ListKindArgs(ListArgs):
 
 class DeleteKindArgs(Guarded):
     kind: Kind
-    id: str
+    id: VapiId
 
 
 class SaveScenarioArgs(ScenarioFields, Guarded):
@@ -215,7 +208,7 @@ class SaveScenarioArgs(ScenarioFields, Guarded):
     # Guarded: targetOverrides (AssistantOverrides) can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "instructions", "evaluations"))
 
-    id: str | None = Field(None, description="Change this scenario; without it, create one.")
+    id: VapiId | None = Field(None, description="Change this scenario; without it, create one.")
 
     local_fields = frozenset({"confirmToken", "id"})
 
@@ -224,7 +217,7 @@ class SavePersonalityArgs(Guarded):
     # Guarded: the tester is an assistant (CreateAssistantDTO), which can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "assistant"))
 
-    id: str | None = Field(None, description="Change this personality; without it, create one.")
+    id: VapiId | None = Field(None, description="Change this personality; without it, create one.")
     name: str | None = Field(None, max_length=80)
     assistant: Object | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
     path: str | None = PATH_FIELD
@@ -235,10 +228,10 @@ class SavePersonalityArgs(Guarded):
 class SaveSimulationArgs(Args):
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "scenarioId", "personalityId"))
 
-    id: str | None = Field(None, description="Change this simulation; without it, create one.")
+    id: VapiId | None = Field(None, description="Change this simulation; without it, create one.")
     name: str | None = Field(None, max_length=80)
-    scenarioId: str | None = None
-    personalityId: str | None = None
+    scenarioId: VapiId | None = None
+    personalityId: VapiId | None = None
     path: str | None = PATH_FIELD
 
     local_fields = frozenset({"id"})
@@ -247,9 +240,9 @@ class SaveSimulationArgs(Args):
 class SaveSuiteArgs(Args):
     model_config = ConfigDict(json_schema_extra=listed_only("id", "name", "simulationIds", "targetAssignments"))
 
-    id: str | None = Field(None, description="Change this suite; without it, create one.")
+    id: VapiId | None = Field(None, description="Change this suite; without it, create one.")
     name: str | None = Field(None, max_length=80)
-    simulationIds: list[str] | None = None
+    simulationIds: list[VapiId] | None = None
     targetAssignments: list[Object] | None = Field(None, description="[{targetType:'assistant'|'squad', targetId}]")
     slackWebhookUrl: str | None = None
     path: str | None = PATH_FIELD
@@ -377,13 +370,6 @@ async def _finish(
 # Runs
 
 
-def _check_ids(args: RunSimulationArgs) -> None:
-    for i, entry in enumerate(args.simulations):
-        for name, value in entry.ids():
-            vapi_id(value, f"simulations.{i}.{name}")
-    args.target.check_ids()
-
-
 def _voice_summary(
     args: RunSimulationArgs, suite_sizes: dict[str, int] | None = None, target: str | None = None, slots: str = ""
 ) -> str:
@@ -432,7 +418,6 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
     """Test an assistant/squad with AI testers: each simulation pairs a scenario (instructions, evaluations:
     structured output vs expected value) with a tester personality. Inline or saved; chat by default, voice
     asks the user (credits). Waits for the result."""
-    _check_ids(args)
     body = args.body()
     body["transport"] = args.transport.model_dump()  # always explicit: never Vapi's default
     check = "Check with list_simulation_runs before running it again."
@@ -467,14 +452,12 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
 async def get_simulation_run(args: GetRunArgs, call: ToolContext) -> dict[str, Any]:
     """A simulation run: item counts, then per item its status, each evaluation's extracted vs expected
     value, improvement suggestions, and the transcript (failed items by default). `wait` waits for the end."""
-    return await _finish(call, vapi_id(args.id), args.wait, args.transcripts)
+    return await _finish(call, args.id, args.wait, args.transcripts)
 
 
 @tools.tool(title="List simulation runs", read_only=True)
 async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[str, Any]:
     """Recent simulation runs: id, status, item counts, createdAt. targetId: an assistant or squad."""
-    if args.targetId:
-        vapi_id(args.targetId, "targetId")
     runs = items_of(await call.vapi.get(RUN_PATH, params=args.body()))
     rows = [
         {"id": r.get("id"), "status": r.get("status"), "itemCounts": _counts(r), "createdAt": r.get("createdAt")} for r in runs
@@ -485,7 +468,7 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
 @tools.tool(title="Cancel simulation run", destructive=True, idempotent=True)
 async def cancel_simulation_run(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a simulation run: items not finished are canceled (never asks; it only stops spending)."""
-    path = f"{RUN_PATH}/{vapi_id(args.id)}"
+    path = f"{RUN_PATH}/{args.id}"
     run = await call.vapi.get(path)
     if run.get("status") == "ended":
         return {**run_view(run, None), "alreadyEnded": True}
@@ -499,7 +482,6 @@ async def generate_scenarios(args: GenerateArgs, call: ToolContext) -> dict[str,
     chosen = [name for name in ("assistantId", "squadId") if getattr(args, name)]
     if len(chosen) != 1:
         raise InputError("assistantId", "give exactly one of assistantId or squadId")
-    vapi_id(getattr(args, chosen[0]), chosen[0])
     generated = await call.vapi.post("/eval/simulation/scenario/generate", args.body(), reads=True)
     scenarios = [
         {k: s.get(k) for k in ("name", "category", "instructions", "reasoning") if s.get(k)}
@@ -536,7 +518,7 @@ async def list_simulation_objects(args: ListKindArgs, call: ToolContext) -> dict
 @tools.tool(title="Get simulation object", read_only=True)
 async def get_simulation_object(args: KindArgs, call: ToolContext) -> dict[str, Any]:
     """Get a scenario, personality, simulation or suite by id."""
-    return strip_org(await call.vapi.get(f"{KINDS[args.kind]}/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"{KINDS[args.kind]}/{args.id}"))
 
 
 async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
@@ -559,15 +541,8 @@ async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
         return {**library_row(kind, saved), "created": True}
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    saved = await call.send("PATCH", f"{KINDS[kind]}/{vapi_id(ident)}", body, args=args, summary=f"Change the {kind} {ident}{name}.")
+    saved = await call.send("PATCH", f"{KINDS[kind]}/{ident}", body, args=args, summary=f"Change the {kind} {ident}{name}.")
     return {**library_row(kind, saved), "changed": sorted(body)}
-
-
-def _check_id_fields(args: Args, *names: str) -> None:
-    for name in names:
-        value = getattr(args, name, None)
-        for i, one in enumerate(value if isinstance(value, list) else [value] if value else []):
-            vapi_id(one, f"{name}.{i}" if isinstance(value, list) else name)
 
 
 @tools.tool(title="Save scenario")
@@ -586,7 +561,6 @@ async def save_personality(args: SavePersonalityArgs, call: ToolContext) -> dict
 @tools.tool(title="Save simulation")
 async def save_simulation(args: SaveSimulationArgs, call: ToolContext) -> dict[str, Any]:
     """Create a simulation (scenarioId + personalityId, optional name), or change one given its id."""
-    _check_id_fields(args, "scenarioId", "personalityId")
     return await _save(call, "simulation", args)
 
 
@@ -594,14 +568,13 @@ async def save_simulation(args: SaveSimulationArgs, call: ToolContext) -> dict[s
 async def save_suite(args: SaveSuiteArgs, call: ToolContext) -> dict[str, Any]:
     """Create a suite (name, simulationIds, targetAssignments; also slackWebhookUrl, path), or change one
     given its id (lists replace)."""
-    _check_id_fields(args, "simulationIds")
     return await _save(call, "suite", args)
 
 
 @tools.tool(title="Delete simulation object", destructive=True, idempotent=True)
 async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a scenario, personality, simulation or suite (asks the user to confirm)."""
-    path = f"{KINDS[args.kind]}/{vapi_id(args.id)}"
+    path = f"{KINDS[args.kind]}/{args.id}"
     item = await call.vapi.get(path)
     if args.kind == "personality" and item.get("orgId") is None:
         raise InputError("id", "is one of Vapi's default personalities, which no account can delete")

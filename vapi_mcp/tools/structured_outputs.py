@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from ..client import vapi_id
 from ..errors import InputError
 from ..guard import CallContext
 from ..guard.facts import quoted
+from ..ids import VapiId
 from .base import (
     Args,
     DeleteArgs,
@@ -51,8 +51,8 @@ class OutputFields(Args):
     type: Literal["ai", "regex"] | None = None
     regex: str | None = Field(None, min_length=1, max_length=1000)
     model: Object | None = None
-    assistantIds: list[str] | None = None
-    workflowIds: list[str] | None = None
+    assistantIds: list[VapiId] | None = None
+    workflowIds: list[VapiId] | None = None
     conditions: list[Object] | None = None
     compliancePlan: Object | None = None
 
@@ -80,7 +80,7 @@ class OutputDefinition(OutputFields):
 class UpdateOutputArgs(OutputFields):
     model_config = ConfigDict(json_schema_extra=listed_only("id"))
 
-    id: str
+    id: VapiId
 
     local_fields = frozenset({"id"})
 
@@ -90,9 +90,9 @@ class ListOutputsArgs(ListArgs):
 
 
 class RunOutputArgs(Guarded):
-    structuredOutputId: str | None = None
+    structuredOutputId: VapiId | None = None
     structuredOutput: Annotated[OutputDefinition, shown_as("transient output, as create_structured_output")] | None = None
-    callIds: list[str] = Field(min_length=1, max_length=RERUN_LIMIT)
+    callIds: list[VapiId] = Field(min_length=1, max_length=RERUN_LIMIT)
     previewEnabled: bool = True
 
     @model_validator(mode="after")
@@ -143,13 +143,13 @@ async def list_structured_outputs(args: ListOutputsArgs, call: ToolContext) -> d
 @tools.tool(title="Get structured output", read_only=True)
 async def get_structured_output(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a structured output's whole definition."""
-    return strip_org(await call.vapi.get(f"/structured-output/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"/structured-output/{args.id}"))
 
 
 @tools.tool(title="Update structured output", idempotent=True)
 async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Change a structured output: its id plus any create_structured_output fields."""
-    path = f"/structured-output/{vapi_id(args.id)}"
+    path = f"/structured-output/{args.id}"
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
@@ -163,7 +163,7 @@ async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) ->
 @tools.tool(title="Delete structured output", destructive=True, idempotent=True)
 async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a structured output (asks the user to confirm)."""
-    path = f"/structured-output/{vapi_id(args.id)}"
+    path = f"/structured-output/{args.id}"
     output = await call.vapi.get(path)
     linked = output.get("assistantIds") or []
     uses = f", extracted by {len(linked)} assistant(s): {', '.join(linked)}" if linked else ""
@@ -176,10 +176,6 @@ async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[
     """Extract a structured output (saved id or transient) from calls. previewEnabled (default): one call,
     shows the value, stores nothing. false: reruns on up to 100 calls and overwrites their stored value
     (asks the user)."""
-    if args.structuredOutputId is not None:
-        vapi_id(args.structuredOutputId, "structuredOutputId")
-    for i, call_id in enumerate(args.callIds):
-        vapi_id(call_id, f"callIds.{i}")
     body = args.body()
     if args.previewEnabled:  # reads one call and stores nothing: a read, which dry-run mode sends too
         answer = await call.send(

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
-from ..client import vapi_id
 from ..errors import InputError
 from ..guard.facts import quoted
+from ..ids import VapiId
 from .base import (
     DeleteArgs,
     Guarded,
@@ -105,7 +105,7 @@ class UpdateToolArgs(ToolFields):
     # Validated like create_tool's fields; shown as the id plus an open object to keep tools/list small.
     model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(properties={"id": {"type": "string"}}))
 
-    id: str
+    id: VapiId
 
     local_fields = frozenset({"id", "confirmToken"})
 
@@ -136,7 +136,7 @@ async def list_tools(args: ListArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Get Vapi tool", read_only=True)
 async def get_tool(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a Vapi tool's full definition."""
-    return strip_org(await call.vapi.get(f"/tool/{vapi_id(args.id)}"))
+    return strip_org(await call.vapi.get(f"/tool/{args.id}"))
 
 
 @tools.tool(title="Create Vapi tool")
@@ -153,7 +153,7 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
 @tools.tool(title="Update Vapi tool", idempotent=True)
 async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]:
     """Set fields of a Vapi tool, as in create_tool (its type stays)."""
-    path = f"/tool/{vapi_id(args.id)}"
+    path = f"/tool/{args.id}"
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
@@ -167,7 +167,7 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
 @tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)
 async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
-    path = f"/tool/{vapi_id(args.id)}"
+    path = f"/tool/{args.id}"
     row = tool_row(await call.vapi.get(path))
     summary = f"Delete the {row['type']} tool{_named(row)} ({args.id})."
     deleted = await delete_confirmed(call, args, path, summary)
