@@ -51,7 +51,7 @@ def arguments_of(args: Guarded) -> dict[str, Any]:
     return args.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"})
 
 
-@tools.tool(title="Dial (test)")
+@tools.tool(title="Dial (test)", read_only=False, sends=("POST /call", "GET /phone-number/{id}"))
 async def dial(args: DialArgs, call: ToolContext) -> dict[str, Any]:
     """Test only: POST /call to the customers."""
     customers = args.customers or ([args.customer] if args.customer else [])
@@ -76,7 +76,7 @@ async def dial(args: DialArgs, call: ToolContext) -> dict[str, Any]:
     return {"id": data["id"]}
 
 
-@tools.tool(title="Destroy (test)", destructive=True)
+@tools.tool(title="Destroy (test)", read_only=False, destructive=True, sends=("DELETE /thing/{id}",))
 async def destroy(args: DestroyArgs, call: ToolContext) -> dict[str, Any]:
     """Test only: DELETE /thing/{id}."""
     path = f"/thing/{args.id}"

@@ -191,7 +191,7 @@ class ClaimArgs(Args):
     previewEnabled: bool | None = None
 
 
-@claims.tool(title="Claim a read (test)")
+@claims.tool(title="Claim a read (test)", read_only=False, sends=("POST /assistant", "POST /structured-output/run"))
 async def claim_a_read(args: ClaimArgs, call: ToolContext) -> Any:
     """Test only: a POST marked `reads=True`, whatever its path."""
     return await call.vapi.post(args.path, {"callIds": [], "previewEnabled": args.previewEnabled, "name": "x"}, reads=True)
@@ -420,7 +420,7 @@ class SuiteArgs(Guarded):
     number: str
 
 
-@suites.tool(title="Suite through the guard (test)")
+@suites.tool(title="Suite through the guard (test)", read_only=False, sends=("POST /eval/simulation/suite",))
 async def guarded_suite(args: SuiteArgs, call: ToolContext) -> Any:
     """Test only: a body with a suite's webhook URL and a destination, so the guard previews and audits it."""
     body = {"name": "Nightly", "slackWebhookUrl": args.slackWebhookUrl, "fallbackDestination": {"type": "number", "number": args.number}}
@@ -442,21 +442,19 @@ async def test_a_suites_slack_webhook_url_never_shows_in_a_guard_preview_or_audi
 
 # 4. MCP Apps: the new guarded tools are bound to the view, and Approve runs a pending action once
 
-GUARDED_TOOLS = {
-    "create_call", "delete_call", "chat_with_assistant", "buy_number", "import_number", "update_phone_number",
-    "delete_phone_number", "create_assistant", "update_assistant", "delete_assistant", "create_squad", "update_squad",
-    "delete_squad", "create_tool", "update_tool", "delete_tool", "delete_eval", "run_eval", "run_simulation",
-    "save_scenario", "save_personality", "delete_simulation_object", "delete_structured_output",
-    "run_structured_output", "create_campaign", "update_campaign", "delete_campaign",
-}  # fmt: skip
-"""Every tool whose request may need the user's yes (its arguments take confirmToken, listed or not)."""
+def guarded_tools() -> set[str]:
+    """Every tool whose request may need the user's yes (its arguments take confirmToken, listed or not), from the catalogue."""
+    from vapi_mcp.server import tool_specs
+    from vapi_mcp.tools.base import takes_confirm_token
+
+    return {spec.name for spec in tool_specs() if takes_confirm_token(spec.input_model)}
 
 
 async def test_an_apps_host_sees_every_guarded_tool_bound_to_the_view(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
     async with one_server(settings, sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
         tools = {t.name: t for t in (await host.list_tools()).tools}
     bound = {name for name, tool in tools.items() if tool.meta and tool.meta.get("ui", {}).get("resourceUri") and "visibility" not in tool.meta["ui"]}
-    assert bound == GUARDED_TOOLS
+    assert bound == guarded_tools() and {"create_call", "buy_number", "run_simulation", "create_campaign", "delete_tool"} <= bound
 
 
 async def test_approve_places_a_pending_campaign_exactly_once(settings: Settings, sandbox: Sandbox, clock: ManualClock, world: dict[str, str]) -> None:

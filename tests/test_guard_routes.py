@@ -219,7 +219,7 @@ class LeakArgs(Args):
     number: str
 
 
-@leaky.tool(title="Leak (test)")
+@leaky.tool(title="Leak (test)", read_only=False, sends=("PATCH /phone-number/{id}",))
 async def leak(args: LeakArgs, call: ToolContext) -> Any:
     """Test only: a tool that forgets the guard and PATCHes a fallback destination directly."""
     return await call.vapi.patch(f"/phone-number/{args.id}", {"fallbackDestination": {"type": "number", "number": args.number}})
@@ -230,7 +230,7 @@ class TextArgs(Guarded):
     number: str
 
 
-@leaky.tool(title="Text (test)")
+@leaky.tool(title="Text (test)", read_only=False, sends=("POST /chat",))
 async def text(args: TextArgs, call: ToolContext) -> Any:
     """Test only: a chat whose answer is texted to a phone, sent through ToolContext.send."""
     body = {"assistantId": args.assistantId, "input": "Your table is ready.", "transport": {"type": "twilio.sms", "customer": {"number": args.number}}}

@@ -68,7 +68,7 @@ class NoArgs(Args):
     pass
 
 
-@early.tool(title="Ends early (test)", read_only=True)
+@early.tool(title="Ends early (test)", read_only=True, sends=())
 async def ends_early(args: NoArgs, call: ToolContext) -> Any:
     """Test only: ends with a result before returning one."""
     raise Finished("finished early", {"finished": True}, {"for": "the host"})

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mcp.server.apps import Apps
 from pydantic import BaseModel, Field, ValidationError
 
+from .client import Routes
 from .errors import validation_error_text
 from .guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI, Approval, offers_apps, view_html
 from .tools.base import Args, ToolContext, ToolSpec
@@ -55,7 +56,7 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             tool_args = spec.input_model.model_validate(pending["arguments"])
         except ValidationError as exc:
             call.guard.refuse_pending(pending, call, validation_error_text(exc, spec.name))
-        return await spec.handler(tool_args, replace(call, tool=spec.name, approval=Approval(args.id, pending.get("token"))))
+        return await spec.run(tool_args, replace(call, tool=spec.name, approval=Approval(args.id, pending.get("token"))))
 
     async def decline_action(args: PendingArgs, call: ToolContext) -> Any:
         return call.guard.decline_pending(args.id, call)
@@ -67,6 +68,8 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             description="Only for the confirmation view's Approve button: runs the pending action the user approved, once.",
             input_model=PendingArgs,
             handler=approve_action,
+            read_only=False,
+            sends=Routes(APPROVE_TOOL, ()),  # it runs the approved tool, which sends what that tool declares
             destructive=True,
         ),
         ToolSpec(
@@ -75,6 +78,8 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             description="Only for the confirmation view's Decline button: drops the pending action; nothing is sent.",
             input_model=PendingArgs,
             handler=decline_action,
+            read_only=False,
+            sends=Routes(DECLINE_TOOL, ()),
             idempotent=True,
             open_world=False,
         ),

@@ -1,4 +1,9 @@
-"""The one HTTP client to Vapi: auth, timeouts, retries of safe requests, error mapping."""
+"""The one HTTP client to Vapi: auth, timeouts, retries of safe requests, error mapping.
+
+It judges no request, but refuses what no tool may send: a path segment that could steer the path
+(`segment`), a destination the guard did not clear, anything that changes something in dry-run mode,
+and, while a tool runs (`declared`), any request that tool does not declare in its `sends` (`Routes`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, AsyncIterable, Callable, Mapping
@@ -123,6 +131,82 @@ def _check_path(method: str, path: str) -> None:
     """Refuse a request path with a segment that could steer it (see `segment_problem`); nothing is sent."""
     if not path.startswith("/") or any(segment_problem(part) for part in path[1:].split("/")):
         raise Refused("path", f"{method} {path[:120]!r}: {SEGMENT_RULE}; nothing was sent.", hint="Ids in a path are Vapi ids (UUIDs).")
+
+
+METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
+CONTROL_URL = "<controlUrl>"
+"""The template of a live call's control URL (`monitor.controlUrl`, from Vapi's answer): `POST <controlUrl>`."""
+_PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A request a tool sends: a method and a path template as Vapi's document writes it (`GET /call/{id}`)."""
+
+    method: str
+    template: str
+
+    @classmethod
+    def parse(cls, text: str) -> Route:
+        """`"GET /call/{id}"` as a Route; `ValueError` for anything else."""
+        method, _, template = text.partition(" ")
+        if method not in METHODS or not (template == CONTROL_URL or template.startswith("/") and " " not in template):
+            raise ValueError(f"a request is declared as 'METHOD /path/{{placeholder}}' (or 'POST {CONTROL_URL}'), got {text!r}")
+        return cls(method, template)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+    @property
+    def reads(self) -> bool:
+        """True when every request to this route only reads: a GET, or a POST that Vapi's document says reads
+        whatever its body says (`READ_POSTS`; `/structured-output/run` reads only with `previewEnabled`)."""
+        keeps_it_a_read = READ_POSTS.get(self.template) if self.method == "POST" else None
+        return self.method in SAFE_METHODS or keeps_it_a_read is not None and keeps_it_a_read({})
+
+    def pattern(self) -> str:
+        """A regular expression for `"METHOD /path"`: each `{placeholder}` stands for one path segment."""
+        parts = _PLACEHOLDER.split(self.template)
+        return re.escape(self.method + " ") + "[^/]+".join(re.escape(part) for part in parts)
+
+
+class Routes:
+    """The requests one tool declares it sends (its `sends`); while it runs, the client sends no other."""
+
+    def __init__(self, tool: str, routes: Iterable[Route]) -> None:
+        self.tool = tool
+        self.routes = tuple(routes)
+        self._match = re.compile("|".join(route.pattern() for route in self.routes) or "(?!)").fullmatch
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self.routes)
+
+    def allows(self, method: str, path: str) -> bool:
+        return self._match(f"{method} {path}") is not None
+
+
+DECLARED: ContextVar[Routes | None] = ContextVar("vapi_mcp_declared", default=None)
+"""The requests the running tool declares (`declared`); None outside a tool call (resources, the CLI)."""
+
+
+@contextmanager
+def declared(routes: Routes) -> Iterator[None]:
+    """Within it, a request that `routes` does not declare is refused and not sent."""
+    token = DECLARED.set(routes)
+    try:
+        yield
+    finally:
+        DECLARED.reset(token)
+
+
+def _check_declared(method: str, path: str) -> None:
+    routes = DECLARED.get()
+    if routes is not None and not routes.allows(method, path):
+        raise Refused(
+            "sends",
+            f"{routes.tool} tried to send {method} {path[:120]}, a request it does not declare; nothing was sent.",
+            hint="This is a defect in vapi-mcp (the tool's `sends` misses a request); please report it.",
+        )
 
 
 class RetryPolicy:
@@ -329,6 +413,7 @@ class VapiClient:
         `reads` marks a POST that only reads (see `READ_POSTS`): dry-run mode sends it.
         """
         _check_path(method, path)
+        _check_declared(method, path)
         safe = method in SAFE_METHODS
         if not safe:
             self._may_send(method, path, json, reads=reads)
@@ -445,18 +530,19 @@ class VapiClient:
                 "Refusing to follow the call's control URL: it is not on a Vapi domain over https.",
                 hint="End the call from the Vapi dashboard instead.",
             )
-        self._may_send("POST", "<controlUrl>", body)
+        _check_declared("POST", CONTROL_URL)
+        self._may_send("POST", CONTROL_URL, body)
         request = self._http.build_request("POST", url, json=body)
         request.headers.pop("Authorization", None)
         try:
             with anyio.fail_after(self.timeout):
                 answer = await self._send(request)
         except TooLarge:
-            raise self._too_large("POST", "<controlUrl>", None) from None
+            raise self._too_large("POST", CONTROL_URL, None) from None
         except (httpx.TransportError, TimeoutError) as exc:
             raise VapiError(f"Could not reach the call's control URL ({type(exc).__name__}).", hint="Try again.") from None
         if answer.status >= 400:
-            raise self._status_error("POST", "<controlUrl>", answer, None)
+            raise self._status_error("POST", CONTROL_URL, answer, None)
         try:
             return orjson.loads(answer.content) if answer.content else None
         except ValueError:
@@ -470,6 +556,7 @@ class VapiClient:
         (or, in sandbox mode, at the sandbox's own address). At most `limit` bytes are read.
         """
         _check_path("GET", path)
+        _check_declared("GET", path)
         first = await self._stream(self._http.build_request("GET", path), path)
         try:
             if first.status_code >= 400:

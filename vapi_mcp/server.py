@@ -165,7 +165,7 @@ class App:
         links: list[Link] = []
         meta = None
         try:
-            view = await spec.handler(args, call)
+            view = await spec.run(args, call)
             if isinstance(view, Linked):
                 view, links = view.view, view.links
         except EarlyResult as early:  # a preview, a decline, a dry run, a question for the client: a normal result

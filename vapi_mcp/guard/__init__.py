@@ -37,7 +37,7 @@ from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
 from .policy import iso
-from .action import AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome
+from .action import GUARDED_ROUTES, AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome, guarded_kind
 from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import Consent, Tokens, request_of
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ..config import Policy, Settings
 
 __all__ = [
+    "GUARDED_ROUTES",
     "AuditRecord",
     "CallContext",
     "Callee",
@@ -56,6 +57,7 @@ __all__ = [
     "Outcome",
     "Tokens",
     "describe_policy",
+    "guarded_kind",
 ]
 
 logger = logging.getLogger("vapi_mcp.guard")

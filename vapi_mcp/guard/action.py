@@ -49,6 +49,25 @@ class CallContext(Protocol):
         """Set only when the MCP Apps view's Approve runs the pending action it approved."""
 
 
+GUARDED_ROUTES: dict[str, Kind] = {
+    "POST /call": "dial",  # a phone call, a batch or a scheduled one (a web call is POST /call/web)
+    "POST /v2/campaign": "dial",
+    "POST /phone-number": "spend",  # buying a Vapi number, or importing one
+    "POST /eval/simulation/run": "spend",  # a voice simulation: live calls billed to the account
+    "POST /structured-output/run": "destroy",  # a rerun overwrites stored values (a preview only reads)
+}
+"""Vapi's requests that dial, spend or destroy (as tools declare them, `"METHOD /template"`); every DELETE
+destroys too (`guarded_kind`). A tool that sends one (in some cases, as the comments say) takes the guard's
+`confirmToken`: tests/test_safety_facts.py checks it for every tool of the catalogue. Not listed:
+`PATCH /v2/campaign/{id}`, which also stops a campaign (`cancel_campaign`, never guarded); update_campaign
+guards the changes that dial, and any contact it adds is a destination the client sends only once cleared."""
+
+
+def guarded_kind(method: str, template: str) -> Kind | None:
+    """What a request to `template` may do that the guard must confirm; None for every other request."""
+    return "destroy" if method == "DELETE" else GUARDED_ROUTES.get(f"{method} {template}")
+
+
 COST_NOTES: dict[str, str] = {
     "dial": "Vapi bills every minute of the call to your account.",
     "text": "Your SMS provider bills every message to your account.",

@@ -79,7 +79,7 @@ def table(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@tools.tool(title="Query analytics", read_only=True)
+@tools.tool(title="Query analytics", read_only=True, sends=("POST /analytics",))
 async def query_analytics(args: QueryAnalyticsArgs, call: ToolContext) -> dict[str, Any]:
     """Aggregate calls (Vapi's POST /analytics): per query, operations (sum/avg/count/min/max of cost,
     duration, costBreakdown.*...), optional groupBy (assistantId, endedReason, status, type,

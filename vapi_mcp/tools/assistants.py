@@ -166,20 +166,20 @@ async def guarded_delete(call: ToolContext, args: DeleteArgs, path: str, what: s
     return {"deleted": {"id": item["id"], "name": item.get("name")}}
 
 
-@tools.tool(title="List assistants", read_only=True)
+@tools.tool(title="List assistants", read_only=True, sends=("GET /assistant",))
 async def list_assistants(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List assistants, newest first."""
     items = await call.vapi.get("/assistant", params=args.body(), expect=list)
     return {"assistants": [assistant_row(a) for a in items], "count": len(items)}
 
 
-@tools.tool(title="Get assistant", read_only=True)
+@tools.tool(title="Get assistant", read_only=True, sends=("GET /assistant/{id}",))
 async def get_assistant(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one assistant's whole configuration."""
     return without_org(await call.vapi.get(f"/assistant/{args.id}"))
 
 
-@tools.tool(title="Create assistant")
+@tools.tool(title="Create assistant", read_only=False, sends=("POST /assistant",))
 async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str, Any]:
     """Create an assistant (a voice agent: model, voice, transcriber, firstMessage); other CreateAssistantDTO fields pass through. Test it with chat_with_assistant."""
     body = args.body()
@@ -187,7 +187,7 @@ async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str
     return assistant_row(await call.send("POST", "/assistant", body, args=args, summary=summary, check="list_assistants shows whether it was created."))
 
 
-@tools.tool(title="Update assistant", idempotent=True)
+@tools.tool(title="Update assistant", read_only=False, idempotent=True, sends=("PATCH /assistant/{id}",))
 async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict[str, Any]:
     """Change an assistant: id plus any create_assistant fields."""
     path = f"/assistant/{args.id}"
@@ -198,40 +198,40 @@ async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict
     return {**assistant_row(await call.send("PATCH", path, body, args=args, summary=summary)), "changed": sorted(body)}
 
 
-@tools.tool(title="Delete assistant", destructive=True)
+@tools.tool(title="Delete assistant", read_only=False, destructive=True, sends=("GET /assistant/{id}", "DELETE /assistant/{id}"))
 async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete an assistant (asks the user to confirm). Reassign numbers that use it first."""
     return await guarded_delete(call, args, f"/assistant/{args.id}", "assistant")
 
 
-@tools.tool(title="List squads", read_only=True)
+@tools.tool(title="List squads", read_only=True, sends=("GET /squad",))
 async def list_squads(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List squads, newest first."""
     items = await call.vapi.get("/squad", params=args.body(), expect=list)
     return {"squads": [squad_row(s) for s in items], "count": len(items)}
 
 
-@tools.tool(title="Get squad", read_only=True)
+@tools.tool(title="Get squad", read_only=True, sends=("GET /squad/{id}",))
 async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one squad with its members."""
     return without_org(await call.vapi.get(f"/squad/{args.id}"))
 
 
-@tools.tool(title="Create squad")
+@tools.tool(title="Create squad", read_only=False, sends=("POST /squad",))
 async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
     """Create a squad: assistants that hand off calls."""
     summary = f"Create the squad {quoted(args.name) if args.name else '(unnamed)'} of {len(args.members)} members."
     return squad_row(await call.send("POST", "/squad", squad_body(args), args=args, summary=summary, check="list_squads shows whether it was created."))
 
 
-@tools.tool(title="Update squad", idempotent=True)
+@tools.tool(title="Update squad", read_only=False, idempotent=True, sends=("PATCH /squad/{id}",))
 async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, Any]:
     """Replace a squad's members (and name)."""
     summary = f"Replace the members of the squad {args.id} ({len(args.members)} members)."
     return squad_row(await call.send("PATCH", f"/squad/{args.id}", squad_body(args), args=args, summary=summary))
 
 
-@tools.tool(title="Delete squad", destructive=True)
+@tools.tool(title="Delete squad", read_only=False, destructive=True, sends=("GET /squad/{id}", "DELETE /squad/{id}"))
 async def delete_squad(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a squad (asks the user to confirm)."""
     return await guarded_delete(call, args, f"/squad/{args.id}", "squad")

@@ -1,5 +1,17 @@
 """Tool plumbing: input models, the per-call context, and the registry each family fills.
 
+A tool is a handler with its safety facts at the decorator (no defaults):
+
+    @tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}",))
+    async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any]:
+        """One call: ... (the docstring is what agents read)."""
+
+`read_only` says it changes nothing; `sends` lists every request it may send (Vapi's path templates,
+the guard's lookups for it included). The client refuses any other request while it runs, and
+tests/test_safety_facts.py checks the facts of every tool: a read-only tool sends only reads, a tool
+that may dial, spend or destroy (`guard.GUARDED_ROUTES`, any DELETE) takes `Guarded` arguments. Every
+`id` / `*Id` field is a `VapiId` (`vapi_mcp.ids`).
+
 How a tool sends a request that changes something (new families: campaigns, testing... too):
 
 - A tool that dials, spends or destroys describes it as a `GuardedAction` (`Guarded.action`) and sends
@@ -23,11 +35,12 @@ import random
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, Sequence, TypeVar, get_args
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from ..client import Route, Routes, declared
 from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import CallContext, GuardedAction
@@ -359,17 +372,28 @@ H = TypeVar("H", bound=Handler)
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """One tool as agents see it, and the handler behind it."""
+    """One tool as agents see it, the handler behind it, and its safety facts.
+
+    `read_only` (nothing changes) and `sends` (every request the tool may send, the guard's lookups for it
+    included) are declared by the tool itself; the tests check them over the whole catalogue
+    (tests/test_safety_facts.py), and the client refuses, while the tool runs, any request it does not declare.
+    """
 
     name: str
     title: str
     description: str
     input_model: type[Args]
     handler: Handler
-    read_only: bool = False
+    read_only: bool
+    sends: Routes
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = True
+
+    async def run(self, args: Any, call: ToolContext) -> Any:
+        """The handler, sending only the requests this tool declares (`client.declared`)."""
+        with declared(self.sends):
+            return await self.handler(args, call)
 
 
 @dataclass
@@ -382,27 +406,42 @@ class ToolGroup:
         self,
         *,
         title: str,
-        read_only: bool = False,
+        read_only: bool,
+        sends: Sequence[str],
         destructive: bool = False,
         idempotent: bool = False,
         open_world: bool = True,
         name: str | None = None,
     ) -> Callable[[H], H]:
-        """Register `async def handler(args: SomeArgs, call: ToolContext) -> dict`; its docstring is the description."""
+        """Register `async def handler(args: SomeArgs, call: ToolContext) -> dict`; its docstring is the description.
+
+        Every tool states its safety facts here, with no default:
+
+        - `read_only`: True when it changes nothing (its requests are GETs, or POSTs `client.READ_POSTS` lists);
+          `--read-only` offers only these, and the MCP annotations say so;
+        - `sends`: every request it may send, as `"METHOD /path/{placeholder}"` in Vapi's document's own
+          templates (`"GET /call/{id}"`, `"DELETE /call/{id}"`; `"POST <controlUrl>"` for live call control),
+          the GETs the guard makes for it included (a number, assistant or squad named in the question).
+          A request to a route that dials, spends or destroys (`guard.GUARDED_ROUTES`, every DELETE) needs
+          `Guarded` arguments.
+        """
+        routes = tuple(Route.parse(text) for text in sends)
 
         def decorator(handler: H) -> H:
             params = list(inspect.signature(handler).parameters.values())
             model = handler.__annotations__[params[0].name]
             if isinstance(model, str):
                 model = handler.__globals__[model]
+            tool_name = name or handler.__name__
             self.specs.append(
                 ToolSpec(
-                    name=name or handler.__name__,
+                    name=tool_name,
                     title=title,
                     description=" ".join((handler.__doc__ or "").split()),
                     input_model=model,
                     handler=handler,
                     read_only=read_only,
+                    sends=Routes(tool_name, routes),
                     destructive=destructive,
                     idempotent=idempotent or read_only,
                     open_world=open_world,

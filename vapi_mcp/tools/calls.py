@@ -268,7 +268,11 @@ def _check_phone_call(args: CreateCallArgs) -> list[Customer]:
     return customers
 
 
-@tools.tool(title="Create call")
+@tools.tool(
+    title="Create call",
+    read_only=False,
+    sends=("POST /call", "POST /call/web", "GET /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}"),
+)
 async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]:
     """Place a call (Vapi's POST /call body). Phone: phoneNumberId + customer (customers: batch),
     optional schedulePlan; it rings a real phone, so the user confirms. No phone fields: a web call,
@@ -317,7 +321,7 @@ async def _create_web_call(args: CreateCallArgs, call: ToolContext) -> dict[str,
     return {**call_view(data), "webCallUrl": data.get("webCallUrl")}
 
 
-@tools.tool(title="List calls", read_only=True)
+@tools.tool(title="List calls", read_only=True, sends=("GET /call",))
 async def list_calls(args: ListCallsArgs, call: ToolContext) -> dict[str, Any]:
     """Recent calls, newest first, one row each (status, customer, seconds, endedReason, cost...),
     100 per page at most (`next` pages on). Filters: assistantId, phoneNumberId, createdAt/updatedAt
@@ -355,7 +359,7 @@ def _page(calls: list[dict[str, Any]], page: int) -> tuple[list[dict[str, Any]],
     return newer, {"createdAtLe": last}
 
 
-@tools.tool(title="Get call", read_only=True)
+@tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}", "GET /call/{id}/call-logs"))
 async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Linked:
     """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
     (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
@@ -364,7 +368,7 @@ async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Lin
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 
 
-@tools.tool(title="Wait for call", read_only=True)
+@tools.tool(title="Wait for call", read_only=True, sends=("GET /call/{id}",))
 async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, Any]:
     """Wait until a call reaches a status (default ended) or times out, with progress
     notifications; returns the get_call view (timedOut: true on timeout)."""
@@ -379,7 +383,7 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     return call_view(data) if finished else {**call_view(data), "timedOut": True}
 
 
-@tools.tool(title="End call", destructive=True, idempotent=True)
+@tools.tool(title="End call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
 async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Hang up a live call (Vapi live call control); an ended call is left as is. Scheduled
     calls: delete_call."""
@@ -400,7 +404,7 @@ async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return call_row(await call.vapi.get(path))
 
 
-@tools.tool(title="Delete call", destructive=True, idempotent=True)
+@tools.tool(title="Delete call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "DELETE /call/{id}"))
 async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a call (or cancel a scheduled one) with its transcript and recordings. Needs the
     user's confirmation."""

@@ -375,7 +375,11 @@ def contact_row(contact: dict[str, Any]) -> dict[str, Any]:
 # tools
 
 
-@tools.tool(title="Create campaign")
+@tools.tool(
+    title="Create campaign",
+    read_only=False,
+    sends=("POST /v2/campaign", "GET /campaign/{id}", "GET /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}", "GET /call"),
+)
 async def create_campaign(args: CreateCampaignArgs, call: ToolContext) -> dict[str, Any]:
     """Start an outbound campaign (Vapi's CreateCampaignDTO): many contacts, one assistant/squad/workflow,
     phoneNumberId + customers or a dialPlan, optional schedulePlan and maxConcurrency. Every contact's
@@ -399,7 +403,7 @@ async def create_campaign(args: CreateCampaignArgs, call: ToolContext) -> dict[s
     return {**view, "contactCount": len(plan), "next": "Follow it with get_campaign and list_campaign_contacts; cancel_campaign stops it."}
 
 
-@tools.tool(title="List campaigns", read_only=True)
+@tools.tool(title="List campaigns", read_only=True, sends=("GET /v2/campaign",))
 async def list_campaigns(args: ListCampaignsArgs, call: ToolContext) -> dict[str, Any]:
     """Campaigns, newest first, one row each (status, schedule, concurrency); includeCounters adds
     contact and call counts. get_campaign has one campaign's progress."""
@@ -410,7 +414,7 @@ async def list_campaigns(args: ListCampaignsArgs, call: ToolContext) -> dict[str
     return {"campaigns": rows, "count": len(rows), **_pages(meta)}
 
 
-@tools.tool(title="Get campaign", read_only=True)
+@tools.tool(title="Get campaign", read_only=True, sends=("GET /v2/campaign/{id}",))
 async def get_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """One campaign's progress: status, contacts by status (pending, dispatched, completed, failed,
     skipped) with their total, calls dialed and connected (pick-up rate), schedule, concurrency."""
@@ -418,7 +422,7 @@ async def get_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return campaign_view(data)
 
 
-@tools.tool(title="List campaign contacts", read_only=True)
+@tools.tool(title="List campaign contacts", read_only=True, sends=("GET /v2/campaign/{id}/contacts",))
 async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> dict[str, Any]:
     """A campaign's contacts in dial order (or by status), each with its status, call id and
     endedReason; filter by status (e.g. contact.failed), page through with page/limit. get_call
@@ -429,7 +433,7 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
     return {"contacts": [contact_row(c) for c in results], **_pages(data.get("metadata", {}) if isinstance(data, dict) else {})}
 
 
-@tools.tool(title="Cancel campaign", destructive=True, idempotent=True)
+@tools.tool(title="Cancel campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}"))
 async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a campaign: no more contacts are dialled, calls in progress finish. Never needs a
     confirmation (stopping is always allowed); an ended campaign is left as is."""
@@ -442,7 +446,11 @@ async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return {**campaign_view(after), "note": "No more contacts will be dialled; calls already in progress finish."}
 
 
-@tools.tool(title="Update campaign")
+@tools.tool(
+    title="Update campaign",
+    read_only=False,
+    sends=("PATCH /v2/campaign/{id}", "GET /campaign/{id}", "GET /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}", "GET /call"),
+)
 async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[str, Any]:
     """Change a campaign before it starts (Vapi's UpdateCampaignDTO): name, assistant/squad/workflow,
     phoneNumberId, dialPlan (replaces the contacts), schedulePlan. New contacts, a new window or a
@@ -488,7 +496,7 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
     return {**campaign_view(data), "addedContacts": added}
 
 
-@tools.tool(title="Delete campaign", destructive=True, idempotent=True)
+@tools.tool(title="Delete campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}"))
 async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a campaign (its record and contact list). Needs the user's confirmation; to stop a
     running campaign, cancel_campaign is enough."""

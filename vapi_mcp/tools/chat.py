@@ -28,7 +28,7 @@ def _reply(chat: dict[str, Any]) -> str:
     return "\n".join(m["content"] for m in chat.get("output") or [] if m.get("role") == "assistant" and m.get("content"))
 
 
-@tools.tool(title="Chat with assistant")
+@tools.tool(title="Chat with assistant", read_only=False, sends=("POST /chat",))
 async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, Any]:
     """Text an assistant (Vapi /chat) to test it without ringing anyone: returns its reply and a
     chatId to pass as previousChatId next turn."""

@@ -363,7 +363,7 @@ async def _finish(call: ToolContext, run_id: str, wait: float, inline: InlineEva
     return run_view(run, await _definition(call, run, inline) if ended else None)
 
 
-@tools.tool(title="Create eval")
+@tools.tool(title="Create eval", read_only=False, sends=("POST /eval",))
 async def create_eval(args: CreateEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Save an eval: a mock conversation whose checkpoints (assistant turns with a judgePlan: exact,
     regex or ai) judge what the assistant says at that point. Run it with run_eval."""
@@ -371,20 +371,20 @@ async def create_eval(args: CreateEvalArgs, call: ToolContext) -> dict[str, Any]
     return eval_row(created)
 
 
-@tools.tool(title="List evals", read_only=True)
+@tools.tool(title="List evals", read_only=True, sends=("GET /eval",))
 async def list_evals(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List saved evals: id, name, number of checkpoints."""
     items = items_of(await call.vapi.get("/eval", params=args.body()))
     return {"evals": [eval_row(e) for e in items], "count": len(items)}
 
 
-@tools.tool(title="Get eval", read_only=True)
+@tools.tool(title="Get eval", read_only=True, sends=("GET /eval/{id}",))
 async def get_eval(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get an eval with its messages."""
     return strip_org(await call.vapi.get(f"/eval/{args.id}"))
 
 
-@tools.tool(title="Update eval", idempotent=True)
+@tools.tool(title="Update eval", read_only=False, idempotent=True, sends=("PATCH /eval/{id}",))
 async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Change an eval: its id plus any create_eval fields (messages replace the whole conversation)."""
     body = args.body()
@@ -394,7 +394,7 @@ async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]
     return {**eval_row(updated), "changed": sorted(body)}
 
 
-@tools.tool(title="Delete eval", destructive=True, idempotent=True)
+@tools.tool(title="Delete eval", read_only=False, destructive=True, idempotent=True, sends=("GET /eval/{id}", "DELETE /eval/{id}"))
 async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
     path = f"/eval/{args.id}"
@@ -404,7 +404,11 @@ async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     return {"deleted": row}
 
 
-@tools.tool(title="Run eval")
+@tools.tool(
+    title="Run eval",
+    read_only=False,
+    sends=("POST /eval/run", "GET /eval/run/{id}", "GET /eval/{id}", "GET /assistant/{id}", "GET /squad/{id}"),
+)
 async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Run an eval (evalId, or inline eval) against an assistant or squad (saved or inline) and wait for
     the result: pass/fail per checkpoint (turn = position in messages); failures show expected, actual
@@ -435,7 +439,7 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
         raise started_but_unread("eval run", run_id, "get_eval_run", exc) from None
 
 
-@tools.tool(title="Get eval run", read_only=True)
+@tools.tool(title="Get eval run", read_only=True, sends=("GET /eval/run/{id}", "GET /eval/{id}"))
 async def get_eval_run(args: GetRunArgs, call: ToolContext) -> dict[str, Any]:
     """An eval run's result as run_eval shows it; `wait` waits for a running one to end."""
     return await _finish(call, args.id, args.wait)

@@ -305,7 +305,7 @@ async def check_routing(call: ToolContext, args: Routing) -> str:
     return "".join(f", answered by {field.removesuffix('Id')} {target}" for field, target in given.items())
 
 
-@tools.tool(title="Buy number")
+@tools.tool(title="Buy number", read_only=False, sends=("POST /phone-number", "GET /assistant/{id}", "GET /squad/{id}"))
 async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Get a free US Vapi number, optionally in an area code, and attach an assistant or squad. Asks the user to confirm; free numbers cannot call abroad."""
     answered_by = await check_routing(call, args)
@@ -318,7 +318,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     return {"phoneNumber": number_view(data), "limits": FREE_NUMBER_LIMITS}
 
 
-@tools.tool(title="Import number")
+@tools.tool(title="Import number", read_only=False, sends=("POST /phone-number", "GET /assistant/{id}", "GET /squad/{id}"))
 async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Import a number you own at Twilio, Vonage, Telnyx or a SIP trunk (byo-phone-number) so assistants can use it. Asks the user to confirm; secrets are never shown back."""
     branch = args.root
@@ -336,20 +336,20 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
     return {"phoneNumber": number_view(data)}
 
 
-@tools.tool(title="List numbers", read_only=True)
+@tools.tool(title="List numbers", read_only=True, sends=("GET /phone-number",))
 async def list_phone_numbers(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List phone numbers, newest first, with what answers each."""
     numbers = await call.vapi.get("/phone-number", params=args.body(), expect=list)
     return {"phoneNumbers": [number_row(n) for n in numbers], "count": len(numbers)}
 
 
-@tools.tool(title="Get number", read_only=True)
+@tools.tool(title="Get number", read_only=True, sends=("GET /phone-number/{id}",))
 async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get one phone number, all settings."""
     return number_view(await call.vapi.get(f"/phone-number/{args.id}"))
 
 
-@tools.tool(title="Update number", idempotent=True)
+@tools.tool(title="Update number", read_only=False, idempotent=True, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
 async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Set a number's name, hooks, server or fallbackDestination."""
     path = f"/phone-number/{args.id}"
@@ -362,7 +362,12 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
     return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
 
 
-@tools.tool(title="Assign number", idempotent=True)
+@tools.tool(
+    title="Assign number",
+    read_only=False,
+    idempotent=True,
+    sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}"),
+)
 async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any]:
     """Attach one of assistantId, squadId, workflowId to a number, or clear."""
     path = f"/phone-number/{args.id}"
@@ -377,7 +382,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     return {"phoneNumber": number_row(data), "before": before or None}
 
 
-@tools.tool(title="Delete number", destructive=True)
+@tools.tool(title="Delete number", read_only=False, destructive=True, sends=("GET /phone-number/{id}", "DELETE /phone-number/{id}"))
 async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{args.id}"

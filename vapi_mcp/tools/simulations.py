@@ -413,7 +413,19 @@ def _voice_describer(args: RunSimulationArgs) -> Any:
     return describe
 
 
-@tools.tool(title="Run simulation")
+@tools.tool(
+    title="Run simulation",
+    read_only=False,
+    sends=(
+        "POST /eval/simulation/run",
+        "GET /eval/simulation/run/{id}",
+        "GET /eval/simulation/run/{id}/item",
+        "GET /eval/simulation/suite/{id}",
+        "GET /eval/simulation/concurrency",
+        "GET /assistant/{id}",
+        "GET /squad/{id}",
+    ),
+)
 async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str, Any]:
     """Test an assistant/squad with AI testers: each simulation pairs a scenario (instructions, evaluations:
     structured output vs expected value) with a tester personality. Inline or saved; chat by default, voice
@@ -448,14 +460,14 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
         raise started_but_unread("simulation run", created["id"], "get_simulation_run", exc) from None
 
 
-@tools.tool(title="Get simulation run", read_only=True)
+@tools.tool(title="Get simulation run", read_only=True, sends=("GET /eval/simulation/run/{id}", "GET /eval/simulation/run/{id}/item"))
 async def get_simulation_run(args: GetRunArgs, call: ToolContext) -> dict[str, Any]:
     """A simulation run: item counts, then per item its status, each evaluation's extracted vs expected
     value, improvement suggestions, and the transcript (failed items by default). `wait` waits for the end."""
     return await _finish(call, args.id, args.wait, args.transcripts)
 
 
-@tools.tool(title="List simulation runs", read_only=True)
+@tools.tool(title="List simulation runs", read_only=True, sends=("GET /eval/simulation/run",))
 async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[str, Any]:
     """Recent simulation runs: id, status, item counts, createdAt. targetId: an assistant or squad."""
     runs = items_of(await call.vapi.get(RUN_PATH, params=args.body()))
@@ -465,7 +477,13 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
     return {"runs": rows, "count": len(rows)}
 
 
-@tools.tool(title="Cancel simulation run", destructive=True, idempotent=True)
+@tools.tool(
+    title="Cancel simulation run",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    sends=("GET /eval/simulation/run/{id}", "PATCH /eval/simulation/run/{id}"),
+)
 async def cancel_simulation_run(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a simulation run: items not finished are canceled (never asks; it only stops spending)."""
     path = f"{RUN_PATH}/{args.id}"
@@ -475,7 +493,7 @@ async def cancel_simulation_run(args: IdArgs, call: ToolContext) -> dict[str, An
     return run_view(await call.vapi.patch(path, None), None)
 
 
-@tools.tool(title="Generate scenarios", read_only=True)
+@tools.tool(title="Generate scenarios", read_only=True, sends=("POST /eval/simulation/scenario/generate",))
 async def generate_scenarios(args: GenerateArgs, call: ToolContext) -> dict[str, Any]:
     """Have Vapi propose test scenarios (happy path, edge cases, failure modes) from an assistant's or
     squad's configuration. Nothing is saved: use them as inline scenarios in run_simulation, or save_scenario."""
@@ -507,7 +525,7 @@ def library_row(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     return non_null(row)
 
 
-@tools.tool(title="List simulation objects", read_only=True)
+@tools.tool(title="List simulation objects", read_only=True, sends=[f"GET {path}" for path in KINDS.values()])
 async def list_simulation_objects(args: ListKindArgs, call: ToolContext) -> dict[str, Any]:
     """List saved scenarios, personalities (testers; Vapi's defaults included), simulations (scenario +
     personality) or suites (groups of simulations)."""
@@ -515,7 +533,7 @@ async def list_simulation_objects(args: ListKindArgs, call: ToolContext) -> dict
     return {"kind": args.kind, "items": [library_row(args.kind, i) for i in items], "count": len(items)}
 
 
-@tools.tool(title="Get simulation object", read_only=True)
+@tools.tool(title="Get simulation object", read_only=True, sends=[f"GET {path}/{{id}}" for path in KINDS.values()])
 async def get_simulation_object(args: KindArgs, call: ToolContext) -> dict[str, Any]:
     """Get a scenario, personality, simulation or suite by id."""
     return strip_org(await call.vapi.get(f"{KINDS[args.kind]}/{args.id}"))
@@ -545,33 +563,39 @@ async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
     return {**library_row(kind, saved), "changed": sorted(body)}
 
 
-@tools.tool(title="Save scenario")
+@tools.tool(title="Save scenario", read_only=False, sends=("POST /eval/simulation/scenario", "PATCH /eval/simulation/scenario/{id}"))
 async def save_scenario(args: SaveScenarioArgs, call: ToolContext) -> dict[str, Any]:
     """Create a scenario (name, instructions for the tester, evaluations; also hooks, toolMocks,
     targetOverrides, path), or change one given its id."""
     return await _save(call, "scenario", args)
 
 
-@tools.tool(title="Save personality")
+@tools.tool(title="Save personality", read_only=False, sends=("POST /eval/simulation/personality", "PATCH /eval/simulation/personality/{id}"))
 async def save_personality(args: SavePersonalityArgs, call: ToolContext) -> dict[str, Any]:
     """Create a tester personality (name, assistant), or change one given its id."""
     return await _save(call, "personality", args)
 
 
-@tools.tool(title="Save simulation")
+@tools.tool(title="Save simulation", read_only=False, sends=("POST /eval/simulation", "PATCH /eval/simulation/{id}"))
 async def save_simulation(args: SaveSimulationArgs, call: ToolContext) -> dict[str, Any]:
     """Create a simulation (scenarioId + personalityId, optional name), or change one given its id."""
     return await _save(call, "simulation", args)
 
 
-@tools.tool(title="Save suite")
+@tools.tool(title="Save suite", read_only=False, sends=("POST /eval/simulation/suite", "PATCH /eval/simulation/suite/{id}"))
 async def save_suite(args: SaveSuiteArgs, call: ToolContext) -> dict[str, Any]:
     """Create a suite (name, simulationIds, targetAssignments; also slackWebhookUrl, path), or change one
     given its id (lists replace)."""
     return await _save(call, "suite", args)
 
 
-@tools.tool(title="Delete simulation object", destructive=True, idempotent=True)
+@tools.tool(
+    title="Delete simulation object",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    sends=[f"{method} {path}/{{id}}" for path in KINDS.values() for method in ("GET", "DELETE")],
+)
 async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a scenario, personality, simulation or suite (asks the user to confirm)."""
     path = f"{KINDS[args.kind]}/{args.id}"

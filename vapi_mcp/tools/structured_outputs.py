@@ -117,7 +117,7 @@ def output_row(output: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@tools.tool(title="Create structured output")
+@tools.tool(title="Create structured output", read_only=False, sends=("POST /structured-output",))
 async def create_structured_output(args: OutputDefinition, call: ToolContext) -> dict[str, Any]:
     """Create a structured output: data Vapi extracts from a call (name, JSON schema, description; type ai
     or regex; also workflowIds, conditions, compliancePlan). Simulations evaluate them; assistants extract
@@ -133,20 +133,20 @@ async def create_structured_output(args: OutputDefinition, call: ToolContext) ->
     return strip_org(created)
 
 
-@tools.tool(title="List structured outputs", read_only=True)
+@tools.tool(title="List structured outputs", read_only=True, sends=("GET /structured-output",))
 async def list_structured_outputs(args: ListOutputsArgs, call: ToolContext) -> dict[str, Any]:
     """List structured outputs: id, name, type, schema type."""
     items = items_of(await call.vapi.get("/structured-output", params=args.body()))
     return {"structuredOutputs": [output_row(o) for o in items], "count": len(items)}
 
 
-@tools.tool(title="Get structured output", read_only=True)
+@tools.tool(title="Get structured output", read_only=True, sends=("GET /structured-output/{id}",))
 async def get_structured_output(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a structured output's whole definition."""
     return strip_org(await call.vapi.get(f"/structured-output/{args.id}"))
 
 
-@tools.tool(title="Update structured output", idempotent=True)
+@tools.tool(title="Update structured output", read_only=False, idempotent=True, sends=("PATCH /structured-output/{id}",))
 async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Change a structured output: its id plus any create_structured_output fields."""
     path = f"/structured-output/{args.id}"
@@ -160,7 +160,13 @@ async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) ->
     return {**output_row(updated), "changed": sorted(body)}
 
 
-@tools.tool(title="Delete structured output", destructive=True, idempotent=True)
+@tools.tool(
+    title="Delete structured output",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    sends=("GET /structured-output/{id}", "DELETE /structured-output/{id}"),
+)
 async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a structured output (asks the user to confirm)."""
     path = f"/structured-output/{args.id}"
@@ -171,7 +177,7 @@ async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[
     return {"deleted": output_row(output)}
 
 
-@tools.tool(title="Run structured output", destructive=True)
+@tools.tool(title="Run structured output", read_only=False, destructive=True, sends=("POST /structured-output/run", "GET /structured-output/{id}"))
 async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Extract a structured output (saved id or transient) from calls. previewEnabled (default): one call,
     shows the value, stores nothing. false: reruns on up to 100 calls and overwrites their stored value

@@ -126,20 +126,20 @@ def tool_row(tool: dict[str, Any]) -> dict[str, Any]:
     return non_null({"id": tool.get("id"), "type": tool.get("type"), "name": _name_of(tool), "createdAt": tool.get("createdAt")})
 
 
-@tools.tool(title="List Vapi tools", read_only=True)
+@tools.tool(title="List Vapi tools", read_only=True, sends=("GET /tool",))
 async def list_tools(args: ListArgs, call: ToolContext) -> dict[str, Any]:
     """List Vapi tools (what assistants call during calls, not MCP tools): id, type, name."""
     found = await call.vapi.get("/tool", params=args.body(), expect=list)
     return {"tools": [tool_row(t) for t in found], "count": len(found)}
 
 
-@tools.tool(title="Get Vapi tool", read_only=True)
+@tools.tool(title="Get Vapi tool", read_only=True, sends=("GET /tool/{id}",))
 async def get_tool(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Get a Vapi tool's full definition."""
     return strip_org(await call.vapi.get(f"/tool/{args.id}"))
 
 
-@tools.tool(title="Create Vapi tool")
+@tools.tool(title="Create Vapi tool", read_only=False, sends=("POST /tool",))
 async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]:
     """Create a Vapi tool (not an MCP tool) that assistants can call during calls: type function,
     apiRequest, transferCall, endCall, dtmf or another POST /tool type, with its fields. Attach it with the
@@ -150,7 +150,7 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
     return strip_org(created)
 
 
-@tools.tool(title="Update Vapi tool", idempotent=True)
+@tools.tool(title="Update Vapi tool", read_only=False, idempotent=True, sends=("GET /tool/{id}", "PATCH /tool/{id}"))
 async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]:
     """Set fields of a Vapi tool, as in create_tool (its type stays)."""
     path = f"/tool/{args.id}"
@@ -164,7 +164,7 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
     return strip_org(await call.send("PATCH", path, body, args=args, summary=summary))
 
 
-@tools.tool(title="Delete Vapi tool", destructive=True, idempotent=True)
+@tools.tool(title="Delete Vapi tool", read_only=False, destructive=True, idempotent=True, sends=("GET /tool/{id}", "DELETE /tool/{id}"))
 async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{args.id}"
