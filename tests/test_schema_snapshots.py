@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.mcp_kit import connect
-from vapi_mcp.config import DEFAULT_TOOLS, DEFAULT_TOOLSETS, TOOLSETS, Settings
+from vapi_mcp.catalogue import TOOLSET_IDS, default_tools, default_toolsets
+from vapi_mcp.config import Settings
 from vapi_mcp.toolsets import catalogue
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -80,7 +81,7 @@ async def test_the_opt_in_toolsets_stay_within_their_budgets(tmp_path, sandbox, 
     assert len(tools) >= at_least and size <= budget, f"{'+'.join(toolsets)} lists {len(tools)} tools in {size} bytes, over its {budget} budget"
 
 
-SELECTIONS = [(name,) for name in TOOLSETS if any(toolset == name for toolset, _ in catalogue())] + [("default",), ("all",)]
+SELECTIONS = [(name,) for name in TOOLSET_IDS if any(toolset == name for toolset, _ in catalogue())] + [("default",), ("all",)]
 
 
 @pytest.mark.parametrize("toolsets", SELECTIONS, ids=[s[0] for s in SELECTIONS])
@@ -95,7 +96,7 @@ async def test_every_toolset_lists_the_same_tools_in_catalogue_order_every_time(
     if toolsets == ("all",):
         expected = [spec.name for _, spec in catalogue()]
     elif toolsets == ("default",):
-        expected = [spec.name for toolset, spec in catalogue() if toolset in DEFAULT_TOOLSETS or spec.name in DEFAULT_TOOLS]
+        expected = [spec.name for toolset, spec in catalogue() if toolset in default_toolsets() or spec.name in default_tools()]
     else:
         expected = [spec.name for toolset, spec in catalogue() if toolset == toolsets[0]]
     assert names == expected and names

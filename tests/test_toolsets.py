@@ -16,7 +16,8 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.mcp_kit import connect, result_json
 from tests.loopback import serving
 from vapi_mcp.cli import main
-from vapi_mcp.config import TOOLSETS, Settings
+from vapi_mcp.catalogue import TOOLSET_IDS
+from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import Sandbox
 from vapi_mcp.tools import FAMILIES
 from vapi_mcp.toolsets import catalogue
@@ -36,7 +37,7 @@ async def names(settings: Settings, sandbox: Sandbox) -> list[str]:
 
 def test_every_family_declares_a_known_toolset() -> None:
     for family in FAMILIES:
-        assert family.toolset in TOOLSETS, family.__name__
+        assert family.toolset in TOOLSET_IDS, family.__name__
     assert dict((spec.name, toolset) for toolset, spec in catalogue())["chat_with_assistant"] == "testing"
 
 

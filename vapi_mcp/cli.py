@@ -66,7 +66,9 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_toolset_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--toolsets", default=None, help="comma list of toolsets agents see: calls, numbers, assistants, tools, testing, campaigns, analytics, all, default (env VAPI_MCP_TOOLSETS)")
+    from .catalogue import toolsets_help
+
+    p.add_argument("--toolsets", default=None, help=f"{toolsets_help()} (env VAPI_MCP_TOOLSETS)")
     p.add_argument("--tools", default=None, help="comma list of single tools agents see, added to --toolsets; alone, only these (env VAPI_MCP_TOOLS)")
 
 
@@ -363,8 +365,13 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 
 
 def cmd_tools(ns: argparse.Namespace) -> int:
-    """Print the tools these settings offer, by toolset, and the size of their tools/list."""
-    from .toolsets import offered, tools_list_bytes
+    """Print the tools these settings offer, by toolset, and the size of their tools/list; or, with
+    `--markdown`, the README's tool table (the whole catalogue, whatever the settings)."""
+    from .toolsets import markdown, offered, tools_list_bytes
+
+    if ns.markdown:
+        print(markdown())
+        return 0
 
     settings = settings_from(ns)
     entries = offered(settings)
@@ -413,6 +420,7 @@ def parser() -> argparse.ArgumentParser:
     tools = sub.add_parser("tools", help="print the tools agents see with these settings")
     _add_toolset_flags(tools)
     tools.add_argument("--read-only", action="store_true", default=None)
+    tools.add_argument("--markdown", action="store_true", help="print the README's tool table, generated from the catalogue")
     tools.set_defaults(func=cmd_tools)
     return root
 

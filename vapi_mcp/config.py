@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .catalogue import unknown_toolset, valid_names
+
 DEFAULT_BASE_URL = "https://api.vapi.ai"
 SANDBOX_BASE_URL = "http://sandbox.vapi.local"
 
@@ -54,13 +56,6 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-TOOLSETS = ("calls", "numbers", "assistants", "tools", "testing", "campaigns", "analytics")
-"""Every toolset a tool family may declare (`toolset = "calls"` in its module), in catalogue order."""
-DEFAULT_TOOLSETS = ("calls", "numbers", "assistants")
-DEFAULT_TOOLS = ("chat_with_assistant",)
-"""The default selection: three whole toolsets and the smoke test a new user runs first (from `testing`)."""
-TOOLSET_WORDS = ("all", "default")
-
 
 def parse_names(value: str | None) -> tuple[str, ...] | None:
     """A comma list of names; None when unset or empty."""
@@ -69,10 +64,10 @@ def parse_names(value: str | None) -> tuple[str, ...] | None:
 
 
 def check_toolsets(names: tuple[str, ...] | None, setting: str) -> None:
-    """Refuse a toolset name that does not exist, naming the valid ones."""
-    unknown = [name for name in names or () if name not in TOOLSETS and name not in TOOLSET_WORDS]
-    if unknown:
-        raise ConfigError(f"{setting}: unknown toolset {unknown[0]!r}; valid: {', '.join(TOOLSETS + TOOLSET_WORDS)}")
+    """Refuse a toolset name that does not exist (`catalogue.TOOLSETS`), naming the valid ones."""
+    unknown = unknown_toolset(names)
+    if unknown is not None:
+        raise ConfigError(f"{setting}: unknown toolset {unknown!r}; valid: {valid_names()}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = int) -> Any:
@@ -234,7 +229,7 @@ class Settings:
     policy: Policy = field(default_factory=Policy)
     http: HttpLimits = field(default_factory=HttpLimits)
     toolsets: tuple[str, ...] | None = None
-    """Toolsets agents see (`TOOLSETS`, `all`, `default`); None means the default selection."""
+    """Toolsets agents see (`catalogue.TOOLSETS`, `all`, `default`); None means the default selection."""
     tools: tuple[str, ...] | None = None
     """Single tools agents see, in addition to `toolsets` (alone: only these); None means none named."""
     fast_start: bool = True

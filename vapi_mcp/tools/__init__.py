@@ -1,8 +1,11 @@
 """Tool families, one module each. `FAMILIES` is the catalogue order of tools/list.
 
-A family module declares `toolset = "<name>"` (one of `config.TOOLSETS`; see `vapi_mcp/toolsets.py`),
-fills a `tools = ToolGroup()`, may define `register_extras(server, host)` (a `base.Host`) for resources and prompts,
-and is appended here. That is all a new family needs.
+A family module names its toolset (`toolset = "<id>"`, one declared in `vapi_mcp/catalogue.py`), fills a
+`tools = ToolGroup()` whose decorator states each tool's safety facts (`read_only`, `sends`: see `base.py`),
+may define `register_extras(server, host)` (a `base.Host`) for resources and prompts, and is appended here.
+Then regenerate what is generated from the catalogue and review the diff: the tools' schema snapshots
+(tests/snapshots/) and the README's tool table
+(`UPDATE_SNAPSHOTS=1 python -m pytest tests/test_schema_snapshots.py tests/test_readme.py`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A tool is a handler with its safety facts at the decorator (no defaults):
 
     @tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}",))
     async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any]:
-        """One call: ... (the docstring is what agents read)."""
+        '''One call: ... (the docstring is the description agents read).'''
 
 `read_only` says it changes nothing; `sends` lists every request it may send (Vapi's path templates,
 the guard's lookups for it included). The client refuses any other request while it runs, and
