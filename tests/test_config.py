@@ -266,3 +266,75 @@ async def test_over_stdio_a_bad_setting_reaches_the_agent_and_nothing_runs(tmp_p
             assert result.is_error, name
             assert named in result.content[0].text and "restart" in result.content[0].text
     assert not (tmp_path / "audit.jsonl").exists()  # no guarded action was even attempted
+
+
+# Each setting is declared once (config.setting): its flags, on every command, come from the declaration.
+
+
+def sample(setting) -> tuple[list[str], object]:
+    """A flag's command-line words for a value other than the default, and the value the setting then holds."""
+    if setting.kind == "bool":
+        return [setting.flag], not setting.default
+    text = {
+        "log_level": ("debug", "DEBUG"),
+        "consent": ("human", "human"),
+        "toolsets": ("tools,testing", ("tools", "testing")),
+        "tools": ("list_calls", ("list_calls",)),
+        "allow_numbers": ("+14155550100", ("+14155550100",)),
+        "deny_numbers": ("+14155550101", ("+14155550101",)),
+        "allow_countries": ("44", ("44",)),
+        "deny_countries": ("GB", ("GB",)),
+        "state_url": ("sqlite:///tmp/vapi-mcp-flag-test.sqlite3", "sqlite:///tmp/vapi-mcp-flag-test.sqlite3"),
+        "base_url": ("https://flag.example", "https://flag.example"),
+        "audit_log": ("/tmp/flag-audit.jsonl", Path("/tmp/flag-audit.jsonl")),
+        "sandbox_audit_log": ("/tmp/flag-sandbox.jsonl", Path("/tmp/flag-sandbox.jsonl")),
+        "auth_token": ("a-bearer-token-of-some-length", "a-bearer-token-of-some-length"),
+        "allowed_hosts": ("mcp.example.com,api.example.com:8443", ("mcp.example.com", "api.example.com:8443")),
+        "workers": ("3", 3),
+    }.get(setting.name)
+    if text is None:  # a number within its range
+        value = int(setting.low) + 1 if setting.kind == "int" else float(setting.low) + 0.5
+        text = (str(value), value)
+    return [setting.flag, text[0]], text[1]
+
+
+def held(settings: Settings, setting) -> object:
+    return getattr(getattr(settings, setting.section) if setting.section else settings, setting.name)
+
+
+COMMANDS = ("serve", "policy", "audit", "tools")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_setting_flag_of_every_command_reaches_the_settings(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before issue 21, settings_from forwarded a hand list through getattr(ns, name, None): a flag a command
+    lacked, or one left off the list, was silently None. Now a command's setting flags are the declarations."""
+    from vapi_mcp.config import Serving, declared
+
+    for key in [k for k in os.environ if k.startswith("VAPI")]:
+        monkeypatch.delenv(key)
+    subcommand = parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    flags = {option for action in subcommand._actions for option in action.option_strings}
+    checked = 0
+    for cls, load in ((Settings, settings_from), (Serving, lambda ns: Serving.load(flags=vars(ns)))):
+        for setting in declared(cls):
+            if setting.flag not in flags:
+                continue
+            words, value = sample(setting)
+            assert held(load(parser().parse_args([command, *words])), setting) == value, setting.flag
+            checked += 1
+    assert checked == {"serve": 31, "policy": 28, "audit": 2, "tools": 3}[command]
+
+
+def test_policy_takes_every_setting_it_prints(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found behind getattr(ns, name, None): `vapi-mcp policy` prints the target (--base-url), the mode (--read-only)
+    and the sandbox audit file (--sandbox-audit-log), but took none of those flags (exit 2, unrecognized
+    arguments), so it could not show the policy of the server a command line would start."""
+    monkeypatch.setenv("VAPI_API_KEY", "k-123456")
+    sandbox_audit = tmp_path / "sandbox-attempts.jsonl"
+    argv = ["policy", "--read-only", "--base-url", "https://eu.vapi.example", "--sandbox-audit-log", str(sandbox_audit)]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "target:              https://eu.vapi.example" in out
+    assert "mode:                confirmed actions are sent, read-only" in out
+    assert f"(sandbox attempts: {sandbox_audit})" in out

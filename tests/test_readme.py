@@ -7,6 +7,7 @@ After an intended change (a tool, a toolset, a default), regenerate with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,34 @@ def test_every_toolset_of_the_catalogue_has_tools_and_its_help() -> None:
     helped = " ".join(parser()._subparsers._group_actions[0].choices["serve"].format_help().split())  # type: ignore[union-attr]
     for toolset in TOOLSETS:
         assert f"{toolset.id}: {' '.join(toolset.description.split())}" in helped, toolset.id
+
+
+def configuration_rows() -> list[tuple[list[str], list[str]]]:
+    """(variables, flags) of every row of the README's configuration table."""
+    text = README.read_text()
+    table = text[text.index("## Configuration") :]
+    table = table[: table.index("\n## ", 1)]
+    rows = []
+    for line in table.splitlines():
+        if line.startswith("| `VAPI"):
+            variables, flags = line.split("|")[1:3]
+            rows.append((re.findall(r"`(VAPI_[A-Z_]+)", variables), re.findall(r"`(--[a-z-]+)`", flags)))
+    return rows
+
+
+def test_the_readmes_configuration_table_names_every_variable_and_no_other() -> None:
+    """Each setting is declared once, in config.py: the README's table must name every variable it reads,
+    with its flag (or none), and no variable the code no longer reads."""
+    from vapi_mcp.config import SETTINGS_CLASSES, declared
+
+    settings = [s for cls in SETTINGS_CLASSES for s in declared(cls)]
+    rows = configuration_rows()
+    documented = [name for variables, _ in rows for name in variables]
+    assert len(documented) == len(set(documented)), "a variable has two rows"
+    read = {name for s in settings for name in s.env}
+    assert set(documented) - read == set(), f"the README names variables no setting reads: {sorted(set(documented) - read)}"
+    assert read - set(documented) == set(), f"the README's configuration table misses: {sorted(read - set(documented))}"
+    flags_of = {name: flags for variables, flags in rows for name in variables}
+    for s in settings:
+        shown = flags_of[s.env[0]]
+        assert (s.flag in shown) if s.flag else not shown, f"{s.env[0]}: the README shows flags {shown}, the setting has {s.flag or 'none'}"

@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
 if TYPE_CHECKING:
-    from .config import HttpLimits
+    from .config import HttpLimits, Setting
 
 MIN_TOKEN_LENGTH = 16
-"""Characters an auth token needs off loopback (a guessable token is no lock)."""
+"""Characters an auth token needs off loopback (a guessable token is no lock); `config.Serving` says so in its help."""
 
 
 class UsageError(Exception):
@@ -43,101 +43,47 @@ def _port(value: str) -> int:
 
 
 def _add_server_flags(p: argparse.ArgumentParser) -> None:
+    from .config import Serving, Settings, declared
+
     p.add_argument("--transport", choices=("stdio", "sse", "http"), default="stdio", help="MCP transport (default stdio)")
     p.add_argument("--host", default="127.0.0.1", help="bind address for sse/http (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port for sse/http (default 8000)")
     p.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (for load balancers)")
-    p.add_argument("--workers", type=str, default=None, help="processes serving --transport http --stateless (env VAPI_MCP_WORKERS, default 1)")
-    p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
-    p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
-    p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
-    p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
-    p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
-    p.add_argument("--base-url", default=None, help="Vapi API base URL (env VAPI_BASE_URL, default https://api.vapi.ai)")
-    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default), ERROR or CRITICAL; logs go to stderr")
-    _add_ledger_flags(p)
-    _add_toolset_flags(p)
-    h = p.add_argument_group("HTTP limits (each also a VAPI_MCP_* environment variable)")
-    h.add_argument("--request-read-timeout", type=float, default=None, help="seconds a client has to send a whole request (default 10)")
-    h.add_argument("--max-connections", type=int, default=None, help="open connections at most (default 1000)")
-    h.add_argument("--session-idle-timeout", type=float, default=None, help="seconds an idle streamable HTTP session lives (default 600)")
-    h.add_argument("--max-sessions", type=int, default=None, help="open streamable HTTP sessions at most (default 1000)")
-    _add_policy_flags(p)
+    _add_setting_flags(p, declared(Serving) + declared(Settings))
 
 
-def _add_toolset_flags(p: argparse.ArgumentParser) -> None:
-    from .catalogue import toolsets_help
-
-    p.add_argument("--toolsets", default=None, help=f"{toolsets_help()} (env VAPI_MCP_TOOLSETS)")
-    p.add_argument("--tools", default=None, help="comma list of single tools agents see, added to --toolsets; alone, only these (env VAPI_MCP_TOOLS)")
+SECTION_TITLES = {"policy": "guard policy", "http": "HTTP limits"}
 
 
-def _add_ledger_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--audit-log", default=None, help="audit file (env VAPI_MCP_AUDIT_LOG, default ~/.local/state/vapi-mcp/audit.jsonl)")
-    p.add_argument(
-        "--sandbox-audit-log", default=None, help="audit file of sandbox attempts (env VAPI_MCP_SANDBOX_AUDIT_LOG, default audit-sandbox.jsonl beside the audit file)"
-    )
-    p.add_argument(
-        "--state-url", default=None, help="the guard's shared state: redis://host:6379/0 for replicas (env VAPI_MCP_STATE_URL, default an SQLite file in ~/.local/state/vapi-mcp/)"
-    )
+def _add_setting_flags(p: argparse.ArgumentParser, settings: Iterable[Setting]) -> None:
+    """One flag per declared setting that has one (`config.setting`): its type, help and default derived from the
+    declaration, its dest the field's name (`Settings.load(flags=vars(ns))` reads them by it); `None` means not given."""
+    groups: dict[str, Any] = {}
+    for s in settings:
+        if s.flag is None:
+            continue
+        target = p if s.section is None else groups.get(s.section) or groups.setdefault(s.section, p.add_argument_group(SECTION_TITLES[s.section]))
+        kwargs: dict[str, Any] = {"dest": s.name, "default": None, "help": s.flag_help()}
+        if s.kind == "bool":
+            kwargs["action"] = "store_false" if s.negated else "store_true"
+        elif s.kind in ("int", "float") and s.parse is None:
+            kwargs["type"] = int if s.kind == "int" else float
+        if s.choices:
+            kwargs["choices"] = s.choices
+        target.add_argument(s.flag, **kwargs)
 
 
-def _add_policy_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("guard policy (each also a VAPI_MCP_* environment variable)")
-    g.add_argument("--allow-numbers", default=None, help="comma list of E.164 numbers; only these may be called")
-    g.add_argument("--deny-numbers", default=None, help="comma list of E.164 numbers never to call")
-    g.add_argument("--allow-countries", default=None, help="comma list of calling codes (1, 44) or regions (US, GB)")
-    g.add_argument("--deny-countries", default=None, help="comma list of calling codes or regions never to call")
-    g.add_argument("--batch-cap", type=int, default=None, help="most customers in one batch call (default 50)")
-    g.add_argument("--campaign-cap", type=int, default=None, help="most contacts in one campaign (default 1000; Vapi allows 10000)")
-    g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per Vapi account per UTC day, across sessions (default 100)")
-    g.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false", default=None, help="allow calls at any local hour")
-    g.add_argument("--quiet-start", type=int, default=None, help="first allowed local hour (default 8)")
-    g.add_argument("--quiet-end", type=int, default=None, help="local hour from which calls are refused (default 21)")
-    g.add_argument("--confirm-ttl", type=int, default=None, help="seconds a confirm token stays valid (default 300)")
-    g.add_argument("--auto-approve-allowlisted", action="store_true", default=None, help="dial allow-listed numbers without asking (test pipelines)")
-    g.add_argument("--consent", choices=("any", "human"), default=None, help="any (default): a confirm token relayed by the agent also confirms; human: only elicitation or the MCP Apps view")
-    g.add_argument("--confirm-wait", type=int, default=None, help="seconds the human has to answer a confirmation question (default 180)")
+def _named(*names: str) -> list[Setting]:
+    from .config import Settings, declared
 
-
-def _split(value: str | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+    return [s for s in declared(Settings) if s.name in names]
 
 
 def settings_from(ns: argparse.Namespace) -> Any:
-    from .config import Settings, parse_names
+    """The settings of a parsed command line: the environment, then every setting flag the command has."""
+    from .config import Settings
 
-    get = lambda name: getattr(ns, name, None)  # noqa: E731
-    return Settings.load(
-        force_sandbox=get("sandbox"),
-        read_only=get("read_only"),
-        dry_run=get("dry_run"),
-        base_url=get("base_url"),
-        log_level=get("log_level").strip().upper() if get("log_level") else None,
-        audit_log=get("audit_log"),
-        sandbox_audit_log=get("sandbox_audit_log"),
-        state_url=get("state_url"),
-        toolsets=parse_names(get("toolsets")),
-        tools=parse_names(get("tools")),
-        request_read_timeout=get("request_read_timeout"),
-        max_connections=get("max_connections"),
-        session_idle_timeout=get("session_idle_timeout"),
-        max_sessions=get("max_sessions"),
-        allow_numbers=_split(get("allow_numbers")),
-        deny_numbers=_split(get("deny_numbers")),
-        allow_countries=_split(get("allow_countries")),
-        deny_countries=_split(get("deny_countries")),
-        batch_cap=get("batch_cap"),
-        campaign_cap=get("campaign_cap"),
-        daily_cap=get("daily_cap"),
-        quiet_hours=get("quiet_hours"),
-        quiet_start=get("quiet_start"),
-        quiet_end=get("quiet_end"),
-        confirm_ttl=get("confirm_ttl"),
-        auto_approve_allowlisted=get("auto_approve_allowlisted"),
-        consent=get("consent"),
-        confirm_wait=get("confirm_wait"),
-    )
+    return Settings.load(flags=vars(ns))
 
 
 def configure_logging(level: str) -> None:
@@ -198,17 +144,19 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
         from .streamable import JsonWhenSilent
 
         app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
-    allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
+    from .config import Serving
+
+    allowed = [ns.host, *Serving.load(flags=vars(ns)).allowed_hosts]
     app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
 
 
 def auth_token(ns: argparse.Namespace) -> str | None:
     """The bearer token HTTP clients must send; refuses a missing or short one off loopback."""
-    from .config import ConfigError
+    from .config import ConfigError, Serving
     from .web import is_loopback
 
-    token = (ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN") or "").strip() or None
+    token = Serving.load(flags=vars(ns)).auth_token
     if ns.transport == "stdio" or is_loopback(ns.host):
         return token
     if token is None:
@@ -386,6 +334,8 @@ def cmd_tools(ns: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .config import Settings, declared
+
     root = _Parser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
     root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
     sub = root.add_subparsers(dest="command")
@@ -400,12 +350,8 @@ def parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=cmd_sandbox)
     demo = sub.add_parser("demo", help="a scripted agent session against the sandbox, over a real MCP connection")
     demo.set_defaults(func=cmd_demo)
-    policy = sub.add_parser("policy", help="print the guard policy in force")
-    _add_policy_flags(policy)
-    policy.add_argument("--sandbox", action="store_true", default=None)
-    policy.add_argument("--dry-run", action="store_true", default=None)
-    policy.add_argument("--audit-log", default=None)
-    policy.add_argument("--state-url", default=None)
+    policy = sub.add_parser("policy", help="print the guard policy in force (with serve's setting flags: the policy that server would keep)")
+    _add_setting_flags(policy, declared(Settings))
     policy.set_defaults(func=cmd_policy)
     audit = sub.add_parser(
         "audit", help="review guarded attempts: one row per attempt (time, tool, who, target, decision, channel, ids)"
@@ -414,12 +360,10 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
     audit.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
     audit.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
-    audit.add_argument("--audit-log", default=None, help="the audit file (env VAPI_MCP_AUDIT_LOG)")
-    audit.add_argument("--sandbox-audit-log", default=None, help="the sandbox audit file (env VAPI_MCP_SANDBOX_AUDIT_LOG)")
+    _add_setting_flags(audit, _named("audit_log", "sandbox_audit_log"))
     audit.set_defaults(func=cmd_audit)
     tools = sub.add_parser("tools", help="print the tools agents see with these settings")
-    _add_toolset_flags(tools)
-    tools.add_argument("--read-only", action="store_true", default=None)
+    _add_setting_flags(tools, _named("read_only", "toolsets", "tools"))
     tools.add_argument("--markdown", action="store_true", help="print the README's tool table, generated from the catalogue")
     tools.set_defaults(func=cmd_tools)
     return root

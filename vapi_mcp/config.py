@@ -1,14 +1,38 @@
-"""Settings: every option comes from a `VAPI_*` environment variable or a CLI flag."""
+"""Settings: every option of the server is declared once, here, on the field it sets.
+
+    batch_cap: int = setting(50, env="VAPI_MCP_BATCH_CAP", flag="--batch-cap", low=1, high=10_000,
+                             help="most customers in one batch call")
+
+A declaration (`setting(...)`) names the default, the environment variable, the flag (if any), the
+range or rule the value keeps, and the help. Everything else is derived from it (`declared()`):
+
+- reading the environment (`Settings.load`): the field's type says how (`bool`: 1/0, true/false,
+  yes/no, on/off; `int` / `float`; `str`; `Path`; `tuple[str, ...]`: a comma list; `tuple[str, ...] | None`:
+  a comma list of names), a blank value means the default, anything else that does not parse is a
+  `ConfigError` naming the variable;
+- the flags of every command (`cli`), with "(env NAME; default N)" in their help; a flag's string
+  is read as the variable's is, and a flag wins over its variable;
+- the checks every value passes, however it was given (from the environment, a flag, or code):
+  `low` / `high`, and `check` for any other rule; each refusal names the setting (`--flag / ENV`);
+- the README's configuration table lists every variable (tests/test_readme.py).
+
+A new setting is one field with a `setting(...)` default on `Settings`, one of its sections (`Policy`,
+`HttpLimits`), or `Serving` (what only `vapi-mcp serve` over HTTP reads), then a row in the README's table.
+This module stays light: it is read before the MCP SDK loads.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field, fields, replace
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from .catalogue import unknown_toolset, valid_names
+from .catalogue import toolsets_help, unknown_toolset, valid_names
 
 DEFAULT_BASE_URL = "https://api.vapi.ai"
 SANDBOX_BASE_URL = "http://sandbox.vapi.local"
@@ -25,7 +49,7 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
-def _key(value: str | None) -> str | None:
+def _key(value: str | None, label: str = "") -> str | None:
     """An API key, or None when unset, empty or a placeholder a client left unexpanded (`${VAPI_API_KEY}`)."""
     value = (value or "").strip()
     return None if not value or value.startswith("${") else value
@@ -55,6 +79,8 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CONSENT_MODES = ("any", "human")
+"""`any`: every consent channel, including the confirm token the agent relays; `human`: only a human channel."""
 
 
 def parse_names(value: str | None) -> tuple[str, ...] | None:
@@ -70,45 +96,162 @@ def check_toolsets(names: tuple[str, ...] | None, setting: str) -> None:
         raise ConfigError(f"{setting}: unknown toolset {unknown!r}; valid: {valid_names()}")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int) -> Any:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return kind(raw.strip())
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+# ---- declaring a setting ------------------------------------------------------------------------
 
 
-def _max_response_bytes(env: Mapping[str, str]) -> int:
-    value = _number(env, "VAPI_MCP_MAX_RESPONSE_BYTES", Settings.max_response_bytes)
-    if value < 1024:
-        raise ConfigError(f"VAPI_MCP_MAX_RESPONSE_BYTES must be at least 1024 (bytes), got {value}")
+@dataclass(frozen=True)
+class Setting:
+    """One setting as its field declares it (`setting(...)`); `declared()` fills in the rest from the field."""
+
+    env: tuple[str, ...]
+    """Its environment variables; the first one set wins (VAPI_API_KEY, then VAPI_TOKEN)."""
+    help: str
+    flag: str | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    """Shown after a lower bound with no upper one: "at least 1024 (bytes)"."""
+    negated: bool = False
+    """The variable and flag say the opposite of the field (VAPI_MCP_NO_QUIET_HOURS=1 / --no-quiet-hours: quiet_hours off)."""
+    case: str | None = None
+    """"upper" or "lower": how a text value is normalized before it is checked."""
+    choices: tuple[str, ...] = ()
+    """The only values its flag takes (argparse refuses others)."""
+    parse: Callable[[str, str], Any] | None = None
+    """(raw text, label) -> value, for a text the field's type does not say how to read."""
+    check: Callable[[Any, str], Any] | None = None
+    """(value, label) -> the value to keep (normalized), or `ConfigError` naming the label and the rule."""
+    shown: str | None = None
+    """The default as the help shows it, when the field's own default is not it."""
+    # filled in by `declared()`
+    name: str = ""
+    section: str | None = None
+    kind: str = ""
+    default: Any = None
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `--flag / VARIABLE`, or the variable alone."""
+        return f"{self.flag} / {self.env[0]}" if self.flag else self.env[0]
+
+    @property
+    def shown_default(self) -> str | None:
+        if self.shown is not None:
+            return self.shown
+        if self.kind == "bool" or self.default in (None, (), ""):
+            return None
+        return _shown(self.default) if isinstance(self.default, float) else str(self.default)
+
+    def flag_help(self) -> str:
+        """The flag's help: what it does, then "(env NAME; default N; LOW-HIGH)" derived from the declaration."""
+        facts = [f"env {self.env[0]}"]
+        if self.shown_default is not None:
+            facts.append(f"default {self.shown_default}")
+        if self.low is not None and self.high is not None:
+            facts.append(f"{_shown(self.low)} to {_shown(self.high)}")
+        elif self.low is not None:
+            facts.append(f"at least {_shown(self.low)}")
+        return f"{self.help} ({'; '.join(facts)})"
+
+    def text(self, raw: str, name: str) -> Any:
+        """A value read from text (a variable called `name`, or a flag); None when blank (not given)."""
+        if self.parse is not None:
+            return self.parse(raw, self.label) if raw.strip() else None
+        if self.kind == "list":
+            return _split(raw)
+        if not raw.strip():
+            return None
+        if self.kind == "bool":
+            return parse_bool(name, raw) is not self.negated
+        if self.kind in ("int", "float"):
+            try:
+                return (int if self.kind == "int" else float)(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{name} must be {'a whole number' if self.kind == 'int' else 'a number'}, got {raw!r}") from None
+        if self.kind == "names":
+            return parse_names(raw)
+        if self.kind == "path":
+            return Path(raw.strip()).expanduser()
+        value = raw.strip()
+        return value.upper() if self.case == "upper" else value.lower() if self.case == "lower" else value
+
+    def checked(self, value: Any) -> Any:
+        """`value` if it keeps this setting's rules (normalized by `check`), else `ConfigError` naming the setting."""
+        if self.low is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            if self.high is None and value < self.low:
+                unit = f" ({self.unit})" if self.unit else ""
+                raise ConfigError(f"{self.label} must be at least {_shown(self.low)}{unit}, got {value}")
+            if self.high is not None and not self.low <= value <= self.high:
+                raise ConfigError(f"{self.label} must be between {_shown(self.low)} and {_shown(self.high)}, got {value}")
+        return self.check(value, self.label) if self.check is not None else value
+
+
+def _shown(number: float) -> str:
+    """A number as a person writes it: 1000000, 10, 0.5."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def setting(default: Any = MISSING, *, env: str | tuple[str, ...], help: str, default_factory: Any = MISSING, **rules: Any) -> Any:
+    """Declare a settings field: its default (or `default_factory`), environment variable(s), help, and
+    `flag`, `low` / `high` (`unit`), `negated`, `case`, `choices`, `parse`, `check`, `shown` (see `Setting`)."""
+    declaration = Setting(env=(env,) if isinstance(env, str) else env, help=help, **rules)
+    if default_factory is not MISSING:
+        return field(default_factory=default_factory, metadata={"setting": declaration})
+    return field(default=default, metadata={"setting": declaration})
+
+
+def section(factory: Callable[[], Any]) -> Any:
+    """A nested group of settings (`Settings.policy`, `Settings.http`)."""
+    return field(default_factory=factory, metadata={"section": True})
+
+
+def _check_all(instance: Any) -> None:
+    """Every declared field of a settings dataclass keeps its rules (normalized values are kept)."""
+    for f in fields(instance):
+        declaration = f.metadata.get("setting")
+        if declaration is not None:
+            value = getattr(instance, f.name)
+            kept = _declared_by_name()[f.name].checked(value)
+            if kept is not value:
+                object.__setattr__(instance, f.name, kept)
+
+
+# ---- the rules that are more than a range -------------------------------------------------------
+
+
+def _log_level(value: str, label: str) -> str:
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"{label} must be one of {', '.join(LOG_LEVELS)}; got {value!r}")
     return value
 
 
-_RANGES = {
-    "batch_cap": (1, 10_000, "--batch-cap / VAPI_MCP_BATCH_CAP"),
-    "campaign_cap": (1, 10_000, "--campaign-cap / VAPI_MCP_CAMPAIGN_CAP"),
-    "daily_cap": (0, 1_000_000, "--daily-cap / VAPI_MCP_DAILY_CAP"),
-    "quiet_start": (0, 23, "--quiet-start / VAPI_MCP_QUIET_START"),
-    "quiet_end": (0, 24, "--quiet-end / VAPI_MCP_QUIET_END"),
-    "confirm_ttl": (10, 86_400, "--confirm-ttl / VAPI_MCP_CONFIRM_TTL"),
-    # At most the SDK's request-state lifetime (600 s): a 2026-07-28 client's answer must still carry valid state.
-    "confirm_wait": (1, 600, "--confirm-wait / VAPI_MCP_CONFIRM_WAIT"),
-}
-
-CONSENT_MODES = ("any", "human")
-"""`any`: every consent channel, including the confirm token the agent relays; `human`: only a human channel."""
+def _consent(value: str, label: str) -> str:
+    if value not in CONSENT_MODES:
+        raise ConfigError(f"{label} must be one of {', '.join(CONSENT_MODES)}, got {value!r}")
+    return value
 
 
-_LISTS = {
-    "allow_numbers": ("number", "--allow-numbers / VAPI_MCP_ALLOW_NUMBERS"),
-    "deny_numbers": ("number", "--deny-numbers / VAPI_MCP_DENY_NUMBERS"),
-    "allow_countries": ("country", "--allow-countries / VAPI_MCP_ALLOW_COUNTRIES"),
-    "deny_countries": ("country", "--deny-countries / VAPI_MCP_DENY_COUNTRIES"),
-}
+def _toolsets(value: tuple[str, ...] | None, label: str) -> tuple[str, ...] | None:
+    check_toolsets(value, label)
+    return value
+
+
+def _state_url(value: str, label: str) -> str:
+    from .state import open_store
+
+    try:
+        open_store(value)  # only parses: nothing is opened or connected
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return value
+
+
+def _numbers(entries: tuple[str, ...], label: str) -> tuple[str, ...]:
+    return _normalized_entries("number", label, entries) if entries else ()  # phonenumbers loads only when set
+
+
+def _countries(entries: tuple[str, ...], label: str) -> tuple[str, ...]:
+    return _normalized_entries("country", label, entries) if entries else ()
 
 
 def _normalized_entries(kind: str, setting: str, entries: tuple[str, ...]) -> tuple[str, ...]:
@@ -133,115 +276,158 @@ def _normalized_entries(kind: str, setting: str, entries: tuple[str, ...]) -> tu
     return tuple(out)
 
 
+def _processes(raw: str, label: str) -> int:
+    try:
+        count = int(raw.strip())
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"{label} must be a whole number of processes, 1 or more; got {raw!r}")
+    return count
+
+
+def _secret(raw: str, label: str) -> str:
+    return raw  # as given: a secret is never trimmed or changed
+
+
+# ---- the settings -------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Policy:
     """The guard's rules. Defaults are the safe ones described in the README."""
 
-    allow_numbers: tuple[str, ...] = ()
+    allow_numbers: tuple[str, ...] = setting(
+        (), env="VAPI_MCP_ALLOW_NUMBERS", flag="--allow-numbers", check=_numbers, help="comma list of E.164 numbers; only these may be called"
+    )
     """E.164 numbers (normalized at start; an entry that is not a valid number stops the server)."""
-    deny_numbers: tuple[str, ...] = ()
-    allow_countries: tuple[str, ...] = ()
+    deny_numbers: tuple[str, ...] = setting((), env="VAPI_MCP_DENY_NUMBERS", flag="--deny-numbers", check=_numbers, help="comma list of E.164 numbers never to call")
+    allow_countries: tuple[str, ...] = setting(
+        (), env="VAPI_MCP_ALLOW_COUNTRIES", flag="--allow-countries", check=_countries, help="comma list of calling codes (1, 44) or regions (US, GB)"
+    )
     """Country calling codes (`1`, `44`) or ISO regions (`US`, `GB`), normalized to `44` / `GB`; empty means any."""
-    deny_countries: tuple[str, ...] = ()
-    batch_cap: int = 50
-    campaign_cap: int = 1000
+    deny_countries: tuple[str, ...] = setting(
+        (), env="VAPI_MCP_DENY_COUNTRIES", flag="--deny-countries", check=_countries, help="comma list of calling codes or regions never to call"
+    )
+    batch_cap: int = setting(50, env="VAPI_MCP_BATCH_CAP", flag="--batch-cap", low=1, high=10_000, help="most customers in one batch call")
+    campaign_cap: int = setting(
+        1000, env="VAPI_MCP_CAMPAIGN_CAP", flag="--campaign-cap", low=1, high=10_000, help="most contacts in one campaign (Vapi allows 10000)"
+    )
     """Most contacts in one campaign (Vapi's own limit is 10,000); each contact also counts against `daily_cap`."""
-    daily_cap: int = 100
-    quiet_hours: bool = True
-    quiet_start: int = 8
+    daily_cap: int = setting(
+        100, env="VAPI_MCP_DAILY_CAP", flag="--daily-cap", low=0, high=1_000_000, help="most guarded dials per Vapi account per UTC day, across sessions"
+    )
+    quiet_hours: bool = setting(True, env="VAPI_MCP_NO_QUIET_HOURS", flag="--no-quiet-hours", negated=True, help="allow calls at any local hour")
+    quiet_start: int = setting(8, env="VAPI_MCP_QUIET_START", flag="--quiet-start", low=0, high=23, help="first allowed local hour")
     """First local hour (0-23) at which calls are allowed."""
-    quiet_end: int = 21
+    quiet_end: int = setting(21, env="VAPI_MCP_QUIET_END", flag="--quiet-end", low=0, high=24, help="local hour from which calls are refused")
     """Local hour (0-24) from which calls are refused again."""
-    confirm_ttl: int = 300
-    auto_approve_allowlisted: bool = False
-    consent: str = "any"
+    confirm_ttl: int = setting(300, env="VAPI_MCP_CONFIRM_TTL", flag="--confirm-ttl", low=10, high=86_400, help="seconds a confirm token stays valid")
+    auto_approve_allowlisted: bool = setting(
+        False, env="VAPI_MCP_AUTO_APPROVE_ALLOWLISTED", flag="--auto-approve-allowlisted", help="dial allow-listed numbers without asking (test pipelines)"
+    )
+    consent: str = setting(
+        "any",
+        env="VAPI_MCP_CONSENT",
+        flag="--consent",
+        case="lower",
+        choices=CONSENT_MODES,
+        check=_consent,
+        help="any: a confirm token relayed by the agent also confirms; human: only elicitation or the MCP Apps view",
+    )
     """One of `CONSENT_MODES`: under `human` no confirm token is issued or accepted."""
-    confirm_wait: int = 180
+    # At most the SDK's request-state lifetime (600 s): a 2026-07-28 client's answer must still carry valid state.
+    confirm_wait: int = setting(
+        180, env="VAPI_MCP_CONFIRM_WAIT", flag="--confirm-wait", low=1, high=600, help="seconds the human has to answer a confirmation question"
+    )
     """Seconds the human has to answer an elicitation; then the action is refused (`timed-out`)."""
 
     def __post_init__(self) -> None:
-        if self.consent not in CONSENT_MODES:
-            raise ConfigError(f"--consent / VAPI_MCP_CONSENT must be one of {', '.join(CONSENT_MODES)}, got {self.consent!r}")
-        for name, (low, high, setting) in _RANGES.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
-        for name, (kind, setting) in _LISTS.items():
-            entries = getattr(self, name)
-            if entries:  # phonenumbers loads only when a list is set (start-up stays fast)
-                object.__setattr__(self, name, _normalized_entries(kind, setting, entries))
-
-
-_HTTP_RANGES = {
-    "request_read_timeout": (1, 300, "--request-read-timeout / VAPI_MCP_REQUEST_READ_TIMEOUT"),
-    "max_connections": (8, 100_000, "--max-connections / VAPI_MCP_MAX_CONNECTIONS"),
-    "session_idle_timeout": (1, 86_400, "--session-idle-timeout / VAPI_MCP_SESSION_IDLE_TIMEOUT"),
-    "max_sessions": (1, 100_000, "--max-sessions / VAPI_MCP_MAX_SESSIONS"),
-}
+        _check_all(self)
 
 
 @dataclass(frozen=True)
 class HttpLimits:
     """What one HTTP/SSE server process holds for its clients, at most (the README's "HTTP limits")."""
 
-    request_read_timeout: float = 10.0
+    request_read_timeout: float = setting(
+        10.0, env="VAPI_MCP_REQUEST_READ_TIMEOUT", flag="--request-read-timeout", low=1, high=300, help="seconds a client has to send a whole request"
+    )
     """Seconds a client has to send a whole request (headers and body) once it connects or its last
     answer ends; then the connection is closed. Half-sent requests cannot pile up."""
-    max_connections: int = 1000
+    max_connections: int = setting(1000, env="VAPI_MCP_MAX_CONNECTIONS", flag="--max-connections", low=8, high=100_000, help="open connections at most")
     """Open connections at most (clamped below the process's file-descriptor limit). At the limit a
     new connection closes the oldest one still waiting for its request; if none waits, it gets 503."""
-    session_idle_timeout: float = 600.0
+    session_idle_timeout: float = setting(
+        600.0, env="VAPI_MCP_SESSION_IDLE_TIMEOUT", flag="--session-idle-timeout", low=1, high=86_400, help="seconds an idle streamable HTTP session lives"
+    )
     """Seconds a streamable HTTP session may go without any request in flight (and no open GET stream)
     before it is closed; its id then answers 404 and the client opens a new session."""
-    max_sessions: int = 1000
+    max_sessions: int = setting(1000, env="VAPI_MCP_MAX_SESSIONS", flag="--max-sessions", low=1, high=100_000, help="open streamable HTTP sessions at most")
     """Open streamable HTTP sessions at most; beyond it a new session gets 503 (open ones are unaffected)."""
 
     def __post_init__(self) -> None:
-        for name, (low, high, setting) in _HTTP_RANGES.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
+        _check_all(self)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to run; build it with `Settings.load`."""
 
-    api_key: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-    force_sandbox: bool = False
-    read_only: bool = False
-    dry_run: bool = False
-    log_level: str = "WARNING"
-    timeout: float = 30.0
-    max_response_bytes: int = 64 * 1024 * 1024
+    api_key: str | None = setting(None, env=("VAPI_API_KEY", "VAPI_TOKEN"), parse=_key, help="the Vapi private API key; none means the sandbox")
+    base_url: str = setting(DEFAULT_BASE_URL, env="VAPI_BASE_URL", flag="--base-url", help="Vapi API base URL")
+    force_sandbox: bool = setting(False, env="VAPI_MCP_SANDBOX", flag="--sandbox", help="use the embedded sandbox even if VAPI_API_KEY is set")
+    read_only: bool = setting(False, env="VAPI_MCP_READ_ONLY", flag="--read-only", help="register no tool that changes anything")
+    dry_run: bool = setting(False, env="VAPI_MCP_DRY_RUN", flag="--dry-run", help="check and confirm guarded actions but never send them")
+    log_level: str = setting(
+        "WARNING", env="VAPI_MCP_LOG_LEVEL", flag="--log-level", case="upper", check=_log_level, help="DEBUG, INFO, WARNING, ERROR or CRITICAL; logs go to stderr"
+    )
+    timeout: float = setting(30.0, env="VAPI_MCP_TIMEOUT", help="seconds per Vapi request")
+    max_response_bytes: int = setting(
+        64 * 1024 * 1024, env="VAPI_MCP_MAX_RESPONSE_BYTES", low=1024, unit="bytes", help="the largest Vapi answer read; a bigger one is an error saying so"
+    )
     """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES).
     Far above Vapi's largest answer (a list of 1000 calls of ~12 KB each is ~12 MB)."""
-    audit_log: Path = field(default_factory=lambda: _state_dir() / "audit.jsonl")
-    sandbox_audit_log: Path | None = None
+    audit_log: Path = setting(
+        env="VAPI_MCP_AUDIT_LOG",
+        flag="--audit-log",
+        default_factory=lambda: _state_dir() / "audit.jsonl",
+        shown="~/.local/state/vapi-mcp/audit.jsonl",
+        help="audit file",
+    )
+    sandbox_audit_log: Path | None = setting(
+        None, env="VAPI_MCP_SANDBOX_AUDIT_LOG", flag="--sandbox-audit-log", shown="audit-sandbox.jsonl beside the audit file", help="audit file of sandbox attempts"
+    )
     """Where sandbox attempts are audited; None means `audit-sandbox.jsonl` beside `audit_log`."""
-    state_url: str = field(default_factory=lambda: f"sqlite://{_state_dir() / 'state.sqlite3'}")
+    state_url: str = setting(
+        env="VAPI_MCP_STATE_URL",
+        flag="--state-url",
+        default_factory=lambda: f"sqlite://{_state_dir() / 'state.sqlite3'}",
+        shown="an SQLite file in ~/.local/state/vapi-mcp/",
+        check=_state_url,
+        help="the guard's shared state: redis://host:6379/0 for replicas",
+    )
     """The guard's state store (`vapi_mcp.state`): an SQLite file shared by the user's sessions, or Redis."""
-    sandbox_speed: float = 1.0
+    sandbox_speed: float = setting(1.0, env="VAPI_MCP_SANDBOX_SPEED", help="how many times faster than real time sandbox calls progress")
     """How many times faster than real time the embedded sandbox's calls progress."""
-    confirm_secret: str | None = None
+    confirm_secret: str | None = setting(None, env="VAPI_MCP_CONFIRM_SECRET", parse=_secret, help="HMAC key of confirm tokens; the same on every replica")
     """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
-    policy: Policy = field(default_factory=Policy)
-    http: HttpLimits = field(default_factory=HttpLimits)
-    toolsets: tuple[str, ...] | None = None
+    policy: Policy = section(Policy)
+    http: HttpLimits = section(HttpLimits)
+    toolsets: tuple[str, ...] | None = setting(None, env="VAPI_MCP_TOOLSETS", flag="--toolsets", check=_toolsets, help=toolsets_help())
     """Toolsets agents see (`catalogue.TOOLSETS`, `all`, `default`); None means the default selection."""
-    tools: tuple[str, ...] | None = None
+    tools: tuple[str, ...] | None = setting(
+        None, env="VAPI_MCP_TOOLS", flag="--tools", help="comma list of single tools agents see, added to --toolsets; alone, only these"
+    )
     """Single tools agents see, in addition to `toolsets` (alone: only these); None means none named."""
-    fast_start: bool = True
+    fast_start: bool = setting(True, env="VAPI_MCP_FAST_START", help="over stdio, answer a client's opening from an earlier run's cache")
     """Over stdio, answer the handshake from the cache of an earlier run while the SDK loads (stdio.py)."""
     problem: str | None = None
     """Why the configured settings cannot be used. Over stdio the server starts anyway, says so in its
     instructions and refuses every tool call with this text (see `Settings.unusable`)."""
 
     def __post_init__(self) -> None:
-        if self.log_level not in LOG_LEVELS:
-            raise ConfigError(f"--log-level / VAPI_MCP_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {self.log_level!r}")
-        check_toolsets(self.toolsets, "--toolsets / VAPI_MCP_TOOLSETS")
+        _check_all(self)
 
     @classmethod
     def unusable(cls, problem: str) -> Settings:
@@ -266,84 +452,118 @@ class Settings:
         return SANDBOX_BASE_URL if self.sandbox else self.base_url.rstrip("/")
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read the environment, then apply explicit overrides (CLI flags); `None` means unset.
-
-        An unset variable means the field's default (the dataclasses above are the one place for them).
+    def load(cls, env: Mapping[str, str] | None = None, *, flags: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+        """The environment's settings, then the flags of a command line (`vars()` of its parsed namespace, as
+        `cli` builds it from `declared()`), then explicit overrides by field name (values, as code has them);
+        `None` means not given, and anything not given keeps its default.
         """
-        env = os.environ if env is None else env
-        flag = lambda name: parse_bool(name, env.get(name))  # noqa: E731
-        policy = Policy(
-            allow_numbers=_split(env.get("VAPI_MCP_ALLOW_NUMBERS")),
-            deny_numbers=_split(env.get("VAPI_MCP_DENY_NUMBERS")),
-            allow_countries=_split(env.get("VAPI_MCP_ALLOW_COUNTRIES")),
-            deny_countries=_split(env.get("VAPI_MCP_DENY_COUNTRIES")),
-            batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", Policy.batch_cap),
-            campaign_cap=_number(env, "VAPI_MCP_CAMPAIGN_CAP", Policy.campaign_cap),
-            daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", Policy.daily_cap),
-            quiet_hours=not flag("VAPI_MCP_NO_QUIET_HOURS"),
-            quiet_start=_number(env, "VAPI_MCP_QUIET_START", Policy.quiet_start),
-            quiet_end=_number(env, "VAPI_MCP_QUIET_END", Policy.quiet_end),
-            confirm_ttl=_number(env, "VAPI_MCP_CONFIRM_TTL", Policy.confirm_ttl),
-            auto_approve_allowlisted=flag("VAPI_MCP_AUTO_APPROVE_ALLOWLISTED"),
-            consent=(env.get("VAPI_MCP_CONSENT") or Policy.consent).strip().lower(),
-            confirm_wait=_number(env, "VAPI_MCP_CONFIRM_WAIT", Policy.confirm_wait),
-        )
-        http = HttpLimits(
-            request_read_timeout=_number(env, "VAPI_MCP_REQUEST_READ_TIMEOUT", HttpLimits.request_read_timeout, float),
-            max_connections=_number(env, "VAPI_MCP_MAX_CONNECTIONS", HttpLimits.max_connections),
-            session_idle_timeout=_number(env, "VAPI_MCP_SESSION_IDLE_TIMEOUT", HttpLimits.session_idle_timeout, float),
-            max_sessions=_number(env, "VAPI_MCP_MAX_SESSIONS", HttpLimits.max_sessions),
-        )
-        values: dict[str, Any] = {
-            "api_key": _key(env.get("VAPI_API_KEY")) or _key(env.get("VAPI_TOKEN")),
-            "base_url": env.get("VAPI_BASE_URL") or DEFAULT_BASE_URL,
-            "force_sandbox": flag("VAPI_MCP_SANDBOX"),
-            "read_only": flag("VAPI_MCP_READ_ONLY"),
-            "dry_run": flag("VAPI_MCP_DRY_RUN"),
-            "log_level": (env.get("VAPI_MCP_LOG_LEVEL") or cls.log_level).strip().upper(),
-            "timeout": _number(env, "VAPI_MCP_TIMEOUT", cls.timeout, float),
-            "max_response_bytes": _max_response_bytes(env),
-            "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", cls.sandbox_speed, float),
-            "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
-            "policy": policy,
-            "http": http,
-            "fast_start": parse_bool("VAPI_MCP_FAST_START", env.get("VAPI_MCP_FAST_START"), default=True),
-            "toolsets": parse_names(env.get("VAPI_MCP_TOOLSETS")),
-            "tools": parse_names(env.get("VAPI_MCP_TOOLS")),
-        }
-        for name in ("audit_log", "sandbox_audit_log"):
-            if env.get(f"VAPI_MCP_{name.upper()}"):
-                values[name] = Path(env[f"VAPI_MCP_{name.upper()}"]).expanduser()
-        if env.get("VAPI_MCP_STATE_URL", "").strip():
-            values["state_url"] = env["VAPI_MCP_STATE_URL"].strip()
-        settings = cls(**values)
-        # A flag names a field of Settings or of one of its sections (policy, http); `None` means not given.
-        given = {k: v for k, v in overrides.items() if v is not None}
-        for section in SECTIONS:
-            names = {f.name for f in fields(getattr(settings, section))}
-            section_values = {k: given.pop(k) for k in list(given) if k in names}
-            if section_values:
-                given[section] = replace(getattr(settings, section), **section_values)
-        for name in ("audit_log", "sandbox_audit_log"):
-            if name in given:
-                given[name] = Path(given[name]).expanduser()
-        settings = replace(settings, **given)
-        _check_state_url(settings.state_url)
-        return settings
+        return _load(cls, os.environ if env is None else env, flags or {}, overrides)
 
 
-SECTIONS = ("policy", "http")
-"""Settings' nested sections; a flag override whose name is one of a section's fields goes there."""
+@dataclass(frozen=True)
+class Serving:
+    """What only `vapi-mcp serve` over HTTP/SSE reads (`Serving.load`): the bearer token, the host names
+    clients may use, and the worker processes."""
+
+    auth_token: str | None = setting(
+        None,
+        env="VAPI_MCP_AUTH_TOKEN",
+        flag="--auth-token",
+        help="bearer token required on every HTTP request; required off loopback, at least 16 characters",
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        (),
+        env="VAPI_MCP_ALLOWED_HOSTS",
+        flag="--allowed-hosts",
+        help="comma list of host names (name or name:port) clients may use off loopback (DNS-rebinding protection)",
+    )
+    workers: int = setting(1, env="VAPI_MCP_WORKERS", flag="--workers", parse=_processes, help="processes serving --transport http --stateless")
+
+    def __post_init__(self) -> None:
+        _check_all(self)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, *, flags: Mapping[str, Any] | None = None) -> Serving:
+        return _load(cls, os.environ if env is None else env, flags or {}, {})
 
 
-def _check_state_url(url: str) -> None:
-    from .state import open_store
+# ---- reading the declarations -------------------------------------------------------------------
 
-    try:
-        open_store(url)  # only parses: nothing is opened or connected
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+SETTINGS_CLASSES = (Settings, Serving)
+
+
+@cache
+def declared(cls: type = Settings) -> tuple[Setting, ...]:
+    """Every setting `cls` declares, its sections' too, in declaration order, each completed from its field."""
+    found: list[Setting] = []
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if f.metadata.get("section"):
+            found += [replace(s, section=f.name) for s in declared(hints[f.name])]
+            continue
+        declaration = f.metadata.get("setting")
+        if declaration is None:
+            continue
+        default = f.default if f.default is not MISSING else None
+        found.append(replace(declaration, name=f.name, kind=_kind(hints[f.name]), default=default))
+    return tuple(found)
+
+
+@cache
+def _declared_by_name() -> dict[str, Setting]:
+    every = [s for cls in SETTINGS_CLASSES for s in declared(cls)]
+    by_name = {s.name: s for s in every}
+    assert len(by_name) == len(every), "two settings share a field name (flags use it as their dest)"
+    return by_name
+
+
+def _kind(hint: Any) -> str:
+    """How text becomes the field's value, from its type."""
+    if get_origin(hint) in (Union, types.UnionType):
+        inner = [arg for arg in get_args(hint) if arg is not type(None)]
+        return "names" if get_origin(inner[0]) is tuple else _kind(inner[0])
+    if get_origin(hint) is tuple:
+        return "list"
+    return {bool: "bool", int: "int", float: "float", str: "str", Path: "path"}[hint]
+
+
+def _load(cls: type, env: Mapping[str, str], flags: Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+    """Build `cls` from the environment, then the flags, then the overrides (values), by its declarations."""
+    settings = declared(cls)
+    unknown = set(overrides) - {s.name for s in settings}
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no setting {sorted(unknown)[0]!r}")
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for s in settings:
+        value = _given(s, env, flags, overrides)
+        if value is not None:
+            (sections.setdefault(s.section, {}) if s.section else top)[s.name] = value
+    hints = get_type_hints(cls)
+    for name, section_values in sections.items():
+        top[name] = hints[name](**section_values)
+    return cls(**top)
+
+
+def _given(s: Setting, env: Mapping[str, str], flags: Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+    """The value given for `s`, or None: an override wins over a flag, a flag over the environment. Every
+    variable given is read (a malformed one is refused even where a flag overrides it)."""
+    value = None
+    for name in s.env:
+        raw = env.get(name)
+        value = None if raw is None else s.text(raw, name)
+        if value is not None:
+            break
+    flagged = flags.get(s.name) if s.flag else None
+    if isinstance(flagged, str):
+        flagged = s.text(flagged, s.flag or s.env[0])
+    if flagged is not None:
+        value = flagged
+    if overrides.get(s.name) is not None:
+        value = overrides[s.name]
+        if s.kind == "path" and not isinstance(value, Path):
+            value = Path(value).expanduser()
+    return value
 
 
 def file_problem(path: Path, info: os.stat_result) -> str | None:

@@ -23,7 +23,7 @@ import os
 import secrets
 from typing import Any
 
-from .config import ConfigError, Settings
+from .config import Serving, Settings
 
 WORKERS_ENV = "VAPI_MCP_WORKERS"
 NAMESPACE_ENV = "VAPI_MCP_WORKER_ARGS"
@@ -31,15 +31,8 @@ NAMESPACE_ENV = "VAPI_MCP_WORKER_ARGS"
 
 
 def worker_count(ns: argparse.Namespace) -> int:
-    """`--workers`, else VAPI_MCP_WORKERS, else 1; anything but a whole number ≥ 1 is refused."""
-    given = ns.workers if getattr(ns, "workers", None) is not None else os.environ.get(WORKERS_ENV, "").strip() or 1
-    try:
-        count = int(given)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ConfigError(f"--workers / {WORKERS_ENV} must be a whole number of processes, 1 or more; got {given!r}")
-    return count
+    """`--workers`, else VAPI_MCP_WORKERS, else 1 (`config.Serving.workers`); anything but a whole number ≥ 1 is refused."""
+    return Serving.load(flags=vars(ns)).workers
 
 
 def refusal(ns: argparse.Namespace, settings: Settings | None, count: int) -> str | None:
