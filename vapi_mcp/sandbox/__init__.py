@@ -7,7 +7,8 @@ with `vapi-mcp sandbox --port N`.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio

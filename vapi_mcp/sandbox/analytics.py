@@ -15,8 +15,9 @@ in creation order. Result columns are named by `alias`, else operation + Column
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
@@ -162,7 +163,7 @@ def run_query(calls: list[dict[str, Any]], query: dict[str, Any], now: datetime)
         groups.setdefault(group, []).append(call)
     rows = []
     for group, members in sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0])):
-        row: dict[str, Any] = dict(zip([*keys, *variables, *(["date"] if time_range.get("step") else [])], group))
+        row: dict[str, Any] = dict(zip([*keys, *variables, *(["date"] if time_range.get("step") else [])], group, strict=True))
         for op in query["operations"]:
             alias = op.get("alias") or op["operation"] + op["column"][0].upper() + op["column"][1:]
             row[alias] = _aggregate(op["operation"], [_column(op["column"], concurrency)(call) for call in members])

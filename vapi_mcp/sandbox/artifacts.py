@@ -117,7 +117,7 @@ def log_lines(call: dict[str, Any]) -> list[dict[str, Any]]:
         lines.append((started, "info", "Call answered; assistant speaking first message"))
         metrics = (call.get("artifact") or {}).get("performanceMetrics") or {}
         answers = [m for m in call.get("messages") or [] if m.get("role") == "bot"][1:]
-        for i, (turn, message) in enumerate(zip(metrics.get("turnLatencies") or [], answers)):
+        for i, (turn, message) in enumerate(zip(metrics.get("turnLatencies") or [], answers, strict=False)):
             at = started + timedelta(seconds=message.get("secondsFromStart") or 0)
             lines.append((at, "debug", f"Turn {i + 1}: model {turn['modelLatency']} ms, voice {turn['voiceLatency']} ms, total {turn['turnLatency']} ms"))
             if turn["turnLatency"] > SLOW_TURN_MS:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -180,10 +181,10 @@ def paginate(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[st
 
             edge = parse_iso(bound)
             keep = {
-                "Gt": lambda v: v > edge,
-                "Lt": lambda v: v < edge,
-                "Ge": lambda v: v >= edge,
-                "Le": lambda v: v <= edge,
+                "Gt": lambda v, edge=edge: v > edge,
+                "Lt": lambda v, edge=edge: v < edge,
+                "Ge": lambda v, edge=edge: v >= edge,
+                "Le": lambda v, edge=edge: v <= edge,
             }[op]
             out = [item for item in out if keep(parse_iso(item[stamp_field]))]
     limit = int(float(query.get("limit", 100)))

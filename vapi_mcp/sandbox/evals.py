@@ -98,7 +98,7 @@ class EvalMessage(Rule):
             ("tool", False): TOOL_MOCK,
             ("tool", True): TOOL_CHECK,
             ("user", False): USER_MOCK,
-        }.get((role, checkpoint))
+        }.get((str(role), checkpoint))
         if branch is None:
             if role in ROLES:
                 return [f"{name}.property judgePlan should not exist"]
@@ -175,6 +175,7 @@ def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dic
             played.append({k: v for k, v in message.items() if k in ("role", "content", "toolCalls")})
             history.append({"role": role, "content": message.get("content") or ""})
             continue
+        reason: str | None
         if role == "tool":
             reason = "The sandbox assistant calls no tools, so there is no tool response to judge."
             played.append({"role": "tool", "content": "", "judge": {"status": "fail", "failureReason": reason}})

@@ -270,7 +270,7 @@ def suggestions(evaluations: list[dict[str, Any]]) -> dict[str, Any]:
         + ".",
         "systemPromptSuggestions": [
             {"issue": line, "suggestion": f"Make the system prompt lead the assistant to: {e.get('description') or e['name']}."}
-            for line, e in zip(said, failed)
+            for line, e in zip(said, failed, strict=True)
         ],
         "toolSuggestions": [],
         "scenarioSuggestions": [],
@@ -492,7 +492,7 @@ def routes(sb: Sandbox) -> list[Route]:
             sb.clock, **{**body, "iterations": body.get("iterations", 1), "transport": transport}, queuedAt=iso(now), _start=now
         )
         voice = transport["provider"] == "vapi.websocket"
-        items = []
+        items: list[dict[str, Any]] = []
         for iteration in range(1, run["iterations"] + 1):
             for simulation_id, scenario, personality, scenario_id, personality_id in planned:
                 lines = converse(assistant, scenario)
