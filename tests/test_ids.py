@@ -80,7 +80,11 @@ def test_every_id_argument_of_every_tool_is_a_vapi_id() -> None:
         ("update_squad", {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "members": [{"assistantId": "%2e%2e"}]}, "members.0.assistantId"),
         ("run_simulation", {"simulations": [{"scenarioId": "..", "personalityId": "p"}], "target": {"assistantId": "x"}}, "simulations.0.scenarioId"),
         ("run_structured_output", {"structuredOutputId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "callIds": ["a#b"]}, "callIds.0"),
-        ("create_campaign", {"name": "x", "assistantId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "dialPlan": [{"phoneNumberId": "/", "customers": []}]}, "dialPlan.0.phoneNumberId"),
+        (
+            "create_campaign",
+            {"name": "x", "assistantId": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "dialPlan": [{"phoneNumberId": "/", "customers": []}]},
+            "dialPlan.0.phoneNumberId",
+        ),
         ("get_simulation_object", {"kind": "suite", "id": "3FA85F645717-4562-b3fc-2c963f66afa6"}, "id"),
     ],
 )

@@ -153,7 +153,9 @@ async def test_imports_of_each_provider_are_valid_vapi_bodies(client, sandbox):
         "CreateTwilioPhoneNumberDTO": {"provider": "twilio", "number": "+14155550101", "twilioAccountSid": "AC1", "twilioApiKey": "SK1", "twilioApiSecret": "api-secret-77"},
         "CreateVonagePhoneNumberDTO": {"provider": "vonage", "number": "+14155550102", "credentialId": "c0ffee00-0000-4000-8000-000000000001"},
         "CreateTelnyxPhoneNumberDTO": {"provider": "telnyx", "number": "+14155550103", "credentialId": "c0ffee00-0000-4000-8000-000000000002"},
-        "CreateByoPhoneNumberDTO": {"provider": "byo-phone-number", "number": "1001", "numberE164CheckEnabled": False, "credentialId": "c0ffee00-0000-4000-8000-000000000003"},
+        "CreateByoPhoneNumberDTO": {
+            "provider": "byo-phone-number", "number": "1001", "numberE164CheckEnabled": False, "credentialId": "c0ffee00-0000-4000-8000-000000000003"
+        },
     }
     for dto, arguments in cases.items():
         result = result_json(await confirmed(client, "import_number", arguments))

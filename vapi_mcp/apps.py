@@ -7,8 +7,9 @@ tools/list and resources/list stay exactly as without this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.apps import Apps
 from pydantic import BaseModel, Field, ValidationError

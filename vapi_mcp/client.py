@@ -20,12 +20,12 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timezone
-from typing import Any, AsyncIterable, Callable, Mapping
+from datetime import UTC
+from typing import Any
 
 import anyio
 import httpx2 as httpx
@@ -258,7 +258,7 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         if when is None:
             return None
         if when.tzinfo is None:  # "-0000": a UTC time with no known zone
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None

@@ -301,7 +301,9 @@ class Policy:
         (), env="VAPI_MCP_ALLOW_NUMBERS", flag="--allow-numbers", check=_numbers, help="comma list of E.164 numbers; only these may be called"
     )
     """E.164 numbers (normalized at start; an entry that is not a valid number stops the server)."""
-    deny_numbers: tuple[str, ...] = setting((), env="VAPI_MCP_DENY_NUMBERS", flag="--deny-numbers", check=_numbers, help="comma list of E.164 numbers never to call")
+    deny_numbers: tuple[str, ...] = setting(
+        (), env="VAPI_MCP_DENY_NUMBERS", flag="--deny-numbers", check=_numbers, help="comma list of E.164 numbers never to call"
+    )
     allow_countries: tuple[str, ...] = setting(
         (), env="VAPI_MCP_ALLOW_COUNTRIES", flag="--allow-countries", check=_countries, help="comma list of calling codes (1, 44) or regions (US, GB)"
     )
@@ -380,7 +382,12 @@ class Settings:
     read_only: bool = setting(False, env="VAPI_MCP_READ_ONLY", flag="--read-only", help="register no tool that changes anything")
     dry_run: bool = setting(False, env="VAPI_MCP_DRY_RUN", flag="--dry-run", help="check and confirm guarded actions but never send them")
     log_level: str = setting(
-        "WARNING", env="VAPI_MCP_LOG_LEVEL", flag="--log-level", case="upper", check=_log_level, help="DEBUG, INFO, WARNING, ERROR or CRITICAL; logs go to stderr"
+        "WARNING",
+        env="VAPI_MCP_LOG_LEVEL",
+        flag="--log-level",
+        case="upper",
+        check=_log_level,
+        help="DEBUG, INFO, WARNING, ERROR or CRITICAL; logs go to stderr",
     )
     timeout: float = setting(30.0, env="VAPI_MCP_TIMEOUT", help="seconds per Vapi request")
     max_response_bytes: int = setting(
@@ -396,7 +403,11 @@ class Settings:
         help="audit file",
     )
     sandbox_audit_log: Path | None = setting(
-        None, env="VAPI_MCP_SANDBOX_AUDIT_LOG", flag="--sandbox-audit-log", shown="audit-sandbox.jsonl beside the audit file", help="audit file of sandbox attempts"
+        None,
+        env="VAPI_MCP_SANDBOX_AUDIT_LOG",
+        flag="--sandbox-audit-log",
+        shown="audit-sandbox.jsonl beside the audit file",
+        help="audit file of sandbox attempts",
     )
     """Where sandbox attempts are audited; None means `audit-sandbox.jsonl` beside `audit_log`."""
     state_url: str = setting(

@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 INTRO = "vapi-mcp demo: a scripted agent session on the embedded sandbox (no Vapi key; nothing real is called)."
 

@@ -29,10 +29,11 @@ without the guard, whatever it forgets: tools send through `ToolContext.send` (t
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Literal
 
 Role = Literal["call", "sip-call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
 Path = tuple[str | int, ...]

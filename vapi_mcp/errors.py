@@ -3,7 +3,8 @@ tool call ends early with a normal result (a guard's preview or decline, a dry r
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 

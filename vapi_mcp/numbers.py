@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
@@ -224,7 +224,7 @@ def _parse(cleaned: str, given: str) -> tuple[PhoneNumber | None, str | None]:
 
 def _why_invalid(number: PhoneNumber) -> str:
     code = number.country_code
-    regions = [r for r in phonenumbers.region_codes_for_country_code(code) if r != "ZZ"]
+    regions = [r for r in phonenumbers.region_codes_for_country_code(code or 0) if r != "ZZ"]
     if not regions:
         return f"+{code} is not a country calling code"
     where = f"+{code} ({'/'.join(regions[:3])}{'...' if len(regions) > 3 else ''})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
 import pydantic_core
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox
 
 logger = logging.getLogger("vapi_mcp")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 SANDBOX_NOTE = (
     "SANDBOX MODE: no VAPI_API_KEY is set (or --sandbox was given), so every tool talks to an "
@@ -167,7 +169,8 @@ class App:
         try:
             view = await spec.run(args, call)
             if isinstance(view, Linked):
-                view, links = view.view, view.links
+                links = view.links
+                view = view.view
         except EarlyResult as early:  # a preview, a decline, a dry run, a question for the client: a normal result
             if early.final:
                 return early.result
@@ -234,7 +237,8 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
         title=spec.title,
         description=spec.description,
         parameters=compact_schema(spec.input_model.model_json_schema(by_alias=True)),
-        fn_metadata=FuncMetadata(arg_model=ArgModelBase),  # no outputSchema (it would cost every agent tokens); results are JSON text
+        fn_metadata=FuncMetadata(arg_model=ArgModelBase),
+        context_kwarg=None,  # no outputSchema (it would cost every agent tokens); results are JSON text
         is_async=True,
         annotations=ToolAnnotations(
             read_only_hint=spec.read_only,
@@ -289,10 +293,10 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
             "generate_scenarios and run_structured_output previews."
         )
     specs = {spec.name: spec for _, spec in entries}
-    tools = [make_tool(spec, app) for spec in specs.values()]
+    tools: list[Tool] = [make_tool(spec, app) for spec in specs.values()]
     # Every tool whose arguments take a confirm token, listed or not (open schemas leave it out to stay lean).
     guarded = frozenset(name for name, spec in specs.items() if takes_confirm_token(spec.input_model)) if settings.problem is None else frozenset()
-    app_only = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
+    app_only: list[Tool] = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
     app.access = ToolAccess(catalogue(), settings.problem, always=frozenset(tool.name for tool in app_only))
     server = MCPServer(
         "vapi-mcp",
@@ -303,7 +307,7 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         extensions=[apps.extension()] if guarded else [],
         # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
         request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
-        log_level=settings.log_level,
+        log_level=cast(LogLevel, settings.log_level),  # one of config.LOG_LEVELS, checked when it was read
         middleware=[app.access, malformed_answers_declined],
     )
     if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps

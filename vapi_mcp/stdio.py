@@ -29,9 +29,10 @@ import stat
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from io import BufferedWriter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -348,7 +349,7 @@ def cache_key(method: Any, params: Any, handshake: dict[str, Any] | None) -> str
 
     def essentials(p: dict[str, Any]) -> list[Any]:
         meta = p.get("_meta") if isinstance(p.get("_meta"), dict) else {}
-        return [{k: v for k, v in p.items() if k != "_meta"}, {k: v for k, v in meta.items() if k.startswith(ENVELOPE)}]
+        return [{k: v for k, v in p.items() if k != "_meta"}, {k: v for k, v in meta.items() if k.startswith(ENVELOPE)}]  # type: ignore[union-attr]
 
     own = essentials(params or {})
     if method != "initialize" and PROTOCOL_VERSION not in own[1]:
@@ -581,7 +582,7 @@ class Session:
     async def _take(self, line: Any, to_sdk: Any) -> None:
         types = self.types
         if line is TOO_LONG:
-            self.front.wire_out.send(check(line)[1])
+            self.front.wire_out.send(check(line)[1])  # type: ignore[arg-type]  # the sentinel, which check answers
             return
         try:
             message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)

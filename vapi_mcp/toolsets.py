@@ -195,11 +195,12 @@ def markdown() -> str:
     rows = ["| toolset | what it is for | tools |", "|---|---|---|"]
     for toolset in TOOLSETS:
         whole = toolset.default is True
-        tools = [
-            f"`{spec.name}`" + (" ★" if not whole and spec.name in default else "") + (" 🔒" if any(guarded_kind(r.method, r.template) for r in spec.sends) else "")
-            for family_set, spec in entries
-            if family_set == toolset.id
-        ]
+        tools = []
+        for family_set, spec in entries:
+            if family_set == toolset.id:
+                starred = " ★" if not whole and spec.name in default else ""
+                locked = " 🔒" if any(guarded_kind(route.method, route.template) for route in spec.sends) else ""
+                tools.append(f"`{spec.name}`{starred}{locked}")
         rows.append(f"| `{toolset.id}`{' ★' if whole else ''} | {toolset.description} | {', '.join(tools)} |")
     size = tools_list_bytes(Settings())
     legend = (

@@ -16,7 +16,8 @@ import asyncio
 import functools
 import ssl
 import weakref
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 import aiohttp
 import httpx2 as httpx
@@ -146,7 +147,7 @@ class _Mapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None or not isinstance(exc, aiohttp.ClientError | OSError | asyncio.TimeoutError):
             return False
         raise _httpx_error(exc)(f"{type(exc).__name__}: {exc}", request=self.request) from exc

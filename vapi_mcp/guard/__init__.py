@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -36,10 +37,10 @@ from ..state import SETTING as STATE_SETTING
 from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
-from .policy import iso
 from .action import GUARDED_ROUTES, AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome, guarded_kind
 from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import Consent, Tokens, request_of
+from .policy import iso
 
 if TYPE_CHECKING:
     from ..client import VapiClient
@@ -67,7 +68,7 @@ COUNTER_TTL = 2 * 86400
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def target_of(vapi: VapiClient) -> str:
@@ -180,7 +181,7 @@ class Guard:
     # the daily cap, per Vapi account per UTC day, in the shared store
 
     def _counter(self, account: str) -> str:
-        return f"dials:{account}:{self.now().astimezone(timezone.utc).date().isoformat()}"
+        return f"dials:{account}:{self.now().astimezone(UTC).date().isoformat()}"
 
     def _daily_cap_problem(self, counter: str, count: int) -> str | None:
         used = self.store.count(counter)

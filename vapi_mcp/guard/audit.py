@@ -18,9 +18,10 @@ import errno
 import json
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..config import file_problem
 from ..errors import VapiMCPError
@@ -136,14 +137,14 @@ def attempts(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """`2h`, `30m`, `1d`, `1w` ago, or an ISO date/time (UTC when it has no offset)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     match = _RELATIVE.match(text)
     if match:
         return now - timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
@@ -151,7 +152,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"--since must be a time like 2026-12-01T09:00Z or 2026-12-01, or a span like 30m, 2h, 1d, 1w; got {text!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _time_of(entry: dict[str, Any]) -> datetime | None:
@@ -159,7 +160,7 @@ def _time_of(entry: dict[str, Any]) -> datetime | None:
         when = datetime.fromisoformat(str(entry.get("time")).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def review(paths: Iterable[Path], since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:

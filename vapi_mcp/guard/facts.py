@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..destinations import Found
 from ..numbers import Resolved, resolve, unresolved
@@ -54,7 +54,7 @@ def by_country(readings: Iterable[Resolved]) -> str:
 def who(callees: list[Callee]) -> str:
     """The people a dial rings: one by name and number, or a batch with its countries first."""
     readings = [resolve(c.number, c.e164_check) for c in callees]
-    people = [f"{quoted(c.name)} ({shown(r)})" if c.name else shown(r) for c, r in zip(callees, readings)]
+    people = [f"{quoted(c.name)} ({shown(r)})" if c.name else shown(r) for c, r in zip(callees, readings, strict=True)]
     if len(people) == 1:
         return people[0]
     more = f", and {len(people) - SHOWN} more" if len(people) > SHOWN else ""

@@ -11,8 +11,9 @@ rules only.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonenumbers import timezone as phone_timezone
@@ -89,7 +90,7 @@ async def check(
     if dial:
         rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
         callers: dict[str, list[Resolved]] = {}
-        for callee, reading_ in zip(callees, called):
+        for callee, reading_ in zip(callees, called, strict=True):
             caller = callee.via or action.phone_number_id
             if caller:
                 callers.setdefault(caller, []).append(reading_)
@@ -292,12 +293,12 @@ def unknown_id(field: str, value: str, what: str, lister: str) -> Refused:
 
 def aware(when: datetime) -> datetime:
     """A time without an offset is UTC, as in Vapi's API."""
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def iso(when: datetime) -> str:
     """A time as Vapi writes it: UTC, ISO 8601, with Z."""
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def auto_approved(policy: Policy, action: GuardedAction) -> bool:

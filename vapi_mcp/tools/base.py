@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import inspect
 import random
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, ClassVar, Iterator, Sequence, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
 from pydantic import Field
@@ -137,7 +138,7 @@ def transcript_turns(call: dict[str, Any]) -> list[str]:
     return [f"{speakers[m['role']]}: {m['message']}" for m in messages if m.get("role") in speakers and m.get("message")]
 
 
-def call_view(call: dict[str, Any], include: list[str] | None = None) -> dict[str, Any]:
+def call_view(call: dict[str, Any], include: Sequence[str] | None = None) -> dict[str, Any]:
     """The compact view of one call: its transcript once, as turns."""
     if include and "raw" in include:
         return {"call": call}
@@ -249,7 +250,7 @@ def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[Cal
 
 def _check_hint() -> str:
     """How to see whether a create that got no clear answer went through: calls since this attempt."""
-    return check_created_since("list_calls", datetime.now(timezone.utc))
+    return check_created_since("list_calls", datetime.now(UTC))
 
 
 def _check_phone_call(args: CreateCallArgs) -> list[Customer]:

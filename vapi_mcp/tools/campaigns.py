@@ -252,9 +252,11 @@ def plan_of(fields: dict[str, Any], where: str = "") -> Plan:
         return plan
     phone_id = fields.get("phoneNumberId")
     customers = _customers_of(fields.get("customers") or [], f"{where}customers")
-    if customers and not phone_id:
+    if not customers:
+        return []
+    if not phone_id:
         raise InputError("phoneNumberId", "is required with customers (the Vapi number that calls them); or give dialPlan")
-    return [(vapi_id(phone_id, "phoneNumberId"), c) for c in customers] if customers else []
+    return [(vapi_id(phone_id, "phoneNumberId"), c) for c in customers]
 
 
 def _callees(plan: Plan, single_caller: str | None) -> list[Callee]:

@@ -7,7 +7,7 @@ the assistant said and the judge's reason.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -38,7 +38,7 @@ from .base import (
 toolset = "testing"
 tools = ToolGroup()
 
-EVAL_TYPE = "chat.mockConversation"
+EVAL_TYPE: Final = "chat.mockConversation"
 WAIT = Field(55, ge=0, le=600, description="Seconds to wait for the end, with progress (0: don't).")
 """Under the 60 s request timeout many MCP clients apply by default."""
 

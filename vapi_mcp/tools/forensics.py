@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import VapiError, VapiMCPError
@@ -107,9 +108,14 @@ def latency_part(data: dict[str, Any]) -> dict[str, Any]:
     totals = [t.get("turnLatency") for t in turns]
     if turns:
         out["turnMs"] = [round(v) if isinstance(v, int | float) else None for v in totals[:TURNS_SHOWN]]
-        ranked = sorted((i for i, v in enumerate(totals) if isinstance(v, int | float)), key=lambda i: -totals[i])[:3]
+        timed = {i: v for i, v in enumerate(totals) if isinstance(v, int | float)}
+        ranked = sorted(timed, key=lambda i: -timed[i])[:3]
         out["slowest"] = [
-            {"turn": i + 1, "ms": round(totals[i]), **{k.removesuffix("Latency"): round(v) for k, v in turns[i].items() if k != "turnLatency" and isinstance(v, int | float)}}
+            {
+                "turn": i + 1,
+                "ms": round(timed[i]),
+                **{k.removesuffix("Latency"): round(v) for k, v in turns[i].items() if k != "turnLatency" and isinstance(v, int | float)},
+            }
             for i in ranked
         ]
     interruptions = {k: metrics[k] for k in ("numUserInterrupted", "numAssistantInterrupted") if metrics.get(k) is not None}
@@ -141,7 +147,7 @@ def links(data: dict[str, Any], parts: set[str]) -> list[Link]:
     return out
 
 
-async def add(view: dict[str, Any], data: dict[str, Any], include: list[str] | None, call: ToolContext) -> dict[str, Any] | Linked:
+async def add(view: dict[str, Any], data: dict[str, Any], include: Sequence[str] | None, call: ToolContext) -> dict[str, Any] | Linked:
     """`view` with the forensic parts `include` asks for, and recording/log links when those parts are shown."""
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
     if "logs" in parts:

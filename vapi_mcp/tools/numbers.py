@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -75,7 +75,7 @@ class Transfer(Strict):
     destination: Destination | None = None
 
 
-Action = Annotated[Union[Say, Transfer], Field(discriminator="type")]
+Action = Annotated[Say | Transfer, Field(discriminator="type")]
 
 
 class StartsWith(Strict):
@@ -106,7 +106,7 @@ class EndingHook(Strict):
     filters: list[EndedReasonIn] | None = None
 
 
-Hook = Annotated[Union[RingingHook, EndingHook], Field(discriminator="on")]
+Hook = Annotated[RingingHook | EndingHook, Field(discriminator="on")]
 
 
 class Server(PassThrough):
@@ -184,7 +184,7 @@ class ByoImport(Routing, Guarded):
     numberE164CheckEnabled: bool | None = None
 
 
-Import = Union[TwilioImport, CredentialImport, ByoImport]
+Import = TwilioImport | CredentialImport | ByoImport
 
 
 class ImportNumberArgs(RootModel[Annotated[Import, Field(discriminator="provider")]]):

@@ -10,7 +10,7 @@ get and delete tool, and a save tool per kind.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -55,7 +55,8 @@ KINDS = {
     "suite": "/eval/simulation/suite",
 }
 Kind = Literal["scenario", "personality", "simulation", "suite"]
-VOICE, CHAT = "vapi.websocket", "vapi.webchat"
+VOICE: Final = "vapi.websocket"
+CHAT: Final = "vapi.webchat"
 PATH_FIELD = Field(None, max_length=255)
 
 
