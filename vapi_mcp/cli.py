@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
+from urllib.parse import urlsplit
 
 from . import __version__
 
@@ -50,6 +51,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=str, default=None, help="processes serving --transport http --stateless (env VAPI_MCP_WORKERS, default 1)")
     p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
     p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
+    o = p.add_argument_group("OAuth 2.1 sign-in over HTTP (each also a VAPI_MCP_* environment variable)")
+    o.add_argument("--auth", choices=("token", "oauth"), default=None, help="token (default): one shared bearer token (--auth-token); oauth: each person signs in with the team's issuer (env VAPI_MCP_AUTH)")
+    o.add_argument("--oauth-issuer", default=None, help="the OAuth/OpenID issuer whose access tokens are accepted (env VAPI_MCP_OAUTH_ISSUER)")
+    o.add_argument("--oauth-audience", default=None, help="what a token's aud must name, when the issuer does not use --public-url (env VAPI_MCP_OAUTH_AUDIENCE)")
+    o.add_argument("--public-url", default=None, help="this server's /mcp URL as clients reach it, e.g. https://mcp.example.com/mcp (env VAPI_MCP_PUBLIC_URL)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
     p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
@@ -89,6 +95,7 @@ def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-cap", type=int, default=None, help="most customers in one batch call (default 50)")
     g.add_argument("--campaign-cap", type=int, default=None, help="most contacts in one campaign (default 1000; Vapi allows 10000)")
     g.add_argument("--daily-cap", type=int, default=None, help="most guarded dials per Vapi account per UTC day, across sessions (default 100)")
+    g.add_argument("--daily-cap-per-person", type=int, default=None, help="most guarded dials per person (the audit's who) per UTC day, across accounts (default: no such cap)")
     g.add_argument("--no-quiet-hours", dest="quiet_hours", action="store_false", default=None, help="allow calls at any local hour")
     g.add_argument("--quiet-start", type=int, default=None, help="first allowed local hour (default 8)")
     g.add_argument("--quiet-end", type=int, default=None, help="local hour from which calls are refused (default 21)")
@@ -128,6 +135,7 @@ def settings_from(ns: argparse.Namespace) -> Any:
         batch_cap=get("batch_cap"),
         campaign_cap=get("campaign_cap"),
         daily_cap=get("daily_cap"),
+        daily_cap_per_person=get("daily_cap_per_person"),
         quiet_hours=get("quiet_hours"),
         quiet_start=get("quiet_start"),
         quiet_end=get("quiet_end"),
@@ -175,7 +183,7 @@ class BearerAuth:
 
 
 def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
-    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth or OAuth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .config import HttpLimits
@@ -196,7 +204,16 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
         from .streamable import JsonWhenSilent
 
         app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
+    from .auth import oauth_config
+
+    oauth = oauth_config(ns)
+    if oauth is not None:  # each person signs in; the public URL's host is served as well
+        from .auth import protect
+
+        app = protect(app, server, oauth)
     allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
+    if oauth is not None:
+        allowed.append(urlsplit(oauth.resource).netloc)
     app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
 
@@ -207,6 +224,13 @@ def auth_token(ns: argparse.Namespace) -> str | None:
     from .web import is_loopback
 
     token = (ns.auth_token or os.environ.get("VAPI_MCP_AUTH_TOKEN") or "").strip() or None
+    if ns.transport != "stdio":
+        from .auth import oauth_config
+
+        if oauth_config(ns) is not None:  # checks the OAuth settings before anything starts
+            if token is not None:
+                raise ConfigError("--auth oauth and an auth token (VAPI_MCP_AUTH_TOKEN / --auth-token) exclude each other: use one.")
+            return None
     if ns.transport == "stdio" or is_loopback(ns.host):
         return token
     if token is None:
@@ -351,7 +375,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vapi-mcp audit: {exc}", file=sys.stderr)
         return 2
-    rows = review(dict.fromkeys(files.values()), since, None if ns.since and not ns.limit else ns.limit or 50)
+    rows = review(dict.fromkeys(files.values()), since, None if ns.since and not ns.limit else ns.limit or 50, who=ns.who)
     shown = ", ".join(f"{path} ({kind}{'' if path.exists() else ', absent'})" for kind, path in files.items())
     print(f"vapi-mcp audit: {len(rows)} attempt(s) from {shown}", file=sys.stderr)
     if ns.json:
@@ -407,6 +431,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
     audit.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
     audit.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
+    audit.add_argument("--who", default=None, help="only the attempts of one person: a signed-in subject (alice, or oauth:alice), local, or another tenant the table shows")
     audit.add_argument("--audit-log", default=None, help="the audit file (env VAPI_MCP_AUDIT_LOG)")
     audit.add_argument("--sandbox-audit-log", default=None, help="the sandbox audit file (env VAPI_MCP_SANDBOX_AUDIT_LOG)")
     audit.set_defaults(func=cmd_audit)
