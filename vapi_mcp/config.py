@@ -75,7 +75,7 @@ def check_toolsets(names: tuple[str, ...] | None, setting: str) -> None:
         raise ConfigError(f"{setting}: unknown toolset {unknown[0]!r}; valid: {', '.join(TOOLSETS + TOOLSET_WORDS)}")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int) -> Any:
+def _number(env: Mapping[str, str], name: str, default: float | None, kind: type = int) -> Any:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -97,6 +97,7 @@ _RANGES = {
     "batch_cap": (1, 10_000, "--batch-cap / VAPI_MCP_BATCH_CAP"),
     "campaign_cap": (1, 10_000, "--campaign-cap / VAPI_MCP_CAMPAIGN_CAP"),
     "daily_cap": (0, 1_000_000, "--daily-cap / VAPI_MCP_DAILY_CAP"),
+    "daily_cap_per_person": (0, 1_000_000, "--daily-cap-per-person / VAPI_MCP_DAILY_CAP_PER_PERSON"),
     "quiet_start": (0, 23, "--quiet-start / VAPI_MCP_QUIET_START"),
     "quiet_end": (0, 24, "--quiet-end / VAPI_MCP_QUIET_END"),
     "confirm_ttl": (10, 86_400, "--confirm-ttl / VAPI_MCP_CONFIRM_TTL"),
@@ -152,6 +153,9 @@ class Policy:
     campaign_cap: int = 1000
     """Most contacts in one campaign (Vapi's own limit is 10,000); each contact also counts against `daily_cap`."""
     daily_cap: int = 100
+    daily_cap_per_person: int | None = None
+    """Most guarded dials per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
+    every account; None means no such cap (the account's `daily_cap` still holds)."""
     quiet_hours: bool = True
     quiet_start: int = 8
     """First local hour (0-23) at which calls are allowed."""
@@ -169,6 +173,8 @@ class Policy:
             raise ConfigError(f"--consent / VAPI_MCP_CONSENT must be one of {', '.join(CONSENT_MODES)}, got {self.consent!r}")
         for name, (low, high, setting) in _RANGES.items():
             value = getattr(self, name)
+            if value is None and name == "daily_cap_per_person":
+                continue
             if not low <= value <= high:
                 raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
         for name, (kind, setting) in _LISTS.items():
@@ -286,6 +292,7 @@ class Settings:
             batch_cap=_number(env, "VAPI_MCP_BATCH_CAP", Policy.batch_cap),
             campaign_cap=_number(env, "VAPI_MCP_CAMPAIGN_CAP", Policy.campaign_cap),
             daily_cap=_number(env, "VAPI_MCP_DAILY_CAP", Policy.daily_cap),
+            daily_cap_per_person=_number(env, "VAPI_MCP_DAILY_CAP_PER_PERSON", None),
             quiet_hours=not flag("VAPI_MCP_NO_QUIET_HOURS"),
             quiet_start=_number(env, "VAPI_MCP_QUIET_START", Policy.quiet_start),
             quiet_end=_number(env, "VAPI_MCP_QUIET_END", Policy.quiet_end),

@@ -68,6 +68,8 @@ class GuardedAction:
     """What it may cost, in plain words; defaults to a note for the action's kind."""
     account: str = ""
     """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
+    tenant: str = ""
+    """Who asks (`ToolContext.tenant`): a token confirms only that person's action (under OAuth, their subject)."""
     describe: Callable[[ToolContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
     destinations: list[Found] = field(default_factory=list)
