@@ -20,6 +20,7 @@ import httpx2 as httpx
 import pytest
 from mcp_types import ElicitResult
 
+from tests.apps_kit import APPS, pending_of
 from tests.ledger_kit import call_args
 from tests.loopback import bound_socket
 from tests.mcp_kit import result_json, result_text
@@ -311,3 +312,22 @@ def test_vapi_mcp_audit_who_shows_one_persons_attempts(tmp_path: Path, capsys: p
         assert main(["audit", "--audit-log", str(log), "--only", "real", "--json", "--who", who]) == 0
         shown = [json.loads(line)["attempt"] for line in capsys.readouterr().out.splitlines()]
         assert shown == expected, who
+
+
+async def test_the_confirmation_view_records_who_approved_and_only_the_asker_may(world: tuple[Settings, Sandbox]) -> None:
+    """Through an MCP Apps host: dana's pending dial cannot be approved by alice (who may dial too); dana's own
+    Approve sends it, and the audit names her as who asked and who approved."""
+    settings, _ = world
+    async with deployment(world) as (issuer, url):
+        async with signed_in(url, "dana", extensions=[APPS]) as dana:
+            first = pending_of(await dana.call_tool("create_call", call_args()))
+            second = pending_of(await dana.call_tool("create_call", call_args(number="+12125550198")))
+            async with signed_in(url, "alice", extensions=[APPS]) as alice:
+                taken = await alice.call_tool(scopes.APPROVE_TOOL, {"id": first["id"]})
+            approved = await dana.call_tool(scopes.APPROVE_TOOL, {"id": second["id"]})
+    assert taken.is_error and "someone else" in result_text(taken)
+    assert not approved.is_error, result_text(approved)
+    rows = attempts(read_lines([settings.sandbox_audit_path]))
+    sent = [row for row in rows if row["decision"] == "sent"]
+    assert len(sent) == 1 and sent[0]["tenant"] == sent[0]["approvedBy"] == "oauth:dana" and sent[0]["channel"] == "app"
+    assert any(row["tenant"] == "oauth:alice" and row["decision"] == "refused" for row in rows)
