@@ -14,6 +14,7 @@ from vapi_mcp.config import SANDBOX_BASE_URL, Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 
 from tests.mcp_kit import connect
+from tests.package_kit import Dist, build
 
 pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
 """Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
@@ -28,6 +29,12 @@ def private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     return home
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
+    """The wheel and sdist of this checkout, built once per test session (`python -m build`)."""
+    return build(tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture

@@ -83,8 +83,12 @@ def load(name: str) -> dict:
 @pytest.mark.parametrize("name", [".mcp.json", "examples/claude_desktop_config.json", "examples/cursor_mcp.json"])
 def test_client_configs_run_this_server_over_stdio_without_downloads(name: str) -> None:
     server = load(name)
-    assert server["command"].endswith(".venv/bin/python")
-    assert server["args"] == ["-m", "vapi_mcp", "serve"]
+    if name == ".mcp.json":  # from whatever directory Claude Code starts in: the checkout root's venv (tests/test_claude_code.py)
+        assert server["command"] == "sh" and server["args"][0] == "-c"
+        assert server["args"][1].endswith('cd "$d" && exec .venv/bin/python -m vapi_mcp serve')
+    else:
+        assert server["command"].endswith(".venv/bin/python")
+        assert server["args"] == ["-m", "vapi_mcp", "serve"]
     assert "uvx" not in json.dumps(server) and "npx" not in json.dumps(server)
 
 
@@ -93,14 +97,15 @@ def test_claude_codes_mcp_json_passes_the_users_environment_through() -> None:
     assert "env" not in load(".mcp.json")
 
 
-def test_mcp_json_connects_from_the_repository_root(tmp_path: Path) -> None:
-    """What Claude Code does at start: spawn the command from the project root, then list tools."""
+@pytest.mark.parametrize("where", [".", "tests", "vapi_mcp"])
+def test_mcp_json_connects_from_the_repository_and_its_subdirectories(tmp_path: Path, where: str) -> None:
+    """What Claude Code does at start: spawn the command from where it was started, then list tools."""
     server = load(".mcp.json")
-    if not (ROOT / server["command"]).exists():
-        pytest.skip(f"no {server['command']} here (.ci/run and the README's install create it)")
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("no .venv/bin/python here (.ci/run and the README's install create it)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
     env["VAPI_MCP_AUDIT_LOG"] = str(tmp_path / "audit.jsonl")
-    params = StdioServerParameters(command=server["command"], args=server["args"], env=env, cwd=ROOT)
+    params = StdioServerParameters(command=server["command"], args=server["args"], env=env, cwd=ROOT / where)
 
     async def tools() -> set[str]:
         async with Client(params, mode="legacy") as client:
@@ -116,7 +121,8 @@ def test_tests_keep_the_users_cache_and_state_untouched(tmp_path: Path) -> None:
     for name in ("XDG_CACHE_HOME", "XDG_STATE_HOME"):
         assert Path(os.environ.get(name, "~")).resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()), name
     server = load(".mcp.json")
-    command = ROOT / server["command"] if (ROOT / server["command"]).exists() else Path(sys.executable)
+    venv = ROOT / ".venv" / "bin" / "python"
+    command = [server["command"], *server["args"]] if venv.exists() else [sys.executable, "-m", "vapi_mcp", "serve"]
     opening = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
@@ -124,7 +130,7 @@ def test_tests_keep_the_users_cache_and_state_untouched(tmp_path: Path) -> None:
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAPI")}
     done = subprocess.run(
-        [str(command), *server["args"]], input="".join(json.dumps(m) + "\n" for m in opening).encode(), capture_output=True, env=env, cwd=ROOT, timeout=120
+        command, input="".join(json.dumps(m) + "\n" for m in opening).encode(), capture_output=True, env=env, cwd=ROOT, timeout=120
     )
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 2, done.stderr.decode()[-2000:]
     assert list((Path(os.environ["XDG_CACHE_HOME"]) / "vapi-mcp").glob("stdio-*/*.json")), "the start-up cache went elsewhere"
@@ -291,6 +297,10 @@ def sample(setting) -> tuple[list[str], object]:
         "auth_token": ("a-bearer-token-of-some-length", "a-bearer-token-of-some-length"),
         "allowed_hosts": ("mcp.example.com,api.example.com:8443", ("mcp.example.com", "api.example.com:8443")),
         "workers": ("3", 3),
+        "auth": ("oauth", "oauth"),
+        "oauth_issuer": ("https://login.example.com", "https://login.example.com"),
+        "oauth_audience": ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+        "public_url": ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
     }.get(setting.name)
     if text is None:  # a number within its range
         value = int(setting.low) + 1 if setting.kind == "int" else float(setting.low) + 0.5
@@ -323,7 +333,7 @@ def test_every_setting_flag_of_every_command_reaches_the_settings(command: str, 
             words, value = sample(setting)
             assert held(load(parser().parse_args([command, *words])), setting) == value, setting.flag
             checked += 1
-    assert checked == {"serve": 31, "policy": 28, "audit": 2, "tools": 3}[command]
+    assert checked == {"serve": 36, "policy": 29, "audit": 2, "tools": 3}[command]
 
 
 def test_policy_takes_every_setting_it_prints(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

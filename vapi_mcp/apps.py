@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.apps import Apps
 from pydantic import BaseModel, Field, ValidationError
 
+from . import scopes
 from .client import Routes
 from .errors import validation_error_text
 from .guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI, Approval, offers_apps, view_html
@@ -53,6 +54,9 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
         if spec is None:
             call.guard.refuse_pending(pending, call, f"{pending['tool']} is not a tool of this server; nothing was sent.")
         assert spec is not None
+        lacking = scopes.missing(scopes.tool_scopes(spec.name, spec.read_only), call.scopes)
+        if lacking:  # Approve runs the pending tool: the person needs that tool's scopes
+            call.guard.refuse_pending(pending, call, scopes.refusal_text(spec.name, lacking))
         try:
             tool_args = spec.input_model.model_validate(pending["arguments"])
         except ValidationError as exc:

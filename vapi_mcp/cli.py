@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from . import __version__
 
@@ -123,7 +124,7 @@ class BearerAuth:
 
 
 def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
-    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth or OAuth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .config import HttpLimits
@@ -144,9 +145,18 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
         from .streamable import JsonWhenSilent
 
         app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
+    from .auth import oauth_config
     from .config import Serving
 
-    allowed = [ns.host, *Serving.load(flags=vars(ns)).allowed_hosts]
+    serving = Serving.load(flags=vars(ns))
+    oauth = oauth_config(ns, serving)
+    if oauth is not None:  # each person signs in; the public URL's host is served as well
+        from .auth import protect
+
+        app = protect(app, server, oauth)
+    allowed = [ns.host, *serving.allowed_hosts]
+    if oauth is not None:
+        allowed.append(urlsplit(oauth.resource).netloc)
     app = HostCheck(app, allowed)
     return BearerAuth(app, token) if token else app
 
@@ -156,7 +166,15 @@ def auth_token(ns: argparse.Namespace) -> str | None:
     from .config import ConfigError, Serving
     from .web import is_loopback
 
-    token = Serving.load(flags=vars(ns)).auth_token
+    serving = Serving.load(flags=vars(ns))
+    token = serving.auth_token
+    if ns.transport != "stdio":
+        from .auth import oauth_config
+
+        if oauth_config(ns, serving) is not None:  # checks the OAuth settings before anything starts
+            if token is not None:
+                raise ConfigError("--auth oauth and an auth token (VAPI_MCP_AUTH_TOKEN / --auth-token) exclude each other: use one.")
+            return None
     if ns.transport == "stdio" or is_loopback(ns.host):
         return token
     if token is None:
@@ -301,7 +319,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vapi-mcp audit: {exc}", file=sys.stderr)
         return 2
-    rows = review(dict.fromkeys(files.values()), since, None if ns.since and not ns.limit else ns.limit or 50)
+    rows = review(dict.fromkeys(files.values()), since, None if ns.since and not ns.limit else ns.limit or 50, who=ns.who)
     shown = ", ".join(f"{path} ({kind}{'' if path.exists() else ', absent'})" for kind, path in files.items())
     print(f"vapi-mcp audit: {len(rows)} attempt(s) from {shown}", file=sys.stderr)
     if ns.json:
@@ -360,6 +378,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
     audit.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
     audit.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
+    audit.add_argument("--who", default=None, help="only the attempts of one person: a signed-in subject (alice, or oauth:alice), local, or another tenant the table shows")
     _add_setting_flags(audit, _named("audit_log", "sandbox_audit_log"))
     audit.set_defaults(func=cmd_audit)
     tools = sub.add_parser("tools", help="print the tools agents see with these settings")

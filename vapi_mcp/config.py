@@ -80,6 +80,8 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CONSENT_MODES = ("any", "human")
+AUTH_MODES = ("token", "oauth")
+"""`token`: one shared bearer token (`--auth-token`); `oauth`: each person signs in with the team's issuer."""
 """`any`: every consent channel, including the confirm token the agent relays; `human`: only a human channel."""
 
 
@@ -225,10 +227,18 @@ def _log_level(value: str, label: str) -> str:
     return value
 
 
-def _consent(value: str, label: str) -> str:
-    if value not in CONSENT_MODES:
-        raise ConfigError(f"{label} must be one of {', '.join(CONSENT_MODES)}, got {value!r}")
-    return value
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    """A `check` that keeps a value only when it is one of `choices`."""
+
+    def check(value: str, label: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{label} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return check
+
+
+_consent = _one_of(CONSENT_MODES)
 
 
 def _toolsets(value: tuple[str, ...] | None, label: str) -> tuple[str, ...] | None:
@@ -319,6 +329,17 @@ class Policy:
     daily_cap: int = setting(
         100, env="VAPI_MCP_DAILY_CAP", flag="--daily-cap", low=0, high=1_000_000, help="most guarded dials per Vapi account per UTC day, across sessions"
     )
+    daily_cap_per_person: int | None = setting(
+        None,
+        env="VAPI_MCP_DAILY_CAP_PER_PERSON",
+        flag="--daily-cap-per-person",
+        low=0,
+        high=1_000_000,
+        shown="no such cap",
+        help="most guarded dials per person (the audit's who) per UTC day, across accounts",
+    )
+    """Most guarded dials per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
+    every account; None means no such cap (the account's `daily_cap` still holds)."""
     quiet_hours: bool = setting(True, env="VAPI_MCP_NO_QUIET_HOURS", flag="--no-quiet-hours", negated=True, help="allow calls at any local hour")
     quiet_start: int = setting(8, env="VAPI_MCP_QUIET_START", flag="--quiet-start", low=0, high=23, help="first allowed local hour")
     """First local hour (0-23) at which calls are allowed."""
@@ -489,6 +510,22 @@ class Serving:
         help="comma list of host names (name or name:port) clients may use off loopback (DNS-rebinding protection)",
     )
     workers: int = setting(1, env="VAPI_MCP_WORKERS", flag="--workers", parse=_processes, help="processes serving --transport http --stateless")
+    auth: str = setting(
+        "token",
+        env="VAPI_MCP_AUTH",
+        flag="--auth",
+        case="lower",
+        choices=AUTH_MODES,
+        check=_one_of(AUTH_MODES),
+        help="token: one shared bearer token (--auth-token); oauth: each person signs in with the team's issuer",
+    )
+    oauth_issuer: str | None = setting(None, env="VAPI_MCP_OAUTH_ISSUER", flag="--oauth-issuer", help="the OAuth/OpenID issuer whose access tokens are accepted")
+    oauth_audience: str | None = setting(
+        None, env="VAPI_MCP_OAUTH_AUDIENCE", flag="--oauth-audience", help="what a token's aud must name, when the issuer does not use --public-url"
+    )
+    public_url: str | None = setting(
+        None, env="VAPI_MCP_PUBLIC_URL", flag="--public-url", help="this server's /mcp URL as clients reach it, e.g. https://mcp.example.com/mcp"
+    )
 
     def __post_init__(self) -> None:
         _check_all(self)

@@ -15,7 +15,7 @@ from mcp.server.request_state import RequestStateSecurity
 from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
-from . import __version__, apps
+from . import __version__, apps, scopes
 from .client import SANDBOX_KEY, VapiClient
 from .config import ConfigError, Settings
 from .errors import EarlyResult, InputError, VapiMCPError, validation_error_text
@@ -159,7 +159,11 @@ class App:
             except InputError as exc:
                 return self._error(exc.text(), sandboxed)
             tenant = _tenant(context, keyed=vapi is not self._vapi, account=vapi.account)
-            call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant)
+            granted = _granted_scopes(context)
+            lacking = scopes.missing(scopes.tool_scopes(spec.name, spec.read_only), granted)
+            if lacking:  # the HTTP layer answers 403 first; this holds wherever a call comes from
+                return self._error(scopes.refusal_text(spec.name, lacking), sandboxed)
+            call = ToolContext(vapi=vapi, guard=self.guard, settings=self.settings, mcp=context, tool=spec.name, tenant=tenant, scopes=granted)
             with request_secrets(secret_values(args)):
                 return await self._run(spec, args, call, sandboxed)
 
@@ -351,13 +355,32 @@ def _checked_key(key: str) -> str:
 def _tenant(context: Context[Any, Any] | None, *, keyed: bool, account: str) -> str:
     """Who asked, as far as the transport can tell (recorded in every audit line).
 
+    `oauth:<subject>`: an HTTP request signed in with OAuth (`--auth oauth`): the person, whatever key it uses.
     `local`: no HTTP request (stdio, in-process): the user who started the server.
     `x-vapi-key:<account>`: an HTTP request that brought its own Vapi key (the key's fingerprint).
     `http:server-key`: an HTTP request on the server's own key (anyone holding the bearer token).
     """
+    token = _signed_in(context)
+    if token is not None:
+        return f"oauth:{token.subject}"
     if _request_headers(context) is None:
         return "local"
     return f"x-vapi-key:{account}" if keyed else "http:server-key"
+
+
+def _signed_in(context: Context[Any, Any] | None) -> Any:
+    """The OAuth access token the request was verified with; None without OAuth (stdio, bearer-token mode)."""
+    if _request_headers(context) is None:
+        return None
+    from .auth import request_of, signed_in
+
+    return signed_in(request_of(context))
+
+
+def _granted_scopes(context: Context[Any, Any] | None) -> frozenset[str] | None:
+    """The scopes a signed-in person holds; None without OAuth, where scopes do not apply."""
+    token = _signed_in(context)
+    return frozenset(token.scopes) if token is not None else None
 
 
 MAX_NESTING = 64

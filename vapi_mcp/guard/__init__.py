@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .. import scopes as scopes_
 from ..config import SANDBOX_BASE_URL
 from ..destinations import cleared, scan_request
 from ..errors import Refused, VapiError, VapiMCPError
@@ -105,11 +106,15 @@ class Guard:
         action.summary = _joined(action.summary, carried)
         entry = self._entry(action, rules, call)
         counter = self._counter(call.vapi.account)
+        person = self._person_counter(call)
         try:
+            _check_scopes(action, call)  # a signed-in person may take only the actions their OAuth scopes grant
             self.store.count(counter)  # the ledger must answer before anyone is asked
-            await rules_.check(action, self.policy, self.now(), call, rules, partial(self._daily_cap_problem, counter))
+            await rules_.check(action, self.policy, self.now(), call, rules, partial(self._daily_cap_problem, counter, person))
             await self._describe(action, call, entry, carried)
             entry["channel"] = await self.consent.confirm(action, call, self.now())
+            if entry["channel"] in ("elicitation", "app"):  # a person said yes: who (their signed-in subject, under OAuth)
+                entry["approvedBy"] = call.tenant or "local"
         except InputRequired:  # the question went out with the result; the client's retry is a new attempt
             entry["decision"] = "asked"
             self._log_unsent(entry)  # an unwritable audit refuses before the question goes out
@@ -146,10 +151,12 @@ class Guard:
                 }
             )
         reserved = self._reserve(action, counter, rules, entry)
+        reserved_by_person = self._reserve_for_person(action, person, counter, reserved, rules, entry)
         try:
             self._log_unsent({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
         except Refused:  # the `sending` line could not be written: nothing is sent
             self._release(counter, reserved)
+            self._release(person, reserved_by_person)
             raise
         record = AuditRecord()
         checked = [f.key for f in action.destinations] + [("call", c.number) for c in action.callees]
@@ -160,6 +167,7 @@ class Guard:
             decision, error = _outcome_of(exc)
             if decision == "failed":  # Vapi certainly did not act: the dials were not used
                 self._release(counter, reserved)
+                self._release(person, reserved_by_person)
             try:
                 self.audit.append(self._outcome(entry, decision, record.ids, error))
             except AuditUnwritable as failure:  # the `sending` line already says it may have been sent
@@ -183,9 +191,41 @@ class Guard:
     def _counter(self, account: str) -> str:
         return f"dials:{account}:{self.now().astimezone(UTC).date().isoformat()}"
 
-    def _daily_cap_problem(self, counter: str, count: int) -> str | None:
+    def _person_counter(self, call: CallContext) -> str | None:
+        """Today's dial counter of the person asking (`tenant`), when a per-person cap is set."""
+        if self.policy.daily_cap_per_person is None:
+            return None
+        tenant = call.tenant or "local"
+        return f"dials-by:{tenant}:{self.now().astimezone(UTC).date().isoformat()}"
+
+    def _daily_cap_problem(self, counter: str, person: str | None, count: int) -> str | None:
         used = self.store.count(counter)
-        return _cap_problem(used, count, self.policy.daily_cap)
+        problem = _cap_problem(used, count, self.policy.daily_cap)
+        if problem is None and person is not None and self.policy.daily_cap_per_person is not None:
+            problem = _person_cap_problem(self.store.count(person), count, self.policy.daily_cap_per_person)
+        return problem
+
+    def _reserve_for_person(
+        self, action: GuardedAction, person: str | None, counter: str, reserved: int, rules: dict[str, str], entry: dict[str, Any]
+    ) -> int:
+        """Reserve today's dials of the person too (after the account's: a refusal gives those back)."""
+        cap = self.policy.daily_cap_per_person
+        if action.kind != "dial" or person is None or cap is None:
+            return 0
+        amount = action.dial_count
+        try:
+            added, used = self.store.reserve(person, amount, cap, time.time() + COUNTER_TTL)
+            refusal = None if added else Refused("daily_cap_per_person", f"{_person_cap_problem(used, amount, cap)} Nothing was sent.", hint=PERSON_CAP_HINT)
+        except StateUnavailable as exc:
+            refusal = _state_refused(exc)
+        if refusal is None:
+            return amount
+        self._release(counter, reserved)
+        if refusal.rule == "daily_cap_per_person":
+            rules["daily_cap_per_person"] = "refused"
+        entry.update(decision="refused", error=refusal.text())
+        self._log_unsent(entry)
+        raise refusal
 
     def _reserve(self, action: GuardedAction, counter: str, rules: dict[str, str], entry: dict[str, Any]) -> int:
         """Reserve today's dials right before sending, atomically (another session may have used them)."""
@@ -206,8 +246,8 @@ class Guard:
         self._log_unsent(entry)
         raise refusal
 
-    def _release(self, counter: str, amount: int) -> None:
-        if not amount:
+    def _release(self, counter: str | None, amount: int) -> None:
+        if not amount or counter is None:
             return
         try:
             self.store.release(counter, amount)
@@ -272,14 +312,15 @@ class Guard:
     def _outcome(self, entry: dict[str, Any], decision: str, ids: list[str], error: str | None) -> dict[str, Any]:
         """The line after `sending`: same attempt, what came of it."""
         keep = ("attempt", "tool", "kind", "channel", "target", "account", "tenant")
-        return {"time": iso(self.now()), **{k: entry[k] for k in keep}, "decision": decision, "ids": list(ids), "error": error}
+        approver = {"approvedBy": entry["approvedBy"]} if "approvedBy" in entry else {}
+        return {"time": iso(self.now()), **{k: entry[k] for k in keep}, **approver, "decision": decision, "ids": list(ids), "error": error}
 
     # the MCP Apps view's buttons
 
     def take_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
         """The view's pending action, out of the store (one caller ever gets it); a refusal writes its line."""
         pending = app.take(self.store, pending_id) if app.offers_apps(call.mcp) else None
-        problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now())
+        problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
         if problem:
             self.refuse_pending(pending, call, problem)
         assert pending is not None
@@ -342,6 +383,7 @@ def describe_policy(settings: Settings) -> str:
         f"batch cap:           {p.batch_cap} customers per call request",
         f"campaign cap:        {p.campaign_cap} contacts per campaign",
         f"daily cap:           {p.daily_cap} guarded dials per Vapi account per UTC day, across every session sharing the state store (each campaign contact counts)",
+        f"daily cap per person: {'off' if p.daily_cap_per_person is None else f'{p.daily_cap_per_person} guarded dials per person (the audit who) per UTC day, across accounts'}",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
         f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
@@ -365,6 +407,23 @@ def _consent_line(p: Policy) -> str:
     if p.consent == "human":
         return f"human only: {human}; no confirm token is issued or accepted"
     return f"any: {human}; otherwise a confirmToken the agent relays (valid {p.confirm_ttl} s, single use across every session sharing the state store)"
+
+
+PERSON_CAP_HINT = f"Try again tomorrow (UTC); {rules_.ONLY_THE_USER} (VAPI_MCP_DAILY_CAP_PER_PERSON / --daily-cap-per-person)."
+
+
+def _person_cap_problem(used: int, count: int, cap: int) -> str | None:
+    if used + count > cap:
+        return f"{used} of your {cap} guarded dials for today (a cap per person, VAPI_MCP_DAILY_CAP_PER_PERSON) are used; {count} more would exceed it."
+    return None
+
+
+def _check_scopes(action: GuardedAction, call: CallContext) -> None:
+    """Refuse, naming the scope, a guarded action the signed-in person's OAuth scopes do not grant."""
+    needed = scopes_.action_scopes(action.kind, [found.role for found in action.destinations if found.guarded])
+    lacking = scopes_.missing(needed, call.scopes)
+    if lacking:
+        raise Refused("scope", scopes_.refusal_text(f"{action.tool} (a {action.kind} action)", lacking))
 
 
 def _cap_problem(used: int, count: int, cap: int) -> str | None:

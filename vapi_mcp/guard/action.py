@@ -43,11 +43,15 @@ class CallContext(Protocol):
 
     @property
     def tenant(self) -> str:
-        """Who asked, for the audit: `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
+        """Who asked, for the audit: `local` (stdio), `http:server-key`, `x-vapi-key:<account>`, or `oauth:<subject>`."""
 
     @property
     def approval(self) -> Approval | None:
         """Set only when the MCP Apps view's Approve runs the pending action it approved."""
+
+    @property
+    def scopes(self) -> frozenset[str] | None:
+        """The OAuth scopes the signed-in person holds (`--auth oauth`); None where scopes do not apply."""
 
 
 GUARDED_ROUTES: dict[str, Kind] = {
@@ -120,6 +124,8 @@ class GuardedAction:
     """What it may cost, in plain words; defaults to a note for the action's kind."""
     account: str = ""
     """The Vapi account the request goes to (`VapiClient.account`): a token confirms only there."""
+    tenant: str = ""
+    """Who asks (`CallContext.tenant`): a token confirms only that person's action (under OAuth, their subject)."""
     describe: Callable[[CallContext], Awaitable[str]] | None = None
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
     destinations: list[Found] = field(default_factory=list)

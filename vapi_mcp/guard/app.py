@@ -70,9 +70,10 @@ def view_html() -> str:
 
 
 def preview(
-    action: GuardedAction, account: str, view: dict[str, Any], store: StateStore, now: datetime, ttl: int, token: str | None
+    action: GuardedAction, account: str, view: dict[str, Any], store: StateStore, now: datetime, ttl: int, token: str | None, tenant: str = "local"
 ) -> Outcome:
-    """Keep the pending action (for the Vapi `account` it was previewed on) in `store`; `_meta` names it for the view only."""
+    """Keep the pending action (for the Vapi `account` it was previewed on, asked by `tenant`) in `store`; `_meta`
+    names it for the view only."""
     pending_id = secrets.token_urlsafe(24)
     expires = now + timedelta(seconds=ttl)
     store.put(
@@ -81,6 +82,7 @@ def preview(
             "tool": action.tool,
             "arguments": action.arguments,
             "account": account,
+            "tenant": tenant,
             "expires": expires.timestamp(),
             "token": token,
             "kind": action.kind,
@@ -112,7 +114,7 @@ def take(store: StateStore, pending_id: str) -> dict[str, Any] | None:
     return store.take(_PENDING + pending_id) if pending_id else None
 
 
-def problem(pending: dict[str, Any] | None, tool: str, context: Any, account: str, now: datetime) -> str | None:
+def problem(pending: dict[str, Any] | None, tool: str, context: Any, account: str, now: datetime, tenant: str = "local") -> str | None:
     """Why the view's answer cannot act on `pending` here, if it cannot."""
     if not offers_apps(context):
         return (
@@ -125,4 +127,6 @@ def problem(pending: dict[str, Any] | None, tool: str, context: Any, account: st
         return "the pending action has expired; nothing was sent. Call the tool again for a new confirmation."
     if pending["account"] != account:
         return "the pending action belongs to another Vapi account; nothing was sent."
+    if pending.get("tenant", "local") != tenant:  # a person approves only what they asked for (under OAuth, their subject)
+        return "the pending action was asked for by someone else; only they can approve it; nothing was sent."
     return None

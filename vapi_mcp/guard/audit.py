@@ -163,12 +163,21 @@ def _time_of(entry: dict[str, Any]) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def review(paths: Iterable[Path], since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """The attempts in `paths` since `since` (all if None), oldest first, at most the last `limit`."""
+def review(paths: Iterable[Path], since: datetime | None = None, limit: int | None = None, who: str | None = None) -> list[dict[str, Any]]:
+    """The attempts in `paths` since `since` (all if None), of `who` (all if None), oldest first, at most the last `limit`."""
     rows = attempts(read_lines(paths))
     if since is not None:
         rows = [row for row in rows if (_time_of(row) or since) >= since]
+    if who:
+        rows = [row for row in rows if is_by(row, who)]
     return rows[-limit:] if limit else rows
+
+
+def is_by(entry: dict[str, Any], who: str) -> bool:
+    """Whether `who` asked for the attempt or approved it: a tenant as the table shows it (`oauth:alice`, `local`),
+    or a signed-in subject alone (`alice`)."""
+    names = {str(entry.get("tenant") or ""), str(entry.get("approvedBy") or "")}
+    return who in names or f"oauth:{who}" in names
 
 
 COLUMNS = ("time", "tool", "who", "target", "decision", "channel", "ids")

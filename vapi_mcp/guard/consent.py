@@ -59,9 +59,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def canonical(tool: str, arguments: dict[str, Any], account: str = "") -> bytes:
-    """The request a confirmation is bound to (on which account), in one byte form."""
-    return json.dumps({"tool": tool, "arguments": arguments, "account": account}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical(tool: str, arguments: dict[str, Any], account: str = "", tenant: str = "") -> bytes:
+    """The request a confirmation is bound to (on which account, for whom), in one byte form."""
+    bound = {"tool": tool, "arguments": arguments, "account": account, **({"tenant": tenant} if tenant else {})}
+    return json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Expired(Refused):
@@ -80,7 +81,7 @@ class Tokens:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     def _bound_to(self, action: GuardedAction) -> str:
-        return _b64(self._sign(canonical(action.tool, action.arguments, action.account))[:16])
+        return _b64(self._sign(canonical(action.tool, action.arguments, action.account, action.tenant))[:16])
 
     def issue(self, action: GuardedAction, expires: datetime) -> str:
         payload = json.dumps(
@@ -103,7 +104,7 @@ class Tokens:
         if not hmac.compare_digest(str(claims["a"]), self._bound_to(action)):
             raise Refused(
                 rule,
-                "the confirm token was issued for different arguments (or another Vapi account); nothing was sent.",
+                "the confirm token was issued for different arguments (or another Vapi account, or another person); nothing was sent.",
                 hint="Call again without confirmToken to get a new preview for these arguments.",
             )
         if now.timestamp() >= float(claims["e"]):
@@ -200,7 +201,7 @@ class Consent:
         }
         token = None if self.human_only else self.tokens.issue(action, expires)
         if offers_apps(context):
-            raise app_preview(action, call.vapi.account, view, self.store, now, self.policy.confirm_ttl, token)
+            raise app_preview(action, call.vapi.account, view, self.store, now, self.policy.confirm_ttl, token, call.tenant or "local")
         if token is None:
             problem = COULD_NOT_ASK if elicits else NO_HUMAN_CHANNEL
             raise Refused("consent", problem, hint=HUMAN_CHANNEL_HINT)

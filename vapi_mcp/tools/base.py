@@ -94,7 +94,7 @@ class Guarded(Args):
         """What the guard checks and the human confirms; a confirm token binds to these arguments, less itself."""
         arguments = self.model_dump(mode="json", exclude_none=True, exclude={"confirmToken"})
         return GuardedAction(
-            tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, account=call.vapi.account, **described
+            tool=call.tool, arguments=arguments, confirm_token=self.confirmToken, account=call.vapi.account, tenant=call.tenant, **described
         )
 
 
@@ -185,9 +185,11 @@ class ToolContext:
     mcp: Context[Any, Any] | None = None
     tool: str = ""
     tenant: str = "local"
-    """Who asked, for the audit: `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
+    """Who asked, for the audit: `oauth:<subject>`, `local` (stdio), `http:server-key`, or `x-vapi-key:<account>`."""
     approval: Approval | None = None
     """Set only by the MCP Apps view's Approve: this invocation runs the pending action it approved."""
+    scopes: frozenset[str] | None = None
+    """The OAuth scopes of the signed-in person (`vapi_mcp.scopes`); None without OAuth, where they do not apply."""
 
     async def send(
         self,
