@@ -1,42 +1,93 @@
-"""An in-memory stand-in for api.vapi.ai, faithful to Vapi's OpenAPI document.
+"""A stand-in for api.vapi.ai, faithful to Vapi's OpenAPI document.
 
-Reach it in-process (`httpx2.ASGITransport(app=Sandbox().app)`) or serve it on a port
-with `vapi-mcp sandbox --port N`.
+Reach it in-process (`httpx2.ASGITransport(app=Sandbox().app)`) or serve it on a port with
+`vapi-mcp sandbox --port N`.
+
+The parts:
+
+- one module per resource (`calls.py`, `assistants.py`, ...): its DTO rules (declared after the
+  document), its module-level endpoints `async def name(request) -> Response` that find the
+  sandbox with `core.sandbox_of(request)`, and its route list `routes`. Plain CRUD is one
+  `resource.Resource(...)` declaration; an endpoint that is not plain is written out beside it.
+- `store.py`: the world (a mapping per kind of object); `core.py`: Vapi's error shape, reading
+  bodies and queries, paging; `validation.py`: the rules; `clock.py`: time.
+- this file: the `Sandbox` (world, clock, request log, faults), the list of modules, the one
+  rule that orders their routes, and the gate every request passes.
+
+To add a resource (knowledge bases, say): write `knowledge_bases.py` with its rules, endpoints
+and `routes` (a `Resource` for the plain CRUD); add its collection's name to `store.KINDS` (and
+an annotation on `Store`); add the module to `MODULES` below. Nothing else: route order is
+derived (`routes()`), and a module may also define
+`tick(sandbox, now)` (work that happens on the clock, run before every request) and
+`BUILT_IN` (objects every world holds: `{kind: [objects]}`).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from . import analytics, artifacts, assistants, calls, campaigns, chat, evals, phone_numbers, simulations, structured_outputs, tools
 from .artifacts import PRESIGNED_PREFIX
 from .clock import Clock, ManualClock
-from .core import ApiError, Fault, RecordedRequest, Store, error_response
+from .core import BASE_URL, ApiError, Fault, RecordedRequest, error_response
+from .store import Store
 
-__all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest"]
+__all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest", "Store", "MODULES"]
 
 REQUEST_LOG = 1000
 """Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
 
+MODULES: tuple[Any, ...] = (calls, artifacts, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
+"""Every resource module; each has `routes`, and may have `tick` and `BUILT_IN`."""
+
+
+def routes() -> list[BaseRoute]:
+    """Every module's routes in the one order Starlette tries them: segment by segment, a fixed word
+    before a `{parameter}` (so `/eval/run` and `/eval/simulation` are never taken for `/eval/{id}`)."""
+    every = [route for module in MODULES for route in module.routes]
+    return sorted(every, key=_fixed_words_first)
+
+
+def _fixed_words_first(route: Route) -> tuple[bool, ...]:
+    return tuple(segment.startswith("{") for segment in route.path.strip("/").split("/"))
+
+
+ROUTES = routes()
+
+
+def built_in() -> dict[str, list[dict[str, Any]]]:
+    """The objects every world holds, by kind (Vapi's default personalities)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for module in MODULES:
+        for kind, objects in getattr(module, "BUILT_IN", {}).items():
+            out.setdefault(kind, []).extend(objects)
+    return out
+
 
 class Sandbox:
-    """The sandbox's state and its ASGI app."""
+    """The sandbox's world, clock, request log and faults, and its ASGI app (`app`)."""
 
     def __init__(self, *, clock: Clock | None = None, request_log: int | None = REQUEST_LOG) -> None:
         self.clock = clock or Clock()
-        self.store = Store()
+        self.store = Store(built_in=built_in())
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
-        """The latest `request_log` requests, oldest first (all of them when `request_log` is None)."""
+        """The latest `request_log` requests, oldest first (all of them when `request_log` is None); this process's only."""
         self.request_log = request_log
-        self.ticks: list[Callable[[], None]] = []
-        """Run before every request: work that happens on the clock (campaigns dialling their contacts)."""
-        self.app = _Gate(self, _routes_app(self))
+        self.app = _Gate(self, _app(self))
+
+    def now(self) -> datetime:
+        """The world's time."""
+        return self.clock.now()
 
     def inject(self, fault: Fault) -> Fault:
         """Make the next matching request(s) fail (or be slow)."""
@@ -47,16 +98,17 @@ class Sandbox:
         """The recorded requests with this method and exact path."""
         return [r for r in self.requests if r.method == method and r.path == path]
 
+    def run_due(self) -> None:
+        """Do the work the clock has made due (campaigns dialling); the gate runs it before every request."""
+        now = self.now()
+        for module in MODULES:
+            tick = getattr(module, "tick", None)
+            if tick is not None:
+                tick(self, now)
 
-def _routes_app(sandbox: Sandbox) -> Starlette:
-    from . import analytics, artifacts, assistants, calls, campaigns, chat, evals, phone_numbers, simulations, structured_outputs, tools
 
-    routes = []
-    # simulations before evals: /eval/{id} would otherwise take /eval/simulation/...
-    modules = (calls, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics, artifacts)
-    for module in modules:
-        routes.extend(module.routes(sandbox))
 
+def _app(sandbox: Sandbox) -> Starlette:
     async def api_error(request: Any, exc: Exception) -> Any:
         assert isinstance(exc, ApiError)
         return exc.response()
@@ -64,13 +116,15 @@ def _routes_app(sandbox: Sandbox) -> Starlette:
     async def not_found(request: Any, exc: Exception) -> Any:
         return error_response(404, f"Cannot {request.method} {request.url.path}")
 
-    return Starlette(routes=routes, exception_handlers={ApiError: api_error, 404: not_found, 405: not_found})
+    app = Starlette(routes=ROUTES, exception_handlers={ApiError: api_error, 404: not_found, 405: not_found})
+    app.state.sandbox = sandbox
+    return app
 
 
 class _Gate:
-    """Records every request, checks the bearer key, and applies injected faults."""
+    """Records every request, checks the bearer key, applies injected faults, runs due work, then serves it."""
 
-    def __init__(self, sandbox: Sandbox, app: Starlette) -> None:
+    def __init__(self, sandbox: Sandbox, app: Any) -> None:
         self.sandbox = sandbox
         self.app = app
 
@@ -119,9 +173,6 @@ class _Gate:
             if not fault.then_pass:
                 await _send_fault(fault, scope, receive, send)
                 return
-
-        for tick in self.sandbox.ticks:
-            tick()
         sent = False
 
         async def replay() -> Message:
@@ -131,7 +182,12 @@ class _Gate:
             sent = True
             return {"type": "http.request", "body": raw, "more_body": False}
 
-        await self.app(scope, replay, send)
+        self.sandbox.run_due()
+        base = BASE_URL.set(str(Request(scope).base_url))
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            BASE_URL.reset(base)
 
 
 PAYMENT_MESSAGES = {

@@ -15,8 +15,9 @@ in creation order. Result columns are named by `alias`, else operation + Column
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
@@ -25,11 +26,8 @@ from starlette.routing import Route
 
 from .calls import live
 from .clock import iso, parse_iso
-from .core import ApiError, body_of
+from .core import ApiError, body_of, sandbox_of
 from .validation import Arr, Obj, Str
-
-if TYPE_CHECKING:
-    from . import Sandbox
 
 OPERATIONS = ("sum", "avg", "count", "min", "max", "history")
 COLUMNS = (
@@ -162,7 +160,7 @@ def run_query(calls: list[dict[str, Any]], query: dict[str, Any], now: datetime)
         groups.setdefault(group, []).append(call)
     rows = []
     for group, members in sorted(groups.items(), key=lambda item: tuple(str(v) for v in item[0])):
-        row: dict[str, Any] = dict(zip([*keys, *variables, *(["date"] if time_range.get("step") else [])], group))
+        row: dict[str, Any] = dict(zip([*keys, *variables, *(["date"] if time_range.get("step") else [])], group, strict=True))
         for op in query["operations"]:
             alias = op.get("alias") or op["operation"] + op["column"][0].upper() + op["column"][1:]
             row[alias] = _aggregate(op["operation"], [_column(op["column"], concurrency)(call) for call in members])
@@ -170,11 +168,12 @@ def run_query(calls: list[dict[str, Any]], query: dict[str, Any], now: datetime)
     return {"name": query["name"], "timeRange": shown, "result": rows}
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    async def analytics(request: Request) -> JSONResponse:
-        body = await body_of(request, ANALYTICS_QUERY)
-        now = sb.clock.now()
-        calls = [live(call, now) for call in sb.store.calls.values()]
-        return JSONResponse([run_query(calls, query, now) for query in body["queries"]], status_code=201)
+async def analytics(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    body = await body_of(request, ANALYTICS_QUERY)
+    now = sb.now()
+    calls = [live(call, now) for call in sb.store.calls.values()]
+    return JSONResponse([run_query(calls, query, now) for query in body["queries"]], status_code=201)
 
-    return [Route("/analytics", analytics, methods=["POST"])]
+
+routes = [Route("/analytics", analytics, methods=["POST"])]

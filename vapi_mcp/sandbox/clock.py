@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -11,12 +11,12 @@ class Clock:
 
     def __init__(self, speed: float = 1.0) -> None:
         self.speed = speed
-        self._origin = datetime.now(timezone.utc)
+        self._origin = datetime.now(UTC)
         self._started = time.monotonic()
 
     def now(self) -> datetime:
         if self.speed == 1.0:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         return self._origin + timedelta(seconds=(time.monotonic() - self._started) * self.speed)
 
 
@@ -24,7 +24,7 @@ class ManualClock(Clock):
     """A clock that only moves when `advance` is called."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 2, 16, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now
@@ -39,9 +39,10 @@ class ManualClock(Clock):
 
 def iso(when: datetime) -> str:
     """Vapi's timestamp form: ISO 8601 in UTC with milliseconds and a Z."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import phonenumbers
 
@@ -129,7 +130,7 @@ class Obj(Rule):
         if not isinstance(value, dict):
             return [f"nested property {name} must be either object or array"] if name else ["body must be an object"]
         prefix = f"{name}." if name else ""
-        errors = []
+        errors: list[str] = []
         if not self.open:
             errors.extend(f"{prefix}property {key} should not exist" for key in value if key not in self.fields)
         for key in self.required:
@@ -138,8 +139,8 @@ class Obj(Rule):
         for key, rule in self.fields.items():
             if key in value and value[key] is not None:
                 errors.extend(rule.check(value[key], f"{prefix}{key}"))
-        for rule in self.also:
-            errors.extend(rule(value, prefix))
+        for across in self.also:
+            errors.extend(across(value, prefix))
         return errors
 
     @property
@@ -157,7 +158,8 @@ class Tagged(Rule):
     def check(self, value: Any, name: str) -> list[str]:
         if not isinstance(value, dict):
             return [f"{name or 'body'} must be an object"]
-        branch = self.branches.get(value.get(self.tag))
+        tag = value.get(self.tag)
+        branch = self.branches.get(tag) if isinstance(tag, str) else None
         if branch is None:
             prefix = f"{name}." if name else ""
             return [f"{prefix}{self.tag} must be one of the following values: {', '.join(self.branches)}"]
