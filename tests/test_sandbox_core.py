@@ -10,6 +10,13 @@ import pytest
 from vapi_mcp.sandbox import Sandbox
 from vapi_mcp.sandbox.validation import Num, Obj, Str, validate
 
+
+@pytest.fixture
+def sandbox(either_world: Sandbox) -> Sandbox:
+    """Every test here runs on a world in memory and on one in an SQLite file."""
+    return either_world
+
+
 BAD_REQUEST = {"error": "Bad Request", "statusCode": 400}
 
 

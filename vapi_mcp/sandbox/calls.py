@@ -357,6 +357,11 @@ async def control(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def upcoming(sb: Sandbox, now: datetime) -> list[tuple[str, str, datetime]]:
+    """Calls waiting for their `schedulePlan.earliestAt`: ("call", id, when it starts)."""
+    return [("call", call["id"], call["_start"]) for call in sb.store.calls.values() if call["_start"] > now and call.get("_ended_at") is None]
+
+
 routes = [
     *collection_routes("/call", create_call, list_calls, get_call, update_call, delete_call),
     Route("/call/web", create_web_call, methods=["POST"]),

@@ -344,6 +344,11 @@ def tick(sb: Sandbox, now: datetime) -> None:
             advance(sb, campaign, now)
 
 
+def upcoming(sb: Sandbox, now: datetime) -> list[tuple[str, str, datetime]]:
+    """Campaigns waiting for their `schedulePlan.earliestAt`: ("campaign", id, when dialling starts)."""
+    return [("campaign", c["id"], _window(c)[0]) for c in sb.store.campaigns.values() if c["status"] == "scheduled" and _window(c)[0] > now]
+
+
 def check_targets(sb: Sandbox, body: dict[str, Any]) -> None:
     """Exactly one owner that exists; a phone number or a dial plan, not both."""
     owners = [k for k in ("assistantId", "workflowId", "squadId") if body.get(k)]
