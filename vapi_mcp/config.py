@@ -17,6 +17,25 @@ def _state_dir() -> Path:
     return Path(base) / "vapi-mcp"
 
 
+SANDBOX_MEMORY = "memory"
+"""`VAPI_MCP_SANDBOX_WORLD=memory`: the embedded sandbox's world lives in the server's process only."""
+
+
+def sandbox_world(env: Mapping[str, str], flag: str | None = None) -> str:
+    """Where the sandbox keeps its world (`--sandbox-world` / `VAPI_MCP_SANDBOX_WORLD`): `memory`, or an
+    absolute SQLite file path (`~` allowed); default `sandbox.sqlite3` in the state directory, shared by
+    every process of the user. A relative path would name another file in every working directory."""
+    raw = (flag if flag is not None else env.get("VAPI_MCP_SANDBOX_WORLD") or "").strip()
+    if not raw:
+        return str(_state_dir() / "sandbox.sqlite3")
+    if raw.lower() == SANDBOX_MEMORY:
+        return SANDBOX_MEMORY
+    path = Path(raw).expanduser()
+    if not path.is_absolute() or path.name in ("", ".", ".."):
+        raise ConfigError(f"VAPI_MCP_SANDBOX_WORLD / --sandbox-world must be `memory` or an absolute file path (~ allowed), got {raw!r}")
+    return str(path)
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -229,6 +248,8 @@ class Settings:
     """The guard's state store (`vapi_mcp.state`): an SQLite file shared by the user's sessions, or Redis."""
     sandbox_speed: float = 1.0
     """How many times faster than real time the embedded sandbox's calls progress."""
+    sandbox_world: str = field(default_factory=lambda: sandbox_world({}))
+    """Where the embedded sandbox keeps its world: an SQLite file every process of the user shares, or `memory`."""
     confirm_secret: str | None = None
     """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
     policy: Policy = field(default_factory=Policy)
@@ -310,6 +331,7 @@ class Settings:
             "timeout": _number(env, "VAPI_MCP_TIMEOUT", cls.timeout, float),
             "max_response_bytes": _max_response_bytes(env),
             "sandbox_speed": _number(env, "VAPI_MCP_SANDBOX_SPEED", cls.sandbox_speed, float),
+            "sandbox_world": sandbox_world(env, overrides.pop("sandbox_world", None)),
             "confirm_secret": env.get("VAPI_MCP_CONFIRM_SECRET") or None,
             "policy": policy,
             "http": http,

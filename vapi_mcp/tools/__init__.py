@@ -7,6 +7,6 @@ and is appended here. That is all a new family needs.
 
 from __future__ import annotations
 
-from . import analytics, assistants, calls, campaigns, chat, evals, numbers, simulations, structured_outputs, vapi_tools
+from . import analytics, assistants, calls, campaigns, chat, evals, numbers, sandbox_clock, simulations, structured_outputs, vapi_tools
 
-FAMILIES = (calls, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, campaigns, analytics)
+FAMILIES = (calls, sandbox_clock, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, campaigns, analytics)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..client import vapi_id
 from ..errors import InputError, VapiError, VapiMCPError
-from ..guard import Callee
+from ..guard import Callee, target_of
 from ..guard.facts import quoted, who
 from . import ended_reasons, forensics
 from .base import (
@@ -377,13 +377,51 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     notifications; returns the get_call view (timedOut: true on timeout)."""
     path = f"/call/{vapi_id(args.id)}"
     target = STATUSES.index(args.status)
+    answers = [await call.vapi.get(path)]
+    later = await _starts_after(call, answers[0], args.timeout)
+    if later is not None:  # a scheduled call that cannot start in time: say when, at once
+        return later
 
     def reached(data: dict[str, Any]) -> bool:
         status = data.get("status")
         return status not in STATUSES or STATUSES.index(status) >= target
 
-    data, finished = await poll(call, lambda: call.vapi.get(path), reached, lambda d: f"status: {d.get('status')}", args.timeout)
+    async def fetch() -> dict[str, Any]:
+        return answers.pop() if answers else await call.vapi.get(path)
+
+    data, finished = await poll(call, fetch, reached, lambda d: f"status: {d.get('status')}", args.timeout)
     return call_view(data) if finished else {**call_view(data), "timedOut": True}
+
+
+async def _starts_after(call: ToolContext, data: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+    """The view of a scheduled call that cannot start within `timeout` seconds, with when it starts
+    (and, on the sandbox, how to move its clock there); None when waiting can see it start."""
+    earliest = (data.get("schedulePlan") or {}).get("earliestAt")
+    if data.get("status") != "scheduled" or not isinstance(earliest, str):
+        return None
+    try:
+        starts = datetime.fromisoformat(earliest.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    sandbox = target_of(call.vapi) == "sandbox"
+    now = datetime.fromisoformat((await call.vapi.get("/sandbox/clock"))["now"].replace("Z", "+00:00")) if sandbox else datetime.now(UTC)
+    seconds = (starts if starts.tzinfo else starts.replace(tzinfo=UTC)) - now
+    if seconds.total_seconds() <= timeout:
+        return None
+    note = f"Call {data.get('id')} is scheduled to start at {earliest}, {_span(seconds.total_seconds())} from now: after this wait's {timeout:g} s, so nothing was waited for."
+    if sandbox:
+        note += f' On the sandbox, move its clock there with advance_sandbox_clock {{"to": "{earliest}"}} (or `vapi-mcp sandbox --advance {earliest}`), then wait again.'
+    else:
+        note += " Wait for it again once it is due."
+    return {**call_view(data), "startsAt": earliest, "startsInSeconds": round(seconds.total_seconds()), "note": note}
+
+
+def _span(seconds: float) -> str:
+    """In 3 h 5 min, in 2 d 4 h: the two largest units."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "min")) if n][:2]
+    return "in " + (" ".join(parts) or f"{seconds:.0f} s")
 
 
 @tools.tool(title="End call", destructive=True, idempotent=True)
