@@ -174,3 +174,14 @@ async def test_a_discriminator_that_is_not_a_string_is_a_400_naming_it(api: http
     message = await api.post("/eval", json={"type": "chat.mockConversation", "messages": [{"role": {"x": 1}, "content": "hi"}]})
     assert number.status_code == 400 and number.json()["message"] == ["provider must be one of the following values: vapi, twilio, vonage, telnyx, byo-phone-number"]
     assert message.status_code == 400 and message.json()["message"] == ["messages.0.role must be one of the following values: assistant, system, tool, user"]
+
+
+@pytest.mark.parametrize(("path", "query", "body"), [("/call", {"limit": "NaN"}, None), ("/sandbox/clock", None, b'{"advanceSeconds": NaN}'), ("/assistant", None, b'{"maxDurationSeconds": Infinity}')])
+async def test_a_number_that_is_not_finite_is_a_400(api: httpx.AsyncClient, path: str, query: dict[str, str] | None, body: bytes | None) -> None:
+    """NaN passed every bound and then crashed the request (`?limit=NaN` was a 500); Vapi's IsNumber refuses it."""
+    if body is None:
+        response = await api.get(path, params=query)
+    else:
+        response = await api.post(path, content=body, headers={"content-type": "application/json"})
+    field = "limit" if query else body.split(b'"')[1].decode()
+    assert response.status_code == 400 and response.json()["message"] == [f"{field} must be a number conforming to the specified constraints"]

@@ -404,7 +404,7 @@ async def _starts_after(call: ToolContext, data: dict[str, Any], timeout: float)
     except ValueError:
         return None
     sandbox = target_of(call.vapi) == "sandbox"
-    now = datetime.fromisoformat((await call.vapi.get("/sandbox/clock"))["now"].replace("Z", "+00:00")) if sandbox else datetime.now(UTC)
+    now = await _sandbox_now(call) if sandbox else datetime.now(UTC)
     seconds = (starts if starts.tzinfo else starts.replace(tzinfo=UTC)) - now
     if seconds.total_seconds() <= timeout:
         return None
@@ -414,6 +414,14 @@ async def _starts_after(call: ToolContext, data: dict[str, Any], timeout: float)
     else:
         note += " Wait for it again once it is due."
     return {**call_view(data), "startsAt": earliest, "startsInSeconds": round(seconds.total_seconds()), "note": note}
+
+
+async def _sandbox_now(call: ToolContext) -> datetime:
+    """The sandbox's time (its clock may have been moved forward); this machine's if it cannot be read."""
+    try:
+        return datetime.fromisoformat(str((await call.vapi.get("/sandbox/clock"))["now"]).replace("Z", "+00:00"))
+    except (VapiError, KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
 
 
 def _span(seconds: float) -> str:

@@ -23,7 +23,7 @@ CLOCK_PATH = "/sandbox/clock"
 
 
 class AdvanceClockArgs(Args):
-    advanceSeconds: float | None = Field(None, gt=0, description="Seconds forward (86400 = a day).")
+    advanceSeconds: float | None = Field(None, gt=0, allow_inf_nan=False, description="Seconds forward (86400 = a day).")
     to: datetime | None = Field(None, description="Or the time to move to (ISO 8601), e.g. a call's schedulePlan.earliestAt.")
 
 
