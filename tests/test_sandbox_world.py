@@ -201,3 +201,25 @@ def test_a_seed_goes_into_an_empty_world_only(tmp_path: Path, capsys: pytest.Cap
     assert main(["sandbox", "--world", str(path), "--reset", "--seed", "bench", "--port", "0"]) == 0
     assert Sandbox(world=path).store.counts() == {"assistants": 5, "phone_numbers": 3, "calls": 25}
     assert served == [0, 0]  # the refused one never served
+
+
+async def test_a_world_another_process_holds_too_long_answers_503_and_changes_nothing(tmp_path: Path) -> None:
+    """Vapi's way to say "try again": 503 with Retry-After (the client retries reads on it), never a half-made object."""
+    import sqlite3
+
+    from vapi_mcp.sandbox import built_in
+
+    path = tmp_path / "sandbox.sqlite3"
+    sandbox = Sandbox(world=path)
+    sandbox.store = Store(path, built_in=built_in(), timeout=0.2)
+    assert (await get(sandbox, "/assistant")).status_code == 200
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of its transaction
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox.vapi.local", headers=KEY) as api:
+            busy = await api.post("/assistant", json={"name": "Riley"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "1" and "is busy" in busy.json()["message"]
+    assert (await get(sandbox, "/assistant")).json() == []
