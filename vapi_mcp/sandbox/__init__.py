@@ -24,6 +24,11 @@ derived (`routes()`), and a module may also define
 `tick(sandbox, now)` (work that happens on the clock, run before every request and after the
 clock moves), `upcoming(sandbox, now)` (what waits for a later time: `(type, id, when)`) and
 `BUILT_IN` (objects every world holds: `{kind: [objects]}`).
+
+An endpoint runs inside one transaction of the world (the gate's): it may change a stored object
+in place or assign a new one, and it awaits nothing but the request's body (the world is held
+for it meanwhile). Stored objects are JSON objects; private bookkeeping (keys starting with `_`,
+left out of answers) may also hold `datetime`s.
 """
 
 from __future__ import annotations
