@@ -508,7 +508,7 @@ async def main(args: argparse.Namespace) -> str:
     backend_port = free_port()
     backend = f"http://{HOST}:{backend_port}"
     sandbox = start_background(
-        [sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(backend_port), "--seed", "bench"], base_env(), "sandbox.log"
+        [sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(backend_port), "--seed", "bench", "--world", "memory"], base_env(), "sandbox.log"
     )
     try:
         async with httpx.AsyncClient(base_url=backend, headers={"Authorization": f"Bearer {KEY}"}, timeout=STEP_TIMEOUT) as raw:

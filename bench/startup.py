@@ -96,7 +96,7 @@ async def layers(samples: int = 300) -> dict[str, float]:
 
     port = free_port()
     backend = f"http://{HOST}:{port}"
-    sandbox = start_background([sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "bench"], base_env(), "sandbox.log")
+    sandbox = start_background([sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "bench", "--world", "memory"], base_env(), "sandbox.log")
     settings = Settings.load({"VAPI_API_KEY": KEY, "VAPI_BASE_URL": backend, "VAPI_MCP_AUDIT_LOG": str(WORK / "audit.jsonl")})
     server, app = build_server(settings)
     spec = next(s for s in tool_specs() if s.name == "get_call")

@@ -194,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     backend = f"http://{HOST}:{port}"
-    sandbox = start_background([sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "bench"], base_env(), "sandbox.log")
+    sandbox = start_background([sys.executable, "-m", "vapi_mcp", "sandbox", "--port", str(port), "--seed", "bench", "--world", "memory"], base_env(), "sandbox.log")
     try:
         deadline = time.monotonic() + STEP_TIMEOUT
         while True:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx2 as httpx
 import pytest
 from mcp import Client
 
-from vapi_mcp.config import SANDBOX_BASE_URL, Settings
-from vapi_mcp.sandbox import ManualClock, Sandbox
-
 from tests.mcp_kit import connect
 from tests.package_kit import Dist, build
+from vapi_mcp.config import SANDBOX_BASE_URL, Settings
+from vapi_mcp.sandbox import ManualClock, Sandbox
 
 pytest_plugins = ["tests.guard_kit", "tests.redis_kit", "tests.ledger_kit"]
 """Fixtures for every test module without importing them: the guard kit (`family`, `stub_sandbox`), a real redis-server (`redis_url`), a `vapi-mcp sandbox` process (`vapi_backend`)."""
@@ -45,6 +45,15 @@ def clock() -> ManualClock:
 @pytest.fixture
 def sandbox(clock: ManualClock) -> Sandbox:
     return Sandbox(clock=clock)
+
+
+@pytest.fixture(params=["memory", "file"])
+def either_world(request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox on a hand-driven clock whose world is in memory, then (the second run) in an SQLite file:
+    the sandbox's own tests run on both (a module opts in by making its `sandbox` this one)."""
+    sandbox = Sandbox(clock=clock, world=None if request.param == "memory" else tmp_path / "sandbox.sqlite3")
+    yield sandbox
+    sandbox.close()
 
 
 @pytest.fixture

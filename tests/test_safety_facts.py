@@ -23,9 +23,10 @@ from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.server import tool_specs
 from vapi_mcp.tools.base import Args, ToolContext, ToolGroup, ToolSpec, takes_confirm_token
 
-NOT_PATHS = {"POST /call/web", f"POST {CONTROL_URL}"}
+NOT_PATHS = {"POST /call/web", f"POST {CONTROL_URL}", "GET /sandbox/clock", "POST /sandbox/clock"}
 """Requests Vapi's document describes but not as a path: a web call (CreateWebCallDTO) and live call control
-(`monitor.controlUrl`, a URL from the call object)."""
+(`monitor.controlUrl`, a URL from the call object); and the embedded sandbox's own clock (sandbox-only tools,
+or a read that a real Vapi never gets: `wait_for_call` asks it only on the sandbox)."""
 
 SPECS = tool_specs()
 

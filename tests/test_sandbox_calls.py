@@ -8,8 +8,15 @@ import httpx2 as httpx
 import pytest
 
 from tests.openapi import assert_valid, schema
-from vapi_mcp.sandbox import calls, chat
+from vapi_mcp.sandbox import Sandbox, calls, chat
 from vapi_mcp.sandbox.core import stamp
+
+
+@pytest.fixture
+def sandbox(either_world: Sandbox) -> Sandbox:
+    """Every test here runs on a world in memory and on one in an SQLite file."""
+    return either_world
+
 
 BASE = "http://sandbox.vapi.local"
 

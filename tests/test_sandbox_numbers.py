@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.openapi import schema
-from vapi_mcp.sandbox import assistants, phone_numbers
+from vapi_mcp.sandbox import Sandbox, assistants, phone_numbers
+
+
+@pytest.fixture
+def sandbox(either_world: Sandbox) -> Sandbox:
+    """Every test here runs on a world in memory and on one in an SQLite file."""
+    return either_world
+
 
 DECLARED = {**phone_numbers.DTOS, **assistants.DTOS}
 

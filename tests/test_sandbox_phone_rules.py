@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 
 from tests.openapi import schema
-from vapi_mcp.sandbox import chat
+from vapi_mcp.sandbox import Sandbox, chat
 from vapi_mcp.sandbox.core import stamp
+
+
+@pytest.fixture
+def sandbox(either_world: Sandbox) -> Sandbox:
+    """Every test here runs on a world in memory and on one in an SQLite file."""
+    return either_world
+
 
 E164_MESSAGE = "must be a valid phone number in the E.164 format"
 RELAXED_MESSAGE = "must match /^\\+?[a-zA-Z0-9]+$/ regular expression"

@@ -9,8 +9,15 @@ from starlette.routing import Route
 
 from tests.openapi import document, schema
 from tests.testing_kit import DEFAULT_TESTER, MISSING, add_assistant
-from vapi_mcp.sandbox import Fault, evals, simulations, structured_outputs
+from vapi_mcp.sandbox import Fault, Sandbox, evals, simulations, structured_outputs
 from vapi_mcp.sandbox.extraction import compare, extract, judge
+
+
+@pytest.fixture
+def sandbox(either_world: Sandbox) -> Sandbox:
+    """Every test here runs on a world in memory and on one in an SQLite file."""
+    return either_world
+
 
 DECLARED = {**evals.DTOS, **simulations.DTOS, **structured_outputs.DTOS}
 QUERIES = {

@@ -265,31 +265,121 @@ def _note_sandbox(settings: Any) -> None:
         logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
 
 
+SANDBOX_PORT = 8787
+
+
 def cmd_sandbox(ns: argparse.Namespace) -> int:
-    from .config import LOG_LEVELS, ConfigError, HttpLimits
+    """Act on the sandbox's world (--reset, --seed, --advance, in that order), then serve it unless
+    only --reset or --advance was asked for (add --port to serve after them)."""
+    import os
+
+    from .config import LOG_LEVELS, ConfigError, HttpLimits, sandbox_world
     from .web import is_loopback
 
-    if not is_loopback(ns.host):
+    serving = ns.port is not None or not (ns.reset or ns.advance)
+    if serving and not is_loopback(ns.host):
         print("vapi-mcp sandbox: serves on loopback only", file=sys.stderr)
         return 2
     level = (ns.log_level or "WARNING").strip().upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}; got {ns.log_level!r}")
     configure_logging(level)
+    from .sandbox import Sandbox, WorldUnusable
+
+    world = sandbox_world(os.environ, ns.world)
+    sandbox = Sandbox(world=world)  # its request log keeps the latest requests only: a long run stays within its memory
+    try:
+        if ns.reset:
+            print(f"vapi-mcp sandbox: {_reset(sandbox, world)}")
+        if ns.seed:
+            problem = _seed(sandbox, ns.seed)
+            if problem:
+                print(f"vapi-mcp sandbox: {problem}", file=sys.stderr)
+                return 2
+        if ns.advance:
+            try:
+                print(f"vapi-mcp sandbox: {_advance(sandbox, ns.advance)}")
+            except ValueError as exc:
+                print(f"vapi-mcp sandbox: --advance: {exc}", file=sys.stderr)
+                return 2
+        sandbox.store.counts()  # a world that cannot be used stops the start here, naming the fix
+    except WorldUnusable as exc:
+        print(f"vapi-mcp sandbox: {exc}", file=sys.stderr)
+        return 2
+    if not serving:
+        sandbox.close()
+        return 0
     from . import web
-    from .sandbox import Sandbox
-
-    sandbox = Sandbox()  # its request log keeps the latest requests only: a long run stays within its memory
-    if ns.seed:
-        from .sandbox.seed import seed
-
-        seed(sandbox, ns.seed)
     from .redact import install_access_log_filter
 
     install_access_log_filter()
-    announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} (any bearer key works)"  # noqa: E731
-    web.serve(sandbox.app, ns.host, ns.port, HttpLimits(), announce=announce)
+    where = "in memory" if sandbox.store.path is None else f"world {sandbox.store.path}"
+    announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} ({where}; any bearer key works)"  # noqa: E731
+    web.serve(sandbox.app, ns.host, SANDBOX_PORT if ns.port is None else ns.port, HttpLimits(), announce=announce)
     return 0
+
+
+def _reset(sandbox: Any, world: str) -> str:
+    """Start the world over; what was removed, said in words."""
+    from .sandbox import WorldUnusable
+
+    try:
+        offset = sandbox.store.clock_offset
+        removed = sandbox.store.reset()
+    except WorldUnusable as exc:
+        if not exc.replaceable or sandbox.store.path is None:
+            raise
+        from pathlib import Path
+
+        sandbox.store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sandbox.store.path}{suffix}").unlink(missing_ok=True)
+        return f"started over at {world}: the old file was not a world this version can read ({exc}); it is removed"
+    what = _counted(removed) or "nothing (it held no objects)"
+    clock = f"; its clock is this machine's again (it was {_span(offset)} ahead)" if offset else ""
+    return f"started over at {world}: removed {what}{clock}"
+
+
+def _seed(sandbox: Any, name: str) -> str | None:
+    """Load a seed into an empty world; why not, if the world already holds something."""
+    from .sandbox.seed import SIZES, seed
+
+    held = sandbox.store.counts()
+    if held:
+        return (
+            f"the world at {sandbox.store.where} already holds {_counted(held)}; --seed {name} loads into an empty world only "
+            "(nothing was changed). Add --reset to start over with the seed, or --world memory for a private world."
+        )
+    seed(sandbox, name)
+    assistants, numbers, calls = SIZES[name]
+    print(f"vapi-mcp sandbox: seeded {name}: {assistants} assistants, {numbers} phone numbers, {calls} calls")
+    return None
+
+
+def _advance(sandbox: Any, text: str) -> str:
+    """Move the world's clock (`1d`, `3h`, an ISO time) and say what started; ValueError for a move it refuses."""
+    from .sandbox.clock import parse_move
+
+    seconds, to = parse_move(text)
+    moved = sandbox.advance_clock(seconds=seconds, to=to)
+    started = "; started: " + ", ".join(f"{s['type']} {s['id']} (due {s['at']})" for s in moved["started"]) if moved["started"] else ""
+    upcoming = sandbox.upcoming()
+    later = f"; next: {upcoming[0][0]} {upcoming[0][1]} at {upcoming[0][2].isoformat()}" if upcoming else ""
+    return f"clock moved forward {_span(moved['movedSeconds'])}, from {moved['from']} to {moved['now']}{started}{later}"
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
+
+
+def _span(seconds: float) -> str:
+    """1 d 2 h, 30 min, 45 s."""
+    seconds = round(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")) if n]
+    return " ".join(parts) or "0 s"
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
@@ -360,10 +450,15 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the MCP server (the default)")
     _add_server_flags(serve)
     serve.set_defaults(func=cmd_serve)
-    sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback")
+    sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback; reset its world, move its clock")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=_port, default=8787)
-    sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data")
+    sandbox.add_argument("--port", type=_port, default=None, help=f"serve on this port (default {SANDBOX_PORT}); with --reset or --advance, serve after them")
+    sandbox.add_argument(
+        "--world", default=None, help="the world's SQLite file, or memory (env VAPI_MCP_SANDBOX_WORLD, default sandbox.sqlite3 in ~/.local/state/vapi-mcp/, shared with the MCP servers)"
+    )
+    sandbox.add_argument("--reset", action="store_true", help="start the world over (says what it removed), then exit unless --port is given")
+    sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data into an empty world (refused if it holds anything: add --reset)")
+    sandbox.add_argument("--advance", default=None, metavar="SPAN|TIME", help="move the world's clock forward (30m, 3h, 1d, or 2026-11-03T15:00Z) so scheduled work runs; then exit unless --port")
     sandbox.add_argument("--log-level", default=None)
     sandbox.set_defaults(func=cmd_sandbox)
     demo = sub.add_parser("demo", help="a scripted agent session against the sandbox, over a real MCP connection")

@@ -43,6 +43,29 @@ def _state_dir() -> Path:
     return Path(base) / "vapi-mcp"
 
 
+SANDBOX_MEMORY = "memory"
+"""`VAPI_MCP_SANDBOX_WORLD=memory`: the embedded sandbox's world lives in the server's process only."""
+
+
+def _world(raw: str, label: str) -> str:
+    """`memory`, or an absolute SQLite file path (`~` allowed): a relative path would name another file in every
+    working directory."""
+    raw = raw.strip()
+    if raw.lower() == SANDBOX_MEMORY:
+        return SANDBOX_MEMORY
+    path = Path(raw).expanduser()
+    if not path.is_absolute() or path.name in ("", ".", ".."):
+        raise ConfigError(f"{label} must be `memory` or an absolute file path (~ allowed), got {raw!r}")
+    return str(path)
+
+
+def sandbox_world(env: Mapping[str, str], flag: str | None = None) -> str:
+    """Where the sandbox keeps its world (`--sandbox-world` / `VAPI_MCP_SANDBOX_WORLD`): `memory`, or an
+    absolute SQLite file path; default `sandbox.sqlite3` in the state directory, shared by every process of the user."""
+    raw = (flag if flag is not None else env.get("VAPI_MCP_SANDBOX_WORLD") or "").strip()
+    return _world(raw, "VAPI_MCP_SANDBOX_WORLD / --sandbox-world") if raw else str(_state_dir() / "sandbox.sqlite3")
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -442,6 +465,15 @@ class Settings:
     """The guard's state store (`vapi_mcp.state`): an SQLite file shared by the user's sessions, or Redis."""
     sandbox_speed: float = setting(1.0, env="VAPI_MCP_SANDBOX_SPEED", help="how many times faster than real time sandbox calls progress")
     """How many times faster than real time the embedded sandbox's calls progress."""
+    sandbox_world: str = setting(
+        env="VAPI_MCP_SANDBOX_WORLD",
+        flag="--sandbox-world",
+        default_factory=lambda: str(_state_dir() / "sandbox.sqlite3"),
+        parse=_world,
+        shown="sandbox.sqlite3 in the state directory",
+        help="where the embedded sandbox keeps its world: an SQLite file every process of the user shares, or memory",
+    )
+    """Where the embedded sandbox keeps its world: an absolute SQLite file path, or `memory`."""
     confirm_secret: str | None = setting(None, env="VAPI_MCP_CONFIRM_SECRET", parse=_secret, help="HMAC key of confirm tokens; the same on every replica")
     """HMAC key for confirm tokens; set it on every replica of a multi-replica deployment."""
     policy: Policy = section(Policy)

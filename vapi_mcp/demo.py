@@ -148,6 +148,7 @@ async def _main(out: TextIO) -> int:
             "VAPI_MCP_STATE_URL": "sqlite://" + os.path.join(state, "state.sqlite3"),  # the demo leaves the user's ledger alone
             "VAPI_MCP_NO_QUIET_HOURS": "1",  # the demo runs at any hour; real calls keep the 08:00-21:00 rule
             "VAPI_MCP_SANDBOX_SPEED": "20",  # the sandbox's calls end in a fraction of a second
+            "VAPI_MCP_SANDBOX_WORLD": "memory",  # a world of its own: the user's sandbox world is left as it is
             "VAPI_MCP_LOG_LEVEL": "ERROR",
         }
         server = StdioServerParameters(command=sys.executable, args=["-m", "vapi_mcp", "serve", "--sandbox"], env=env)

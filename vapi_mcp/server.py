@@ -35,8 +35,8 @@ logger = logging.getLogger("vapi_mcp")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 SANDBOX_NOTE = (
-    "SANDBOX MODE: no VAPI_API_KEY is set (or --sandbox was given), so every tool talks to an "
-    "in-memory stand-in for api.vapi.ai. Nothing real is called, bought or deleted, and every "
+    "SANDBOX MODE: no VAPI_API_KEY is set (or --sandbox was given), so every tool talks to a "
+    "local stand-in for api.vapi.ai that keeps what it is given. Nothing real is called, bought or deleted, and every "
     'result carries "sandbox": true. Set VAPI_API_KEY to operate your real Vapi account.'
 )
 INSTRUCTIONS = (
@@ -64,6 +64,7 @@ class App:
             scrubber.add(secret)
         self.guard = Guard(settings)
         self._sandbox = sandbox
+        self._own_sandbox = False
         self._vapi: VapiClient | None = None
         self._keyed: dict[str, VapiClient] = {}
         self.offered: frozenset[str] = frozenset()
@@ -75,11 +76,13 @@ class App:
 
     @property
     def sandbox(self) -> Sandbox:
-        """The embedded sandbox, created on first use (start-up stays fast)."""
+        """The embedded sandbox, created on first use (start-up stays fast); its world (`sandbox_world`) opens
+        when a request first reaches it."""
         if self._sandbox is None:
             from .sandbox import Clock, Sandbox
 
-            self._sandbox = Sandbox(clock=Clock(speed=self.settings.sandbox_speed))
+            self._sandbox = Sandbox(clock=Clock(speed=self.settings.sandbox_speed), world=self.settings.sandbox_world)
+            self._own_sandbox = True
         return self._sandbox
 
     @property
@@ -139,6 +142,9 @@ class App:
             if client is not None:
                 await client.aclose()
         self._vapi, self._keyed = None, {}
+        if self._own_sandbox and self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox, self._own_sandbox = None, False
         self.guard.close()
 
     async def invoke(self, spec: ToolSpec, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:

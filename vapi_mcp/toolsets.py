@@ -83,7 +83,8 @@ def choose(
 
 
 def offered(settings: Settings) -> Catalogue:
-    """The tools this server offers, in catalogue order; read-only always wins.
+    """The tools this server offers, in catalogue order; read-only always wins, and a sandbox-only
+    tool (`advance_sandbox_clock`) is never offered with a real Vapi key.
 
     Raises `ConfigError` for a tool name that does not exist.
     """
@@ -97,7 +98,11 @@ def offered(settings: Settings) -> Catalogue:
     )
     if chosen is None:
         chosen = default_names(entries)
-    return [(toolset, spec) for toolset, spec in entries if spec.name in chosen and (spec.read_only or not settings.read_only)]
+    return [
+        (toolset, spec)
+        for toolset, spec in entries
+        if spec.name in chosen and (spec.read_only or not settings.read_only) and (settings.sandbox or not spec.sandbox_only)
+    ]
 
 
 def not_configured_text(problem: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
@@ -26,11 +26,8 @@ from starlette.routing import Route
 
 from .calls import live
 from .clock import iso, parse_iso
-from .core import ApiError, body_of
+from .core import ApiError, body_of, sandbox_of
 from .validation import Arr, Obj, Str
-
-if TYPE_CHECKING:
-    from . import Sandbox
 
 OPERATIONS = ("sum", "avg", "count", "min", "max", "history")
 COLUMNS = (
@@ -171,11 +168,12 @@ def run_query(calls: list[dict[str, Any]], query: dict[str, Any], now: datetime)
     return {"name": query["name"], "timeRange": shown, "result": rows}
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    async def analytics(request: Request) -> JSONResponse:
-        body = await body_of(request, ANALYTICS_QUERY)
-        now = sb.clock.now()
-        calls = [live(call, now) for call in sb.store.calls.values()]
-        return JSONResponse([run_query(calls, query, now) for query in body["queries"]], status_code=201)
+async def analytics(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    body = await body_of(request, ANALYTICS_QUERY)
+    now = sb.now()
+    calls = [live(call, now) for call in sb.store.calls.values()]
+    return JSONResponse([run_query(calls, query, now) for query in body["queries"]], status_code=201)
 
-    return [Route("/analytics", analytics, methods=["POST"])]
+
+routes = [Route("/analytics", analytics, methods=["POST"])]

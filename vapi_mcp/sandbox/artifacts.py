@@ -16,7 +16,7 @@ import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -24,14 +24,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .clock import iso, parse_iso
-from .core import ApiError, error_response, find
-
-if TYPE_CHECKING:
-    from . import Sandbox
+from .core import BASE_URL, ApiError, error_response, find, sandbox_of
 
 PRESIGNED_PREFIX = "/presigned/"
 """Where presigned downloads are served: no API key, a signature and an expiry in the query."""
-DEFAULT_BASE = "http://sandbox.vapi.local/"
 EXPIRES = timedelta(hours=1)
 SLOW_TURN_MS = 1500
 _KEY = secrets.token_bytes(32)
@@ -93,7 +89,7 @@ def performance(call_id: str, messages: list[dict[str, Any]]) -> dict[str, Any] 
 def decorate(out: dict[str, Any], call: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Add an ended call's log links and performance metrics to the Call `out` as served at `now`."""
     artifact = out.setdefault("artifact", {})
-    url, expires = presigned(call.get("_base") or DEFAULT_BASE, f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
+    url, expires = presigned(BASE_URL.get(), f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
     artifact.update(logUrl=f"https://storage.vapi.ai/sandbox/{call['id']}-logs.jsonl", presignedLogUrl=url, presignedUrlsExpiresAt=iso(expires))
     metrics = performance(call["id"], artifact.get("messages") or [])
     if metrics:
@@ -132,36 +128,43 @@ def log_lines(call: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"time": iso(at), "level": level, "message": message} for at, level, message in lines]
 
 
-def routes(sb: Sandbox) -> list[Route]:
+async def call_logs(request: Request) -> Response:
+    """GET /call/{id}/call-logs: a 302 to the log's presigned download (404 until the call has ended)."""
     from .calls import live
 
-    async def call_logs(request: Request) -> Response:
-        call = find(sb.store.calls, request, "Call")
-        now = sb.clock.now()
-        if live(call, now)["status"] != "ended":
-            raise ApiError(404, "Artifact not found.")
-        url, _ = presigned(str(request.base_url), f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
-        return RedirectResponse(url, status_code=302)
+    sb = sandbox_of(request)
+    call = find(sb.store.calls, request, "Call")
+    now = sb.now()
+    if live(call, now)["status"] != "ended":
+        raise ApiError(404, "Artifact not found.")
+    url, _ = presigned(str(request.base_url), f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
+    return RedirectResponse(url, status_code=302)
 
-    async def download(request: Request) -> Response:
-        if request.headers.get("authorization"):
-            return JSONResponse({"Code": "InvalidArgument", "Message": "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"}, status_code=400)
-        path = request.url.path
-        try:
-            expires = int(request.query_params.get("expires", ""))
-        except ValueError:
-            expires = 0
-        if not hmac.compare_digest(request.query_params.get("signature", ""), _sign(path, expires)):
-            return JSONResponse({"Code": "SignatureDoesNotMatch", "Message": "The request signature does not match."}, status_code=403)
-        if sb.clock.now().timestamp() >= expires:
-            return JSONResponse({"Code": "AccessDenied", "Message": "Request has expired"}, status_code=403)
-        call = sb.store.calls.get(request.path_params["id"])
-        if call is None:
-            return error_response(404, "Artifact not found.")
-        body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in log_lines(live(call, sb.clock.now())))
-        return Response(body, media_type="application/x-ndjson")
 
-    return [
-        Route("/call/{id}/call-logs", call_logs, methods=["GET"]),
-        Route(PRESIGNED_PREFIX + "call-logs/{id}", download, methods=["GET"]),
-    ]
+async def download(request: Request) -> Response:
+    """The presigned download itself, judged as S3 judges one: no second auth, a valid signature, not expired."""
+    from .calls import live
+
+    sb = sandbox_of(request)
+    if request.headers.get("authorization"):
+        return JSONResponse({"Code": "InvalidArgument", "Message": "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"}, status_code=400)
+    path = request.url.path
+    try:
+        expires = int(request.query_params.get("expires", ""))
+    except ValueError:
+        expires = 0
+    if not hmac.compare_digest(request.query_params.get("signature", ""), _sign(path, expires)):
+        return JSONResponse({"Code": "SignatureDoesNotMatch", "Message": "The request signature does not match."}, status_code=403)
+    if sb.now().timestamp() >= expires:
+        return JSONResponse({"Code": "AccessDenied", "Message": "Request has expired"}, status_code=403)
+    call = sb.store.calls.get(request.path_params["id"])
+    if call is None:
+        return error_response(404, "Artifact not found.")
+    body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in log_lines(live(call, sb.now())))
+    return Response(body, media_type="application/x-ndjson")
+
+
+routes = [
+    Route("/call/{id}/call-logs", call_logs, methods=["GET"]),
+    Route(PRESIGNED_PREFIX + "call-logs/{id}", download, methods=["GET"]),
+]

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from . import artifacts
 from .clock import iso, parse_iso
-from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, stamp
+from .core import BASE_URL, DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, sandbox_of, stamp
 from .extraction import call_outputs, outputs_plan
 from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
@@ -114,13 +114,24 @@ def public(call: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in call.items() if not k.startswith("_")}
 
 
+def links(call: dict[str, Any]) -> dict[str, Any]:
+    """`monitor` (and a web call's `webCallUrl`) on the sandbox that serves the call, unless the call keeps its own."""
+    base = BASE_URL.get()
+    out: dict[str, Any] = {}
+    if "monitor" not in call:
+        out["monitor"] = {"listenUrl": base.replace("http", "ws", 1) + f"call/{call['id']}/listen", "controlUrl": base + f"call/{call['id']}/control"}
+    if call.get("type") == "webCall" and "webCallUrl" not in call:
+        out["webCallUrl"] = base + f"web-call/{call['id']}"
+    return out
+
+
 def live(call: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The call as it stands at `now` on the sandbox clock."""
     start: datetime = call["_start"]
     ended_at: datetime | None = call.get("_ended_at")
     if ended_at is not None and ended_at > now:
         ended_at = None  # an end still to come (a campaign call's outcome)
-    out = public(call)
+    out = {**public(call), **links(call)}
     if now < start and ended_at is None:
         return {**out, "status": "scheduled"}
     elapsed = (min(now, ended_at) if ended_at else now) - start
@@ -205,137 +216,154 @@ def _valid_number(number: str) -> phonenumbers.PhoneNumber | None:
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    def assistant_of(body: dict[str, Any]) -> dict[str, Any]:
-        """The assistant side of a call (for its name, firstMessage and prompt); 400 if unknown."""
-        chosen = [k for k in ("assistantId", "assistant", "squadId", "squad", "workflowId", "workflow") if body.get(k) is not None]
-        if len(chosen) != 1:
-            raise ApiError(400, ["Need Exactly One Of `assistantId`, `assistant`, `squadId`, `squad`, `workflowId`, `workflow`."])
-        key = chosen[0]
-        if key == "assistantId":
-            assistant = sb.store.assistants.get(body[key])
-            if assistant is None:
-                raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {body[key]} Not Found.")
-            return assistant
-        if key == "squadId" and body[key] not in sb.store.squads:
-            raise ApiError(400, f"Couldn't Get Squad. `squadId` {body[key]} Not Found.")
-        return body[key] if key == "assistant" else {}
+def assistant_of(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """The assistant side of a call (for its name, firstMessage and prompt); 400 if unknown."""
+    chosen = [k for k in ("assistantId", "assistant", "squadId", "squad", "workflowId", "workflow") if body.get(k) is not None]
+    if len(chosen) != 1:
+        raise ApiError(400, ["Need Exactly One Of `assistantId`, `assistant`, `squadId`, `squad`, `workflowId`, `workflow`."])
+    key = chosen[0]
+    if key == "assistantId":
+        assistant = sb.store.assistants.get(body[key])
+        if assistant is None:
+            raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {body[key]} Not Found.")
+        return assistant
+    if key == "squadId" and body[key] not in sb.store.squads:
+        raise ApiError(400, f"Couldn't Get Squad. `squadId` {body[key]} Not Found.")
+    return body[key] if key == "assistant" else {}
 
-    def new_call(request: Request, body: dict[str, Any], assistant: dict[str, Any], call_type: str, **fields: Any) -> dict[str, Any]:
-        now = sb.clock.now()
-        call = stamp(sb.clock, type=call_type, **{k: v for k, v in body.items() if k not in ("customers",)}, **fields)
-        earliest = (body.get("schedulePlan") or {}).get("earliestAt")
-        call["_start"] = max(now, parse_iso(earliest)) if earliest else now
-        name = assistant.get("name") or "the assistant"
-        call["_first_message"] = assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?"
-        messages = (assistant.get("model") or {}).get("messages") or []
-        call["_system_prompt"] = next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}.")
-        call["_outputs_plan"] = outputs_plan(assistant.get("artifactPlan"), sb.store.structured_outputs, new_id)
-        base = call["_base"] = str(request.base_url)
-        call["monitor"] = {
-            "listenUrl": base.replace("http", "ws", 1) + f"call/{call['id']}/listen",
-            "controlUrl": base + f"call/{call['id']}/control",
-        }
-        sb.store.calls[call["id"]] = call
-        return call
 
-    def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> str | None:
-        """Why Vapi would not dial this customer, or None."""
-        number = customer.get("number")
-        if number is None:
-            return None if customer.get("sipUri") else "customer.number should not be empty"
-        problem = number_problem(number, customer.get("numberE164CheckEnabled") is not False, "customer.number")
-        if problem:
-            return problem
-        parsed = _valid_number(number)
-        own = _valid_number(phone_number.get("number") or "")
-        if phone_number.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
-            return (
-                "Free Vapi numbers do not support international calls. "
-                "Import a number from Twilio, Vonage or Telnyx to call internationally."
-            )
-        return None
+def new_call(sb: Sandbox, body: dict[str, Any], assistant: dict[str, Any], call_type: str, **fields: Any) -> dict[str, Any]:
+    """Store a call made now (or scheduled by `schedulePlan.earliestAt`) with what its conversation needs."""
+    now = sb.now()
+    call = stamp(sb, type=call_type, **{k: v for k, v in body.items() if k not in ("customers",)}, **fields)
+    earliest = (body.get("schedulePlan") or {}).get("earliestAt")
+    call["_start"] = max(now, parse_iso(earliest)) if earliest else now
+    name = assistant.get("name") or "the assistant"
+    call["_first_message"] = assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?"
+    messages = (assistant.get("model") or {}).get("messages") or []
+    call["_system_prompt"] = next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}.")
+    call["_outputs_plan"] = outputs_plan(assistant.get("artifactPlan"), sb.store.structured_outputs, new_id)
+    sb.store.calls[call["id"]] = call
+    return call
 
-    async def create_call(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_CALL)
-        assistant = assistant_of(body)
-        plan = body.get("schedulePlan")
-        if plan and plan.get("latestAt") and parse_iso(plan["latestAt"]) < parse_iso(plan["earliestAt"]):
-            raise ApiError(400, ["schedulePlan.latestAt must be after schedulePlan.earliestAt"])
-        if body.get("customer") is not None and body.get("customers") is not None:
-            raise ApiError(400, ["Need Either `customer` Or `customers`, Not Both."])
-        if body.get("phoneNumberId") is None:
-            raise ApiError(400, ["Need Either `phoneNumberId` Or `phoneNumber`. For a web call, use POST /call/web."])
-        phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
-        if phone_number is None:
-            raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
-        fields = {"phoneCallProvider": phone_number.get("provider"), "phoneCallTransport": "pstn"}
-        if body.get("customers") is not None:
-            results, errors = [], []
-            for customer in body["customers"]:
-                error = customer_error(customer, phone_number)
-                if error:
-                    errors.append({"customer": customer, "error": error})
-                else:
-                    one = {**body, "customer": customer}
-                    results.append(live(new_call(request, one, assistant, "outboundPhoneCall", **fields), sb.clock.now()))
-            return JSONResponse({"results": results, "errors": errors}, status_code=201)
-        if body.get("customer") is None and body.get("customerId") is None:
-            raise ApiError(400, ["Need Either `customerId` Or `customer` Or `customers`."])
-        error = body.get("customer") and customer_error(body["customer"], phone_number)
-        if error:
-            raise ApiError(400, [error])
-        call = new_call(request, body, assistant, "outboundPhoneCall", **fields)
-        return JSONResponse(live(call, sb.clock.now()), status_code=201)
 
-    async def create_web_call(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_WEB_CALL)
-        call = new_call(request, body, assistant_of(body), "webCall")
-        call["webCallUrl"] = str(request.base_url) + f"web-call/{call['id']}"
-        return JSONResponse(live(call, sb.clock.now()), status_code=201)
+def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> str | None:
+    """Why Vapi would not dial this customer, or None."""
+    number = customer.get("number")
+    if number is None:
+        return None if customer.get("sipUri") else "customer.number should not be empty"
+    problem = number_problem(number, customer.get("numberE164CheckEnabled") is not False, "customer.number")
+    if problem:
+        return problem
+    parsed = _valid_number(number)
+    own = _valid_number(phone_number.get("number") or "")
+    if phone_number.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
+        return (
+            "Free Vapi numbers do not support international calls. "
+            "Import a number from Twilio, Vonage or Telnyx to call internationally."
+        )
+    return None
 
-    async def list_calls(request: Request) -> JSONResponse:
-        query = query_of(request, LIST_QUERY)
-        calls = list(sb.store.calls.values())
-        for key in ("id", "assistantId", "phoneNumberId"):
-            if key in query:
-                calls = [c for c in calls if c.get(key) == query[key]]
-        now = sb.clock.now()
-        return JSONResponse([live(c, now) for c in paginate(calls, query)])
 
-    async def get_call(request: Request) -> JSONResponse:
-        return JSONResponse(live(find(sb.store.calls, request, "Call"), sb.clock.now()))
+async def create_call(request: Request) -> JSONResponse:
+    """A phone call, now or scheduled, to one customer or (`customers`) a batch."""
+    sb = sandbox_of(request)
+    body = await body_of(request, CREATE_CALL)
+    assistant = assistant_of(sb, body)
+    plan = body.get("schedulePlan")
+    if plan and plan.get("latestAt") and parse_iso(plan["latestAt"]) < parse_iso(plan["earliestAt"]):
+        raise ApiError(400, ["schedulePlan.latestAt must be after schedulePlan.earliestAt"])
+    if body.get("customer") is not None and body.get("customers") is not None:
+        raise ApiError(400, ["Need Either `customer` Or `customers`, Not Both."])
+    if body.get("phoneNumberId") is None:
+        raise ApiError(400, ["Need Either `phoneNumberId` Or `phoneNumber`. For a web call, use POST /call/web."])
+    phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
+    if phone_number is None:
+        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
+    fields = {"phoneCallProvider": phone_number.get("provider"), "phoneCallTransport": "pstn"}
+    if body.get("customers") is not None:
+        results, errors = [], []
+        for customer in body["customers"]:
+            error = customer_error(customer, phone_number)
+            if error:
+                errors.append({"customer": customer, "error": error})
+            else:
+                one = {**body, "customer": customer}
+                results.append(live(new_call(sb, one, assistant, "outboundPhoneCall", **fields), sb.now()))
+        return JSONResponse({"results": results, "errors": errors}, status_code=201)
+    if body.get("customer") is None and body.get("customerId") is None:
+        raise ApiError(400, ["Need Either `customerId` Or `customer` Or `customers`."])
+    error = body.get("customer") and customer_error(body["customer"], phone_number)
+    if error:
+        raise ApiError(400, [error])
+    call = new_call(sb, body, assistant, "outboundPhoneCall", **fields)
+    return JSONResponse(live(call, sb.now()), status_code=201)
 
-    async def update_call(request: Request) -> JSONResponse:
-        call = find(sb.store.calls, request, "Call")
-        call.update(await body_of(request, UPDATE_CALL), updatedAt=iso(sb.clock.now()))
-        return JSONResponse(live(call, sb.clock.now()))
 
-    async def delete_call(request: Request) -> JSONResponse:
-        call = find(sb.store.calls, request, "Call")
-        body = await body_of(request, DELETE_CALL)
-        now = sb.clock.now()
-        for call_id in body.get("ids") or [call["id"]]:
-            sb.store.calls.pop(call_id, None)
-        return JSONResponse(live(call, now))
+async def create_web_call(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    body = await body_of(request, CREATE_WEB_CALL)
+    call = new_call(sb, body, assistant_of(sb, body), "webCall")
+    return JSONResponse(live(call, sb.now()), status_code=201)
 
-    async def control(request: Request) -> JSONResponse:
-        """Live call control (`monitor.controlUrl`): Vapi serves it without the API key."""
-        call = find(sb.store.calls, request, "Call")
-        body = await body_of(request, CONTROL)
-        if body["type"] != "end-call":
-            raise ApiError(400, [f"type {body['type']} is not supported by the sandbox (only end-call)"])
-        now = sb.clock.now()
-        status = live(call, now)["status"]
-        if status == "scheduled":
-            raise ApiError(400, "Call has not started yet. Delete it to cancel a scheduled call.")
-        if status != "ended":
-            call.update(_ended_at=now, _ended_reason="manually-canceled", updatedAt=iso(now))
-        return JSONResponse({"status": "ok"})
 
-    return [
-        *collection_routes("/call", create_call, list_calls, get_call, update_call, delete_call),
-        Route("/call/web", create_web_call, methods=["POST"]),
-        Route("/call/{id}/control", control, methods=["POST"]),
-    ]
+async def list_calls(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    query = query_of(request, LIST_QUERY)
+    found = sb.store.calls.values()
+    for key in ("id", "assistantId", "phoneNumberId"):
+        if key in query:
+            found = [c for c in found if c.get(key) == query[key]]
+    now = sb.now()
+    return JSONResponse([live(c, now) for c in paginate(found, query)])
 
+
+async def get_call(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    return JSONResponse(live(find(sb.store.calls, request, "Call"), sb.now()))
+
+
+async def update_call(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    call = find(sb.store.calls, request, "Call")
+    call.update(await body_of(request, UPDATE_CALL), updatedAt=iso(sb.now()))
+    return JSONResponse(live(call, sb.now()))
+
+
+async def delete_call(request: Request) -> JSONResponse:
+    """Delete a call (cancelling it if scheduled); `ids` deletes several."""
+    sb = sandbox_of(request)
+    call = find(sb.store.calls, request, "Call")
+    body = await body_of(request, DELETE_CALL)
+    now = sb.now()
+    for call_id in body.get("ids") or [call["id"]]:
+        sb.store.calls.pop(call_id, None)
+    return JSONResponse(live(call, now))
+
+
+async def control(request: Request) -> JSONResponse:
+    """Live call control (`monitor.controlUrl`): Vapi serves it without the API key."""
+    sb = sandbox_of(request)
+    call = find(sb.store.calls, request, "Call")
+    body = await body_of(request, CONTROL)
+    if body["type"] != "end-call":
+        raise ApiError(400, [f"type {body['type']} is not supported by the sandbox (only end-call)"])
+    now = sb.now()
+    status = live(call, now)["status"]
+    if status == "scheduled":
+        raise ApiError(400, "Call has not started yet. Delete it to cancel a scheduled call.")
+    if status != "ended":
+        call.update(_ended_at=now, _ended_reason="manually-canceled", updatedAt=iso(now))
+    return JSONResponse({"status": "ok"})
+
+
+def upcoming(sb: Sandbox, now: datetime) -> list[tuple[str, str, datetime]]:
+    """Calls waiting for their `schedulePlan.earliestAt`: ("call", id, when it starts)."""
+    return [("call", call["id"], call["_start"]) for call in sb.store.calls.values() if call["_start"] > now and call.get("_ended_at") is None]
+
+
+routes = [
+    *collection_routes("/call", create_call, list_calls, get_call, update_call, delete_call),
+    Route("/call/web", create_web_call, methods=["POST"]),
+    Route("/call/{id}/control", control, methods=["POST"]),
+]

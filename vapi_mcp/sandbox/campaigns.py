@@ -1,6 +1,6 @@
 """/campaign and /v2/campaign: create, list, get, update (cancel), delete, and the contacts' outcomes.
 
-A campaign runs on the sandbox clock, computed whenever any request arrives (`advance`):
+A campaign runs on the sandbox clock, computed whenever any request arrives (`tick`):
 `scheduled` until `schedulePlan.earliestAt` (or creation), then `in-progress`: contacts are
 dialled in upload order, at most `maxConcurrency` (default 10) at a time, each as a real
 sandbox call (`campaignId` set) whose outcome is varied but deterministic (OUTCOMES, by
@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, live
 from .clock import iso, parse_iso
-from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, stamp
+from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, sandbox_of, stamp
 from .validation import SERVER, Arr, Bool, Num, Obj, Str, validate_query
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def summary(campaign: dict[str, Any], with_counters: bool) -> dict[str, Any]:
 def full(sb: Sandbox, campaign: dict[str, Any]) -> dict[str, Any]:
     """The V1 `Campaign`: configuration, the calls map and the call counters."""
     out = _public(campaign)
-    now = sb.clock.now()
+    now = sb.now()
     calls = {c["callId"]: live(sb.store.calls[c["callId"]], now) for c in campaign["_contacts"] if c.get("callId") in sb.store.calls}
     statuses = [call["status"] for call in calls.values()]
     out.update(
@@ -265,9 +265,7 @@ def _dial(sb: Sandbox, campaign: dict[str, Any], contact: dict[str, Any], at: da
         "customer": contact["_customer"],
         "phoneCallProvider": phone.get("provider"),
         "phoneCallTransport": "pstn",
-        "monitor": {"listenUrl": f"{campaign['_base'].replace('http', 'ws', 1)}call/{call_id}/listen", "controlUrl": f"{campaign['_base']}call/{call_id}/control"},
         "_start": at,
-        "_base": campaign["_base"],
         "_ended_reason": reason,
         "_first_message": assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?",
         "_system_prompt": next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}."),
@@ -339,152 +337,173 @@ def _check_schedule(plan: dict[str, Any] | None) -> None:
         raise ApiError(400, ["schedulePlan.latestAt must be after schedulePlan.earliestAt"])
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    campaigns: dict[str, dict[str, Any]] = sb.store.campaigns
+def tick(sb: Sandbox, now: datetime) -> None:
+    """Before every request: bring each campaign still dialling (or with calls out) up to `now`."""
+    for campaign in sb.store.campaigns.values():
+        if campaign["status"] in ("scheduled", "in-progress") or any(c["status"] == "contact.dispatched" for c in campaign["_contacts"]):
+            advance(sb, campaign, now)
 
-    def tick() -> None:
-        now = sb.clock.now()
-        for campaign in campaigns.values():
-            if campaign["status"] in ("scheduled", "in-progress") or any(c["status"] == "contact.dispatched" for c in campaign["_contacts"]):
-                advance(sb, campaign, now)
 
-    sb.ticks.append(tick)
+def upcoming(sb: Sandbox, now: datetime) -> list[tuple[str, str, datetime]]:
+    """Campaigns waiting for their `schedulePlan.earliestAt`: ("campaign", id, when dialling starts)."""
+    return [("campaign", c["id"], _window(c)[0]) for c in sb.store.campaigns.values() if c["status"] == "scheduled" and _window(c)[0] > now]
 
-    def check_targets(body: dict[str, Any]) -> None:
-        owners = [k for k in ("assistantId", "workflowId", "squadId") if body.get(k)]
-        if len(owners) != 1:
-            raise ApiError(400, ["Need Exactly One Of `assistantId`, `workflowId`, `squadId`."])
-        if body.get("assistantId") and body["assistantId"] not in sb.store.assistants:
-            raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {body['assistantId']} Not Found.")
-        if body.get("squadId") and body["squadId"] not in sb.store.squads:
-            raise ApiError(400, f"Couldn't Get Squad. `squadId` {body['squadId']} Not Found.")
-        if body.get("phoneNumberId") is not None and body.get("dialPlan") is not None:
-            raise ApiError(400, ["`phoneNumberId` And `dialPlan` Are Mutually Exclusive."])
 
-    async def create(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_CAMPAIGN)
-        if body.get("duplicateFromCampaignId"):
-            source = campaigns.get(body["duplicateFromCampaignId"])
-            if source is None:
-                raise ApiError(400, f"Couldn't Get Campaign. `duplicateFromCampaignId` {body['duplicateFromCampaignId']} Not Found.")
-            copied = {k: v for k, v in _public(source).items() if k in CREATE_CAMPAIGN.fields and k != "name"}
-            if body.get("dialPlan") is not None or body.get("customers") is not None:
-                copied = {k: v for k, v in copied.items() if k not in ("dialPlan", "customers", "phoneNumberId")}
-            body = {**copied, **{k: v for k, v in body.items() if k != "duplicateFromCampaignId"}}
-        check_targets(body)
-        if body.get("dialPlan") is None and (body.get("phoneNumberId") is None or body.get("customers") is None):
-            raise ApiError(400, ["Need Either `phoneNumberId` And `customers`, Or `dialPlan`."])
-        if body.get("predialPlan") is not None and body.get("server") is None:
-            raise ApiError(400, ["predialPlan requires server"])
-        _check_schedule(body.get("schedulePlan"))
-        plan = _plan(body)
-        if not plan:
-            raise ApiError(400, ["customers must contain at least 1 elements"])
-        if len(plan) > MAX_CONTACTS:
-            raise ApiError(400, [f"A campaign can have at most {MAX_CONTACTS} customers, got {len(plan)}."])
-        campaign = stamp(sb.clock, status="scheduled", **body)
-        campaign.update(_contacts=_contacts(sb, plan), _next=0, _base=str(request.base_url))
-        campaigns[campaign["id"]] = campaign
-        advance(sb, campaign, sb.clock.now())
-        return JSONResponse(full(sb, campaign), status_code=201)
+def check_targets(sb: Sandbox, body: dict[str, Any]) -> None:
+    """Exactly one owner that exists; a phone number or a dial plan, not both."""
+    owners = [k for k in ("assistantId", "workflowId", "squadId") if body.get(k)]
+    if len(owners) != 1:
+        raise ApiError(400, ["Need Exactly One Of `assistantId`, `workflowId`, `squadId`."])
+    if body.get("assistantId") and body["assistantId"] not in sb.store.assistants:
+        raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {body['assistantId']} Not Found.")
+    if body.get("squadId") and body["squadId"] not in sb.store.squads:
+        raise ApiError(400, f"Couldn't Get Squad. `squadId` {body['squadId']} Not Found.")
+    if body.get("phoneNumberId") is not None and body.get("dialPlan") is not None:
+        raise ApiError(400, ["`phoneNumberId` And `dialPlan` Are Mutually Exclusive."])
 
-    def listed(request: Request, rules: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str]]:
-        query = dict(request.query_params)
-        errors = validate_query(rules, query)
-        if errors:
-            raise ApiError(400, errors)
-        items = list(campaigns.values())
-        for key in ("id", "status"):
-            if key in query:
-                items = [c for c in items if c.get(key) == query[key]]
-        for stamp_field in ("createdAt", "updatedAt"):
-            for op, keep in (("Gt", lambda v, e: v > e), ("Lt", lambda v, e: v < e), ("Ge", lambda v, e: v >= e), ("Le", lambda v, e: v <= e)):
-                if stamp_field + op in query:
-                    edge = parse_iso(query[stamp_field + op])
-                    items = [c for c in items if keep(parse_iso(c[stamp_field]), edge)]
-        items.sort(key=lambda c: c["createdAt"], reverse=query.get("sortOrder", "DESC") == "DESC")
-        return _page(items, query, default_limit=100)
 
-    async def list_v1(request: Request) -> JSONResponse:
-        page, meta, _ = listed(request, LIST_QUERY)
-        return JSONResponse({"results": [full(sb, c) for c in page], "metadata": meta})
+async def create(request: Request) -> JSONResponse:
+    """POST /campaign and /v2/campaign (`duplicateFromCampaignId` copies another's configuration)."""
+    sb = sandbox_of(request)
+    campaigns = sb.store.campaigns
+    body = await body_of(request, CREATE_CAMPAIGN)
+    if body.get("duplicateFromCampaignId"):
+        source = campaigns.get(body["duplicateFromCampaignId"])
+        if source is None:
+            raise ApiError(400, f"Couldn't Get Campaign. `duplicateFromCampaignId` {body['duplicateFromCampaignId']} Not Found.")
+        copied = {k: v for k, v in _public(source).items() if k in CREATE_CAMPAIGN.fields and k != "name"}
+        if body.get("dialPlan") is not None or body.get("customers") is not None:
+            copied = {k: v for k, v in copied.items() if k not in ("dialPlan", "customers", "phoneNumberId")}
+        body = {**copied, **{k: v for k, v in body.items() if k != "duplicateFromCampaignId"}}
+    check_targets(sb, body)
+    if body.get("dialPlan") is None and (body.get("phoneNumberId") is None or body.get("customers") is None):
+        raise ApiError(400, ["Need Either `phoneNumberId` And `customers`, Or `dialPlan`."])
+    if body.get("predialPlan") is not None and body.get("server") is None:
+        raise ApiError(400, ["predialPlan requires server"])
+    _check_schedule(body.get("schedulePlan"))
+    plan = _plan(body)
+    if not plan:
+        raise ApiError(400, ["customers must contain at least 1 elements"])
+    if len(plan) > MAX_CONTACTS:
+        raise ApiError(400, [f"A campaign can have at most {MAX_CONTACTS} customers, got {len(plan)}."])
+    campaign = stamp(sb, status="scheduled", **body)
+    campaign.update(_contacts=_contacts(sb, plan), _next=0)
+    campaigns[campaign["id"]] = campaign
+    advance(sb, campaign, sb.now())
+    return JSONResponse(full(sb, campaign), status_code=201)
 
-    async def list_v2(request: Request) -> JSONResponse:
-        page, meta, query = listed(request, LIST_V2_QUERY)
-        with_counters = query.get("includeCounters") == "true"
-        return JSONResponse({"results": [summary(c, with_counters) for c in page], "metadata": meta})
 
-    async def get_v1(request: Request) -> JSONResponse:
-        return JSONResponse(full(sb, find(campaigns, request, "Campaign")))
+def listed(request: Request, rules: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str]]:
+    """The campaigns a list query keeps, one page of them, its PaginationMeta and the query."""
+    query = dict(request.query_params)
+    errors = validate_query(rules, query)
+    if errors:
+        raise ApiError(400, errors)
+    items = sandbox_of(request).store.campaigns.values()
+    for key in ("id", "status"):
+        if key in query:
+            items = [c for c in items if c.get(key) == query[key]]
+    for stamp_field in ("createdAt", "updatedAt"):
+        for op, keep in (("Gt", lambda v, e: v > e), ("Lt", lambda v, e: v < e), ("Ge", lambda v, e: v >= e), ("Le", lambda v, e: v <= e)):
+            if stamp_field + op in query:
+                edge = parse_iso(query[stamp_field + op])
+                items = [c for c in items if keep(parse_iso(c[stamp_field]), edge)]
+    items.sort(key=lambda c: c["createdAt"], reverse=query.get("sortOrder", "DESC") == "DESC")
+    return _page(items, query, default_limit=100)
 
-    async def get_v2(request: Request) -> JSONResponse:
-        campaign = find(campaigns, request, "Campaign")
-        errors = validate_query({"includeCounters": Bool()}, dict(request.query_params))
-        if errors:
-            raise ApiError(400, errors)
-        return JSONResponse(summary(campaign, request.query_params.get("includeCounters") == "true"))
 
-    async def update(request: Request) -> JSONResponse:
-        campaign = find(campaigns, request, "Campaign")
-        body = await body_of(request, UPDATE_CAMPAIGN)
-        now = sb.clock.now()
-        advance(sb, campaign, now)
-        config = {k: v for k, v in body.items() if k not in ("name", "status")}
-        if config and (campaign["status"] != "scheduled" or body.get("status")):
-            raise ApiError(400, f"Campaign is {campaign['status']}: only a scheduled campaign's configuration can be updated.")
-        if body.get("status"):
-            if campaign["status"] not in ("scheduled", "in-progress"):
-                raise ApiError(400, f"Campaign is already {campaign['status']}.")
-            reason = f"campaign.{campaign['status']}.ended-by-user"
-            _skip_pending(campaign)
-            campaign.update(status="cancelled", endedReason=reason)
-        if config:
-            merged = {**_public(campaign), **config}
-            if "dialPlan" in config:
-                merged.pop("phoneNumberId", None)
-                merged.pop("customers", None)
-            if "phoneNumberId" in config:
-                merged.pop("dialPlan", None)
-            if any(k in config for k in ("assistantId", "workflowId", "squadId")):
-                for key in {"assistantId", "workflowId", "squadId"} - set(config):
-                    merged.pop(key, None)
-            check_targets(merged)
-            _check_schedule(merged.get("schedulePlan"))
-            contacts = _contacts(sb, _plan(merged))
-            campaign.clear()
-            campaign.update(merged, _contacts=contacts, _next=0, _base=str(request.base_url))
-        if "name" in body:
-            campaign["name"] = body["name"]
-        campaign["updatedAt"] = iso(now)
-        advance(sb, campaign, now)
-        return JSONResponse(full(sb, campaign))
+async def list_v1(request: Request) -> JSONResponse:
+    page, meta, _ = listed(request, LIST_QUERY)
+    return JSONResponse({"results": [full(sandbox_of(request), c) for c in page], "metadata": meta})
 
-    async def delete(request: Request) -> JSONResponse:
-        campaign = find(campaigns, request, "Campaign")
-        shown = full(sb, campaign)
-        del campaigns[campaign["id"]]
-        return JSONResponse(shown)
 
-    async def contacts(request: Request) -> JSONResponse:
-        campaign = find(campaigns, request, "Campaign")
-        statuses = request.query_params.getlist("status")
-        query = {k: v for k, v in request.query_params.items() if k != "status"}
-        errors = validate_query(CONTACTS_QUERY, query) + [
-            f"each value in status must be one of the following values: {', '.join(CONTACT_STATUSES)}" for s in statuses if s not in CONTACT_STATUSES
-        ]
-        if errors:
-            raise ApiError(400, errors[:1] if len(set(errors)) == 1 else errors)
-        items = [c for c in campaign["_contacts"] if not statuses or c["status"] in statuses]
-        if query.get("sortBy") == "status":
-            items.sort(key=lambda c: CONTACT_STATUSES.index(c["status"]))
-        page, meta, _ = _page(items, query, default_limit=50)
-        return JSONResponse({"results": [contact_view(c) for c in page], "metadata": meta})
+async def list_v2(request: Request) -> JSONResponse:
+    page, meta, query = listed(request, LIST_V2_QUERY)
+    with_counters = query.get("includeCounters") == "true"
+    return JSONResponse({"results": [summary(c, with_counters) for c in page], "metadata": meta})
 
-    return [
-        *collection_routes("/campaign", create, list_v1, get_v1, update, delete),
-        *collection_routes("/v2/campaign", create, list_v2, get_v2, update, delete),
-        Route("/v2/campaign/{id}/contacts", contacts, methods=["GET"]),
+
+async def get_v1(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    return JSONResponse(full(sb, find(sb.store.campaigns, request, "Campaign")))
+
+
+async def get_v2(request: Request) -> JSONResponse:
+    campaign = find(sandbox_of(request).store.campaigns, request, "Campaign")
+    errors = validate_query({"includeCounters": Bool()}, dict(request.query_params))
+    if errors:
+        raise ApiError(400, errors)
+    return JSONResponse(summary(campaign, request.query_params.get("includeCounters") == "true"))
+
+
+async def update(request: Request) -> JSONResponse:
+    """Rename, reconfigure a scheduled campaign, or cancel (`status`)."""
+    sb = sandbox_of(request)
+    campaign = find(sb.store.campaigns, request, "Campaign")
+    body = await body_of(request, UPDATE_CAMPAIGN)
+    now = sb.now()
+    advance(sb, campaign, now)
+    config = {k: v for k, v in body.items() if k not in ("name", "status")}
+    if config and (campaign["status"] != "scheduled" or body.get("status")):
+        raise ApiError(400, f"Campaign is {campaign['status']}: only a scheduled campaign's configuration can be updated.")
+    if body.get("status"):
+        if campaign["status"] not in ("scheduled", "in-progress"):
+            raise ApiError(400, f"Campaign is already {campaign['status']}.")
+        reason = f"campaign.{campaign['status']}.ended-by-user"
+        _skip_pending(campaign)
+        campaign.update(status="cancelled", endedReason=reason)
+    if config:
+        merged = {**_public(campaign), **config}
+        if "dialPlan" in config:
+            merged.pop("phoneNumberId", None)
+            merged.pop("customers", None)
+        if "phoneNumberId" in config:
+            merged.pop("dialPlan", None)
+        if any(k in config for k in ("assistantId", "workflowId", "squadId")):
+            for key in {"assistantId", "workflowId", "squadId"} - set(config):
+                merged.pop(key, None)
+        check_targets(sb, merged)
+        _check_schedule(merged.get("schedulePlan"))
+        contacts = _contacts(sb, _plan(merged))
+        campaign.clear()
+        campaign.update(merged, _contacts=contacts, _next=0)
+    if "name" in body:
+        campaign["name"] = body["name"]
+    campaign["updatedAt"] = iso(now)
+    advance(sb, campaign, now)
+    return JSONResponse(full(sb, campaign))
+
+
+async def delete(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    campaign = find(sb.store.campaigns, request, "Campaign")
+    shown = full(sb, campaign)
+    del sb.store.campaigns[campaign["id"]]
+    return JSONResponse(shown)
+
+
+async def contacts(request: Request) -> JSONResponse:
+    """GET /v2/campaign/{id}/contacts: the contacts and their outcomes, filtered by `status`, paged."""
+    campaign = find(sandbox_of(request).store.campaigns, request, "Campaign")
+    statuses = request.query_params.getlist("status")
+    query = {k: v for k, v in request.query_params.items() if k != "status"}
+    errors = validate_query(CONTACTS_QUERY, query) + [
+        f"each value in status must be one of the following values: {', '.join(CONTACT_STATUSES)}" for s in statuses if s not in CONTACT_STATUSES
     ]
+    if errors:
+        raise ApiError(400, errors[:1] if len(set(errors)) == 1 else errors)
+    items = [c for c in campaign["_contacts"] if not statuses or c["status"] in statuses]
+    if query.get("sortBy") == "status":
+        items.sort(key=lambda c: CONTACT_STATUSES.index(c["status"]))
+    page, meta, _ = _page(items, query, default_limit=50)
+    return JSONResponse({"results": [contact_view(c) for c in page], "metadata": meta})
+
+
+routes = [
+    *collection_routes("/campaign", create, list_v1, get_v1, update, delete),
+    *collection_routes("/v2/campaign", create, list_v2, get_v2, update, delete),
+    Route("/v2/campaign/{id}/contacts", contacts, methods=["GET"]),
+]
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], *, default_limit: int) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str]]:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .calls import CUSTOMER
-from .core import ApiError, body_of, find, stamp
+from .core import ApiError, body_of, find, sandbox_of, stamp
 from .validation import Arr, Bool, Obj, Rule, Str, checked_number
 
 if TYPE_CHECKING:
@@ -70,49 +70,53 @@ def scripted_reply(assistant: dict[str, Any], history: list[dict[str, Any]]) -> 
     return f"{name} here (turn {turn}). You said: {heard}"
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    def assistant_of(body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-        if body.get("assistant") is not None:
-            return body["assistant"]
-        assistant_id = body.get("assistantId") or (previous or {}).get("assistantId")
-        if assistant_id is None:
-            if previous is not None or body.get("squadId") or body.get("squad") or body.get("sessionId"):
-                return (previous or {}).get("assistant") or {}
-            raise ApiError(400, ["Need Either `assistantId`, `assistant`, `squadId`, `squad`, `sessionId` Or `previousChatId`."])
-        assistant = sb.store.assistants.get(assistant_id)
-        if assistant is None:
-            raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {assistant_id} Not Found.")
-        return assistant
+def assistant_of(sb: Sandbox, body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Who answers: the transient assistant, the one named (or the previous chat's), or none for a squad or session."""
+    if body.get("assistant") is not None:
+        return body["assistant"]
+    assistant_id = body.get("assistantId") or (previous or {}).get("assistantId")
+    if assistant_id is None:
+        if previous is not None or body.get("squadId") or body.get("squad") or body.get("sessionId"):
+            return (previous or {}).get("assistant") or {}
+        raise ApiError(400, ["Need Either `assistantId`, `assistant`, `squadId`, `squad`, `sessionId` Or `previousChatId`."])
+    assistant = sb.store.assistants.get(assistant_id)
+    if assistant is None:
+        raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {assistant_id} Not Found.")
+    return assistant
 
-    async def create_chat(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_CHAT)
-        transport = body.get("transport") or {}
-        if body.get("sessionId") and (transport.get("phoneNumberId") or transport.get("customer")):
-            raise ApiError(400, ["Cannot specify both sessionId and transport fields (phoneNumberId/customer) together."])
-        previous = None
-        if body.get("previousChatId") is not None:
-            previous = sb.store.chats.get(body["previousChatId"])
-            if previous is None:
-                raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
-        assistant = assistant_of(body, previous)
-        history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
-        turn = sum(1 for m in history if m["role"] == "user")
-        output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
-        fields = {k: v for k, v in body.items() if k != "stream"}
-        fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
-        chat = stamp(
-            sb.clock,
-            **fields,
-            messages=history,
-            output=output,
-            cost=0.0004 * turn,
-            costs=[{"type": "chat", "cost": 0.0004 * turn}],
-        )
-        chat = {k: v for k, v in chat.items() if v is not None}
-        sb.store.chats[chat["id"]] = chat
-        return JSONResponse(chat)
 
-    async def get_chat(request: Request) -> JSONResponse:
-        return JSONResponse(find(sb.store.chats, request, "Chat"))
+async def create_chat(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    body = await body_of(request, CREATE_CHAT)
+    transport = body.get("transport") or {}
+    if body.get("sessionId") and (transport.get("phoneNumberId") or transport.get("customer")):
+        raise ApiError(400, ["Cannot specify both sessionId and transport fields (phoneNumberId/customer) together."])
+    previous = None
+    if body.get("previousChatId") is not None:
+        previous = sb.store.chats.get(body["previousChatId"])
+        if previous is None:
+            raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
+    assistant = assistant_of(sb, body, previous)
+    history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
+    turn = sum(1 for m in history if m["role"] == "user")
+    output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
+    fields = {k: v for k, v in body.items() if k != "stream"}
+    fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
+    chat = stamp(
+        sb,
+        **fields,
+        messages=history,
+        output=output,
+        cost=0.0004 * turn,
+        costs=[{"type": "chat", "cost": 0.0004 * turn}],
+    )
+    chat = {k: v for k, v in chat.items() if v is not None}
+    sb.store.chats[chat["id"]] = chat
+    return JSONResponse(chat)
 
-    return [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
+
+async def get_chat(request: Request) -> JSONResponse:
+    return JSONResponse(find(sandbox_of(request).store.chats, request, "Chat"))
+
+
+routes = [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]

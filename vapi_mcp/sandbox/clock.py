@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
+
+MAX_ADVANCE = timedelta(days=3660)
+"""The furthest one move takes the clock (ten years): far enough for any schedule, short of the calendar's end."""
 
 
 class Clock:
@@ -45,3 +49,19 @@ def iso(when: datetime) -> str:
 def parse_iso(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.I)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_move(text: str) -> tuple[float | None, datetime | None]:
+    """A move of the clock: (seconds, None) for a span (`90s`, `30m`, `3h`, `1d`, `1d12h`, `2w`), or
+    (None, time) for an ISO 8601 time (UTC when it has no offset). ValueError naming the accepted forms otherwise."""
+    raw = text.strip()
+    if _SPAN.search(raw) and not _SPAN.sub("", raw).strip():
+        return sum(float(n) * _UNITS[unit.lower()] for n, unit in _SPAN.findall(raw)), None
+    try:
+        return None, parse_iso(raw)
+    except ValueError:
+        raise ValueError(f"must be a span like 30m, 3h, 1d, 1d12h, 2w or a time like 2026-11-03T15:00Z; got {text!r}") from None

@@ -1,19 +1,29 @@
-"""The sandbox's shared parts: the store, Vapi's error shape, request records, fault injection."""
+"""The sandbox's shared parts: Vapi's error shape, reading a request, request records, fault injection.
+
+An endpoint is a module-level `async def name(request: Request) -> Response`; it finds the
+sandbox (its world, its clock) with `sandbox_of(request)`.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .clock import Clock, iso
+from .clock import iso
+from .store import Collection
 from .validation import Rule, Str, validate, validate_query
+
+if TYPE_CHECKING:
+    from . import Sandbox
 
 ORG_ID = "5f0c5a4e-6b1d-4d59-9a3e-0d5e7c1b2a90"
 _BOUNDS = ("Gt", "Lt", "Ge", "Le")
@@ -77,25 +87,21 @@ class Fault:
         return self.times > 0 and self.method in (method, "*") and path.startswith(self.path)
 
 
-@dataclass
-class Store:
-    """Everything the sandbox holds, keyed by id, in creation order."""
+def sandbox_of(request: Request) -> Sandbox:
+    """The sandbox serving this request (its world `.store`, its time `.now()`)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
 
-    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    phone_numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    assistants: dict[str, dict[str, Any]] = field(default_factory=dict)
-    squads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    chats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
-    evals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    eval_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    structured_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    personalities: dict[str, dict[str, Any]] = field(default_factory=dict)
-    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
-    simulations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    suites: dict[str, dict[str, Any]] = field(default_factory=dict)
-    simulation_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+DEFAULT_BASE = "http://sandbox.vapi.local/"
+BASE_URL: ContextVar[str] = ContextVar("sandbox_base_url", default=DEFAULT_BASE)
+"""The base URL of the request being served (set by the sandbox's gate): links in an answer
+(`monitor.controlUrl`, presigned downloads) point at the sandbox that answers, whichever
+process made the object."""
+
+
+class HasNow(Protocol):
+    def now(self) -> datetime: ...
 
 
 Endpoint = Callable[[Request], Awaitable[Any]]
@@ -116,8 +122,8 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def stamp(clock: Clock, **fields: Any) -> dict[str, Any]:
-    """The common fields of every Vapi object."""
+def stamp(clock: HasNow, **fields: Any) -> dict[str, Any]:
+    """The common fields of every Vapi object, at `clock.now()` (a sandbox, or a clock)."""
     now = iso(clock.now())
     return {"id": new_id(), "orgId": ORG_ID, "createdAt": now, "updatedAt": now, **fields}
 
@@ -161,7 +167,7 @@ def path_id(request: Request) -> str:
     return value
 
 
-def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
+def find(collection: Collection | dict[str, dict[str, Any]], request: Request, what: str) -> dict[str, Any]:
     """The stored object the path's `{id}` names: 400 for a malformed id, 404 ("Couldn't Get <what>") for an unknown one."""
     item = collection.get(path_id(request))
     if item is None:
@@ -171,20 +177,20 @@ def find(collection: dict[str, dict[str, Any]], request: Request, what: str) -> 
 
 def paginate(items: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
     """Vapi's list filters shared by every resource: createdAt/updatedAt ranges, limit (default 100), newest first."""
+    from .clock import parse_iso
+
     out = sorted(items, key=lambda item: item["createdAt"], reverse=True)
     for stamp_field in ("createdAt", "updatedAt"):
         for op in _BOUNDS:
             bound = query.get(stamp_field + op)
             if bound is None:
                 continue
-            from .clock import parse_iso
-
             edge = parse_iso(bound)
             keep = {
-                "Gt": lambda v, edge=edge: v > edge,
-                "Lt": lambda v, edge=edge: v < edge,
-                "Ge": lambda v, edge=edge: v >= edge,
-                "Le": lambda v, edge=edge: v <= edge,
+                "Gt": lambda v, e=edge: v > e,
+                "Lt": lambda v, e=edge: v < e,
+                "Ge": lambda v, e=edge: v >= e,
+                "Le": lambda v, e=edge: v <= e,
             }[op]
             out = [item for item in out if keep(parse_iso(item[stamp_field]))]
     limit = int(float(query.get("limit", 100)))

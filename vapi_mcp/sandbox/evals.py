@@ -23,9 +23,10 @@ from starlette.routing import Route
 from .assistants import ASSISTANT, SQUAD
 from .chat import scripted_reply
 from .clock import iso
-from .core import ApiError, body_of, collection_routes, find, paged, query_of, stamp
+from .core import ApiError, body_of, find, paged, query_of, sandbox_of, stamp
 from .extraction import judge
 from .phone_numbers import Nested
+from .resource import Resource
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
 from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
@@ -89,7 +90,7 @@ class EvalMessage(Rule):
     def check(self, value: Any, name: str) -> list[str]:
         if not isinstance(value, dict):
             return [f"nested property {name} must be either object or array"]
-        role = value.get("role")
+        role = value["role"] if isinstance(value.get("role"), str) else ""  # a list or an object names no role (and hashes to nothing)
         checkpoint = "judgePlan" in value
         branch = {
             ("assistant", False): ASSISTANT_MOCK,
@@ -177,8 +178,8 @@ def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dic
             continue
         reason: str | None
         if role == "tool":
-            reason = "The sandbox assistant calls no tools, so there is no tool response to judge."
-            played.append({"role": "tool", "content": "", "judge": {"status": "fail", "failureReason": reason}})
+            no_tools = "The sandbox assistant calls no tools, so there is no tool response to judge."
+            played.append({"role": "tool", "content": "", "judge": {"status": "fail", "failureReason": no_tools}})
             passed = False
             continue
         reply = scripted_reply(assistant, history)
@@ -223,81 +224,73 @@ def live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def routes(sb: Sandbox) -> list[Route]:
+def target_assistant(sb: Sandbox, target: dict[str, Any]) -> dict[str, Any]:
+    """Who answers: the assistant, or a squad's first member (400 for an unknown id)."""
     store = sb.store
-
-    def target_assistant(target: dict[str, Any]) -> dict[str, Any]:
-        """Who answers: the assistant, or a squad's first member (400 for an unknown id)."""
-        if target["type"] == "assistant":
-            if target.get("assistant") is not None:
-                return target["assistant"]
-            if target.get("assistantId") is None:
-                raise ApiError(400, ["Need Either `target.assistantId` Or `target.assistant`."])
-            assistant = store.assistants.get(target["assistantId"])
-            if assistant is None:
-                raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {target['assistantId']} Not Found.")
-            return assistant
-        squad = target.get("squad")
+    if target["type"] == "assistant":
+        if target.get("assistant") is not None:
+            return target["assistant"]
+        if target.get("assistantId") is None:
+            raise ApiError(400, ["Need Either `target.assistantId` Or `target.assistant`."])
+        assistant = store.assistants.get(target["assistantId"])
+        if assistant is None:
+            raise ApiError(400, f"Couldn't Get Assistant. `assistantId` {target['assistantId']} Not Found.")
+        return assistant
+    squad = target.get("squad")
+    if squad is None:
+        squad = store.squads.get(target.get("squadId") or "")
         if squad is None:
-            squad = store.squads.get(target.get("squadId") or "")
-            if squad is None:
-                raise ApiError(400, f"Couldn't Get Squad. `squadId` {target.get('squadId')} Not Found.")
-        first = (squad.get("members") or [{}])[0]
-        return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
+            raise ApiError(400, f"Couldn't Get Squad. `squadId` {target.get('squadId')} Not Found.")
+    first = (squad.get("members") or [{}])[0]
+    return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
 
-    async def create_eval(request: Request) -> JSONResponse:
-        item = stamp(sb.clock, **await body_of(request, CREATE_EVAL))
-        store.evals[item["id"]] = item
-        return JSONResponse(item, status_code=201)
 
-    async def list_evals(request: Request) -> JSONResponse:
-        query = query_of(request, LIST_QUERY)
-        return JSONResponse(paged([e for e in store.evals.values() if query.get("id") in (None, e["id"])], query))
+EVALS = Resource("/eval", "evals", "Eval", CREATE_EVAL, UPDATE_EVAL, LIST_QUERY, page=True, nulls="set")
 
-    async def get_eval(request: Request) -> JSONResponse:
-        return JSONResponse(find(store.evals, request, "Eval"))
 
-    async def update_eval(request: Request) -> JSONResponse:
-        item = find(store.evals, request, "Eval")
-        item.update(await body_of(request, UPDATE_EVAL), updatedAt=iso(sb.clock.now()))
-        return JSONResponse(item)
-
-    async def delete_eval(request: Request) -> JSONResponse:
-        return JSONResponse(store.evals.pop(find(store.evals, request, "Eval")["id"]))
-
-    async def create_run(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_RUN)
-        if (body.get("evalId") is None) == (body.get("eval") is None):
-            raise ApiError(400, ["Need Either `evalId` Or `eval`, Not Both."])
-        definition = body.get("eval")
+async def create_run(request: Request) -> JSONResponse:
+    """Play a saved eval (`evalId`) or an inline one against the target; the run moves on the clock."""
+    sb = sandbox_of(request)
+    body = await body_of(request, CREATE_RUN)
+    if (body.get("evalId") is None) == (body.get("eval") is None):
+        raise ApiError(400, ["Need Either `evalId` Or `eval`, Not Both."])
+    definition = body.get("eval")
+    if definition is None:
+        definition = sb.store.evals.get(body["evalId"])
         if definition is None:
-            definition = store.evals.get(body["evalId"])
-            if definition is None:
-                raise ApiError(400, f"Couldn't Get Eval. `evalId` {body['evalId']} Not Found.")
-        result, replies = play(definition["messages"], target_assistant(body["target"]))
-        now = sb.clock.now()
-        run = stamp(sb.clock, **body, _start=now, _result=result, _replies=replies)
-        store.eval_runs[run["id"]] = run
-        return JSONResponse(live(run, now), status_code=201)
+            raise ApiError(400, f"Couldn't Get Eval. `evalId` {body['evalId']} Not Found.")
+    result, replies = play(definition["messages"], target_assistant(sb, body["target"]))
+    now = sb.now()
+    run = stamp(sb, **body, _start=now, _result=result, _replies=replies)
+    sb.store.eval_runs[run["id"]] = run
+    return JSONResponse(live(run, now), status_code=201)
 
-    async def list_runs(request: Request) -> JSONResponse:
-        query = query_of(request, LIST_QUERY)
-        now = sb.clock.now()
-        runs = [r for r in store.eval_runs.values() if query.get("id") in (None, r["id"])]
-        page = paged(runs, query)
-        return JSONResponse({**page, "results": [live(r, now) for r in page["results"]]})
 
-    async def get_run(request: Request) -> JSONResponse:
-        return JSONResponse(live(find(store.eval_runs, request, "Eval Run"), sb.clock.now()))
+async def list_runs(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    query = query_of(request, LIST_QUERY)
+    now = sb.now()
+    runs = [r for r in sb.store.eval_runs.values() if query.get("id") in (None, r["id"])]
+    page = paged(runs, query)
+    return JSONResponse({**page, "results": [live(r, now) for r in page["results"]]})
 
-    async def delete_run(request: Request) -> JSONResponse:
-        run = find(store.eval_runs, request, "Eval Run")
-        return JSONResponse(live(store.eval_runs.pop(run["id"]), sb.clock.now()))
 
-    return [  # /eval/run first: /eval/{id} would take its path
-        Route("/eval/run", create_run, methods=["POST"]),
-        Route("/eval/run", list_runs, methods=["GET"]),
-        Route("/eval/run/{id}", get_run, methods=["GET"]),
-        Route("/eval/run/{id}", delete_run, methods=["DELETE"]),
-        *collection_routes("/eval", create_eval, list_evals, get_eval, update_eval, delete_eval),
-    ]
+async def get_run(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    return JSONResponse(live(find(sb.store.eval_runs, request, "Eval Run"), sb.now()))
+
+
+async def delete_run(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    run = find(sb.store.eval_runs, request, "Eval Run")
+    del sb.store.eval_runs[run["id"]]
+    return JSONResponse(live(run, sb.now()))
+
+
+routes = [
+    Route("/eval/run", create_run, methods=["POST"]),
+    Route("/eval/run", list_runs, methods=["GET"]),
+    Route("/eval/run/{id}", get_run, methods=["GET"]),
+    Route("/eval/run/{id}", delete_run, methods=["DELETE"]),
+    *EVALS.routes(),
+]

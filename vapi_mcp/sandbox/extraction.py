@@ -21,6 +21,7 @@ The rules, so that a test (or an agent trying the sandbox) can make a check pass
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
@@ -156,7 +157,7 @@ def compare(actual: Any, comparator: str, expected: Any) -> bool:
     )
 
 
-def outputs_plan(artifact_plan: dict[str, Any] | None, saved: dict[str, dict[str, Any]], new_id: Any) -> dict[str, Any] | None:
+def outputs_plan(artifact_plan: dict[str, Any] | None, saved: Mapping[str, dict[str, Any]], new_id: Any) -> dict[str, Any] | None:
     """What a call will extract when it ends, from its assistant's `artifactPlan` (saved outputs by id, inline ones, inline scorecards)."""
     plan = artifact_plan or {}
     outputs = [(i, saved[i]) for i in plan.get("structuredOutputIds") or [] if i in saved]

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from .clock import iso
-from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, paginate, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, sandbox_of, stamp
+from .resource import Resource
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
+
 
 @dataclass
 class Nested(Arr):
@@ -197,51 +197,34 @@ TARGETS = {"assistantId": "assistants", "squadId": "squads"}
 """Assignment fields whose ids must exist in the store (the sandbox has no workflows)."""
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    def check_targets(body: dict[str, Any]) -> None:
-        for key, collection in TARGETS.items():
-            target = body.get(key)
-            if target is not None and target not in getattr(sb.store, collection):
-                raise ApiError(400, [f"{key} {target} does not exist in this org"])
+def check_targets(sb: Sandbox, body: dict[str, Any]) -> None:
+    """The assistant or squad a number answers with exists."""
+    for key, collection in TARGETS.items():
+        target = body.get(key)
+        if target is not None and target not in sb.store.collection(collection):
+            raise ApiError(400, [f"{key} {target} does not exist in this org"])
 
-    async def create(request: Request) -> JSONResponse:
-        body = await body_of(request, Tagged("provider", CREATE))
-        check_targets(body)
-        fields = {k: v for k, v in body.items() if v is not None}
-        if body["provider"] == "vapi":
-            fields["number"] = _free_number(sb, body.get("numberDesiredAreaCode"))
-        number = stamp(sb.clock, status="active", **fields)
-        sb.store.phone_numbers[number["id"]] = number
-        return JSONResponse(number, status_code=201)
 
-    async def list_numbers(request: Request) -> JSONResponse:
-        query = query_of(request, LIST_QUERY)
-        return JSONResponse(paginate(list(sb.store.phone_numbers.values()), query))
+async def create_number(request: Request) -> JSONResponse:
+    """Buy a free Vapi number (one is picked in the area code) or import one from a provider."""
+    sb = sandbox_of(request)
+    body = await body_of(request, Tagged("provider", CREATE))
+    check_targets(sb, body)
+    fields = {k: v for k, v in body.items() if v is not None}
+    if body["provider"] == "vapi":
+        fields["number"] = _free_number(sb, body.get("numberDesiredAreaCode"))
+    number = stamp(sb, status="active", **fields)
+    sb.store.phone_numbers[number["id"]] = number
+    return JSONResponse(number, status_code=201)
 
-    async def get(request: Request) -> JSONResponse:
-        return JSONResponse(find(sb.store.phone_numbers, request, "Phone Number"))
 
-    async def update(request: Request) -> JSONResponse:
-        number = find(sb.store.phone_numbers, request, "Phone Number")
-        # `null` clears a field: class-validator's @IsOptional lets it through, as at Vapi.
-        body = await body_of(request, UPDATE[number["provider"]])
-        check_targets(body)
-        for key, value in body.items():
-            if value is None:
-                number.pop(key, None)
-            else:
-                number[key] = value
-        number["updatedAt"] = iso(sb.clock.now())
-        return JSONResponse(number)
+NUMBERS = Resource(
+    "/phone-number", "phone_numbers", "Phone Number", Tagged("provider", CREATE), lambda number: UPDATE[number["provider"]], LIST_QUERY,
+    nulls="clear",  # `null` clears a field: class-validator's @IsOptional lets it through, as at Vapi
+    check=check_targets,
+)
 
-    async def delete(request: Request) -> JSONResponse:
-        number = find(sb.store.phone_numbers, request, "Phone Number")
-        del sb.store.phone_numbers[number["id"]]
-        return JSONResponse(number)
-
-    return [
-        *collection_routes("/phone-number", create, list_numbers, get, update, delete),
-    ]
+routes = NUMBERS.routes(create=create_number)
 
 
 def _free_number(sb: Sandbox, area_code: str | None) -> str:

@@ -54,7 +54,7 @@ def seed(sandbox: Sandbox, name: str) -> None:
     if name not in SIZES:
         raise ValueError(f"unknown seed {name!r}: choose one of {', '.join(SIZES)}")
     assistants, numbers, calls = SIZES[name]
-    now = sandbox.clock.now()
+    now = sandbox.now()
     store = sandbox.store
     for i in range(assistants):
         item = assistant(i, now - timedelta(days=30 - i))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +26,10 @@ from starlette.routing import Route
 from .assistants import ASSISTANT, SQUAD
 from .chat import scripted_reply
 from .clock import iso
-from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, not_found, paged, paginate, query_of, stamp
+from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, find, new_id, not_found, paged, query_of, sandbox_of, stamp
 from .extraction import at_path, compare, extract
 from .phone_numbers import Nested
+from .resource import Resource
 from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
 from .validation import SERVER, Arr, Bool, Num, Obj, Rule, Str, Tagged
@@ -215,6 +217,8 @@ DEFAULT_PERSONALITIES = {
     )
 }
 """Vapi-provided personalities available to every org (`orgId` null)."""
+BUILT_IN = {"personalities": list(DEFAULT_PERSONALITIES.values())}
+"""What every sandbox world holds from the start (the store puts it in)."""
 
 
 def sentences(text: str) -> list[str]:
@@ -234,7 +238,7 @@ def converse(assistant: dict[str, Any], scenario: dict[str, Any]) -> list[tuple[
     return lines
 
 
-def evaluate(scenario: dict[str, Any], outputs: dict[str, dict[str, Any]], lines: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def evaluate(scenario: dict[str, Any], outputs: Mapping[str, dict[str, Any]], lines: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """StructuredOutputEvaluationResult for each of the scenario's evaluations."""
     transcript = "\n".join(f"{'AI' if role == 'assistant' else 'User'}: {text}" for role, text in lines)
     said = [text for role, text in lines if role == "assistant"]
@@ -341,302 +345,308 @@ def run_live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
     return out
 
 
-def routes(sb: Sandbox) -> list[Route]:
+def missing(collection: Any, ident: str | None, what: str, field: str) -> None:
+    """400 when a body names an object that does not exist."""
+    if ident is not None and ident not in collection:
+        raise ApiError(400, f"Couldn't Get {what}. `{field}` {ident} Not Found.")
+
+
+def check_evaluations(sb: Sandbox, scenario: dict[str, Any]) -> None:
+    for item in scenario.get("evaluations") or []:
+        if (item.get("structuredOutputId") is None) == (item.get("structuredOutput") is None):
+            raise ApiError(400, ["each evaluation needs either structuredOutputId or structuredOutput, not both"])
+        missing(sb.store.structured_outputs, item.get("structuredOutputId"), "Structured Output", "structuredOutputId")
+
+
+def check_simulation(sb: Sandbox, body: dict[str, Any]) -> None:
+    missing(sb.store.scenarios, body.get("scenarioId"), "Scenario", "scenarioId")
+    missing(sb.store.personalities, body.get("personalityId"), "Personality", "personalityId")
+
+
+def check_suite(sb: Sandbox, body: dict[str, Any]) -> None:
+    for ident in body.get("simulationIds") or []:
+        missing(sb.store.simulations, ident, "Simulation", "simulationIds")
+
+
+def refusal(what: str, users: Any) -> Any:
+    """A `Resource.refuse`: Vapi's own (default) objects are neither changed nor deleted; one in use is not deleted."""
+
+    def refuse(sb: Sandbox, item: dict[str, Any], verb: str) -> str | None:
+        if item.get("orgId", ORG_ID) is None:
+            return "Vapi's default personalities cannot be changed; create your own instead." if verb == "update" else "Vapi's default personalities cannot be deleted."
+        using = users(sb, item["id"]) if verb == "delete" else []
+        return f"{what} is in use by {', '.join(using)}. Remove it from them first." if using else None
+
+    return refuse
+
+
+def simulations_using(field: str) -> Any:
+    return lambda sb, ident: [f"simulation {s['id']}" for s in sb.store.simulations.values() if s.get(field) == ident]
+
+
+def suites_using(sb: Sandbox, ident: str) -> list[str]:
+    return [f"suite {s.get('name') or s['id']}" for s in sb.store.suites.values() if ident in (s.get("simulationIds") or [])]
+
+
+def standalone(sb: Sandbox, item: dict[str, Any], query: Any) -> bool:
+    """`standaloneOnly=true` keeps the simulations no suite names."""
+    if query.get("standaloneOnly") != "true":
+        return True
+    return not any(item["id"] in (suite.get("simulationIds") or []) for suite in sb.store.suites.values())
+
+
+PERSONALITIES = Resource(
+    "/eval/simulation/personality", "personalities", "Personality", PERSONALITY, UPDATE_PERSONALITY, PERSONALITY_QUERY,
+    nulls="set", refuse=refusal("Personality", simulations_using("personalityId")),
+)
+SCENARIOS = Resource(
+    "/eval/simulation/scenario", "scenarios", "Scenario", SCENARIO, UPDATE_SCENARIO, SCENARIO_QUERY,
+    nulls="set", check=check_evaluations, refuse=refusal("Scenario", simulations_using("scenarioId")),
+)
+SUITES = Resource(
+    "/eval/simulation/suite", "suites", "Simulation Suite", SUITE, UPDATE_SUITE, SUITE_QUERY,
+    nulls="set", check=check_suite, refuse=refusal("Simulation Suite", lambda sb, ident: []),
+)
+SIMULATIONS = Resource(
+    "/eval/simulation", "simulations", "Simulation", SIMULATION, UPDATE_SIMULATION, SIMULATION_QUERY,
+    nulls="set", check=check_simulation, refuse=refusal("Simulation", suites_using), keep=standalone,
+)
+
+
+def target_of(sb: Sandbox, target: dict[str, Any]) -> dict[str, Any]:
+    """The assistant that answers the tester (a squad's first member), after checking the target exists."""
     store = sb.store
-    for ident, personality in DEFAULT_PERSONALITIES.items():
-        store.personalities.setdefault(ident, dict(personality))
+    kind = target["type"]
+    if (target.get(f"{kind}Id") is None) == (target.get(kind) is None):
+        raise ApiError(400, [f"target needs either {kind}Id or {kind}, not both"])
+    if kind == "assistant":
+        if target.get("assistant") is not None:
+            return target["assistant"]
+        missing(store.assistants, target["assistantId"], "Assistant", "assistantId")
+        return store.assistants[target["assistantId"]]
+    squad = target.get("squad")
+    if squad is None:
+        missing(store.squads, target["squadId"], "Squad", "squadId")
+        squad = store.squads[target["squadId"]]
+    first = (squad.get("members") or [{}])[0]
+    return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
 
-    def missing(collection: dict[str, dict[str, Any]], ident: str | None, what: str, field: str) -> None:
-        if ident is not None and ident not in collection:
-            raise ApiError(400, f"Couldn't Get {what}. `{field}` {ident} Not Found.")
 
-    def check_evaluations(scenario: dict[str, Any]) -> None:
-        for item in scenario.get("evaluations") or []:
-            if (item.get("structuredOutputId") is None) == (item.get("structuredOutput") is None):
-                raise ApiError(400, ["each evaluation needs either structuredOutputId or structuredOutput, not both"])
-            missing(store.structured_outputs, item.get("structuredOutputId"), "Structured Output", "structuredOutputId")
+Planned = tuple[str, dict[str, Any], dict[str, Any], str | None, str | None]
 
-    def in_use(what: str, users: list[str]) -> None:
-        if users:
-            raise ApiError(400, f"{what} is in use by {', '.join(users)}. Remove it from them first.")
 
-    def crud(
-        path: str,
-        collection: dict[str, dict[str, Any]],
-        what: str,
-        rules: tuple[Obj, Obj],
-        query_rules: dict[str, Rule],
-        check: Any,
-        users: Any,
-    ) -> list[Route]:
-        create_rule, update_rule = rules
-
-        async def create(request: Request) -> JSONResponse:
-            body = await body_of(request, create_rule)
-            check(body)
-            item = stamp(sb.clock, **{k: v for k, v in body.items() if v is not None})
-            collection[item["id"]] = item
-            return JSONResponse(item, status_code=201)
-
-        async def list_items(request: Request) -> JSONResponse:
-            query = query_of(request, query_rules)
-            items = list(collection.values())
-            if "idAny" in query:
-                wanted = set(query["idAny"].split(","))
-                items = [i for i in items if i["id"] in wanted]
-            if "name" in query:
-                items = [i for i in items if i.get("name") == query["name"]]
-            if query.get("standaloneOnly") == "true":
-                grouped = {s for suite in store.suites.values() for s in suite.get("simulationIds") or []}
-                items = [i for i in items if i["id"] not in grouped]
-            return JSONResponse(paginate(items, query))
-
-        async def get(request: Request) -> JSONResponse:
-            return JSONResponse(find(collection, request, what))
-
-        async def update(request: Request) -> JSONResponse:
-            item = find(collection, request, what)
-            if item.get("orgId", ORG_ID) is None:
-                raise ApiError(400, "Vapi's default personalities cannot be changed; create your own instead.")
-            body = await body_of(request, update_rule)
-            check({**item, **body})
-            item.update(body, updatedAt=iso(sb.clock.now()))
-            return JSONResponse(item)
-
-        async def delete(request: Request) -> JSONResponse:
-            item = find(collection, request, what)
-            if item.get("orgId", ORG_ID) is None:
-                raise ApiError(400, "Vapi's default personalities cannot be deleted.")
-            in_use(what, users(item["id"]))
-            return JSONResponse(collection.pop(item["id"]))
-
-        return collection_routes(path, create, list_items, get, update, delete)
-
-    def check_simulation(body: dict[str, Any]) -> None:
-        missing(store.scenarios, body.get("scenarioId"), "Scenario", "scenarioId")
-        missing(store.personalities, body.get("personalityId"), "Personality", "personalityId")
-
-    def check_suite(body: dict[str, Any]) -> None:
-        for ident in body.get("simulationIds") or []:
-            missing(store.simulations, ident, "Simulation", "simulationIds")
-
-    def simulations_using(field: str) -> Any:
-        return lambda ident: [f"simulation {s['id']}" for s in store.simulations.values() if s.get(field) == ident]
-
-    def suites_using(ident: str) -> list[str]:
-        return [f"suite {s.get('name') or s['id']}" for s in store.suites.values() if ident in (s.get("simulationIds") or [])]
-
-    def target_of(target: dict[str, Any]) -> dict[str, Any]:
-        """The assistant that answers the tester (a squad's first member), after checking the target exists."""
-        kind = target["type"]
-        if (target.get(f"{kind}Id") is None) == (target.get(kind) is None):
-            raise ApiError(400, [f"target needs either {kind}Id or {kind}, not both"])
-        if kind == "assistant":
-            if target.get("assistant") is not None:
-                return target["assistant"]
-            missing(store.assistants, target["assistantId"], "Assistant", "assistantId")
-            return store.assistants[target["assistantId"]]
-        squad = target.get("squad")
-        if squad is None:
-            missing(store.squads, target["squadId"], "Squad", "squadId")
-            squad = store.squads[target["squadId"]]
-        first = (squad.get("members") or [{}])[0]
-        return first.get("assistant") or store.assistants.get(first.get("assistantId") or "") or {}
-
-    def expand(entries: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], dict[str, Any], str | None, str | None]]:
-        """(simulationId, scenario, personality, scenarioId, personalityId) for every simulation the entries name."""
-        out = []
-        for i, entry in enumerate(entries):
-            if entry["type"] == "simulationSuite":
-                suite_id = entry.get("simulationSuiteId") or entry.get("suiteId")
-                if suite_id is None:
-                    raise ApiError(400, [f"simulations.{i}.simulationSuiteId should not be empty"])
-                missing(store.suites, suite_id, "Simulation Suite", "simulationSuiteId")
-                named = [{"type": "simulation", "simulationId": s} for s in store.suites[suite_id].get("simulationIds") or []]
-                out += expand(named)
-                continue
-            if entry.get("simulationId") is not None:
-                missing(store.simulations, entry["simulationId"], "Simulation", "simulationId")
-                saved = store.simulations[entry["simulationId"]]
-                out.append(
-                    (
-                        saved["id"],
-                        store.scenarios[saved["scenarioId"]],
-                        store.personalities[saved["personalityId"]],
-                        saved["scenarioId"],
-                        saved["personalityId"],
-                    )
+def expand(sb: Sandbox, entries: list[dict[str, Any]]) -> list[Planned]:
+    """(simulationId, scenario, personality, scenarioId, personalityId) for every simulation the entries name."""
+    store = sb.store
+    out: list[Planned] = []
+    for i, entry in enumerate(entries):
+        if entry["type"] == "simulationSuite":
+            suite_id = entry.get("simulationSuiteId") or entry.get("suiteId")
+            if suite_id is None:
+                raise ApiError(400, [f"simulations.{i}.simulationSuiteId should not be empty"])
+            missing(store.suites, suite_id, "Simulation Suite", "simulationSuiteId")
+            named = [{"type": "simulation", "simulationId": s} for s in store.suites[suite_id].get("simulationIds") or []]
+            out += expand(sb, named)
+            continue
+        if entry.get("simulationId") is not None:
+            missing(store.simulations, entry["simulationId"], "Simulation", "simulationId")
+            saved = store.simulations[entry["simulationId"]]
+            out.append(
+                (
+                    saved["id"],
+                    store.scenarios[saved["scenarioId"]],
+                    store.personalities[saved["personalityId"]],
+                    saved["scenarioId"],
+                    saved["personalityId"],
                 )
-                continue
-            for part in ("scenario", "personality"):
-                if (entry.get(f"{part}Id") is None) == (entry.get(part) is None):
-                    raise ApiError(400, [f"simulations.{i} needs either {part}Id or {part} (or a simulationId)"])
-            missing(store.scenarios, entry.get("scenarioId"), "Scenario", "scenarioId")
-            missing(store.personalities, entry.get("personalityId"), "Personality", "personalityId")
-            scenario = entry.get("scenario") or store.scenarios[entry["scenarioId"]]
-            check_evaluations(scenario)
-            personality = entry.get("personality") or store.personalities[entry["personalityId"]]
-            out.append((new_id(), scenario, personality, entry.get("scenarioId"), entry.get("personalityId")))
-        return out
+            )
+            continue
+        for part in ("scenario", "personality"):
+            if (entry.get(f"{part}Id") is None) == (entry.get(part) is None):
+                raise ApiError(400, [f"simulations.{i} needs either {part}Id or {part} (or a simulationId)"])
+        missing(store.scenarios, entry.get("scenarioId"), "Scenario", "scenarioId")
+        missing(store.personalities, entry.get("personalityId"), "Personality", "personalityId")
+        scenario = entry.get("scenario") or store.scenarios[entry["scenarioId"]]
+        check_evaluations(sb, scenario)
+        personality = entry.get("personality") or store.personalities[entry["personalityId"]]
+        out.append((new_id(), scenario, personality, entry.get("scenarioId"), entry.get("personalityId")))
+    return out
 
-    async def create_run(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE_RUN)
-        assistant = target_of(body["target"])
-        planned = expand(body["simulations"])
-        if not planned:
-            raise ApiError(400, ["simulations must name at least one simulation"])
-        now = sb.clock.now()
-        # The document gives no default transport; the sandbox assumes voice, the costly one.
-        transport = body.get("transport") or {"provider": "vapi.websocket"}
-        run = stamp(
-            sb.clock, **{**body, "iterations": body.get("iterations", 1), "transport": transport}, queuedAt=iso(now), _start=now
-        )
-        voice = transport["provider"] == "vapi.websocket"
-        items: list[dict[str, Any]] = []
-        for iteration in range(1, run["iterations"] + 1):
-            for simulation_id, scenario, personality, scenario_id, personality_id in planned:
-                lines = converse(assistant, scenario)
-                evaluations = evaluate(scenario, store.structured_outputs, lines)
-                passed = all(e["passed"] for e in evaluations if e["required"])
-                item = stamp(
-                    sb.clock,
-                    simulationId=simulation_id,
-                    runId=run["id"],
-                    queuedAt=iso(now),
-                    iterationNumber=iteration,
-                    **({"scenarioId": scenario_id} if scenario_id else {}),
-                    **({"personalityId": personality_id} if personality_id else {}),
-                    **({} if voice else {"sessionId": new_id()}),
-                    hooks=scenario.get("hooks") or [],
-                    metadata={
-                        "assistant" if body["target"]["type"] == "assistant" else "squad": assistant,
-                        "scenario": scenario,
-                        "personality": personality,
-                    },
-                    configurations={"transport": transport},
-                    _index=len(items),
-                    _results={"evaluations": evaluations, "passed": passed},
-                )
-                item["_call"] = {
-                    "transcript": "\n".join(f"{'AI' if r == 'assistant' else 'User'}: {t}" for r, t in lines),
-                    "messages": [{"role": r, "content": t} for r, t in lines],
-                    **({"recordingUrl": f"https://storage.vapi.ai/sandbox/{item['id']}-mono.wav"} if voice else {}),
-                }
-                items.append(item)
-        run["_items"] = items
-        store.simulation_runs[run["id"]] = run
-        url = str(request.base_url) + f"dashboard/simulation-runs/{run['id']}"
-        created = {**run_live(run, now), "simulationRunItemIds": [i["id"] for i in items], "url": url}
-        return JSONResponse(created, status_code=201)
 
-    def find_run(request: Request) -> dict[str, Any]:
-        return find(store.simulation_runs, request, "Simulation Run")
-
-    async def list_runs(request: Request) -> JSONResponse:
-        query = query_of(request, RUN_QUERY)
-        now = sb.clock.now()
-        runs = [run_live(r, now) for r in store.simulation_runs.values()]
-        if "status" in query:
-            runs = [r for r in runs if r["status"] == query["status"]]
-        if "targetType" in query:
-            runs = [r for r in runs if r["target"]["type"] == query["targetType"]]
-        if "targetId" in query:
-            runs = [r for r in runs if query["targetId"] in (r["target"].get("assistantId"), r["target"].get("squadId"))]
-        wanted = query.get("filterStatus")
-        if wanted == "running":
-            runs = [r for r in runs if r["status"] != "ended"]
-        elif wanted:
-            runs = [r for r in runs if r["status"] == "ended" and (r["itemCounts"]["failed"] == 0) == (wanted == "passed")]
-        page = paged(runs, query)
-        page["results"] = [{**r, "summary": _summary(r)} for r in page["results"]]
-        return JSONResponse(page)
-
-    def _summary(run: dict[str, Any]) -> dict[str, Any]:
-        ids = sorted({i["simulationId"] for i in store.simulation_runs[run["id"]]["_items"]})
-        return {
-            "source": {"type": "api", "name": "API run", "linkable": False, "simulationIds": ids},
-            "simulationCount": len(ids),
-        }
-
-    async def get_run(request: Request) -> JSONResponse:
-        return JSONResponse(run_live(find_run(request), sb.clock.now()))
-
-    async def cancel_run(request: Request) -> JSONResponse:
-        run = find_run(request)
-        now = sb.clock.now()
-        if run_live(run, now)["status"] != "ended" and run.get("_canceled_at") is None:
-            run["_canceled_at"] = now
-            run["updatedAt"] = iso(now)
-        return JSONResponse(run_live(run, now))
-
-    async def list_items(request: Request) -> JSONResponse:
-        run = find_run(request)
-        query = query_of(request, ITEM_QUERY)
-        now = sb.clock.now()
-        items = [item_live(i, run, now) for i in run["_items"]]
-        for key in ("simulationId", "status"):
-            if key in query:
-                items = [i for i in items if i[key] == query[key]]
-        limit = int(float(query.get("limit", 100)))
-        page = int(float(query.get("page", 1)))
-        return JSONResponse(items[(page - 1) * limit : page * limit])
-
-    def find_item(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        run = store.simulation_runs.get(request.path_params["id"])
-        item = next((i for i in (run or {}).get("_items", []) if i["id"] == request.path_params["itemId"]), None)
-        if run is None or item is None:
-            raise not_found("Simulation Run Item")
-        return run, item
-
-    async def get_item(request: Request) -> JSONResponse:
-        run, item = find_item(request)
-        return JSONResponse(item_live(item, run, sb.clock.now()))
-
-    async def generate(request: Request) -> JSONResponse:
-        body = await body_of(request, GENERATE)
-        if (body.get("assistantId") is None) == (body.get("squadId") is None):
-            raise ApiError(400, ["Need Either `assistantId` Or `squadId`."])
-        if body.get("assistantId") is not None:
-            assistant = target_of({"type": "assistant", "assistantId": body["assistantId"]})
-        else:
-            assistant = target_of({"type": "squad", "squadId": body["squadId"]})
-        return JSONResponse(_generated(assistant), status_code=201)
-
-    async def concurrency(request: Request) -> JSONResponse:
-        now = sb.clock.now()
-        active = sum(
-            2
-            for run in store.simulation_runs.values()
-            if run["transport"]["provider"] == "vapi.websocket"
-            for item in run["_items"]
-            if item_live(item, run, now)["status"] in ("running", "evaluating")
-        )
-        return JSONResponse(
-            {
-                "orgId": ORG_ID,
-                "concurrencyLimit": CONCURRENCY_LIMIT,
-                "activeSimulations": active,
-                "availableToStart": max(0, CONCURRENCY_LIMIT - active) // 2,
-                "createdAt": None,
-                "updatedAt": None,
-                "isDefault": True,
+async def create_run(request: Request) -> JSONResponse:
+    """Start a run: every simulation the entries name, `iterations` times; its items move on the clock."""
+    sb = sandbox_of(request)
+    body = await body_of(request, CREATE_RUN)
+    assistant = target_of(sb, body["target"])
+    planned = expand(sb, body["simulations"])
+    if not planned:
+        raise ApiError(400, ["simulations must name at least one simulation"])
+    now = sb.now()
+    # The document gives no default transport; the sandbox assumes voice, the costly one.
+    transport = body.get("transport") or {"provider": "vapi.websocket"}
+    run = stamp(sb, **{**body, "iterations": body.get("iterations", 1), "transport": transport}, queuedAt=iso(now), _start=now)
+    voice = transport["provider"] == "vapi.websocket"
+    items: list[dict[str, Any]] = []
+    for iteration in range(1, run["iterations"] + 1):
+        for simulation_id, scenario, personality, scenario_id, personality_id in planned:
+            lines = converse(assistant, scenario)
+            evaluations = evaluate(scenario, sb.store.structured_outputs, lines)
+            passed = all(e["passed"] for e in evaluations if e["required"])
+            item = stamp(
+                sb,
+                simulationId=simulation_id,
+                runId=run["id"],
+                queuedAt=iso(now),
+                iterationNumber=iteration,
+                **({"scenarioId": scenario_id} if scenario_id else {}),
+                **({"personalityId": personality_id} if personality_id else {}),
+                **({} if voice else {"sessionId": new_id()}),
+                hooks=scenario.get("hooks") or [],
+                metadata={
+                    "assistant" if body["target"]["type"] == "assistant" else "squad": assistant,
+                    "scenario": scenario,
+                    "personality": personality,
+                },
+                configurations={"transport": transport},
+                _index=len(items),
+                _results={"evaluations": evaluations, "passed": passed},
+            )
+            item["_call"] = {
+                "transcript": "\n".join(f"{'AI' if r == 'assistant' else 'User'}: {t}" for r, t in lines),
+                "messages": [{"role": r, "content": t} for r, t in lines],
+                **({"recordingUrl": f"https://storage.vapi.ai/sandbox/{item['id']}-mono.wav"} if voice else {}),
             }
-        )
+            items.append(item)
+    run["_items"] = items
+    sb.store.simulation_runs[run["id"]] = run
+    url = str(request.base_url) + f"dashboard/simulation-runs/{run['id']}"
+    created = {**run_live(run, now), "simulationRunItemIds": [i["id"] for i in items], "url": url}
+    return JSONResponse(created, status_code=201)
 
-    return [  # the fixed paths first: /eval/simulation/{id} would take them
-        Route("/eval/simulation/concurrency", concurrency, methods=["GET"]),
-        Route("/eval/simulation/scenario/generate", generate, methods=["POST"]),
-        Route("/eval/simulation/run", create_run, methods=["POST"]),
-        Route("/eval/simulation/run", list_runs, methods=["GET"]),
-        Route("/eval/simulation/run/{id}", get_run, methods=["GET"]),
-        Route("/eval/simulation/run/{id}", cancel_run, methods=["PATCH"]),
-        Route("/eval/simulation/run/{id}/item", list_items, methods=["GET"]),
-        Route("/eval/simulation/run/{id}/item/{itemId}", get_item, methods=["GET"]),
-        *crud("/eval/simulation/personality", store.personalities, "Personality", (PERSONALITY, UPDATE_PERSONALITY), PERSONALITY_QUERY, lambda b: None, simulations_using("personalityId")),
-        *crud("/eval/simulation/scenario", store.scenarios, "Scenario", (SCENARIO, UPDATE_SCENARIO), SCENARIO_QUERY, check_evaluations, simulations_using("scenarioId")),
-        *crud("/eval/simulation/suite", store.suites, "Simulation Suite", (SUITE, UPDATE_SUITE), SUITE_QUERY, check_suite, lambda i: []),
-        *crud("/eval/simulation", store.simulations, "Simulation", (SIMULATION, UPDATE_SIMULATION), SIMULATION_QUERY, check_simulation, suites_using),
-    ]  # fmt: skip
+
+def find_run(request: Request) -> dict[str, Any]:
+    return find(sandbox_of(request).store.simulation_runs, request, "Simulation Run")
+
+
+def run_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """SimulationRunSummary: where the run came from (always the API here) and its simulations."""
+    ids = sorted({i["simulationId"] for i in run["_items"]})
+    return {
+        "source": {"type": "api", "name": "API run", "linkable": False, "simulationIds": ids},
+        "simulationCount": len(ids),
+    }
+
+
+async def list_runs(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    query = query_of(request, RUN_QUERY)
+    now = sb.now()
+    stored = sb.store.simulation_runs.values()
+    summaries = {run["id"]: run_summary(run) for run in stored}
+    runs = [run_live(r, now) for r in stored]
+    if "status" in query:
+        runs = [r for r in runs if r["status"] == query["status"]]
+    if "targetType" in query:
+        runs = [r for r in runs if r["target"]["type"] == query["targetType"]]
+    if "targetId" in query:
+        runs = [r for r in runs if query["targetId"] in (r["target"].get("assistantId"), r["target"].get("squadId"))]
+    wanted = query.get("filterStatus")
+    if wanted == "running":
+        runs = [r for r in runs if r["status"] != "ended"]
+    elif wanted:
+        runs = [r for r in runs if r["status"] == "ended" and (r["itemCounts"]["failed"] == 0) == (wanted == "passed")]
+    page = paged(runs, query)
+    page["results"] = [{**r, "summary": summaries[r["id"]]} for r in page["results"]]
+    return JSONResponse(page)
+
+
+async def get_run(request: Request) -> JSONResponse:
+    return JSONResponse(run_live(find_run(request), sandbox_of(request).now()))
+
+
+async def cancel_run(request: Request) -> JSONResponse:
+    """PATCH /eval/simulation/run/{id}: cancel every item not finished yet."""
+    run = find_run(request)
+    now = sandbox_of(request).now()
+    if run_live(run, now)["status"] != "ended" and run.get("_canceled_at") is None:
+        run["_canceled_at"] = now
+        run["updatedAt"] = iso(now)
+    return JSONResponse(run_live(run, now))
+
+
+async def list_run_items(request: Request) -> JSONResponse:
+    run = find_run(request)
+    query = query_of(request, ITEM_QUERY)
+    now = sandbox_of(request).now()
+    items = [item_live(i, run, now) for i in run["_items"]]
+    for key in ("simulationId", "status"):
+        if key in query:
+            items = [i for i in items if i[key] == query[key]]
+    limit = int(float(query.get("limit", 100)))
+    page = int(float(query.get("page", 1)))
+    return JSONResponse(items[(page - 1) * limit : page * limit])
+
+
+async def get_run_item(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    run = sb.store.simulation_runs.get(request.path_params["id"])
+    item = next((i for i in (run or {}).get("_items", []) if i["id"] == request.path_params["itemId"]), None)
+    if run is None or item is None:
+        raise not_found("Simulation Run Item")
+    return JSONResponse(item_live(item, run, sb.now()))
+
+
+async def generate(request: Request) -> JSONResponse:
+    """POST /eval/simulation/scenario/generate: three scenarios from the target's prompt."""
+    sb = sandbox_of(request)
+    body = await body_of(request, GENERATE)
+    if (body.get("assistantId") is None) == (body.get("squadId") is None):
+        raise ApiError(400, ["Need Either `assistantId` Or `squadId`."])
+    if body.get("assistantId") is not None:
+        assistant = target_of(sb, {"type": "assistant", "assistantId": body["assistantId"]})
+    else:
+        assistant = target_of(sb, {"type": "squad", "squadId": body["squadId"]})
+    return JSONResponse(_generated(assistant), status_code=201)
+
+
+async def concurrency(request: Request) -> JSONResponse:
+    """GET /eval/simulation/concurrency: the org's simulation slots and how many are in use now."""
+    sb = sandbox_of(request)
+    now = sb.now()
+    active = sum(
+        2
+        for run in sb.store.simulation_runs.values()
+        if run["transport"]["provider"] == "vapi.websocket"
+        for item in run["_items"]
+        if item_live(item, run, now)["status"] in ("running", "evaluating")
+    )
+    return JSONResponse(
+        {
+            "orgId": ORG_ID,
+            "concurrencyLimit": CONCURRENCY_LIMIT,
+            "activeSimulations": active,
+            "availableToStart": max(0, CONCURRENCY_LIMIT - active) // 2,
+            "createdAt": None,
+            "updatedAt": None,
+            "isDefault": True,
+        }
+    )
+
+
+routes = [
+    Route("/eval/simulation/concurrency", concurrency, methods=["GET"]),
+    Route("/eval/simulation/scenario/generate", generate, methods=["POST"]),
+    Route("/eval/simulation/run", create_run, methods=["POST"]),
+    Route("/eval/simulation/run", list_runs, methods=["GET"]),
+    Route("/eval/simulation/run/{id}", get_run, methods=["GET"]),
+    Route("/eval/simulation/run/{id}", cancel_run, methods=["PATCH"]),
+    Route("/eval/simulation/run/{id}/item", list_run_items, methods=["GET"]),
+    Route("/eval/simulation/run/{id}/item/{itemId}", get_run_item, methods=["GET"]),
+    *PERSONALITIES.routes(),
+    *SCENARIOS.routes(),
+    *SUITES.routes(),
+    *SIMULATIONS.routes(),
+]
 
 
 def _generated(assistant: dict[str, Any]) -> dict[str, Any]:

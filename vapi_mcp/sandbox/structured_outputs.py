@@ -7,22 +7,19 @@ value stored in each call's `artifact.structuredOutputs`, as at Vapi.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .calls import live
-from .clock import iso
-from .core import DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paged, query_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, find, new_id, query_of, sandbox_of
 from .extraction import extract
 from .phone_numbers import Nested
+from .resource import Resource
 from .tools import JSON_SCHEMA
 from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
-
-if TYPE_CHECKING:
-    from . import Sandbox
 
 _MODEL_FIELDS: dict[str, Rule] = {
     "messages": Arr(Obj({}, open=True)),
@@ -121,66 +118,52 @@ def conversation(call: dict[str, Any]) -> tuple[str, list[str]]:
     return artifact.get("transcript") or "", lines
 
 
-def routes(sb: Sandbox) -> list[Route]:
+OUTPUTS = Resource("/structured-output", "structured_outputs", "Structured Output", CREATE, UPDATE, LIST_QUERY, page=True, defaults={"type": "ai"})
+
+
+async def update_output(request: Request) -> JSONResponse:
+    """PATCH /structured-output/{id}: the document requires the `schemaOverride` query parameter."""
+    find(sandbox_of(request).store.structured_outputs, request, "Structured Output")
+    if "schemaOverride" not in query_of(request, UPDATE_QUERY):
+        raise ApiError(400, ["schemaOverride should not be empty"])
+    return await OUTPUTS.update_item(request)
+
+
+async def run(request: Request) -> JSONResponse:
+    """Extract an output from calls: a preview (one call, nothing stored) or a rerun (stored on each call)."""
+    sb = sandbox_of(request)
     store = sb.store.structured_outputs
+    body = await body_of(request, RUN)
+    if (body.get("structuredOutputId") is None) == (body.get("structuredOutput") is None):
+        raise ApiError(400, ["Need Either `structuredOutputId` Or `structuredOutput`, Not Both."])
+    call_ids = body["callIds"]
+    preview = body.get("previewEnabled", False)
+    if preview and len(call_ids) != 1:
+        raise ApiError(400, ["callIds must contain exactly 1 callId when previewEnabled is true"])
+    if not 1 <= len(call_ids) <= RERUN_LIMIT:
+        raise ApiError(400, [f"callIds must contain between 1 and {RERUN_LIMIT} elements"])
+    if body.get("structuredOutputId") is not None:
+        output_id = body["structuredOutputId"]
+        output = store.get(output_id)
+        if output is None:
+            raise ApiError(400, f"Couldn't Get Structured Output. `structuredOutputId` {output_id} Not Found.")
+    else:
+        output_id, output = new_id(), body["structuredOutput"]
+    now = sb.now()
+    results = {}
+    for call_id in call_ids:
+        call = sb.store.calls.get(call_id)
+        if call is None:
+            raise ApiError(400, f"Couldn't Get Call. `callId` {call_id} Not Found.")
+        results[call_id] = {"name": output["name"], "result": extract(output, *conversation(live(call, now)))}
+    if preview:
+        return JSONResponse({output_id: results[call_ids[0]]})
+    for call_id, result in results.items():
+        sb.store.calls[call_id].setdefault("_structured_outputs", {})[output_id] = result
+    return JSONResponse({"workflowId": new_id(), "message": f"Structured output rerun started for {len(call_ids)} call(s)."})
 
-    async def create(request: Request) -> JSONResponse:
-        body = await body_of(request, CREATE)
-        output = stamp(sb.clock, **{"type": "ai", **{k: v for k, v in body.items() if v is not None}})
-        store[output["id"]] = output
-        return JSONResponse(output, status_code=201)
 
-    async def list_outputs(request: Request) -> JSONResponse:
-        query = query_of(request, LIST_QUERY)
-        items = [o for o in store.values() if query.get("id") in (None, o["id"]) and query.get("name") in (None, o["name"])]
-        return JSONResponse(paged(items, query))
-
-    async def get(request: Request) -> JSONResponse:
-        return JSONResponse(find(store, request, "Structured Output"))
-
-    async def update(request: Request) -> JSONResponse:
-        output = find(store, request, "Structured Output")
-        query = query_of(request, UPDATE_QUERY)
-        if "schemaOverride" not in query:
-            raise ApiError(400, ["schemaOverride should not be empty"])
-        body = await body_of(request, UPDATE)
-        output.update({k: v for k, v in body.items() if v is not None}, updatedAt=iso(sb.clock.now()))
-        return JSONResponse(output)
-
-    async def delete(request: Request) -> JSONResponse:
-        return JSONResponse(store.pop(find(store, request, "Structured Output")["id"]))
-
-    async def run(request: Request) -> JSONResponse:
-        body = await body_of(request, RUN)
-        if (body.get("structuredOutputId") is None) == (body.get("structuredOutput") is None):
-            raise ApiError(400, ["Need Either `structuredOutputId` Or `structuredOutput`, Not Both."])
-        call_ids = body["callIds"]
-        preview = body.get("previewEnabled", False)
-        if preview and len(call_ids) != 1:
-            raise ApiError(400, ["callIds must contain exactly 1 callId when previewEnabled is true"])
-        if not 1 <= len(call_ids) <= RERUN_LIMIT:
-            raise ApiError(400, [f"callIds must contain between 1 and {RERUN_LIMIT} elements"])
-        if body.get("structuredOutputId") is not None:
-            output_id = body["structuredOutputId"]
-            output = store.get(output_id)
-            if output is None:
-                raise ApiError(400, f"Couldn't Get Structured Output. `structuredOutputId` {output_id} Not Found.")
-        else:
-            output_id, output = new_id(), body["structuredOutput"]
-        now = sb.clock.now()
-        results = {}
-        for call_id in call_ids:
-            call = sb.store.calls.get(call_id)
-            if call is None:
-                raise ApiError(400, f"Couldn't Get Call. `callId` {call_id} Not Found.")
-            results[call_id] = {"name": output["name"], "result": extract(output, *conversation(live(call, now)))}
-        if preview:
-            return JSONResponse({output_id: results[call_ids[0]]})
-        for call_id, result in results.items():
-            sb.store.calls[call_id].setdefault("_structured_outputs", {})[output_id] = result
-        return JSONResponse({"workflowId": new_id(), "message": f"Structured output rerun started for {len(call_ids)} call(s)."})
-
-    return [
-        Route("/structured-output/run", run, methods=["POST"]),
-        *collection_routes("/structured-output", create, list_outputs, get, update, delete),
-    ]
+routes = [
+    Route("/structured-output/run", run, methods=["POST"]),
+    *OUTPUTS.routes(update=update_output),
+]

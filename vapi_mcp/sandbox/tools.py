@@ -6,19 +6,10 @@ The five common types are declared field by field after the Create*/Update*ToolD
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-from .clock import iso
-from .core import DATE_FILTERS, body_of, collection_routes, find, paginate, query_of, stamp
+from .core import DATE_FILTERS
 from .phone_numbers import DESTINATION as PHONE_DESTINATION
+from .resource import Resource
 from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
-
-if TYPE_CHECKING:
-    from . import Sandbox
 
 TOOL_TYPES = (
     "apiRequest", "code", "dtmf", "endCall", "function", "transferCall", "handoff", "bash", "computer",
@@ -127,27 +118,6 @@ LIST_QUERY = {
 }
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    async def create_tool(request: Request) -> JSONResponse:
-        tool = stamp(sb.clock, **await body_of(request, CREATE_TOOL))
-        sb.store.tools[tool["id"]] = tool
-        return JSONResponse(tool, status_code=201)
+TOOLS = Resource("/tool", "tools", "Tool", CREATE_TOOL, lambda tool: UPDATE_TOOL[tool["type"]], LIST_QUERY, nulls="set")
 
-    async def list_tools(request: Request) -> JSONResponse:
-        return JSONResponse(paginate(list(sb.store.tools.values()), query_of(request, LIST_QUERY)))
-
-    async def get_tool(request: Request) -> JSONResponse:
-        return JSONResponse(find(sb.store.tools, request, "Tool"))
-
-    async def update_tool(request: Request) -> JSONResponse:
-        tool = find(sb.store.tools, request, "Tool")
-        tool.update(await body_of(request, UPDATE_TOOL[tool["type"]]), updatedAt=iso(sb.clock.now()))
-        return JSONResponse(tool)
-
-    async def delete_tool(request: Request) -> JSONResponse:
-        tool = find(sb.store.tools, request, "Tool")
-        return JSONResponse(sb.store.tools.pop(tool["id"]))
-
-    return [
-        *collection_routes("/tool", create_tool, list_tools, get_tool, update_tool, delete_tool),
-    ]
+routes = TOOLS.routes()

@@ -6,6 +6,7 @@ field by field; tests check the declared property names against the document.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -79,7 +80,8 @@ class Num(Rule):
     integer: bool = False
 
     def check(self, value: Any, name: str) -> list[str]:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        # class-validator's IsNumber refuses NaN and the infinities unless told otherwise
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return [f"{name} must be a number conforming to the specified constraints"]
         errors = []
         if self.integer and not float(value).is_integer():

@@ -392,6 +392,8 @@ class ToolSpec:
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = True
+    sandbox_only: bool = False
+    """Offered only when the server runs on the embedded sandbox (never with a real Vapi key)."""
 
     async def run(self, args: Any, call: ToolContext) -> Any:
         """The handler, sending only the requests this tool declares (`client.declared`)."""
@@ -415,6 +417,7 @@ class ToolGroup:
         idempotent: bool = False,
         open_world: bool = True,
         name: str | None = None,
+        sandbox_only: bool = False,
     ) -> Callable[[H], H]:
         """Register `async def handler(args: SomeArgs, call: ToolContext) -> dict`; its docstring is the description.
 
@@ -448,6 +451,7 @@ class ToolGroup:
                     destructive=destructive,
                     idempotent=idempotent or read_only,
                     open_world=open_world,
+                    sandbox_only=sandbox_only,
                 )
             )
             return handler

@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context  # at run time: resource functions get 
 from pydantic import Field
 
 from ..errors import InputError, VapiError, VapiMCPError
-from ..guard import CallContext, Callee
+from ..guard import CallContext, Callee, target_of
 from ..guard.facts import quoted, who
 from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
@@ -369,19 +369,65 @@ async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Lin
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 
 
-@tools.tool(title="Wait for call", read_only=True, sends=("GET /call/{id}",))
+@tools.tool(title="Wait for call", read_only=True, sends=("GET /call/{id}", "GET /sandbox/clock"))
 async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, Any]:
     """Wait until a call reaches a status (default ended) or times out, with progress
     notifications; returns the get_call view (timedOut: true on timeout)."""
     path = f"/call/{args.id}"
     target = STATUSES.index(args.status)
+    answers = [await call.vapi.get(path)]
+    later = await _starts_after(call, answers[0], args.timeout)
+    if later is not None:  # a scheduled call that cannot start in time: say when, at once
+        return later
 
     def reached(data: dict[str, Any]) -> bool:
         status = data.get("status")
         return status not in STATUSES or STATUSES.index(status) >= target
 
-    data, finished = await poll(call, lambda: call.vapi.get(path), reached, lambda d: f"status: {d.get('status')}", args.timeout)
+    async def fetch() -> dict[str, Any]:
+        return answers.pop() if answers else await call.vapi.get(path)
+
+    data, finished = await poll(call, fetch, reached, lambda d: f"status: {d.get('status')}", args.timeout)
     return call_view(data) if finished else {**call_view(data), "timedOut": True}
+
+
+async def _starts_after(call: ToolContext, data: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+    """The view of a scheduled call that cannot start within `timeout` seconds, with when it starts
+    (and, on the sandbox, how to move its clock there); None when waiting can see it start."""
+    earliest = (data.get("schedulePlan") or {}).get("earliestAt")
+    if data.get("status") != "scheduled" or not isinstance(earliest, str):
+        return None
+    try:
+        starts = datetime.fromisoformat(earliest.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    sandbox = target_of(call.vapi) == "sandbox"
+    now = await _sandbox_now(call) if sandbox else datetime.now(UTC)
+    seconds = (starts if starts.tzinfo else starts.replace(tzinfo=UTC)) - now
+    if seconds.total_seconds() <= timeout:
+        return None
+    note = f"Call {data.get('id')} is scheduled to start at {earliest}, {_span(seconds.total_seconds())} from now: after this wait's {timeout:g} s, so nothing was waited for."
+    if sandbox:
+        note += f' On the sandbox, move its clock there with advance_sandbox_clock {{"to": "{earliest}"}} (or `vapi-mcp sandbox --advance {earliest}`), then wait again.'
+    else:
+        note += " Wait for it again once it is due."
+    return {**call_view(data), "startsAt": earliest, "startsInSeconds": round(seconds.total_seconds()), "note": note}
+
+
+async def _sandbox_now(call: ToolContext) -> datetime:
+    """The sandbox's time (its clock may have been moved forward); this machine's if it cannot be read."""
+    try:
+        return datetime.fromisoformat(str((await call.vapi.get("/sandbox/clock"))["now"]).replace("Z", "+00:00"))
+    except (VapiError, KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+def _span(seconds: float) -> str:
+    """In 3 h 5 min, in 2 d 4 h: the two largest units."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "min")) if n][:2]
+    return "in " + (" ".join(parts) or f"{seconds:.0f} s")
 
 
 @tools.tool(title="End call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
