@@ -469,7 +469,7 @@ class Settings:
         env="VAPI_MCP_SANDBOX_WORLD",
         flag="--sandbox-world",
         default_factory=lambda: str(_state_dir() / "sandbox.sqlite3"),
-        parse=_world,
+        check=_world,
         shown="sandbox.sqlite3 in the state directory",
         help="where the embedded sandbox keeps its world: an SQLite file every process of the user shares, or memory",
     )
