@@ -69,3 +69,13 @@ def test_a_template_liquidjs_refuses_is_an_error_that_names_the_problem(template
     with pytest.raises(TemplateError, match=problem):
         render(template, call_variables(now=NOW), now=NOW)
     assert render_or_raw(template, call_variables(now=NOW), now=NOW) == template
+
+
+def test_hostile_templates_are_errors_or_render_never_a_crash() -> None:
+    deep = "{% if true %}" * 400 + "x" + "{% endif %}" * 400
+    with pytest.raises(TemplateError, match="too deeply"):
+        render(deep, {}, now=NOW)
+    long_condition = "{% if " + " and ".join(["true"] * 3000) + " %}yes{% endif %}"
+    assert render(long_condition, {}, now=NOW) == "yes"
+    with pytest.raises(TemplateError, match="unclosed"):
+        render("{{" * 5000, {}, now=NOW)

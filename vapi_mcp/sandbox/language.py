@@ -69,7 +69,7 @@ CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)(?![a-z])|\b\d{
 DAY = re.compile(r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?s?\b|\bweekdays?\b|\bweekends?\b|\bdaily\b", re.IGNORECASE)
 DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:-\s?\d+\s?)?(?:minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
 PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\b")
 PLACE = re.compile(r"\b\d+\s+\w+(?:\s\w+)?\s(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|plaza|suite)\b", re.IGNORECASE)
 
 CONCEPT_FEATURES: dict[str, re.Pattern[str]] = {
@@ -103,13 +103,14 @@ NEGATION = re.compile(
     re.IGNORECASE,
 )
 
+_SPACES = re.compile(r"[^\S\n]+")
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
 _WORD = re.compile(r"\$\d+(?:\.\d+)?|[a-z0-9]+(?:'[a-z]+)?")
 
 
 def plain(text: str) -> str:
-    """Straight quotes and dashes."""
-    return text.translate(_QUOTES)
+    """Straight quotes and dashes, and one space for any run of spaces and tabs (so no pattern meets a long run)."""
+    return _SPACES.sub(" ", text.translate(_QUOTES))
 
 
 def sentences(text: str) -> list[str]:

@@ -101,9 +101,6 @@ def call_variables(
 
 # ---------------------------------------------------------------- lexing
 
-_TOKEN = re.compile(r"\{\{(-?)(.*?)(-?)\}\}|\{%(-?)(.*?)(-?)%\}", re.S)
-
-
 @dataclass
 class _Tok:
     kind: str  # "text", "out", "tag"
@@ -111,7 +108,14 @@ class _Tok:
     line: int
 
 
+def _squeeze(markup: str) -> str:
+    """Markup with each run of whitespace outside quotes made one space (no pattern meets a long run)."""
+    parts = re.split(r"(\"[^\"]*\"|'[^']*')", markup)
+    return "".join(part if i % 2 else " ".join(part.split()) + (" " if part[-1:].isspace() and i + 1 < len(parts) else "") for i, part in enumerate(parts)).strip()
+
+
 def _lex(source: str) -> list[_Tok]:
+    """Text, output and tag tokens, in one pass (str.find, no backtracking), with whitespace control applied."""
     tokens: list[_Tok] = []
     pos = 0
     strip_next = False
@@ -128,30 +132,32 @@ def _lex(source: str) -> list[_Tok]:
             tokens.append(_Tok("text", text, line(at)))
 
     while True:
-        match = _TOKEN.search(source, pos)
-        if match is None:
-            rest = source[pos:]
-            if "{{" in rest or "{%" in rest:
-                where = pos + min(i for i in (rest.find("{{"), rest.find("{%")) if i >= 0)
-                raise TemplateError(f"unclosed '{source[where:where + 2]}' at line {line(where)}")
-            add_text(rest, pos, strip_right=False)
+        starts = [i for i in (source.find("{{", pos), source.find("{%", pos)) if i >= 0]
+        if not starts:
+            add_text(source[pos:], pos, strip_right=False)
             return tokens
-        is_out = match.group(0).startswith("{{")
-        left, body, right = (match.group(1), match.group(2), match.group(3)) if is_out else (match.group(4), match.group(5), match.group(6))
-        add_text(source[pos : match.start()], pos, strip_right=bool(left))
-        strip_next = bool(right)
-        pos = match.end()
-        if not is_out and re.fullmatch(r"\s*raw\s*", body):
+        start = min(starts)
+        is_out = source.startswith("{{", start)
+        end = source.find("}}" if is_out else "%}", start + 2)
+        if end < 0:
+            raise TemplateError(f"unclosed '{source[start:start + 2]}' at line {line(start)}")
+        body = source[start + 2 : end]
+        left = body.startswith("-")
+        right = body.endswith("-") and len(body) > 1
+        body = body[1 if left else 0 : len(body) - (1 if right else 0)]
+        add_text(source[pos:start], pos, strip_right=left)
+        strip_next = right
+        pos = end + 2
+        if not is_out and body.strip() == "raw":
             close = re.compile(r"\{%-?\s*endraw\s*-?%\}").search(source, pos)
             if close is None:
-                raise TemplateError(f"tag 'endraw' not found: the raw block at line {line(match.start())} is not closed")
-            raw = source[pos : close.start()]
-            if raw:
-                tokens.append(_Tok("text", raw, line(pos)))
+                raise TemplateError(f"tag 'endraw' not found: the raw block at line {line(start)} is not closed")
+            if close.start() > pos:
+                tokens.append(_Tok("text", source[pos : close.start()], line(pos)))
             pos = close.end()
             strip_next = close.group(0).endswith("-%}")
             continue
-        tokens.append(_Tok("out" if is_out else "tag", body.strip(), line(match.start())))
+        tokens.append(_Tok("out" if is_out else "tag", _squeeze(body), line(start)))
 
 
 # ---------------------------------------------------------------- expressions
@@ -316,14 +322,21 @@ _COMPARE = re.compile(r"^(.*?)\s*(==|!=|<>|<=|>=|<|>|\bcontains\b)\s*(.*)$", re.
 
 
 class _Condition:
+    """`a == b and c or d`: comparisons joined by and/or, evaluated from the right as Liquid does."""
+
     def __init__(self, text: str) -> None:
         self.text = text
-        parts = _split_outside_quotes(text)
-        self.left = self._comparison(parts[0])
-        self.op = parts[1] if len(parts) > 1 else None
-        self.rest = _Condition(" ".join(parts[2:])) if len(parts) > 2 else None
-        if self.op and self.rest is None:
+        masked = _mask_quotes(text)
+        pieces, ops, pos = [], [], 0
+        for match in _COND_SPLIT.finditer(masked):
+            pieces.append(text[pos : match.start()].strip())
+            ops.append(match.group(1))
+            pos = match.end()
+        pieces.append(text[pos:].strip())
+        if any(not piece for piece in pieces):
             raise TemplateError(f"incomplete condition {text!r}")
+        self.parts = [self._comparison(piece) for piece in pieces]
+        self.ops = ops
 
     @staticmethod
     def _comparison(text: str) -> Callable[[_Context], bool]:
@@ -338,24 +351,15 @@ class _Condition:
         return lambda ctx: _compare(left.eval(ctx), op, right.eval(ctx))
 
     def eval(self, ctx: _Context) -> bool:
-        left = self.left(ctx)
-        if self.op is None or self.rest is None:
-            return left
-        right = self.rest.eval(ctx)  # Liquid evaluates and/or from right to left
-        return (left and right) if self.op == "and" else (left or right)
+        result = self.parts[-1](ctx)
+        for part, op in zip(reversed(self.parts[:-1]), reversed(self.ops), strict=True):
+            left = part(ctx)
+            result = (left and result) if op == "and" else (left or result)
+        return result
 
 
 def _mask_quotes(text: str) -> str:
     return re.sub(r"\"[^\"]*\"|'[^']*'", lambda m: "x" * len(m.group(0)), text)
-
-
-def _split_outside_quotes(text: str) -> list[str]:
-    """`a and b or c` → ['a', 'and', 'b or c'] (the first and/or outside quotes)."""
-    masked = _mask_quotes(text)
-    match = _COND_SPLIT.search(masked)
-    if match is None:
-        return [text.strip()]
-    return [text[: match.start()].strip(), match.group(1), text[match.end() :].strip()]
 
 
 def _truthy(value: Any) -> bool:
@@ -899,11 +903,13 @@ def render(template: str, variables: Mapping[str, Any], *, now: datetime) -> str
     """`template` rendered with `variables` (see `call_variables`); `now` is the sandbox clock for `date`."""
     if "{{" not in template and "{%" not in template:
         return template
-    nodes, _, _ = _Parser(_lex(template)).parse()
     try:
+        nodes, _, _ = _Parser(_lex(template)).parse()
         return _run(nodes, _Context(scopes=[dict(variables), {}], now=now))
     except (_Break, _Continue):
         raise TemplateError("break or continue outside a for loop") from None
+    except RecursionError:
+        raise TemplateError("the template nests its tags too deeply") from None
 
 
 def render_or_raw(template: str, variables: Mapping[str, Any], *, now: datetime) -> str:
