@@ -68,6 +68,19 @@ def test_a_question_is_answered_from_the_matching_part_of_the_prompt() -> None:
     assert "Monday to Friday" in hours and "Sundays" in hours
 
 
+def test_prompt_words_are_spoken_from_the_assistants_side() -> None:
+    prompt = (
+        "You are Riley. Your office is at 12 Main Street. New patient visits last 60 minutes. Patients must bring their insurance card. "
+        'Please arrive 15 minutes before your appointment. If a caller asks about the wifi, say "The password is on the desk, you can ask me."'
+    )
+    agent = Agent({"model": {"messages": [{"role": "system", "content": prompt}]}}, now=NOW)
+    assert agent.reply([], "Where is your office?") == "My office is at 12 Main Street."
+    assert agent.reply([], "How long is a new patient visit?") == "New patient visits last 60 minutes."  # "patient" here is no person
+    assert agent.reply([], "Do I need my insurance card?") == "You must bring your insurance card."
+    assert agent.reply([], "When should I arrive?") == "Please arrive 15 minutes before your appointment."
+    assert agent.reply([], "What's the wifi?") == "The password is on the desk, you can ask me."  # quoted words are said as written
+
+
 def test_a_changed_prompt_changes_the_reply() -> None:
     before = assistant_turn(sunny(nail_trim="$15"), [], "How much is a nail trim?", now=NOW)
     after = assistant_turn(sunny(nail_trim="$18"), [], "How much is a nail trim?", now=NOW)

@@ -147,6 +147,18 @@ def test_every_json_schema_type_of_the_document_is_extracted_by_a_rule() -> None
         assert extract(definition, lines) == expected, kind
 
 
+def test_social_acts_sentiments_and_reasons_are_read_from_the_lines_that_show_them() -> None:
+    lines = booking_call(sunny())
+    assert extract({"name": "greeted", "description": "Did the assistant greet the caller?", "schema": {"type": "boolean"}}, lines) is True
+    assert extract({"name": "callerSatisfied", "schema": {"type": "boolean"}}, lines) is True
+    assert extract({"name": "callerFrustrated", "schema": {"type": "boolean"}}, lines) is False
+    assert extract({"name": "reasonForCall", "schema": {"type": "string"}}, lines) == "I'd like to book a nail trim for Tuesday."
+    assert extract({"name": "callSummary", "schema": {"type": "string"}}, lines) == summarise(lines)
+    upset = [Line("assistant", "Hello!"), Line("user", "This is ridiculous, I've waited an hour.")]
+    assert extract({"name": "callerFrustrated", "schema": {"type": "boolean"}}, upset) is True
+    assert extract({"name": "callerSatisfied", "schema": {"type": "boolean"}}, upset) is False
+
+
 def test_regex_outputs_follow_the_documents_rule() -> None:
     transcript = "AI: Nail trim: $15.\nUser: And a bath?\nAI: Bath: $40."
     assert extract({"type": "regex", "regex": r"\$\d+", "schema": {"type": "boolean"}}, transcript) is True

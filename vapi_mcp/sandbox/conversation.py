@@ -20,23 +20,34 @@ carries such a conversation says so once (`RULE_NOTE`, added by `noted`).
 - **Direction**: inbound, the caller called the business (a web call or a chat is inbound);
   outbound, the assistant called the customer, who answers the phone: a "yes" to the opening is
   answered with the purpose, and "what is this about?" too.
-- **Each reply** follows the first rule that applies to the user's words:
-  1. a goodbye (bye, that's all, nothing else...) → `endCallMessage` rendered, or CLOSING;
-  2. after the assistant proposed a time: yes → "You're booked for {slot}." (the confirmation),
-     no / another day or time → the next free slot;
-  3. a booking request (book, schedule, reserve, reschedule, an appointment, availability) →
-     by the prompt's booking rule (prompt.py): "yes" proposes the first free half hour at least an
-     hour ahead that fits the opening hours and the day/time asked for ("I can book that for you.
-     How about Tuesday, November 3 at 2:00 PM?"), or asks for a day and time when the prompt
-     states no hours; "redirect" says where to book; "no"/"unknown" say CANNOT_BOOK;
+- **Each reply** follows the first rule that applies to the user's words (at most MAX_USER_CHARS
+  of them):
+  1. a goodbye (bye, that's all, nothing else...) with no question → `endCallMessage` rendered,
+     or CLOSING;
+  2. after the assistant proposed a time (its last line asked about a slot written as
+     `format_slot` writes it): yes → "You're booked for {slot}. Is there anything else I can
+     help you with?" (the confirmation); no, or another day or time → the next free slot;
+  3. a booking request (book, schedule, reserve, reschedule, an appointment, availability, or
+     "come in / anything open" with a day or time; not "do I need an appointment?" nor
+     "cancel") → by the prompt's booking rule (prompt.py): "yes" proposes the first free half
+     hour at least an hour ahead that fits the opening hours and the day/time asked for ("I can
+     book that for you. How about Tuesday, November 3 at 2:00 PM?"; a time asked for that fits:
+     "{slot} is available. Shall I book it?"; one outside the hours: "We're not open then. Our
+     hours are .... How about {slot}?"), or, when the prompt states no hours, asks "What day and
+     time would work for you?" and then offers the day and time given; "Can you book
+     appointments?" alone → "Yes, I can book appointments. Would you like me to find you a
+     time?"; "redirect" says where to book; "no"/"unknown" say CANNOT_BOOK;
   4. after "Is there anything else I can help you with?": no → goodbye, yes → "Sure, what else
-     can I help you with?";
-  5. thanks alone → "You're welcome! Is there anything else I can help you with?"; a greeting
-     alone → a greeting (the generated greeting if the assistant has not spoken yet);
-  6. who are you / what is your name → the prompt's identity; why are you calling / what is this
-     about → its purpose; what can you help with → its fact sections (and booking);
-  7. anything else, sentence by sentence → the prompt's passages that answer it (prompt.py);
-     a sentence nothing answers → NO_INFO, never an invented answer and never an echo.
+     can I help you with?"; "(yes,) I confirm..." → "Thank you for confirming." and that question;
+  5. outbound, a yes or hello to the opening → "Great." and the prompt's purpose;
+  6. small talk only: thanks → "You're welcome! Is there anything else I can help you with?"; a
+     greeting → the rule greeting if the assistant has not spoken yet, else "Hi! How can I help
+     you today?";
+  7. each other sentence (the first MAX_ANSWERED): how are you → "I'm doing well, thank you!
+     How can I help you today?"; who are you / what is your name → the prompt's identity; why are
+     you calling / what is this about → its purpose; what can you help with → its fact sections
+     (and booking); otherwise the prompt's passages that answer it (prompt.py). A question (or a
+     lone statement) nothing answers → NO_INFO, never an invented answer and never an echo.
 - **Rules kept**: every reply the engine composes leaves out any sentence with a term the prompt
   forbids ("never mention X"); if nothing is left it says NO_INFO (or a shorter form without the
   term). `firstMessage` and `endCallMessage` are spoken as configured, as at Vapi.
@@ -45,8 +56,10 @@ carries such a conversation says so once (`RULE_NOTE`, added by `noted`).
 scenario's `instructions`, a campaign's customer, or a caller without a script. Instructions are
 read clause by clause (sentences; "then" splits steps): "You are calling to X" → "I'm calling to
 X."; "You want to X" / "...who wants to X" → "I'd like to X."; "Ask about X" → "Can you tell me
-about X?"; "Ask how/what/when... X" → "Could you tell me how... X?"; "Ask to X" / "Book X" →
-"I'd like to X."; "Say/Tell them X" or a quoted line → X; a question → itself; "Your name is
+about X?"; "Ask how/what/when... X" → "Could you tell me how... X?"; "Ask for X" → "Could I get
+X?"; "Ask to X" / "Book X" → "I'd like to X."; "Confirm X" → "Yes, I can confirm X."; "Say/Tell
+them X" or a quoted line → X (you/your become I/my, the assistant/they/their become you/your);
+a question → itself; "Your name is
 Jordan", "your phone number is ...", "your dog is called Max" → facts it gives when asked; "if
 offered a time, decline (the first)" / "accept" → how it answers a proposed time (it accepts by
 default); "confirm your identity when asked" → it does; "not interested" → it says no. Anything
@@ -91,8 +104,10 @@ __all__ = [
     "noted",
     "as_lines",
     "transcript_text",
+    "small_talk",
     "parse_transcript",
     "format_slot",
+    "parse_slot",
     "Document",
 ]
 
@@ -222,7 +237,7 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or _QUESTION_START.match(sentence.strip()) is not None
 
 
-def _social_only(sentence: str) -> bool:
+def small_talk(sentence: str) -> bool:
     """Whether a sentence is only greetings, thanks, yes/no or goodbyes (a question never is)."""
     rest = _SOCIAL.sub(" ", lang.plain(sentence)).strip(" ,.!")
     return not lang.content(rest) and not (re.search(r"[a-z]", rest, re.I) and _is_question(rest))
@@ -233,7 +248,7 @@ def _sentences(text: str) -> list[str]:
     out = []
     for sentence in lang.sentences(text):
         head, sep, tail = sentence.partition(",")
-        if sep and tail.strip() and _social_only(head):
+        if sep and tail.strip() and small_talk(head):
             out += [head.strip(), tail.strip()]
         else:
             out.append(sentence)
@@ -406,7 +421,7 @@ class Agent:
             return "Sorry, I didn't catch that. Could you say that again?"
         last = next((line.text for line in reversed(lines) if line.role == "assistant"), "")
         sentences = _sentences(text)
-        substantive = [s for s in sentences if not _social_only(s)]
+        substantive = [s for s in sentences if not small_talk(s)]
         asks = any(_is_question(s) for s in substantive)
         yes = _YES.search(text) is not None and not _NO.search(text)
         no = _NO.search(text) is not None

@@ -28,7 +28,10 @@ check fails and says how to write one the rules can check.
 (boolean: matched; string: first capture group or match; number/integer: the first match as a
 number; array: all matches). Type `ai`, by schema type:
 
-- boolean, with quoted phrases: every phrase appears in the role's lines. With an action: true
+- boolean, with quoted phrases: every phrase appears in the role's lines. About a social act or
+  a sentiment: greeted (the assistant said hi/hello/welcome/thanks for calling), thanked,
+  apologised, said goodbye, satisfied (the user said thanks/great/perfect/that works),
+  frustrated/angry/upset (the user said so), in a sentence not negated. With an action: true
   only if an assistant sentence that is not a question says it is done (booked, scheduled,
   reserved, confirmed, "all set"; cancelled; transferring...), with no negation before it, not
   repeating the user's line, and the user asked for it (a user line names the action) or agreed
@@ -41,8 +44,9 @@ number; array: all matches). Type `ai`, by schema type:
   topic → the slot of the assistant's last confirmation (else last proposal), as YYYY-MM-DD,
   HH:MM or ISO 8601 (the year from `now`; without `now`, the slot as spoken); a name topic → a
   name the user gave ("my name is...", "this is...", "it's...", "my dog's name is..." for a pet);
-  a phone topic → a phone number the user gave; quoted phrases → the first one that appears;
-  a price topic → the amount said in a line about the topic. Else null.
+  a phone topic → a phone number the user gave; quoted phrases → the first one that appears; a
+  reason/purpose/intent topic → the user's first sentence that is not small talk (a leading
+  greeting dropped); a summary topic → `summarise`; a price topic → the amount said in a line about the topic. Else null.
 - number/integer: a price topic → the amount in the first line (assistant's, unless the role is
   the user) that shares the topic's other words (or any, when there are none); a duration →
   its minutes; "number of X" / count → the number the user put just before X (at most two words
@@ -77,7 +81,7 @@ from datetime import datetime
 from typing import Any
 
 from . import language as lang
-from .conversation import CANNOT_BOOK, Line, as_lines, parse_slot, parse_transcript, transcript_text
+from .conversation import CANNOT_BOOK, Line, as_lines, parse_slot, parse_transcript, small_talk, transcript_text
 from .prompt import Prompt, terms_of
 
 __all__ = [
@@ -358,6 +362,17 @@ def _by_rule(schema: Mapping[str, Any], name: Any, description: Any, lines: list
     return None
 
 
+_ACTS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | None], ...] = (
+    (("greet", "welcom"), re.compile(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|welcome)\b|\bthank(?:s| you) for calling\b", re.I), "assistant"),
+    (("thank",), re.compile(r"\bthank", re.I), None),
+    (("apolog", "sorry"), re.compile(r"\b(?:sorry|apologi[sz]e)", re.I), None),
+    (("goodby", "farewell", "bye"), re.compile(r"\b(?:bye|goodbye|good-bye)\b", re.I), None),
+    (("satisf", "happ"), re.compile(r"\b(?:thank|thanks|great|perfect|wonderful|awesome|appreciate|excellent|that works|sounds good)\b", re.I), "user"),
+    (("frustrat", "angry", "upset", "annoy", "unhapp", "dissatisf"), re.compile(r"\b(?:frustrat|angry|upset|annoy|ridiculous|terrible|awful|useless|unacceptable|unhappy)\w*", re.I), "user"),
+)
+"""Social acts and sentiments a boolean may ask about (stem prefixes), the words that show them, and whose lines by default."""
+
+
 def _boolean(topic: list[str], phrases: list[str], role: str | None, lines: list[Line]) -> bool:
     if phrases:
         scope = " ".join(line.text for line in _scope(lines, role)).casefold()
@@ -365,6 +380,10 @@ def _boolean(topic: list[str], phrases: list[str], role: str | None, lines: list
     action = _action(topic)
     if action is not None:
         return _done(action, lines)
+    act = next((a for a in _ACTS if any(s.startswith(a[0]) for s in topic)), None)
+    if act is not None:
+        _, shows, whose = act
+        return any(shows.search(sentence) and not lang.negated(sentence) for line in _scope(lines, role or whose) for sentence in lang.sentences(line.text))
     if not topic:
         return False
     for line in _scope(lines, role):
@@ -439,6 +458,11 @@ def _string(schema: Mapping[str, Any], words: str, topic: list[str], phrases: li
     if phrases:
         text = " ".join(line.text for line in scope).casefold()
         return next((p for p in phrases if p.casefold() in text), None)
+    if {"reason", "purpos", "intent", "why"} & set(topic):
+        said = (re.sub(r"^(?:hi|hello|hey|good (?:morning|afternoon|evening))[,!.]?\s+", "", s, flags=re.I) for line in _scope(lines, "user") for s in lang.sentences(line.text))
+        return next((s for s in said if not small_talk(s)), None)
+    if any(s.startswith("summar") for s in topic):
+        return summarise(lines)
     if "price" in lang.concepts_asked(words):
         amount = _price(topic, role, lines)
         if amount is not None:

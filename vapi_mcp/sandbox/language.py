@@ -104,7 +104,7 @@ NEGATION = re.compile(
 )
 
 _SPACES = re.compile(r"[^\S\n]+")
-_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
+_SENTENCE = re.compile(r"(?<=[.!?\x01])[\"')\]]*\s+(?=[\"'(\[\x00]?[A-Z0-9$\x00])")
 _WORD = re.compile(r"\$\d+(?:\.\d+)?|[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -114,8 +114,18 @@ def plain(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of one paragraph (split after . ! ? before a capital or a digit)."""
-    return [s.strip() for s in _SENTENCE.split(plain(text).strip()) if s.strip()]
+    """The sentences of one paragraph (split after . ! ? before a capital or a digit; never inside double quotes)."""
+    text = plain(text).strip()
+    quoted: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        quoted.append(match.group(0))
+        ends = match.group(0)[-2:-1] in (".", "!", "?")
+        return f"\x00{len(quoted) - 1}{chr(1) if ends else chr(0)}"  # \x01: the quote ends a sentence
+
+    masked = re.sub(r'"[^"\n]{1,2000}"', hide, text)
+    parts = [s.strip() for s in _SENTENCE.split(masked) if s.strip()]
+    return [re.sub(r"\x00(\d+)[\x00\x01]", lambda m: quoted[int(m.group(1))], part) for part in parts]
 
 
 def normalise(text: str) -> str:

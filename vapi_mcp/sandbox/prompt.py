@@ -7,29 +7,38 @@
 order (every model provider has them); for a workflow (an assistant's `model.workflow`, or a
 Workflow object) its `globalPrompt` and its conversation nodes' `prompt`, the start node first.
 
-**Units.** The text is read line by line. A heading (`# Title`, `[Title]`, `**Title**`, a short
-line ending with a colon, a short all-capitals line) opens a section; a bullet or numbered item is
-one unit; other lines are split into sentences. A unit is one of:
+**Units.** The text is read line by line (at most MAX_CHARS of it, and of each document). A
+heading (`# Title`, `[Title]`, `**Title**`, a short line ending with a colon, a short all-capitals
+line) opens a section; a bullet or numbered item is one unit ("Nail trim: $15" stays whole);
+other lines are split into sentences (never inside double quotes). A unit is one of:
 
-- a *prohibition*: "never / do not / don't / must not / should not / avoid / refrain from
-  (mention | say | discuss | talk about | bring up | reveal | share | quote | ask about | ask
-  for | recommend | promise | offer...) X", "avoid X", "X is off-limits", "X must never be
-  mentioned". X is split on commas, "or", "and", "/" into terms (articles dropped, quotes
-  removed). No reply the engine composes contains a term (compared by stems, so plurals and case
-  do not matter): a sentence that would is left out.
+- a *prohibition*: "never / do not / don't / must not / should not / cannot / avoid / refrain
+  from (mention | say | discuss | talk about | bring up | reveal | share | quote | ask about | ask
+  for | recommend | promise | offer | use...) X", "avoid X", "X is off-limits", "X must never be
+  mentioned". X (up to the clause's end, or "unless/because/even if...") is split on commas,
+  "or", "and", "/" into terms (articles dropped; quoted terms taken as quoted). No reply the
+  engine composes contains a term (compared by stems, so plurals and case do not matter): a
+  sentence that would is left out.
 - an *answer frame*: "If (the caller) asks about T, say/tell them/answer (that) A", "Tell
   callers (that) A", "Let them know (that) A", "Say: A". A is what the assistant says (quotes
   removed, exactly as written otherwise), found by the words of T as well as A's own.
-- *identity*: "You are ...", "Your name is ..." (the assistant's name is a capitalised word right
-  after; its business the capitalised words after at/for/with/from/of).
+- *identity*: "You are ...", "Your name is ..." (not "you are calling/able/not..."; the
+  assistant's name is the capitalised words right after; its business the capitalised words
+  after at/for/with/from/of).
 - an *instruction*: a unit that starts with an imperative verb ("Ask for...", "Greet...", "Be
-  friendly"), or "you should/must/need to/will...": it steers, it is never quoted as an answer.
-- otherwise a *fact*, which answers questions. A fact whose list items carry prices, times or
-  durations ("Prices: bath $40, nail trim $15") is also split into one passage per item.
+  friendly", "Sound..."), a conditional ("If/When..."), or "you should/must/need to/will...": it
+  steers, it is never quoted as an answer.
+- otherwise a *fact*, which answers questions, unless it is a question (one the assistant would
+  ask is never an answer). A fact whose list items carry prices or durations ("Prices: bath $40,
+  nail trim $15") is also split into one passage per item.
 
 Facts and frames from the prompt are spoken as the assistant: "you/your" (the assistant) become
-"I/me/my", then "the caller(s)/customer(s)/client(s)/patient(s)" and "their/they/them" become
-"you/your". Documents are facts only (their "you" is the reader, left as written).
+"I/me/my" (a sentence starting with "Please" already speaks to the customer and keeps them),
+then "the caller(s)/customer(s)/client(s)/patient(s)" become "you" where they are people (a
+verb or the clause's end follows: "patients must", "remind patients of", not "patient visits")
+and, in such a sentence, "their/they/them" become "your/you". Quoted words are said as written.
+Documents are facts only (their "you" is the reader, left as written; their customers become
+"you" by the same rule).
 
 **Answering** (`answer`): a question's content stems (language.content), less the words that
 only announce a question (calling, ask, wondering, information...) and those that only name a
@@ -136,7 +145,15 @@ def _replacer(replacement: str, *, keep_case: bool) -> Callable[[re.Match[str]],
 
 
 def as_assistant(text: str) -> str:
-    """Prompt text said by the assistant: you/your → I/me/my (then the customer becomes "you")."""
+    """Prompt text said by the assistant: you/your → I/me/my, then the customer becomes "you".
+
+    Quoted words are left as written; a sentence that starts with "Please" speaks to the customer already."""
+    if re.match(r"^\s*please\b", text, re.I):
+        return address_customer(text)
+    return address_customer(_outside_quotes(text, _assistant_you))
+
+
+def _assistant_you(text: str) -> str:
     for pattern, replacement in _ASSISTANT_YOU:
         text = re.sub(pattern, _replacer(replacement, keep_case=not replacement.startswith("I")), text, flags=re.I)
 
@@ -146,7 +163,7 @@ def as_assistant(text: str) -> str:
         return "I" if starts else "me"
 
     text = re.sub(r"\byou\b", you, text, flags=re.I)
-    return address_customer(text.replace("I am ", "I'm "))
+    return text.replace("I am ", "I'm ")
 
 
 def to_listener(text: str) -> str:
@@ -154,12 +171,30 @@ def to_listener(text: str) -> str:
     return address_customer(text, force=True)
 
 
+_AFTER_PERSON = (
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:must|mustn't|should|shouldn't|can|can't|cannot|will|won't|may|might|need|needs|are|is|were|was|have|has|"
+    r"get|gets|receive|receives|pay|pays|bring|brings|arrive|arrives|who|that|do|does|don't|doesn't|would|could|want|wants|call|calls|"
+    r"book|books|like|likes|often|usually|always|never|also|only|of|about|to|for|when|if|before|after|with|at|on|in|and|or|by|from|as|so)\b)"
+)
+"""A customer noun is a person ("callers must...", "...to the caller.") when a verb or the clause's end follows it, not a modifier ("patient visits")."""
+
+
 def address_customer(text: str, *, force: bool = False) -> str:
-    """Third-person customers ("the caller", "customers", "their") addressed as "you"."""
+    """Third-person customers ("the caller", "customers", "their") addressed as "you" (quoted words are left as written)."""
+    return _outside_quotes(text, lambda part: _address_customer(part, force=force))
+
+
+def _outside_quotes(text: str, change: Callable[[str], str]) -> str:
+    parts = re.split(r'("[^"\n]*")', text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+
+
+def _address_customer(text: str, *, force: bool) -> str:
     text = re.sub(rf"\b{_DETERMINER}{_CUSTOMER_NOUN}(?:'s|')(?=\s)", lambda m: _case_like(m.group(0), "your"), text, flags=re.I)
-    if not force and not re.search(rf"\b{_CUSTOMER_NOUN}\b", text, re.I):
+    person = rf"\b{_DETERMINER}{_CUSTOMER_NOUN}\b{_AFTER_PERSON}"
+    if not force and not re.search(person, text, re.I):
         return text
-    text = re.sub(rf"\b{_DETERMINER}{_CUSTOMER_NOUN}\b", lambda m: _case_like(m.group(0), "you"), text, flags=re.I)
+    text = re.sub(person, lambda m: _case_like(m.group(0), "you"), text, flags=re.I)
     for pattern, replacement in ((r"\btheir\b", "your"), (r"\bthey're\b", "you're"), (r"\bthey\b", "you"), (r"\bthem\b", "you"), (r"\bthemselves\b", "yourself")):
         text = re.sub(pattern, _replacer(replacement, keep_case=True), text, flags=re.I)
     return re.sub(r"\b(you|You) (\w+)\b", lambda m: f"{m.group(1)} {_VERB_S.get(m.group(2), m.group(2))}", text)
@@ -221,7 +256,8 @@ _IMPERATIVE = frozenset(
     collect confirm continue direct do don't double-check encourage end ensure escalate explain find focus follow gather get give greet
     guide handle help identify inform introduce keep lead let limit listen maintain make mention never note offer only please politely
     provide reassure recommend refer remain remember repeat reply request respond route say schedule sell share speak spell start stay
-    suggest summarize summarise take talk tell thank transfer treat try use verify wait welcome write""".split()
+    suggest summarize summarise take talk tell thank transfer treat try use verify wait welcome write sound project adopt mirror match show
+    convey express vary pause emphasize emphasise stick steer redirect deflect decline refuse wrap reference cite""".split()
 )
 _YOU_STEER = re.compile(r"^(?:you|your job|your task|your goal|your role)\s+(?:should|must|need to|will|have to|are to|is to|always|never|may|might)\b", re.I)
 _IDENTITY = re.compile(r"^(?:you are|you're|your name is|you work as|you act as|you are called)\s+(?P<who>.+)$", re.IGNORECASE)
@@ -609,6 +645,8 @@ class Prompt:
         self._add_fact(unit, f"name who {who}", spoken=spoken)
 
     def _add_fact(self, unit: _Unit, match_text: str, *, spoken: str) -> None:
+        if re.search(r"\?[\"')\]]*\.?$", spoken.strip()):
+            return  # a question the assistant would ask is never an answer
         spoken = lang.ensure_period(lang.first_upper(spoken.strip()))
         if unit.section and unit.section not in self.sections and unit.source == "prompt":
             self.sections.append(unit.section)

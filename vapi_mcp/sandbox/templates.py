@@ -163,7 +163,7 @@ def _lex(source: str) -> list[_Tok]:
 # ---------------------------------------------------------------- expressions
 
 _EXPR_TOKEN = re.compile(
-    r"\s*(?:(?P<str>\"[^\"]*\"|'[^']*')|(?P<range>\((?:[^()]*?)\.\.(?:[^()]*?)\))|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])"
+    r" ?(?:(?P<str>\"[^\"]*\"|'[^']*')|(?P<range>\((?:[^()]*?)\.\.(?:[^()]*?)\))|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])"
     r"|(?P<op>==|!=|<>|<=|>=|<|>)|(?P<punct>[|:,\[\].])|(?P<id>[A-Za-z_][\w-]*\??))"
 )
 
@@ -317,8 +317,9 @@ def _member(value: Any, key: Any) -> Any:
 
 # ---------------------------------------------------------------- conditions
 
-_COND_SPLIT = re.compile(r"\s+(and|or)\s+")
-_COMPARE = re.compile(r"^(.*?)\s*(==|!=|<>|<=|>=|<|>|\bcontains\b)\s*(.*)$", re.S)
+_COND_SPLIT = re.compile(r" (and|or) ")
+_COMPARE = re.compile(r"^(.*?) ?(==|!=|<>|<=|>=|<|>|\bcontains\b) ?(.*)$", re.S)
+"""Both read markup whose whitespace runs are already one space (`_squeeze`)."""
 
 
 class _Condition:
