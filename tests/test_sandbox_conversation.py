@@ -29,6 +29,7 @@ from vapi_mcp.sandbox.conversation import (
     parse_slot,
     parse_transcript,
     transcript_text,
+    with_overrides,
 )
 from vapi_mcp.sandbox.prompt import Prompt, system_prompt
 
@@ -261,6 +262,26 @@ def test_documents_answer_questions_and_a_changed_document_changes_the_reply() -
     cheaper = {"name": "price-list.txt", "text": "Teeth brushing - $8"}
     assert "$8" in assistant_turn(assistant, [], "How much is teeth brushing?", now=NOW, documents=[cheaper])
     assert "insurance" not in assistant_turn(assistant, [], "Do you bill insurance?", now=NOW, documents=[prices]).lower()
+
+
+def test_a_workflows_prompts_are_the_prompt() -> None:
+    workflow = {
+        "name": "Clinic flow",
+        "globalPrompt": "You are the Harbor Clinic line. Never mention billing.",
+        "nodes": [
+            {"type": "conversation", "name": "faq", "prompt": "Flu shots cost $30."},
+            {"type": "conversation", "name": "start", "isStart": True, "prompt": "The clinic opens at 8am on weekdays."},
+        ],
+    }
+    assert system_prompt(workflow).split("\n\n") == [workflow["globalPrompt"], "The clinic opens at 8am on weekdays.", "Flu shots cost $30."]
+    vapi_model = {"model": {"provider": "vapi", "workflow": workflow}}
+    assert assistant_turn(vapi_model, [], "How much is a flu shot?", now=NOW) == "Flu shots cost $30."
+
+
+def test_assistant_overrides_replace_fields_and_bring_variable_values() -> None:
+    assistant, variables = with_overrides(sunny(), {"firstMessage": "Hey {{name}}!", "variableValues": {"name": "Sam"}})
+    assert opening(assistant, now=NOW, variables=variables) == "Hey Sam!"
+    assert with_overrides(sunny(), None) == (sunny(), {})
 
 
 def test_an_eval_mock_system_message_adds_to_the_prompt() -> None:

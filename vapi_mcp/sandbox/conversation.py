@@ -108,6 +108,7 @@ __all__ = [
     "parse_transcript",
     "format_slot",
     "parse_slot",
+    "with_overrides",
     "Document",
 ]
 
@@ -538,6 +539,14 @@ def _topic_list(topics: list[str]) -> str:
     if len(topics) > 1 and any(" and " in t for t in topics):
         return ", ".join(topics[:-1]) + ", and " + topics[-1]
     return lang.join_list(topics)
+
+
+def with_overrides(assistant: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The assistant with `assistantOverrides` applied (each top-level field replaced, as the DTO's fields are whole objects),
+    and the overrides' `variableValues`."""
+    overrides = dict(overrides or {})
+    variables = overrides.pop("variableValues", None)
+    return {**assistant, **{k: v for k, v in overrides.items() if v is not None}}, dict(variables) if isinstance(variables, Mapping) else {}
 
 
 def _short_name(name: Any) -> str | None:
