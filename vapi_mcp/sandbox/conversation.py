@@ -305,7 +305,8 @@ def _wish(text: str, now: datetime) -> _Wish:
 
 def format_slot(moment: datetime) -> str:
     """"Tuesday, November 3 at 2:00 PM"."""
-    return f"{moment.strftime('%A')}, {moment.strftime('%B')} {moment.day} at {(moment.hour % 12) or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+    day, month = lang.WEEKDAYS[moment.weekday()].capitalize(), lang.MONTHS[moment.month - 1].capitalize()  # never the process's locale
+    return f"{day}, {month} {moment.day} at {(moment.hour % 12) or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
 
 
 def parse_slot(text: str, now: datetime) -> datetime | None:
@@ -508,11 +509,14 @@ class Agent:
         hours = prompt.hours
         if hours is None:
             if wish.at is not None and (wish.on or wish.weekday is not None):
-                day = wish.on or next(
-                    (self.now + timedelta(days=d)).date() for d in range(8) if (self.now + timedelta(days=d)).weekday() == wish.weekday
-                )
-                moment = datetime(day.year, day.month, day.day, wish.at // 60, wish.at % 60, tzinfo=self.now.tzinfo)
-                if moment > self.now:
+                days = [wish.on] if wish.on else [(self.now + timedelta(days=d)).date() for d in range(8)]
+                moments = [
+                    datetime(day.year, day.month, day.day, wish.at // 60, wish.at % 60, tzinfo=self.now.tzinfo)
+                    for day in days
+                    if wish.weekday is None or day.weekday() == wish.weekday
+                ]
+                moment = next((m for m in moments if m > self.now), None)
+                if moment is not None:
                     return f"I can book {format_slot(moment)}. Shall I book it?"
             return f"I can book that for you. {ASK_WHEN}"
         slot = hours.next_slot(self.now, weekday=wish.weekday, on=wish.on, at=wish.at, window=wish.window, after=after)
