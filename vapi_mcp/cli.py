@@ -50,6 +50,7 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=str, default=None, help="processes serving --transport http --stateless (env VAPI_MCP_WORKERS, default 1)")
     p.add_argument("--auth-token", default=None, help=f"bearer token required on every HTTP request (env VAPI_MCP_AUTH_TOKEN); required off loopback, at least {MIN_TOKEN_LENGTH} characters")
     p.add_argument("--allowed-hosts", default=None, help="comma list of host names (name or name:port) clients may use off loopback (env VAPI_MCP_ALLOWED_HOSTS; DNS-rebinding protection)")
+    p.add_argument("--allowed-origins", default=None, help="comma list of browser origins (https://app.example.com) whose pages may call the HTTP transport (env VAPI_MCP_ALLOWED_ORIGINS; CORS)")
     p.add_argument("--sandbox", action="store_true", default=None, help="use the embedded sandbox even if VAPI_API_KEY is set")
     p.add_argument("--read-only", action="store_true", default=None, help="register no tool that changes anything")
     p.add_argument("--dry-run", action="store_true", default=None, help="check and confirm guarded actions but never send them")
@@ -117,6 +118,7 @@ def settings_from(ns: argparse.Namespace) -> Any:
         state_url=get("state_url"),
         toolsets=parse_names(get("toolsets")),
         tools=parse_names(get("tools")),
+        allowed_origins=_split(get("allowed_origins")),
         request_read_timeout=get("request_read_timeout"),
         max_connections=get("max_connections"),
         session_idle_timeout=get("session_idle_timeout"),
@@ -174,12 +176,13 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
-    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth, session limits."""
+def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None, origins: Sequence[str] = ()) -> Any:
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), CORS for the allowed browser
+    `origins` (`Settings.allowed_origins`), bearer auth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .config import HttpLimits
-    from .web import HostCheck
+    from .web import Cors, HostCheck
 
     limits = limits or HttpLimits()  # the defaults, for callers without settings
     security = TransportSecuritySettings(enable_dns_rebinding_protection=False)  # HostCheck does it, for every host
@@ -197,8 +200,9 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
 
         app = JsonWhenSilent(app, server.session_manager, stateless=ns.stateless)  # no SSE stream where it could carry nothing
     allowed = [ns.host, *(_split(ns.allowed_hosts or os.environ.get("VAPI_MCP_ALLOWED_HOSTS")) or ())]
-    app = HostCheck(app, allowed)
-    return BearerAuth(app, token) if token else app
+    if token:
+        app = BearerAuth(app, token)
+    return HostCheck(Cors(app, origins), allowed, origins)  # a preflight carries no token; a refusal of one must still reach the page
 
 
 def auth_token(ns: argparse.Namespace) -> str | None:
@@ -265,7 +269,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         workers.serve(ns, settings, count, log_level=settings.log_level.lower(), lifespan="on")
         return 0
     server, _ = build_server(settings)
-    app = http_app(server, ns, token, settings.http)
+    app = http_app(server, ns, token, settings.http, settings.allowed_origins)
     kind, path = ("SSE", "/sse") if ns.transport == "sse" else ("streamable HTTP" + (" (stateless)" if ns.stateless else ""), "/mcp")
     announce = lambda port: f"vapi-mcp: serving {kind} on {web.url(ns.host, port, path)}"  # noqa: E731
     web.serve(app, ns.host, ns.port, settings.http, announce=announce, log_level=settings.log_level.lower(), lifespan="on")

@@ -208,6 +208,43 @@ class HttpLimits:
                 raise ConfigError(f"{setting} must be between {low} and {high}, got {value}")
 
 
+ORIGINS_SETTING = "--allowed-origins / VAPI_MCP_ALLOWED_ORIGINS"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_entry(value: str) -> str:
+    """A browser origin as browsers send it in `Origin`: scheme, host and a port other than the scheme's default,
+    in lower case (`https://app.example.com`, `http://127.0.0.1:5173`); ValueError naming the rule otherwise."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    if text in ("*", "null"):
+        raise ValueError(f"{text!r} is not an origin: name each page's origin (https://app.example.com); "
+                         f"{'a wildcard would let any web page' if text == '*' else 'null is the origin of any sandboxed or local page, and would let any of them'} call this server")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{text!r} is not an origin (scheme://host[:port])") from None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not an origin: scheme://host[:port] with http or https, no path (like https://app.example.com)")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def _origins(entries: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for entry in entries:
+        try:
+            origin = origin_entry(entry)
+        except ValueError as exc:
+            raise ConfigError(f"{ORIGINS_SETTING}: {exc}") from None
+        if origin not in out:
+            out.append(origin)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to run; build it with `Settings.load`."""
@@ -237,6 +274,8 @@ class Settings:
     """Toolsets agents see (`TOOLSETS`, `all`, `default`); None means the default selection."""
     tools: tuple[str, ...] | None = None
     """Single tools agents see, in addition to `toolsets` (alone: only these); None means none named."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins whose pages may call the HTTP transport (CORS), normalized as browsers send `Origin`; never `*`."""
     fast_start: bool = True
     """Over stdio, answer the handshake from the cache of an earlier run while the SDK loads (stdio.py)."""
     problem: str | None = None
@@ -247,6 +286,8 @@ class Settings:
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"--log-level / VAPI_MCP_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {self.log_level!r}")
         check_toolsets(self.toolsets, "--toolsets / VAPI_MCP_TOOLSETS")
+        if self.allowed_origins:
+            object.__setattr__(self, "allowed_origins", _origins(self.allowed_origins))
 
     @classmethod
     def unusable(cls, problem: str) -> Settings:
@@ -316,6 +357,7 @@ class Settings:
             "fast_start": parse_bool("VAPI_MCP_FAST_START", env.get("VAPI_MCP_FAST_START"), default=True),
             "toolsets": parse_names(env.get("VAPI_MCP_TOOLSETS")),
             "tools": parse_names(env.get("VAPI_MCP_TOOLS")),
+            "allowed_origins": _split(env.get("VAPI_MCP_ALLOWED_ORIGINS")),
         }
         for name in ("audit_log", "sandbox_audit_log"):
             if env.get(f"VAPI_MCP_{name.upper()}"):

@@ -187,4 +187,4 @@ def app() -> Any:
     scrubber.add(token)
     install_access_log_filter()
     server, _ = build_server(settings)
-    return http_app(server, ns, token, settings.http)
+    return http_app(server, ns, token, settings.http, settings.allowed_origins)
