@@ -97,7 +97,10 @@ async def outcome(hosted: Hosted) -> str:
         text = await hosted.page.text("#outcome")
         return "" if text.endswith("…") else text
 
-    return await hosted.page.wait_for(settled, "the view to show the outcome")
+    try:
+        return await hosted.page.wait_for(settled, "the view to show the outcome", timeout=60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: the outcome reads {await hosted.page.text('#outcome')!r}; the host saw {await hosted.log()}") from None
 
 
 async def fits(hosted: Hosted) -> None:
@@ -125,14 +128,35 @@ async def fits(hosted: Hosted) -> None:
 
 
 async def reachable(hosted: Hosted, selector: str) -> tuple[float, float]:
-    """The button's center, after checking the view's own hit test finds that button there (nothing covers it)."""
-    x, y = await hosted.page.wait_for(lambda: hosted.page.box_center(selector), f"the view to show {selector}")
-    hit = await hosted.view(
-        f"(() => {{ const e = doc.querySelector({json.dumps(selector)}); const r = e.getBoundingClientRect();"
-        " return doc.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === e; })()"
+    """The button's center on the page, once the view's own hit test finds that button there (inside the
+    frame's viewport, and nothing covers it)."""
+    hit = (
+        f"(() => {{ const e = doc.querySelector({json.dumps(selector)}); if (!e) return false; const r = e.getBoundingClientRect();"
+        " return r.width > 0 && doc.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === e; })()"
     )
-    assert hit, selector
-    return x, y
+
+    async def found() -> tuple[float, float] | None:
+        return await hosted.page.box_center(selector) if await hosted.view(hit) else None
+
+    return await hosted.page.wait_for(found, f"{selector} to be in reach in the view")
+
+
+async def press(hosted: Hosted, selector: str) -> None:
+    """Real double clicks on the button until the view takes the answer (the buttons are disabled then): a click
+    Chromium delivers while it still routes input to the frame's previous size may not reach it; any number
+    of clicks that do are one answer."""
+    async def taken() -> bool:
+        return bool(await hosted.view(f"doc.querySelector({json.dumps(selector)}).disabled"))
+
+    for _ in range(10):
+        x, y = await reachable(hosted, selector)
+        await hosted.page.click(x, y, 2)
+        try:
+            await hosted.page.wait_for(taken, f"the view to take the {selector} click", timeout=3)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"{selector} never took a click")
 
 
 def a_call(sandbox: Sandbox) -> dict[str, Any]:
@@ -151,9 +175,9 @@ async def test_approve_runs_the_action_once_and_says_what_was_done_in_a_sentence
     async with hosted(settings, sandbox, clock, tool, arguments(sandbox)) as view:
         await question(view)
         await fits(view)
-        x, y = await reachable(view, "#approve")
+        await reachable(view, "#approve")
         assert sandbox.requests_to(method, path) == []
-        await view.page.click(x, y, 2)  # a double click is still one approval
+        await press(view, "#approve")  # double clicks: still one approval
         said = await outcome(view)
         await fits(view)
         log = await view.log()
@@ -166,8 +190,8 @@ async def test_approve_runs_the_action_once_and_says_what_was_done_in_a_sentence
 async def test_decline_runs_nothing(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
     async with hosted(settings, sandbox, clock, "create_call", a_call(sandbox)) as view:
         await question(view)
-        x, y = await reachable(view, "#decline")
-        await view.page.click(x, y, 2)
+        await fits(view)
+        await press(view, "#decline")
         said = await outcome(view)
         log = await view.log()
     assert said == "Declined. Nothing was sent."
