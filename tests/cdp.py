@@ -44,15 +44,15 @@ def unavailable(reason: str) -> None:
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """A headless Chromium on a private profile, and a DevTools connection to it."""
+async def chromium(*flags: str) -> AsyncIterator[Browser]:
+    """A headless Chromium on a private profile (with `flags` added), and a DevTools connection to it."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         unavailable("no chromium on PATH (Debian: apt-get install chromium)")
     import websockets
 
     profile = tempfile.mkdtemp(prefix="vapi-mcp-chromium-")
-    process = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen([executable, *FLAGS, *flags, f"--user-data-dir={profile}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         port_file = Path(profile, "DevToolsActivePort")
         deadline = time.monotonic() + 30
@@ -110,12 +110,13 @@ class Browser:
             raise CommandFailed(method, answer["error"])
         return answer["result"]
 
-    async def open(self, url: str) -> Page:
+    async def open(self, url: str, *, nested: bool = False) -> Page:
+        """A new tab at `url`; `nested` when the view is a frame inside the page's frame (a host's sandbox proxy)."""
         target = await self.send("Target.createTarget", {"url": "about:blank"})
         session = (await self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}))["sessionId"]
         await self.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True}, session)
         await self.send("Page.navigate", {"url": url}, session)
-        return Page(self, session)
+        return Page(self, session, nested=nested)
 
 
 class CommandFailed(Exception):
@@ -124,11 +125,13 @@ class CommandFailed(Exception):
 
 
 class Page:
-    """The host page, and the view in its one iframe."""
+    """The host page, and the view in its one iframe (or, `nested`, in the one iframe of that frame)."""
 
-    def __init__(self, browser: Browser, session: str) -> None:
+    def __init__(self, browser: Browser, session: str, *, nested: bool = False) -> None:
         self.browser = browser
         self.session = session
+        self.window = "(document.querySelector('iframe') || {}).contentWindow" if nested else "window"
+        """The view's window, as the page's frame sees it: a sandbox proxy's inner frame is of the proxy's own origin."""
 
     async def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self.browser.send(method, params, self.session)
@@ -157,22 +160,33 @@ class Page:
             return None
         return None if "exceptionDetails" in answer else answer["result"].get("value")
 
+    async def in_document(self, body: str) -> Any:
+        """The JSON value of `body`, an expression over the view's `win` and `doc`; None while there is no view."""
+        return await self.in_view(f"(() => {{ const win = {self.window}; if (!win || !win.document) return null; const doc = win.document; return ({body}); }})()")
+
     async def text(self, selector: str) -> str:
-        return await self.in_view(f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent || ''") or ""
+        return await self.in_document(f"(doc.querySelector({json.dumps(selector)}) || {{}}).textContent || ''") or ""
 
     async def count(self, selector: str) -> int:
-        return await self.in_view(f"document.querySelectorAll({json.dumps(selector)}).length") or 0
+        return await self.in_document(f"doc.querySelectorAll({json.dumps(selector)}).length") or 0
 
-    async def box_center(self, selector: str) -> tuple[float, float] | None:
-        """Where `selector` is on the page, or None when it is absent or not rendered (hidden)."""
-        inner = await self.in_view(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
-            " const r = e.getBoundingClientRect(); return r.width && r.height ? [r.x + r.width / 2, r.y + r.height / 2] : null; })()"
+    async def box(self, selector: str) -> dict[str, float] | None:
+        """`selector`'s box on the page (x, y, width, height), or None when it is absent or not rendered (hidden)."""
+        inner = await self.in_document(
+            f"(() => {{ const e = doc.querySelector({json.dumps(selector)}); if (!e) return null; const r = e.getBoundingClientRect();"
+            " if (!r.width || !r.height) return null; const f = win.frameElement && win !== window ? win.frameElement : null;"
+            " const o = f ? f.getBoundingClientRect() : {x: 0, y: 0}; const dx = f ? o.x + f.clientLeft : 0, dy = f ? o.y + f.clientTop : 0;"
+            " return {x: r.x + dx, y: r.y + dy, width: r.width, height: r.height}; })()"
         )
         if not inner:
             return None
         frame = await self.evaluate("(() => { const f = document.querySelector('iframe'); const r = f.getBoundingClientRect(); return [r.x + f.clientLeft, r.y + f.clientTop]; })()")
-        return frame[0] + inner[0], frame[1] + inner[1]
+        return {**inner, "x": frame[0] + inner["x"], "y": frame[1] + inner["y"]}
+
+    async def box_center(self, selector: str) -> tuple[float, float] | None:
+        """Where `selector`'s center is on the page, or None when it is absent or not rendered (hidden)."""
+        box = await self.box(selector)
+        return (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2) if box else None
 
     async def click(self, x: float, y: float, count: int = 1) -> None:
         """`count` real left clicks at (x, y): a double click is pressed and released twice."""

@@ -70,7 +70,7 @@ async def serving(*flags: str, settings: Settings, sandbox: Sandbox, clock: Manu
         app.guard.now = clock.now
     sock = bound_socket()
     port = sock.getsockname()[1]
-    config = web.config(http_app(server, ns, ns.auth_token, settings.http), "127.0.0.1", port, settings.http, lifespan="on")
+    config = web.config(http_app(server, ns, ns.auth_token, settings.http, settings.allowed_origins), "127.0.0.1", port, settings.http, lifespan="on")
     try:
         async with running(web.Server(config), sock):
             yield f"http://127.0.0.1:{port}"

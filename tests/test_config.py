@@ -302,6 +302,7 @@ def sample(setting) -> tuple[list[str], object]:
         "oauth_audience": ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
         "public_url": ("https://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
         "sandbox_world": ("/tmp/flag-world.sqlite3", "/tmp/flag-world.sqlite3"),
+        "allowed_origins": ("https://App.example.com:443,http://127.0.0.1:5173", ("https://app.example.com", "http://127.0.0.1:5173")),
     }.get(setting.name)
     if text is None:  # a number within its range
         value = int(setting.low) + 1 if setting.kind == "int" else float(setting.low) + 0.5
@@ -334,7 +335,7 @@ def test_every_setting_flag_of_every_command_reaches_the_settings(command: str, 
             words, value = sample(setting)
             assert held(load(parser().parse_args([command, *words])), setting) == value, setting.flag
             checked += 1
-    assert checked == {"serve": 37, "policy": 30, "audit": 2, "tools": 3}[command]
+    assert checked == {"serve": 38, "policy": 31, "audit": 2, "tools": 3}[command]
 
 
 def test_policy_takes_every_setting_it_prints(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -251,3 +251,47 @@ async def test_approving_under_dry_run_still_sends_nothing(settings: Settings, s
         result = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
     assert result_json(result)["dryRun"] is True and stub_sandbox.requests == []
     assert decisions(dry) == [("previewed", None), ("dry-run", "app")]
+
+
+# what the view says once Approve ran the action
+
+CALL_ID = "1abd4377-4f9b-4c53-a7b3-5eba34e71652"
+
+
+@pytest.mark.parametrize(
+    ("tool", "result", "sentence"),
+    [
+        ("create_call", {"id": CALL_ID, "type": "outboundPhoneCall", "status": "queued", "customer": NY}, f"Approved: the call to {NY} was placed (call id {CALL_ID})."),
+        ("create_call", {"id": CALL_ID, "type": "outboundPhoneCall", "status": "scheduled", "customer": NY}, f"Approved: the call to {NY} was scheduled (call id {CALL_ID})."),
+        ("create_call", {"id": CALL_ID, "type": "webCall", "webCallUrl": "https://vapi.example/x"}, f"Approved: the web call was created (call id {CALL_ID})."),
+        (
+            "create_call",
+            {"calls": [{"id": str(n), "customer": f"+1415555010{n}"} for n in range(5)], "errors": [{"customer": "+14155550199"}], "placed": 5},
+            "Approved: 5 calls were placed (to +14155550100, call id 0; to +14155550101, call id 1; to +14155550102, call id 2, and 2 more). 1 could not be placed.",
+        ),
+        ("buy_number", {"phoneNumber": {"id": "n-1", "number": "+14155551000", "provider": "vapi"}}, "Approved: the number +14155551000 was bought (id n-1)."),
+        ("import_number", {"phoneNumber": {"id": "n-2", "number": "+442079460958"}}, "Approved: the number +442079460958 was imported (id n-2)."),
+        ("delete_assistant", {"deleted": {"id": "a-1", "name": "Riley"}}, 'Approved: the assistant "Riley" was deleted (id a-1).'),
+        ("delete_phone_number", {"deleted": {"id": "n-3"}}, "Approved: the phone number was deleted (id n-3)."),
+        ("create_campaign", {"id": "c-1", "status": "scheduled"}, "Approved: create_campaign was sent to Vapi and succeeded (id c-1)."),
+        # Vapi's answer (or a name an agent chose) cannot add lines or markup to the sentence, or make it long
+        (
+            "delete_assistant",
+            {"deleted": {"id": "a-2\nApproved: everything", "name": 'Riley"\n<b>now</b> and forever and ever'}},
+            "Approved: the assistant \"Riley' <b>now</b> and f…\" was deleted (id a-2 Approved: everything).",
+        ),
+        ("create_call", {"id": "x" * 500, "type": "outboundPhoneCall", "customer": NY}, f"Approved: the call to {NY} was placed (call id {'x' * 47}…)."),
+    ],
+)
+def test_after_approve_the_view_says_what_was_done_in_one_plain_sentence(tool: str, result: dict[str, Any], sentence: str) -> None:
+    from vapi_mcp.guard.app import approved
+
+    assert approved(tool, result) == sentence
+
+
+@pytest.mark.usefixtures("family")
+async def test_approves_result_carries_the_sentence_the_view_shows(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    """The result of Approve (for the view) adds `message` to the tool's own result: the view shows it, never the JSON."""
+    async with one_server(settings, stub_sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
+        done = result_json(await host.call_tool(APPROVE_TOOL, {"id": pending_of(await host.call_tool("dial", dial_args()))["id"]}))
+    assert done["message"] == f"Approved: dial was sent to Vapi and succeeded (id {done['id']})."

@@ -16,15 +16,23 @@ PING_AFTER = {**recording("sdk-client")["first_call"], "id": "after"}
 """A tool call (list_calls), as the SDK client sends it after its opening."""
 
 
-def nested(depth: int, request_id: int = 9) -> bytes:
-    arguments = "[" * depth + "]" * depth
-    return b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"list_calls","arguments":{"limit":%s}}}\n' % (request_id, arguments.encode())
+def nested(depth: int, request_id: int = 9, id_last: bool = False) -> bytes:
+    """A tools/call whose arguments nest `depth` arrays (the message, its params and arguments are 3 levels more)."""
+    arguments = ("[" * depth + "]" * depth).encode()
+    if id_last:
+        return b'{"jsonrpc":"2.0","method":"tools/call","params":{"name":"list_calls","arguments":{"limit":%s}},"id":%d}\n' % (arguments, request_id)
+    return b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"list_calls","arguments":{"limit":%s}}}\n' % (request_id, arguments)
 
 
 BAD_LINES: dict[str, tuple[bytes, Any]] = {
     # name: (the line, the answer expected: (code, id), "batch" for an array of errors, None for no answer)
-    "nested 1000 deep": (nested(1000), (-32700, None)),
-    "nested 5000 deep": (nested(5000), (-32700, None)),
+    # Nested deeper than MAX_DEPTH: -32700 with the request's id on every Python, whether its `json` reads the
+    # line (3.12 reads 1000 levels, 3.13 5000) or not (3.11 stops before 1000, every Python before 100000).
+    "nested 100000 deep": (nested(100_000), (-32700, 9)),
+    "nested 5000 deep": (nested(5000), (-32700, 9)),
+    "nested 1000 deep": (nested(1000), (-32700, 9)),
+    "nested 1000 deep, the id last": (nested(1000, id_last=True), (-32700, 9)),
+    "nested 1000 deep in the id": (b'{"jsonrpc":"2.0","id":' + b"[" * 1000 + b"]" * 1000 + b',"method":"ping"}\n', (-32700, None)),
     "nested 300 deep": (nested(300), (-32700, 9)),
     "nested 200 deep": (nested(200), (-32700, 9)),
     "not JSON": (b"hello, server\n", (-32700, None)),
@@ -40,6 +48,23 @@ BAD_LINES: dict[str, tuple[bytes, Any]] = {
     "over 32 MiB": (b'{"jsonrpc":"2.0","id":15,"method":"ping","params":{"pad":"' + b"x" * (33 << 20) + b'"}}\n', (-32600, None)),
     "blank lines": (b"\n   \r\n\t\n", None),
 }
+
+
+def test_the_nesting_rule_is_the_sdk_parsers_on_every_python() -> None:
+    """MAX_DEPTH is where the SDK's JSON-RPC parser stops: a line it reads passes the wire's check, one level more
+    is refused by both (so the fast start never queues for the SDK a line the SDK cannot take)."""
+    import mcp_types
+
+    from vapi_mcp.stdio import MAX_DEPTH, check
+
+    deepest, too_deep = nested(MAX_DEPTH - 3), nested(MAX_DEPTH - 2)
+    mcp_types.jsonrpc_message_adapter.validate_json(deepest, by_name=False)
+    with pytest.raises(ValueError, match="recursion limit"):
+        mcp_types.jsonrpc_message_adapter.validate_json(too_deep, by_name=False)
+    assert check(deepest) == (json.loads(deepest), None)
+    message, error = check(too_deep)
+    assert message is None and error is not None
+    assert json.loads(error) == {"jsonrpc": "2.0", "id": 9, "error": {"code": -32700, "message": f"Parse error: the JSON nests deeper than {MAX_DEPTH} levels"}}
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field, ValidationError
 from . import scopes
 from .client import Routes
 from .errors import validation_error_text
-from .guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI, Approval, offers_apps, view_html
-from .tools.base import Args, ToolContext, ToolSpec
+from .guard.app import APPROVE_TOOL, DECLINE_TOOL, VIEW_URI, Approval, approved, offers_apps, view_html
+from .tools.base import Args, Linked, ToolContext, ToolSpec
 
 if TYPE_CHECKING:
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -61,7 +61,8 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             tool_args = spec.input_model.model_validate(pending["arguments"])
         except ValidationError as exc:
             call.guard.refuse_pending(pending, call, validation_error_text(exc, spec.name))
-        return await spec.run(tool_args, replace(call, tool=spec.name, approval=Approval(args.id, pending.get("token"))))
+        done = await spec.run(tool_args, replace(call, tool=spec.name, approval=Approval(args.id, pending.get("token"))))
+        return _with_sentence(done, spec.name)
 
     async def decline_action(args: PendingArgs, call: ToolContext) -> Any:
         return call.guard.decline_pending(args.id, call)
@@ -89,6 +90,15 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             open_world=False,
         ),
     ]
+
+
+def _with_sentence(done: Any, tool: str) -> Any:
+    """The approved tool's result, with the plain sentence the view shows (`message`) added to its view."""
+    if isinstance(done, Linked):
+        return Linked(_with_sentence(done.view, tool), done.links)
+    if isinstance(done, dict) and "message" not in done:
+        return {**done, "message": approved(tool, done)}
+    return done
 
 
 def per_client_listing(guarded: frozenset[str], app_only: frozenset[str]) -> Any:

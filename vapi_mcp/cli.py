@@ -123,12 +123,13 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None) -> Any:
-    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), bearer auth or OAuth, session limits."""
+def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: HttpLimits | None = None, origins: Sequence[str] = ()) -> Any:
+    """The Starlette app for `--transport sse|http`: Host check (DNS rebinding), CORS for the allowed browser
+    `origins` (`Settings.allowed_origins`), bearer auth or OAuth, session limits."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .config import HttpLimits
-    from .web import HostCheck
+    from .web import Cors, HostCheck
 
     limits = limits or HttpLimits()  # the defaults, for callers without settings
     security = TransportSecuritySettings(enable_dns_rebinding_protection=False)  # HostCheck does it, for every host
@@ -157,8 +158,9 @@ def http_app(server: Any, ns: argparse.Namespace, token: str | None, limits: Htt
     allowed = [ns.host, *serving.allowed_hosts]
     if oauth is not None:
         allowed.append(urlsplit(oauth.resource).netloc)
-    app = HostCheck(app, allowed)
-    return BearerAuth(app, token) if token else app
+    if token:
+        app = BearerAuth(app, token)
+    return HostCheck(Cors(app, origins), allowed, origins)  # a preflight carries no token; a refusal of one must still reach the page
 
 
 def auth_token(ns: argparse.Namespace) -> str | None:
@@ -233,7 +235,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         workers.serve(ns, settings, count, log_level=settings.log_level.lower(), lifespan="on")
         return 0
     server, _ = build_server(settings)
-    app = http_app(server, ns, token, settings.http)
+    app = http_app(server, ns, token, settings.http, settings.allowed_origins)
     kind, path = ("SSE", "/sse") if ns.transport == "sse" else ("streamable HTTP" + (" (stateless)" if ns.stateless else ""), "/mcp")
     announce = lambda port: f"vapi-mcp: serving {kind} on {web.url(ns.host, port, path)}"  # noqa: E731
     web.serve(app, ns.host, ns.port, settings.http, announce=announce, log_level=settings.log_level.lower(), lifespan="on")

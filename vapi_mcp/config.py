@@ -326,6 +326,43 @@ def _secret(raw: str, label: str) -> str:
 # ---- the settings -------------------------------------------------------------------------------
 
 
+ORIGINS_SETTING = "--allowed-origins / VAPI_MCP_ALLOWED_ORIGINS"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_entry(value: str) -> str:
+    """A browser origin as browsers send it in `Origin`: scheme, host and a port other than the scheme's default,
+    in lower case (`https://app.example.com`, `http://127.0.0.1:5173`); ValueError naming the rule otherwise."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    if text in ("*", "null"):
+        raise ValueError(f"{text!r} is not an origin: name each page's origin (https://app.example.com); "
+                         f"{'a wildcard would let any web page' if text == '*' else 'null is the origin of any sandboxed or local page, and would let any of them'} call this server")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{text!r} is not an origin (scheme://host[:port])") from None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not an origin: scheme://host[:port] with http or https, no path (like https://app.example.com)")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def _origins(entries: tuple[str, ...], label: str = ORIGINS_SETTING) -> tuple[str, ...]:
+    out: list[str] = []
+    for entry in entries:
+        try:
+            origin = origin_entry(entry)
+        except ValueError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
+        if origin not in out:
+            out.append(origin)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Policy:
     """The guard's rules. Defaults are the safe ones described in the README."""
@@ -484,6 +521,14 @@ class Settings:
         None, env="VAPI_MCP_TOOLS", flag="--tools", help="comma list of single tools agents see, added to --toolsets; alone, only these"
     )
     """Single tools agents see, in addition to `toolsets` (alone: only these); None means none named."""
+    allowed_origins: tuple[str, ...] = setting(
+        (),
+        env="VAPI_MCP_ALLOWED_ORIGINS",
+        flag="--allowed-origins",
+        check=_origins,
+        help="comma list of browser origins (https://app.example.com) whose pages may call the HTTP transport (CORS)",
+    )
+    """Browser origins whose pages may call the HTTP transport (CORS), normalized as browsers send `Origin`; never `*`."""
     fast_start: bool = setting(True, env="VAPI_MCP_FAST_START", help="over stdio, answer a client's opening from an earlier run's cache")
     """Over stdio, answer the handshake from the cache of an earlier run while the SDK loads (stdio.py)."""
     problem: str | None = None

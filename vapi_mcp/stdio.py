@@ -10,9 +10,9 @@ are dropped, and checked against what the cache served). With no cache entry, a 
 waits for the SDK. `VAPI_MCP_FAST_START=0` turns the cache off.
 
 The wire, in both phases: a line longer than `MAX_MESSAGE_BYTES` is discarded, a line
-that is not JSON gets -32700, one that is not a JSON-RPC message (a batch, a bad id) gets
--32600, with the request's id when it can be read and null otherwise; blank lines are
-ignored. At the end of input every request received is answered before the process
+that is not JSON, or nests deeper than `MAX_DEPTH` (on every Python alike), gets -32700, one
+that is not a JSON-RPC message (a batch, a bad id) gets -32600, with the request's id when it
+can be read and null otherwise; blank lines are ignored. At the end of input every request received is answered before the process
 exits (a question the server asked the departed client is answered "connection closed").
 """
 
@@ -42,6 +42,10 @@ logger = logging.getLogger("vapi_mcp.stdio")
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_MESSAGE_BYTES = 8 << 20
 """The longest line accepted (8 MiB, far above any request a client sends); longer ones are discarded."""
+MAX_DEPTH = 201
+"""Levels of arrays and objects a line may nest: as deep as the SDK's JSON-RPC parser (pydantic-core) reads.
+Python's own `json` reads 1000 levels on 3.11, 1000 more on 3.12 and 5000 more on 3.13, so the rule is ours,
+not the interpreter's: a deeper line is a parse error, with the request's id when its top level carries one."""
 DRAIN_SECONDS = 120.0
 """At the end of input, how long requests still running may take before they are cancelled."""
 CHUNK = 1 << 16
@@ -241,11 +245,14 @@ def check(line: bytes) -> tuple[dict[str, Any] | None, bytes | None]:
     if not line.strip():
         return None, None
     try:
-        value = json.loads(line.decode("utf-8"))
+        text = line.decode("utf-8")
+        value = json.loads(text)
     except RecursionError:
-        return None, error_line(None, PARSE_ERROR, "Parse error: the JSON is nested too deeply")
+        return None, error_line(_top_level_id(text), PARSE_ERROR, f"Parse error: the JSON nests deeper than {MAX_DEPTH} levels")
     except ValueError as exc:  # not UTF-8, or not JSON
         return None, error_line(None, PARSE_ERROR, f"Parse error: {str(exc)[:200]}")
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _nesting(value) > MAX_DEPTH:
+        return None, error_line(_usable_id(value), PARSE_ERROR, f"Parse error: the JSON nests deeper than {MAX_DEPTH} levels")
     if b"\\u" in line and not _is_unicode(value):
         return None, error_line(_usable_id(value), PARSE_ERROR, "Parse error: a lone surrogate escape (\\ud800-\\udfff) is not Unicode text")
     if isinstance(value, list):
@@ -270,6 +277,52 @@ def refusal(line: bytes, exc: Exception) -> bytes | None:
     first = next((e for e in errors if e["loc"][:1] == (kind,)), errors[0] if errors else {"loc": (), "msg": str(exc)})
     where = ".".join(str(part) for part in first["loc"][1:])
     return error_line(_usable_id(message), INVALID_REQUEST, f"Invalid Request: {where + ': ' if where else ''}{first['msg'][:200]}")
+
+
+def _nesting(value: Any) -> int:
+    """How many levels of arrays and objects `value` nests (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}:]')
+"""The strings and brackets of a JSON text, and the colons after keys."""
+
+
+def _top_level_id(text: str) -> Any:
+    """The usable id of a JSON object too deep for `json` to parse, read from its top level alone (the last
+    `"id"` key wins, as in `json.loads`); None when there is none, or it is not a scalar."""
+    depth, key, found = 0, None, None
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            if depth == 0 and token == "[":
+                return None
+            depth += 1
+        elif token in ("}", "]"):
+            depth -= 1
+        elif token == ":":
+            if depth == 1 and key == "id":
+                start = len(text) - len(text[match.end() :].lstrip())
+                try:
+                    found = _SCALAR.raw_decode(text, start)[0] if text[start : start + 1] not in ("[", "{") else None
+                except ValueError:
+                    found = None
+        elif depth == 1:
+            try:
+                key = json.loads(token) if len(token) < 64 else None  # a key named "id" is short
+            except ValueError:
+                key = None
+    return _usable_id({"id": found})
+
+
+_SCALAR = json.JSONDecoder()
 
 
 def _is_unicode(value: Any) -> bool:

@@ -83,12 +83,15 @@ class HostCheck:
     An Origin is the page a browser request comes from, so an IP address proves nothing there: a page
     served from any address (http://203.0.113.5) could drive this server (on loopback, with no token)
     with a POST a browser sends without asking first. An Origin must be the Host's own name, a
-    loopback name or address, or an `--allowed-hosts` name; anything else is answered 403.
+    loopback name or address, an `--allowed-hosts` name, or an `--allowed-origins` origin; anything
+    else is answered 403.
     """
 
-    def __init__(self, app: Any, allowed: Iterable[str]) -> None:
+    def __init__(self, app: Any, allowed: Iterable[str], origins: Iterable[str] = ()) -> None:
         self.app = app
         self.allowed = [_split_host(entry) for entry in allowed if entry.strip()]
+        self.origins = frozenset(origins)
+        """Origins the user allowed browsers to call from (`--allowed-origins`), accepted whole."""
 
     def accepts(self, name: str, port: str | None) -> bool:
         if name in LOOPBACK_NAMES or _is_ip(name):
@@ -114,10 +117,123 @@ class HostCheck:
         if origin is not None:
             parts = urlsplit(origin.decode("latin-1"))
             origin_name = (parts.hostname or "").lower()
-            if parts.scheme not in ("http", "https") or not self.accepts_origin(origin_name, name):
-                await _refuse(scope, receive, send, 403, f"Origin {origin.decode('latin-1')!r} is not allowed; add its host to --allowed-hosts (VAPI_MCP_ALLOWED_HOSTS).")
+            listed = _origin(origin) in self.origins
+            if not listed and (parts.scheme not in ("http", "https") or not self.accepts_origin(origin_name, name)):
+                await _refuse(
+                    scope, receive, send, 403,
+                    f"Origin {origin.decode('latin-1')!r} is not allowed; add its host to --allowed-hosts (VAPI_MCP_ALLOWED_HOSTS), "
+                    "or, for a browser page, the origin to --allowed-origins (VAPI_MCP_ALLOWED_ORIGINS).",
+                )
                 return
         await self.app(scope, receive, send)
+
+
+# Browser pages on other origins: CORS for the origins the user allows, and no other
+
+CORS_METHODS = ("GET", "POST", "DELETE")
+"""What a streamable HTTP client sends: POST messages, GET the server's stream, DELETE its session."""
+CORS_HEADERS = frozenset(
+    {
+        "accept",
+        "authorization",
+        "content-type",
+        "dpop",
+        "last-event-id",
+        "mcp-method",
+        "mcp-name",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "x-vapi-key",
+        "x-vapi-tools",
+        "x-vapi-toolsets",
+    }
+)
+"""Request headers an MCP client sets (the official TypeScript client's, 2026-07-28's `Mcp-Method` and `Mcp-Name`
+among them), and this server's own; `Mcp-Param-*` headers (a tool's arguments mirrored, SEP-2243) are allowed too."""
+CORS_EXPOSED = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After"
+"""Response headers a page may read: the session a client must send back, and why a request was refused."""
+CORS_MAX_AGE = "600"
+
+
+def _origin(raw: bytes) -> str | None:
+    from .config import origin_entry
+
+    try:
+        return origin_entry(raw.decode("latin-1"))
+    except ValueError:
+        return None
+
+
+class Cors:
+    """ASGI middleware: pages of the `origins` the user allowed may call this server from a browser; no other page.
+
+    A preflight (`OPTIONS` with `Access-Control-Request-Method`) from an allowed origin, for the methods and
+    headers MCP clients send, is answered 204 with them; any other preflight is answered 403, naming the setting
+    or the method or header refused. Answers to an allowed origin carry `Access-Control-Allow-Origin` (the
+    origin itself, never `*`) and expose `Mcp-Session-Id`; no answer allows credentials (cookies): MCP clients
+    authenticate with the `Authorization` header, which needs none. Requests of other origins are passed on
+    without CORS headers, so a browser keeps their answers from the page (the Host check refused most already).
+    """
+
+    def __init__(self, app: Any, origins: Iterable[str]) -> None:
+        self.app = app
+        self.origins = frozenset(origins)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        raw = dict(scope["headers"]).get(b"origin") if scope["type"] == "http" else None
+        if raw is None:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = _origin(raw)
+        allowed = origin is not None and origin in self.origins
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            problem = self.preflight_problem(raw.decode("latin-1"), allowed, headers)
+            if problem:
+                await _refuse(scope, receive, send, 403, problem)
+                return
+            requested = headers.get(b"access-control-request-headers", b"").decode("latin-1").lower()
+            answer = [
+                (b"access-control-allow-origin", raw),
+                (b"access-control-allow-methods", ", ".join(CORS_METHODS).encode()),
+                (b"access-control-max-age", CORS_MAX_AGE.encode()),
+                (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+            ]
+            if requested.strip():
+                answer.append((b"access-control-allow-headers", ", ".join(_names(requested)).encode()))
+            await send({"type": "http.response.start", "status": 204, "headers": answer})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if not allowed:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_cors_headers(raw)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def preflight_problem(self, origin: str, allowed: bool, headers: dict[bytes, bytes]) -> str | None:
+        if not allowed:
+            return f"Origin {origin!r} may not call this server from a browser page; add it to --allowed-origins (VAPI_MCP_ALLOWED_ORIGINS)."
+        method = headers[b"access-control-request-method"].decode("latin-1").strip()
+        if method not in CORS_METHODS:
+            return f"Method {method!r} is not served here; a browser page may send {', '.join(CORS_METHODS)}."
+        requested = _names(headers.get(b"access-control-request-headers", b"").decode("latin-1").lower())
+        refused = [name for name in requested if name not in CORS_HEADERS and not name.startswith("mcp-param-")]
+        if refused:
+            return f"Request header {refused[0]!r} is not accepted from a browser page; MCP clients send {', '.join(sorted(CORS_HEADERS))} and Mcp-Param-*."
+        return None
+
+
+def _names(header_list: str) -> list[str]:
+    return [name.strip() for name in header_list.split(",") if name.strip()]
+
+
+def _cors_headers(origin: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"access-control-allow-origin", origin), (b"access-control-expose-headers", CORS_EXPOSED.encode()), (b"vary", b"Origin")]
 
 
 async def _refuse(scope: Any, receive: Any, send: Any, status: int, message: str) -> None:

@@ -1,8 +1,14 @@
 """`vapi-mcp serve --transport http --stateless --workers N`: one uvicorn worker process per core.
 
 One Python process serves tool calls on one core (~1 ms of CPU each, bench/RESULTS.md);
-N workers share the listening socket and serve on N. That is safe only where no request
-depends on the process that served the previous one:
+N workers listen on one port and serve on N. On Linux each worker has a listening socket of
+its own on the port (SO_REUSEPORT), and the kernel spreads new connections over them by a hash
+of each connection's addresses. One socket shared by every worker spreads nothing: each new
+connection wakes every worker, and the first to run accepts all that are queued (uvloop accepts
+until none is left), so a burst of connections often lands on one worker whatever the Python.
+Elsewhere (no load-balancing SO_REUSEPORT) the workers share one socket, as uvicorn does.
+
+That is safe only where no request depends on the process that served the previous one:
 
 - no sessions (`--stateless`): a session lives in the worker that opened it, and the next
   request of its client may reach another (sticky sessions in front of one-worker replicas
@@ -21,6 +27,9 @@ import argparse
 import json
 import os
 import secrets
+import socket
+import sys
+from dataclasses import dataclass
 from typing import Any
 
 from .config import Serving, Settings
@@ -68,8 +77,6 @@ def shared_state(settings: Settings) -> bool:
 def serve(ns: argparse.Namespace, settings: Settings, count: int, *, log_level: str = "warning", lifespan: str = "on") -> None:
     """Run `count` uvicorn workers on one socket, each building the server from the same command line
     and environment, each with the HTTP limits of `vapi_mcp.web` (timeouts, connection cap)."""
-    import sys
-
     from uvicorn.supervisors import Multiprocess
 
     from . import web
@@ -81,9 +88,67 @@ def serve(ns: argparse.Namespace, settings: Settings, count: int, *, log_level: 
         "vapi_mcp.workers:app", ns.host, ns.port, settings.http, log_level=log_level, lifespan=lifespan, factory=True, workers=count
     )
     config.http = "vapi_mcp.workers:WorkerProtocol"  # built in each worker, from the same limits (a class made at run time cannot be sent)
-    sock = config.bind_socket()
+    if SPREADS_BY_REUSE_PORT:
+        sock = _hold_port(ns.host, ns.port)
+        listeners: list[Any] = [ReusePort(ns.host, sock.getsockname()[1])]
+    else:
+        sock = config.bind_socket()
+        listeners = [sock]
     print(f"vapi-mcp: serving streamable HTTP (stateless) on {web.url(ns.host, sock.getsockname()[1], '/mcp')} with {count} workers", file=sys.stderr, flush=True)
-    Multiprocess(config, sockets=[sock]).run()
+    try:
+        Multiprocess(config, sockets=listeners).run()
+    finally:
+        sock.close()
+
+
+SPREADS_BY_REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+"""Linux spreads connections over the listening sockets of one SO_REUSEPORT group (other systems give them all to one)."""
+
+
+@dataclass(frozen=True)
+class ReusePort:
+    """The port a worker listens on, sent to it in place of a socket: unpickled there (uvicorn sends each worker
+    its sockets pickled) as a listening socket of the worker's own in the port's SO_REUSEPORT group. A worker
+    uvicorn restarts gets a new one the same way."""
+
+    host: str
+    port: int
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reuse_port_socket, (self.host, self.port))
+
+
+def _hold_port(host: str, port: int) -> socket.socket:
+    """The workers' port, held for them by a socket bound (never listening) in its SO_REUSEPORT group.
+
+    The port is first bound without SO_REUSEPORT, so one another server listens on (even in an SO_REUSEPORT
+    group of its own) is refused, not shared; this also picks the port when `port` is 0."""
+    try:
+        with _bound(host, port, reuse_port=False) as probe:
+            port = probe.getsockname()[1]
+        return _bound(host, port, reuse_port=True)
+    except OSError as exc:
+        print(f"vapi-mcp: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A worker's own listening socket on the port (uvicorn listens on it)."""
+    return _bound(host, port, reuse_port=True)
+
+
+def _bound(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to (host, port) with SO_REUSEADDR, as uvicorn binds one, and SO_REUSEPORT if asked."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _namespace() -> argparse.Namespace:
@@ -115,4 +180,4 @@ def app() -> Any:
     scrubber.add(token)
     install_access_log_filter()
     server, _ = build_server(settings)
-    return http_app(server, ns, token, settings.http)
+    return http_app(server, ns, token, settings.http, settings.allowed_origins)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
 
 from .action import GuardedAction, Outcome
+from .facts import quoted
 
 if TYPE_CHECKING:
     from ..state import StateStore
@@ -33,6 +34,7 @@ __all__ = [
     "META_KEY",
     "VIEW_URI",
     "Approval",
+    "approved",
     "offers_apps",
     "view_html",
 ]
@@ -107,6 +109,56 @@ def preview(
             META_KEY: {"id": pending_id, "tool": action.tool, "summary": action.summary, "cost": action.cost_note, "expiresAt": view["expiresAt"]},
         },
     )
+
+
+SHOWN_CALLS = 3
+"""How many calls of a batch the sentence after Approve names before it says how many more."""
+
+
+def approved(tool: str, view: Any) -> str:
+    """What the view shows once Approve ran the action: one plain sentence of what Vapi did, from the tool's
+    result (the numbers and ids Vapi answered with, each cut to one short line), never the result's JSON."""
+    if not isinstance(view, dict):
+        return f"Approved: {tool} was sent to Vapi and succeeded."
+    calls = view.get("calls")
+    if isinstance(calls, list):
+        named = [_call(call) for call in calls[:SHOWN_CALLS] if isinstance(call, dict)]
+        more = f", and {len(calls) - SHOWN_CALLS} more" if len(calls) > SHOWN_CALLS else ""
+        errors = view.get("errors")
+        failed = f" {len(errors)} could not be placed." if isinstance(errors, list) and errors else ""
+        placed = len(calls)
+        return f"Approved: {placed} call{'s were' if placed != 1 else ' was'} placed ({'; '.join(named)}{more}).{failed}"
+    if isinstance(view.get("type"), str) and view["type"].endswith("Call") and "id" in view:
+        verb = "scheduled" if view.get("status") == "scheduled" else "placed"
+        if view.get("customer"):
+            return f"Approved: the call to {_fact(view['customer'])} was {verb} (call id {_fact(view['id'])})."
+        if view["type"] == "webCall":
+            return f"Approved: the web call was created (call id {_fact(view['id'])})."
+        return f"Approved: the call was {verb} (call id {_fact(view['id'])})."
+    number = view.get("phoneNumber")
+    if isinstance(number, dict) and number.get("id"):
+        what = number.get("number") or number.get("sipUri") or number.get("name")
+        verb = "imported" if tool == "import_number" else "bought"
+        return f"Approved: the number {_fact(what) + ' ' if what else ''}was {verb} (id {_fact(number['id'])})."
+    deleted = view.get("deleted")
+    if deleted:
+        ident, name = (deleted.get("id"), deleted.get("name")) if isinstance(deleted, dict) else (deleted, None)
+        if not tool.startswith("delete_"):
+            return f"Approved: {_fact(ident)} was deleted."
+        thing = tool.removeprefix("delete_").replace("_", " ")
+        return f"Approved: the {thing} {quoted(name) + ' ' if name else ''}was deleted (id {_fact(ident)})."
+    ident = view.get("id")
+    return f"Approved: {tool} was sent to Vapi and succeeded{f' (id {_fact(ident)})' if isinstance(ident, str) else ''}."
+
+
+def _call(call: dict[str, Any]) -> str:
+    to = f"to {_fact(call['customer'])}, " if call.get("customer") else ""
+    return f"{to}call id {_fact(call.get('id'))}"
+
+
+def _fact(value: Any, limit: int = 48) -> str:
+    """An id or a number Vapi answered with, as one short line of plain text."""
+    return quoted(value, limit)[1:-1]
 
 
 def take(store: StateStore, pending_id: str) -> dict[str, Any] | None:
