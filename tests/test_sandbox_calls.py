@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2 as httpx
@@ -137,6 +138,30 @@ async def test_an_ended_call_is_shaped_like_vapis_call_and_talks_from_its_assist
     assert response.headers["x-sandbox-note"] == RULE_NOTE and "sandboxNote" not in call, "the note rides beside Vapi's body, once"
     queued = await api.post("/call", json=phone_call(ids))
     assert "x-sandbox-note" not in queued.headers, "nothing was said yet"
+
+
+async def test_a_calls_conversation_is_played_once_and_kept_in_the_world(api, ids, sandbox, clock, monkeypatch):
+    """Listing and reading calls again never plays them again: the conversation is kept on the call (JSON, in the world),
+    and a later change to the assistant changes the next call, not this one."""
+    played: list[str] = []
+    real = calls.converse
+
+    def counted(agent, tester, **kwargs):
+        played.append(agent.opening() or "")
+        return real(agent, tester, **kwargs)
+
+    monkeypatch.setattr(calls, "converse", counted)
+    first = (await api.post("/call", json=phone_call(ids))).json()["id"]
+    second = (await api.post("/call", json=phone_call(ids, "+14155550124"))).json()["id"]
+    sandbox.store.assistants[ids["assistantId"]] = {**sandbox.store.assistants[ids["assistantId"]], "firstMessage": "Hi, this is Riley again."}
+    third = (await api.post("/call", json=phone_call(ids, "+14155550125"))).json()["id"]
+    clock.advance(calls.LIFETIME)
+    listed = [(await api.get("/call")).json() for _ in range(3)]
+    got = [(await api.get(f"/call/{i}")).json() for i in (first, second, third)]
+    assert sorted(played) == ["Hi, this is Riley again.", "Hi, this is Riley.", "Hi, this is Riley."], "three calls, three conversations"
+    assert listed[0] == listed[2] and {c["id"]: c["artifact"]["transcript"] for c in listed[0]} == {c["id"]: c["artifact"]["transcript"] for c in got}
+    kept = sandbox.store.calls[first]["_conversation"]
+    assert json.loads(json.dumps(kept)) == kept and kept["lines"][0] == ["assistant", "Hi, this is Riley."]
 
 
 async def test_a_call_stored_before_calls_kept_their_assistant_still_talks(api, sandbox, clock):

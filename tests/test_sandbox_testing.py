@@ -182,6 +182,29 @@ async def test_a_simulation_run_moves_through_its_statuses_and_can_be_cancelled(
     assert item["metadata"]["call"]["recordingUrl"] and "sessionId" not in item, "a voice item has a recording, no chat session"
 
 
+async def test_a_simulations_tester_follows_the_scenario_and_takes_only_facts_from_the_personality(api, sandbox, clock):
+    """The rule tester cannot speak a tone; a personality's stated facts (a name) it gives when asked."""
+    riley = add_assistant(sandbox, firstMessage="Hi, this is Riley. May I have your name?")
+    persona = {"role": "system", "content": "You are calm and patient. Your name is Jordan Lee."}
+    personality = {"name": "Jordan", "assistant": {"name": "Jordan", "model": {"provider": "openai", "model": "gpt-4o", "messages": [persona]}}}
+    scenario = {"name": "Hours", "instructions": "Ask about the opening hours.", "evaluations": []}
+
+    async def transcript(entry: dict) -> list[str]:
+        body = {"simulations": [{"type": "simulation", "scenario": scenario, **entry}], "target": {"type": "assistant", "assistantId": riley}}
+        run = await api.post("/eval/simulation/run", json=body)
+        assert "x-sandbox-note" not in run.headers, "nothing has been said yet"
+        clock.advance(60)
+        item = await api.get(f"/eval/simulation/run/{run.json()['id']}/item/{run.json()['simulationRunItemIds'][0]}")
+        assert item.headers["x-sandbox-note"] == RULE_NOTE
+        return item.json()["metadata"]["call"]["transcript"].splitlines()
+
+    with_facts = await transcript({"personality": personality})
+    assert with_facts[:2] == ["AI: Hi, this is Riley. May I have your name?", "User: My name is Jordan Lee."]
+    assert "User: Can you tell me about the opening hours?" in with_facts, "then it follows the scenario"
+    default = await transcript({"personalityId": DEFAULT_TESTER})  # Skeptical Sam states no facts
+    assert default[1] == "User: I'd rather not say."
+
+
 async def test_a_fault_makes_a_simulation_run_answer_402_in_the_documents_shape(api, sandbox):
     sandbox.inject(Fault("POST", "/eval/simulation/run", status=402, reason="billing_limit"))
     response = await api.post("/eval/simulation/run", json={})
