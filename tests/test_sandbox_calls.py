@@ -9,6 +9,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.openapi import assert_valid, schema
+from tests.testing_kit import DEFAULT_TESTER
 from vapi_mcp.sandbox import Sandbox, calls, chat
 from vapi_mcp.sandbox.conversation import RULE_NOTE
 from vapi_mcp.sandbox.core import stamp
@@ -162,6 +163,31 @@ async def test_a_calls_conversation_is_played_once_and_kept_in_the_world(api, id
     assert listed[0] == listed[2] and {c["id"]: c["artifact"]["transcript"] for c in listed[0]} == {c["id"]: c["artifact"]["transcript"] for c in got}
     kept = sandbox.store.calls[first]["_conversation"]
     assert json.loads(json.dumps(kept)) == kept and kept["lines"][0] == ["assistant", "Hi, this is Riley."]
+
+
+async def test_the_knowledge_hook_feeds_every_conversation(api, ids, sandbox, clock, monkeypatch):
+    """`knowledge.documents_for` is the one place knowledge-base texts come from: chat, eval runs and simulations
+    answer from what it gives, and a call keeps what it was given when it was made."""
+    from vapi_mcp.sandbox import knowledge
+
+    faq = [{"name": "faq.txt", "text": "We groom cats on Wednesdays only."}]
+    monkeypatch.setattr(knowledge, "documents_for", lambda sb, assistant: faq if assistant.get("name") == "Riley" else [])
+    question = "Do you groom cats?"
+    chat = (await api.post("/chat", json={"assistantId": ids["assistantId"], "input": question})).json()
+    assert chat["output"][0]["content"] == "We groom cats on Wednesdays only."
+    checkpoint = {"role": "assistant", "judgePlan": {"type": "regex", "content": "Wednesdays only"}}
+    messages = [{"role": "user", "content": question}, checkpoint]
+    target = {"type": "assistant", "assistantId": ids["assistantId"]}
+    run = (await api.post("/eval/run", json={"type": "eval", "eval": {"type": "chat.mockConversation", "messages": messages}, "target": target})).json()
+    scenario = {"name": "Cats", "instructions": f'Ask "{question}"', "evaluations": []}
+    simulation = (await api.post("/eval/simulation/run", json={"simulations": [{"type": "simulation", "scenario": scenario, "personalityId": DEFAULT_TESTER}], "target": target})).json()
+    call = (await api.post("/call", json=phone_call(ids))).json()
+    clock.advance(60)
+    assert (await api.get(f"/eval/run/{run['id']}")).json()["results"][0]["status"] == "pass"
+    item = (await api.get(f"/eval/simulation/run/{simulation['id']}/item")).json()[0]
+    assert "AI: We groom cats on Wednesdays only." in item["metadata"]["call"]["transcript"]
+    monkeypatch.setattr(knowledge, "documents_for", lambda sb, assistant: [])
+    assert sandbox.store.calls[call["id"]]["_documents"] == faq, "the call answers from the texts it was made with"
 
 
 async def test_a_call_stored_before_calls_kept_their_assistant_still_talks(api, sandbox, clock):

@@ -222,6 +222,22 @@ async def test_generate_scenarios_for_an_assistant(client, sandbox, riley):
     assert_valid("GenerateScenariosDTO", body)
 
 
+
+async def test_generated_scenarios_are_ones_the_sandboxes_tester_plays(client, sandbox, clock, riley):
+    """Riley can book: the happy path books the first time offered, the edge case declines it and books the next, and the
+    out-of-scope question gets no invented answer."""
+    scenarios = result_json(await client.call_tool("generate_scenarios", {"assistantId": riley}))["scenarios"]
+    tick_on_reads(sandbox, clock, RUN, 5)
+    entries = [{"scenario": {"name": s["name"], "instructions": s["instructions"], "evaluations": []}, "personalityId": DEFAULT_TESTER} for s in scenarios]
+    view = result_json(await client.call_tool("run_simulation", {"simulations": entries, "target": {"assistantId": riley}}))
+    assert view["itemCounts"]["total"] == 3
+    run = sandbox.store.simulation_runs[view["id"]]
+    happy, edge, out = (item["_call"]["transcript"] for item in run["_items"])
+    assert "AI: You're booked for Tuesday, November 3 at 9:00 AM." in happy
+    assert "User: No, that doesn't work for me. Do you have another time?" in edge and "AI: You're booked for Tuesday, November 3 at 9:30 AM." in edge
+    assert out.splitlines()[1:3] == ["User: Hi, could you tell me whether you can help with filing taxes?", "AI: I'm sorry, I don't have that information."]
+
+
 async def test_the_library_saves_lists_gets_and_deletes_with_confirmation(client, sandbox):
     saved = result_json(
         await client.call_tool("save_scenario", {**HOURS, "toolMocks": [{"toolName": "lookup", "result": "open 9-5"}]})

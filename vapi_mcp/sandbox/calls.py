@@ -34,12 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import artifacts
+from . import artifacts, knowledge
 from .clock import iso, parse_iso
 from .conversation import Agent, Direction, Line, Tester, converse, note_headers, transcript_text, with_overrides
 from .core import BASE_URL, DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, sandbox_of, stamp
 from .judging import analyse, call_outputs, outputs_plan
-from .knowledge import documents_for
 from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
 if TYPE_CHECKING:
@@ -321,7 +320,7 @@ def keep_assistant(sb: Sandbox, call: dict[str, Any], assistant: Mapping[str, An
     call["_assistant"] = configured
     if variables:
         call["_variables"] = variables
-    documents = documents_for(sb, configured)
+    documents = knowledge.documents_for(sb, configured)
     if documents:
         call["_documents"] = documents
 

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import knowledge
 from .calls import CUSTOMER
 from .conversation import assistant_turn, note_headers, with_overrides
 from .core import ApiError, body_of, find, sandbox_of, stamp
-from .knowledge import documents_for
 from .validation import Arr, Bool, Obj, Rule, Str, checked_number
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def reply(sb: Sandbox, assistant: dict[str, Any], overrides: dict[str, Any] | No
         now=sb.now(),
         variables=variables,
         customer=customer if isinstance(customer, dict) else None,
-        documents=documents_for(sb, configured),
+        documents=knowledge.documents_for(sb, configured),
         conversation_type="chat",
     )
 

@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import knowledge
 from .assistants import ASSISTANT, SQUAD
 from .clock import iso
 from .conversation import Agent, note_headers, with_overrides
 from .core import ApiError, body_of, find, paged, query_of, sandbox_of, stamp
 from .judging import judge
-from .knowledge import documents_for
 from .phone_numbers import Nested
 from .resource import Resource
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
@@ -283,7 +283,7 @@ async def create_run(request: Request) -> JSONResponse:
             raise ApiError(400, f"Couldn't Get Eval. `evalId` {body['evalId']} Not Found.")
     now = sb.now()
     assistant, variables = with_overrides(target_assistant(sb, body["target"]), body["target"].get("assistantOverrides"))
-    agent = Agent(assistant, now=now, variables=variables, documents=documents_for(sb, assistant), conversation_type="chat")
+    agent = Agent(assistant, now=now, variables=variables, documents=knowledge.documents_for(sb, assistant), conversation_type="chat")
     result, replies = play(definition["messages"], agent)
     run = stamp(sb, **body, _start=now, _result=result, _replies=replies)
     sb.store.eval_runs[run["id"]] = run

@@ -28,13 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import language
+from . import knowledge, language
 from .assistants import ASSISTANT, SQUAD
 from .clock import iso
 from .conversation import Agent, Conversation, Tester, converse, note_headers, plan_tester, with_overrides
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, find, new_id, not_found, paged, query_of, sandbox_of, stamp
 from .judging import at_path, compare, extract
-from .knowledge import documents_for
 from .phone_numbers import Nested
 from .prompt import Prompt, system_prompt
 from .resource import Resource
@@ -236,7 +235,7 @@ def converse_scenario(
     """The scenario played against the assistant (see the module docstring)."""
     configured, variables = with_overrides(assistant, scenario.get("targetOverrides"))
     agent = Agent(
-        configured, now=now, variables=variables, documents=documents_for(sb, configured), conversation_type="voice" if voice else "chat"
+        configured, now=now, variables=variables, documents=knowledge.documents_for(sb, configured), conversation_type="voice" if voice else "chat"
     )
     tester = Tester(str(scenario.get("instructions") or ""))
     persona = system_prompt(personality.get("assistant") or {}) if isinstance(personality.get("assistant"), Mapping) else ""
