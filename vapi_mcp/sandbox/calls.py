@@ -14,12 +14,12 @@ after it was answered, the conversation is played once and kept on the call (`_c
 an outbound call (`outboundPhoneCall`) is the assistant calling the customer, who answers, and
 hears `firstMessage` rendered ("Hi {{customer.name}}" → "Hi Jane"); any other call is inbound.
 The customer's side is a caller without a script (conversation.Tester), or one following the
-instructions a seeded call keeps (`_caller`). The messages are spread
-over the talking time; a call hung up early stops mid-conversation. Its `analysis` is computed
-from the transcript spoken (judging.analyse, with the assistant's `analysisPlan`), its
-structured outputs too (judging.call_outputs); a response with a transcript says once that the
-conversation is drawn by rule (conversation.NOTE_HEADER). Its `endedReason`, unless something
-else ended it (a hang-up by live control, a campaign call's outcome), is the conversation's.
+instructions a seeded call keeps (`_caller`). The messages are spread over the talking time; a
+call hung up early stops mid-conversation. Its `analysis` is computed from the transcript spoken
+(judging.analyse, with the assistant's `analysisPlan`) and kept for it, its structured outputs
+too (judging.call_outputs); a response with a transcript says once that the conversation is
+drawn by rule (conversation.NOTE_HEADER). Its `endedReason`, unless something else ended it (a
+hang-up by live control, a campaign call's outcome), is the conversation's.
 """
 
 from __future__ import annotations
