@@ -15,11 +15,26 @@ import pytest
 from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from vapi_mcp.sandbox import Fault
+from vapi_mcp.sandbox.conversation import RULE_NOTE
 from vapi_mcp.sandbox.core import stamp
 
 CUSTOMER = "+14155550123"
 OTHER = "+12125550123"
 THIRD = "+13125550123"
+
+
+PROMPT = (
+    "You are Riley from Acme Dental. You are calling to remind patients of their cleaning tomorrow at 10 AM. "
+    "Patients should arrive 10 minutes early. You can reschedule appointments."
+)
+REMINDER = [
+    "AI: Hi, this is Riley from Acme Dental.",
+    "User: Okay, what is this about?",
+    "AI: I'm calling to remind you of your cleaning tomorrow at 10 AM.",
+    "User: Okay, thank you. Goodbye!",
+    "AI: Thank you for your time. Goodbye!",
+]
+"""An outbound call with Riley: the customer answers, asks why it calls, and hears the prompt's purpose."""
 
 
 @pytest.fixture
@@ -29,7 +44,7 @@ def world(sandbox, clock) -> dict[str, str]:
         clock,
         name="Riley",
         firstMessage="Hi, this is Riley from Acme Dental.",
-        model={"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": "You book appointments."}]},
+        model={"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": PROMPT}]},
     )
     number = stamp(clock, provider="vapi", number="+14155550100", name="Main line", assistantId=assistant["id"], status="active")
     sandbox.store.assistants[assistant["id"]] = assistant
@@ -231,19 +246,19 @@ async def test_list_calls_refuses_a_limit_over_1000_unsent(client, sandbox):
     assert not sandbox.requests
 
 
-async def test_get_call_shows_a_20_turn_transcript_once_in_a_small_view(client, sandbox, clock, world):
+async def test_get_call_shows_the_transcript_once_in_a_small_view(client, sandbox, clock, world):
     call_id = result_json(await confirmed(client, "create_call", outbound(world)))["id"]
     clock.advance(10)
-    view = result_json(await client.call_tool("get_call", {"id": call_id}))
+    result = await client.call_tool("get_call", {"id": call_id})
+    view = result_json(result)
     raw = result_json(await client.call_tool("get_call", {"id": call_id, "include": ["raw"]}))["call"]
-    assert len(view["transcript"]) == 20
-    assert view["transcript"][0] == "AI: Hi, this is Riley from Acme Dental."
-    assert view["transcript"][-1] == "User: Bye."
+    assert view["transcript"] == REMINDER
     text = json.dumps(view)
-    assert text.count("How long will the visit take?") == 1
-    assert json.dumps(raw).count("How long will the visit take?") >= 3
+    assert text.count("I'm calling to remind you of your cleaning") == 1
+    assert json.dumps(raw).count("I'm calling to remind you of your cleaning") >= 3
     assert view["recording"]["recordingUrl"] and view["recording"]["stereoRecordingUrl"]
     assert view["analysis"]["summary"] and view["costBreakdown"]["total"] == view["cost"]
+    assert view["sandboxNote"] == RULE_NOTE and result_text(result).count(RULE_NOTE) == 1
     view_size, raw_size = len(json.dumps(view, separators=(",", ":"))), len(json.dumps(raw, separators=(",", ":")))
     print(f"get_call view {view_size} bytes, raw Call {raw_size} bytes ({view_size / raw_size:.0%})")
     assert view_size < 0.4 * raw_size
@@ -253,7 +268,7 @@ async def test_get_call_include_narrows_the_view(client, clock, world):
     call_id = result_json(await confirmed(client, "create_call", outbound(world)))["id"]
     clock.advance(10)
     view = result_json(await client.call_tool("get_call", {"id": call_id, "include": ["transcript"]}))
-    assert len(view["transcript"]) == 20
+    assert view["transcript"] == REMINDER
     assert not {"recording", "analysis", "costBreakdown"} & set(view)
 
 
@@ -275,7 +290,7 @@ async def test_wait_for_call_reports_progress_and_returns_when_the_clock_ends_th
             result = await client.call_tool("wait_for_call", {"id": call_id, "timeout": 30}, progress_callback=on_progress)
         tasks.cancel_scope.cancel()
     view = result_json(result)
-    assert view["status"] == "ended" and len(view["transcript"]) == 20 and "timedOut" not in view
+    assert view["status"] == "ended" and view["transcript"] == REMINDER and "timedOut" not in view
     assert statuses[0] == "status: queued" and statuses[-1] == "status: ended"
     assert len(statuses) >= 2
 
@@ -298,7 +313,7 @@ async def test_end_call_hangs_up_through_live_control_and_is_idempotent(client, 
     assert again["alreadyEnded"] is True
     assert len(sandbox.requests_to("POST", f"/call/{call_id}/control")) == 1
     transcript = result_json(await client.call_tool("get_call", {"id": call_id}))["transcript"]
-    assert 0 < len(transcript) < 20  # hung up mid-conversation
+    assert transcript == REMINDER[: len(transcript)] and 0 < len(transcript) < len(REMINDER)  # hung up mid-conversation
 
 
 async def test_end_call_on_a_scheduled_call_points_to_delete_call(client, world):
@@ -335,7 +350,7 @@ async def test_call_resources_show_the_view_and_the_transcript(client, clock, wo
     assert view["id"] == call_id and view["status"] == "ended"
     transcript = (await client.read_resource(f"vapi://calls/{call_id}/transcript")).contents[0].text
     lines = transcript.splitlines()
-    assert len(lines) == 20 and lines[1] == "User: Hi, yes, I'm calling about my appointment."
+    assert lines == REMINDER
 
 
 async def test_reading_an_unknown_call_resource_is_a_clear_error(client, world):

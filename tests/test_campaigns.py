@@ -15,6 +15,7 @@ from vapi_mcp.cli import main
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
+from vapi_mcp.sandbox.judging import evaluate_success
 
 SYDNEY = ("+61291234567", "+61298765432", "+61255501234")
 """Three contacts in Australia/Sydney, where 16:00 UTC on 2 November is 03:00 the next morning."""
@@ -42,7 +43,8 @@ def us(n: int, start: int = 0) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def world(sandbox: Sandbox, clock: ManualClock) -> dict[str, str]:
-    assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley from Acme Dental.", maxDurationSeconds=300)
+    prompt = [{"role": "system", "content": "You are calling to remind patients of their dental checkup next week."}]
+    assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley from Acme Dental.", maxDurationSeconds=300, model={"provider": "openai", "model": "gpt-4o", "messages": prompt})
     twilio = stamp(clock, provider="twilio", number="+14155550101", name="Outbound", status="active")
     free = stamp(clock, provider="vapi", number="+14155550100", name="Free line", status="active")
     sandbox.store.assistants[assistant["id"]] = assistant
@@ -472,14 +474,20 @@ async def test_the_readmes_three_analytics_questions_work_as_written(policy, san
         contacts = await run_contacts(client, created["id"])
         evaluations = Counter()
         for contact in contacts:
-            view = result_json(await client.call_tool("get_call", {"id": contact["callId"], "include": ["analysis"]}))
-            evaluations[(view.get("analysis") or {}).get("successEvaluation")] += 1
+            view = result_json(await client.call_tool("get_call", {"id": contact["callId"], "include": ["analysis", "transcript"]}))
+            said = (view.get("analysis") or {}).get("successEvaluation")
+            # the sandbox's success evaluation is its rule applied to what was said (nothing when fewer than 2 lines were)
+            assert said == (evaluate_success("\n".join(view["transcript"])) if len(view.get("transcript") or []) >= 2 else None), view
+            evaluations[said] += 1
     assert_valid("CreateCampaignDTO", posts(sandbox)[0])
     assert results[0]["columns"] == ["assistantId", "sumCost", "countId"] and results[0]["rows"][0][2] == 24
     assert sum(row[1] for row in results[1]["rows"]) == 24
     assert results[2]["columns"] == ["analysis.successEvaluation", "campaign", "countId"]
     tagged_rows = {row[0]: row[2] for row in results[2]["rows"] if row[1] == "fall-recall"}
     assert tagged_rows == dict(evaluations) and sum(tagged_rows.values()) == 16
+    # Each 8 contacts: 2 never answer (no analysis); one ends on an error before the assistant says why it
+    # calls ("false"); the 5 others heard the reason for the call ("true").
+    assert evaluations == {"true": 10, "false": 2, None: 4}
 
 
 async def test_a_duplicated_campaigns_copied_contacts_pass_the_policy_too(settings, sandbox, clock, world):

@@ -38,6 +38,9 @@ def test_demo_runs_the_whole_flow_and_exits_0(capfd: pytest.CaptureFixture[str])
         assert f"> {tool}" in out
     assert "Connected over stdio" in out
     assert "0 errors" in out
+    assert "= AI: Hi Jordan, this is Riley from Bright Smile Dental." in out, "the call talks from the demo's assistant, its template rendered"
+    assert "= AI: I'm calling to remind you that your six-month cleaning is due." in out
+    assert out.count("(sandbox: Sandbox conversation: the assistant's replies are drawn from its own prompt") == 1
 
 
 async def test_demo_goes_on_when_a_tool_is_missing(client: Client) -> None:

@@ -9,19 +9,21 @@ import pytest
 from tests.mcp_kit import confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from tests.testing_kit import MISSING, add_assistant, bodies, tick_on_reads
+from vapi_mcp.sandbox.conversation import RULE_NOTE
 
 HOURS = [
     {"role": "user", "content": "What are your opening hours?"},
-    {"role": "assistant", "judgePlan": {"type": "regex", "content": "opening hours"}},
+    {"role": "assistant", "judgePlan": {"type": "regex", "content": "9am to 5pm"}},
     {"role": "user", "content": "Can I book Thursday?"},
     {"role": "assistant", "judgePlan": {"type": "exact", "content": "Yes, Thursday at 2 PM is free."}},
 ]
-"""One checkpoint the sandbox assistant passes (it repeats what it heard) and one it fails."""
+"""One checkpoint Riley's prompt passes (its hours) and one it fails (it offers the first free slot, 9 AM)."""
+PROMPT = "You are Riley from Bright Smile Dental. We are open Monday to Friday, 9am to 5pm. You can book cleanings."
 
 
 @pytest.fixture
 def riley(sandbox) -> str:
-    return add_assistant(sandbox)
+    return add_assistant(sandbox, model={"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": PROMPT}]})
 
 
 async def test_an_eval_with_one_passing_and_one_failing_checkpoint_reports_exactly_that(client, sandbox, clock, riley):
@@ -53,16 +55,17 @@ async def test_an_eval_with_one_passing_and_one_failing_checkpoint_reports_exact
         "status": "fail",
         "judge": "exact",
         "expected": "Yes, Thursday at 2 PM is free.",
-        "actual": "Riley here (turn 2). You said: Can I book Thursday?",
-        "reason": "Expected exact match: 'Yes, Thursday at 2 PM is free.' but got: 'Riley here (turn 2). You said: Can I book Thursday?'",
+        "actual": "I can book that for you. How about Thursday, November 5 at 9:00 AM?",
+        "reason": "Expected exact match: 'Yes, Thursday at 2 PM is free.' but got: 'I can book that for you. How about Thursday, November 5 at 9:00 AM?'",
         "after": "Can I book Thursday?",
     }
     assert view["cost"] == 0.0008 and result_text(result).count('"cost"') == 1
+    assert view["sandboxNote"] == RULE_NOTE and result_text(result).count(RULE_NOTE) == 1
     assert progress and progress[-1] == "eval run: ended"
 
 
 async def test_an_inline_eval_against_an_inline_assistant_with_an_ai_judge(client, sandbox, clock):
-    """The sandbox's ai judge passes when the reply contains every phrase its prompt quotes."""
+    """The sandbox's ai judge passes when the reply contains every phrase its prompt quotes; mock system messages are more prompt."""
     judge = {
         "provider": "openai",
         "model": "gpt-4.1",
@@ -71,7 +74,7 @@ async def test_an_inline_eval_against_an_inline_assistant_with_an_ai_judge(clien
     arguments = {
         "eval": {
             "messages": [
-                {"role": "system", "content": "The caller is a returning customer."},
+                {"role": "system", "content": "Refunds are issued within 5 business days of receiving the item."},
                 {"role": "user", "content": "I want a refund"},
                 {"role": "assistant", "judgePlan": {"type": "ai", "model": judge}},
                 {"role": "user", "content": "Now please"},
@@ -92,6 +95,7 @@ async def test_an_inline_eval_against_an_inline_assistant_with_an_ai_judge(clien
     assert body["eval"]["type"] == "chat.mockConversation" and body["target"]["type"] == "assistant"
     assert_valid("CreateEvalRunDTO", body)
     assert [c["status"] for c in view["checkpoints"]] == ["pass", "fail", "not reached"]
+    assert view["checkpoints"][1]["actual"] == "I'm sorry, I don't have that information."
     assert view["checkpoints"][1]["reason"] == 'The reply does not contain "refund".'
     assert view["checkpoints"][1]["expected"] == 'Pass if the reply says "refund".'
     assert view["checkpoints"][2] == {"turn": 7, "status": "not reached"}

@@ -62,7 +62,8 @@ def changes(sandbox: Sandbox) -> list[tuple[str, str]]:
 def world(sandbox: Sandbox, clock: ManualClock) -> dict[str, str]:
     squad = stamp(clock, name="Front", members=[{"assistantId": add_assistant(sandbox, "Sam")}])
     sandbox.store.squads[squad["id"]] = squad
-    return {"assistant": add_assistant(sandbox), "number": add_number(sandbox, "twilio"), "squad": squad["id"]}
+    riley = add_assistant(sandbox, firstMessage="Hi, this is Riley. Your cleaning is booked for Thursday at 2 PM.")  # the hour a preview extracts
+    return {"assistant": riley, "number": add_number(sandbox, "twilio"), "squad": squad["id"]}
 
 
 # 1. Dry-run: the reads go, nothing that changes anything does

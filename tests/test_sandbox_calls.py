@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
 from tests.openapi import assert_valid, schema
+from tests.testing_kit import DEFAULT_TESTER
 from vapi_mcp.sandbox import Sandbox, calls, chat
+from vapi_mcp.sandbox.conversation import RULE_NOTE
 from vapi_mcp.sandbox.core import stamp
 
 
@@ -107,19 +110,94 @@ async def test_a_call_moves_through_its_lifecycle_on_the_clock(api, ids, clock):
     assert seen == ["queued", "ringing", "in-progress", "in-progress", "in-progress", "ended"]
 
 
-async def test_an_ended_call_is_shaped_like_vapis_call_with_20_turns(api, ids, clock):
+async def test_an_ended_call_is_shaped_like_vapis_call_and_talks_from_its_assistant(api, ids, clock):
+    """Riley has a first message and no prompt: it opens, cannot say why it calls, and the analysis says so."""
     call_id = (await api.post("/call", json=phone_call(ids))).json()["id"]
     clock.advance(calls.LIFETIME)
-    call = (await api.get(f"/call/{call_id}")).json()
+    response = await api.get(f"/call/{call_id}")
+    call = response.json()
     assert_valid("Call", call)
+    assert call["artifact"]["transcript"] == (
+        "AI: Hi, this is Riley.\n"
+        "User: Okay, what is this about?\n"
+        "AI: I'm sorry, I don't have that information.\n"
+        "User: Okay, thank you. Goodbye!\n"
+        "AI: Thank you for your time. Goodbye!"
+    ), "an outbound call: the customer answers and asks why it calls; the assistant invents nothing"
     spoken = [m for m in call["messages"] if m["role"] in ("bot", "user")]
-    assert len(spoken) == 20 and spoken[0] == {**spoken[0], "role": "bot", "message": "Hi, this is Riley."}
+    assert [m["message"] for m in spoken] == [line.split(": ", 1)[1] for line in call["artifact"]["transcript"].splitlines()]
+    assert [m["role"] for m in spoken] == ["bot", "user", "bot", "user", "bot"]
     assert call["artifact"]["messages"] == call["messages"]
-    assert call["artifact"]["transcript"].startswith("AI: Hi, this is Riley.\nUser: ")
     assert call["artifact"]["recordingUrl"] and call["artifact"]["stereoRecordingUrl"]
-    assert call["analysis"]["summary"] and call["analysis"]["successEvaluation"] == "true"
+    assert call["analysis"] == {
+        "summary": 'The user asked "Okay, what is this about?". The assistant answered 0 of 1 from its prompt and said it did not have '
+        "the information for 1. The conversation ended with a goodbye. Ended reason: customer-ended-call.",
+        "successEvaluation": "false",
+    }
     assert call["cost"] == call["costBreakdown"]["total"] > 0
     assert call["endedReason"] == "customer-ended-call" and call["endedAt"] > call["startedAt"]
+    assert response.headers["x-sandbox-note"] == RULE_NOTE and "sandboxNote" not in call, "the note rides beside Vapi's body, once"
+    queued = await api.post("/call", json=phone_call(ids))
+    assert "x-sandbox-note" not in queued.headers, "nothing was said yet"
+
+
+async def test_a_calls_conversation_is_played_once_and_kept_in_the_world(api, ids, sandbox, clock, monkeypatch):
+    """Listing and reading calls again never plays them again: the conversation is kept on the call (JSON, in the world),
+    and a later change to the assistant changes the next call, not this one."""
+    played: list[str] = []
+    real = calls.converse
+
+    def counted(agent, tester, **kwargs):
+        played.append(agent.opening() or "")
+        return real(agent, tester, **kwargs)
+
+    monkeypatch.setattr(calls, "converse", counted)
+    first = (await api.post("/call", json=phone_call(ids))).json()["id"]
+    second = (await api.post("/call", json=phone_call(ids, "+14155550124"))).json()["id"]
+    sandbox.store.assistants[ids["assistantId"]] = {**sandbox.store.assistants[ids["assistantId"]], "firstMessage": "Hi, this is Riley again."}
+    third = (await api.post("/call", json=phone_call(ids, "+14155550125"))).json()["id"]
+    clock.advance(calls.LIFETIME)
+    listed = [(await api.get("/call")).json() for _ in range(3)]
+    got = [(await api.get(f"/call/{i}")).json() for i in (first, second, third)]
+    assert sorted(played) == ["Hi, this is Riley again.", "Hi, this is Riley.", "Hi, this is Riley."], "three calls, three conversations"
+    assert listed[0] == listed[2] and {c["id"]: c["artifact"]["transcript"] for c in listed[0]} == {c["id"]: c["artifact"]["transcript"] for c in got}
+    kept = sandbox.store.calls[first]["_conversation"]
+    assert json.loads(json.dumps(kept)) == kept and kept["lines"][0] == ["assistant", "Hi, this is Riley."]
+
+
+async def test_the_knowledge_hook_feeds_every_conversation(api, ids, sandbox, clock, monkeypatch):
+    """`knowledge.documents_for` is the one place knowledge-base texts come from: chat, eval runs and simulations
+    answer from what it gives, and a call keeps what it was given when it was made."""
+    from vapi_mcp.sandbox import knowledge
+
+    faq = [{"name": "faq.txt", "text": "We groom cats on Wednesdays only."}]
+    monkeypatch.setattr(knowledge, "documents_for", lambda sb, assistant: faq if assistant.get("name") == "Riley" else [])
+    question = "Do you groom cats?"
+    chat = (await api.post("/chat", json={"assistantId": ids["assistantId"], "input": question})).json()
+    assert chat["output"][0]["content"] == "We groom cats on Wednesdays only."
+    checkpoint = {"role": "assistant", "judgePlan": {"type": "regex", "content": "Wednesdays only"}}
+    messages = [{"role": "user", "content": question}, checkpoint]
+    target = {"type": "assistant", "assistantId": ids["assistantId"]}
+    run = (await api.post("/eval/run", json={"type": "eval", "eval": {"type": "chat.mockConversation", "messages": messages}, "target": target})).json()
+    scenario = {"name": "Cats", "instructions": f'Ask "{question}"', "evaluations": []}
+    simulation = (await api.post("/eval/simulation/run", json={"simulations": [{"type": "simulation", "scenario": scenario, "personalityId": DEFAULT_TESTER}], "target": target})).json()
+    call = (await api.post("/call", json=phone_call(ids))).json()
+    clock.advance(60)
+    assert (await api.get(f"/eval/run/{run['id']}")).json()["results"][0]["status"] == "pass"
+    item = (await api.get(f"/eval/simulation/run/{simulation['id']}/item")).json()[0]
+    assert "AI: We groom cats on Wednesdays only." in item["metadata"]["call"]["transcript"]
+    monkeypatch.setattr(knowledge, "documents_for", lambda sb, assistant: [])
+    assert sandbox.store.calls[call["id"]]["_documents"] == faq, "the call answers from the texts it was made with"
+
+
+async def test_a_call_stored_before_calls_kept_their_assistant_still_talks(api, sandbox, clock):
+    """A world written by the previous version keeps a call's first message and prompt only: it is served from those."""
+    old = stamp(clock, type="webCall", _start=clock.now(), _first_message="Hi, this is Riley.", _system_prompt="We are open 9am to 5pm.")
+    sandbox.store.calls[old["id"]] = old
+    clock.advance(calls.LIFETIME)
+    call = (await api.get(f"/call/{old['id']}")).json()
+    assert call["artifact"]["transcript"].startswith("AI: Hi, this is Riley.\nUser: Hi, what can you help me with?\n")
+    assert call["messages"][0] == {**call["messages"][0], "role": "system", "message": "We are open 9am to 5pm."}
 
 
 async def test_a_scheduled_call_waits_for_its_earliest_time(api, ids, clock):
@@ -204,11 +282,28 @@ async def test_update_and_delete_follow_their_dtos(api, ids, sandbox):
     assert (await api.get(f"/call/{call_id}")).status_code == 404
 
 
-async def test_chat_replies_deterministically_and_keeps_context(api, ids):
-    first = await api.post("/chat", json={"assistantId": ids["assistantId"], "input": "Hello"})
-    assert first.status_code == 200
-    assert first.json()["output"] == [{"role": "assistant", "content": "Riley here (turn 1). You said: Hello"}]
-    second = await api.post("/chat", json={"previousChatId": first.json()["id"], "input": "Thursday?"})
-    assert second.json()["output"][0]["content"] == "Riley here (turn 2). You said: Thursday?"
+RECEPTIONIST = {
+    "name": "Riley",
+    "model": {
+        "provider": "openai",
+        "model": "gpt-4o",
+        "messages": [{"role": "system", "content": "You are Riley from Bright Smile Dental. We are open Monday to Friday, 9am to 5pm. You can book cleanings."}],
+    },
+}
+
+
+async def test_chat_replies_from_the_prompt_deterministically_and_keeps_context(api, ids):
+    first = await api.post("/chat", json={"assistant": RECEPTIONIST, "input": "Hello"})
+    assert first.status_code == 200 and first.headers["x-sandbox-note"] == RULE_NOTE
+    assert first.json()["output"] == [{"role": "assistant", "content": "Hello, this is Riley from Bright Smile Dental. How can I help you today?"}]
+    asked = {"previousChatId": first.json()["id"], "input": "Can I book a cleaning on Thursday afternoon?"}
+    second = await api.post("/chat", json=asked)
+    offer = "I can book that for you. How about Thursday, November 5 at 1:00 PM?"
+    assert second.json()["output"][0]["content"] == offer, "the first free half hour of that afternoon, inside the prompt's hours"
+    assert (await api.post("/chat", json=asked)).json()["output"][0]["content"] == offer, "the same inputs, the same reply"
+    third = await api.post("/chat", json={"previousChatId": second.json()["id"], "input": "Yes please"})
+    assert third.json()["output"][0]["content"] == "You're booked for Thursday, November 5 at 1:00 PM. Is there anything else I can help you with?"
+    alone = await api.post("/chat", json={"assistant": RECEPTIONIST, "input": "Yes please"})
+    assert "booked" not in alone.json()["output"][0]["content"], "without the earlier turns there is nothing to confirm"
     missing = await api.post("/chat", json={"assistantId": ids["assistantId"]})
     assert missing.status_code == 400 and missing.json()["message"] == ["input should not be empty"]

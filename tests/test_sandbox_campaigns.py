@@ -247,5 +247,6 @@ async def test_ended_calls_carry_performance_metrics_and_log_links(api, ids, san
     metrics = call["artifact"]["performanceMetrics"]
     assert_valid("PerformanceMetrics", metrics)
     answers = [m for m in call["messages"] if m["role"] == "bot"][1:]
-    assert len(metrics["turnLatencies"]) == len(answers) == 9 and metrics["turnLatencies"][3]["turnLatency"] > 1500
+    assert len(metrics["turnLatencies"]) == len(answers) == 2, "Riley's two answers after its first message"
+    assert max(t["turnLatency"] for t in metrics["turnLatencies"]) == metrics["turnLatencies"][-1]["turnLatency"] > 1500
     assert call["artifact"]["presignedUrlsExpiresAt"] == "2026-11-02T17:01:00.000Z"

@@ -109,7 +109,7 @@ def test_the_command_line_moves_the_clock_and_says_what_started(tmp_path: Path, 
     path = tmp_path / "sandbox.sqlite3"
     sandbox = Sandbox(world=path)
     with sandbox.store.transaction():
-        call = stamp(sandbox, type="outboundPhoneCall", _start=sandbox.now() + timedelta(hours=5), _first_message="Hi", _system_prompt="x")
+        call = stamp(sandbox, type="outboundPhoneCall", _start=sandbox.now() + timedelta(hours=5), _assistant={"firstMessage": "Hi"})
         sandbox.store.calls[call["id"]] = call
     assert main(["sandbox", "--world", str(path), "--advance", "1d"]) == 0
     said = capsys.readouterr().out

@@ -10,7 +10,8 @@ from starlette.routing import Route
 from tests.openapi import document, schema
 from tests.testing_kit import DEFAULT_TESTER, MISSING, add_assistant
 from vapi_mcp.sandbox import Fault, Sandbox, evals, simulations, structured_outputs
-from vapi_mcp.sandbox.extraction import compare, extract, judge
+from vapi_mcp.sandbox.conversation import RULE_NOTE
+from vapi_mcp.sandbox.judging import compare, extract, judge
 
 
 @pytest.fixture
@@ -77,21 +78,20 @@ def test_the_judges_and_extraction_rules():
     ai = {"type": "ai", "model": {"messages": [{"role": "system", "content": 'Needs “refund” and "today".'}]}}
     assert judge(ai, "Your refund goes out today.") == (True, None)
     assert judge(ai, "Your refund goes out soon.") == (False, 'The reply does not contain "today".')
-    transcript, said = (
-        "AI: Hello.\nUser: I want 3 tickets.\nAI: 3 tickets at 5 PM, confirmed.",
-        ["Hello.", "3 tickets at 5 PM, confirmed."],
-    )
-    assert extract({"schema": {"type": "integer"}}, transcript, said) == 3
-    assert extract({"schema": {"type": "string", "enum": ["AM", "PM"]}}, transcript, said) == "PM"
-    assert extract({"type": "regex", "regex": r"/(\d) pm/i", "schema": {"type": "number"}}, transcript, said) == 5
-    assert extract({"type": "regex", "regex": "tickets", "schema": {"type": "array"}}, transcript, said) == ["tickets", "tickets"]
-    assert extract({"description": '"confirmed" and "refund"', "schema": {"type": "boolean"}}, transcript, said) is False
+    transcript = "AI: Hello.\nUser: I want 3 tickets.\nAI: 3 tickets at 5 PM, confirmed."
+    assert extract({"name": "number of tickets", "schema": {"type": "integer"}}, transcript) == 3
+    assert extract({"schema": {"type": "integer"}}, transcript) is None, "a number with no topic is not guessed"
+    assert extract({"schema": {"type": "string", "enum": ["AM", "PM"]}}, transcript) == "PM"
+    assert extract({"type": "regex", "regex": r"/(\d) pm/i", "schema": {"type": "number"}}, transcript) == 5
+    assert extract({"type": "regex", "regex": "tickets", "schema": {"type": "array"}}, transcript) == ["tickets", "tickets"]
+    assert extract({"description": '"confirmed" and "refund"', "schema": {"type": "boolean"}}, transcript) is False
+    assert extract({"description": '"confirmed" and "tickets"', "schema": {"type": "boolean"}}, transcript) is True
     assert compare(3, ">=", 3) and not compare("3", ">", 1) and not compare(None, "!=", 1) and compare(True, "!=", False)
 
 
 async def test_an_eval_run_moves_from_queued_to_ended_on_the_clock(api, sandbox, clock):
     riley = add_assistant(sandbox)
-    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "judgePlan": {"type": "regex", "content": "Hi"}}]
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "judgePlan": {"type": "regex", "content": "^Hello, this is Riley\\b"}}]
     body = {
         "type": "eval",
         "eval": {"type": "chat.mockConversation", "messages": messages},
@@ -99,12 +99,16 @@ async def test_an_eval_run_moves_from_queued_to_ended_on_the_clock(api, sandbox,
     }
     created = await api.post("/eval/run", json=body)
     assert created.status_code == 201 and created.json()["status"] == "queued" and "results" not in created.json()
+    assert "x-sandbox-note" not in created.headers, "no conversation shown yet"
     run_id = created.json()["id"]
     clock.advance(1.5)
     assert (await api.get(f"/eval/run/{run_id}")).json()["status"] == "running"
     clock.advance(1)
-    ended = (await api.get(f"/eval/run/{run_id}")).json()
+    answered = await api.get(f"/eval/run/{run_id}")
+    ended = answered.json()
     assert (ended["status"], ended["endedReason"], ended["results"][0]["status"]) == ("ended", "mockConversation.done", "pass")
+    assert ended["results"][0]["messages"][1]["content"] == "Hello, this is Riley. How can I help you today?", "a greeting, by rule"
+    assert answered.headers["x-sandbox-note"] == RULE_NOTE and "sandboxNote" not in ended
     assert ended["results"][0]["messages"][1]["judge"] == {"status": "pass"}
     page = (await api.get("/eval/run", params={"limit": 1})).json()
     assert page["metadata"] == {"itemsPerPage": 1, "totalItems": 1, "currentPage": 1} and page["results"][0]["id"] == run_id
@@ -176,6 +180,29 @@ async def test_a_simulation_run_moves_through_its_statuses_and_can_be_cancelled(
     assert await statuses() == ["passed", "canceled"]
     item = (await api.get(f"{path}/item/{created['simulationRunItemIds'][0]}")).json()
     assert item["metadata"]["call"]["recordingUrl"] and "sessionId" not in item, "a voice item has a recording, no chat session"
+
+
+async def test_a_simulations_tester_follows_the_scenario_and_takes_only_facts_from_the_personality(api, sandbox, clock):
+    """The rule tester cannot speak a tone; a personality's stated facts (a name) it gives when asked."""
+    riley = add_assistant(sandbox, firstMessage="Hi, this is Riley. May I have your name?")
+    persona = {"role": "system", "content": "You are calm and patient. Your name is Jordan Lee."}
+    personality = {"name": "Jordan", "assistant": {"name": "Jordan", "model": {"provider": "openai", "model": "gpt-4o", "messages": [persona]}}}
+    scenario = {"name": "Hours", "instructions": "Ask about the opening hours.", "evaluations": []}
+
+    async def transcript(entry: dict) -> list[str]:
+        body = {"simulations": [{"type": "simulation", "scenario": scenario, **entry}], "target": {"type": "assistant", "assistantId": riley}}
+        run = await api.post("/eval/simulation/run", json=body)
+        assert "x-sandbox-note" not in run.headers, "nothing has been said yet"
+        clock.advance(60)
+        item = await api.get(f"/eval/simulation/run/{run.json()['id']}/item/{run.json()['simulationRunItemIds'][0]}")
+        assert item.headers["x-sandbox-note"] == RULE_NOTE
+        return item.json()["metadata"]["call"]["transcript"].splitlines()
+
+    with_facts = await transcript({"personality": personality})
+    assert with_facts[:2] == ["AI: Hi, this is Riley. May I have your name?", "User: My name is Jordan Lee."]
+    assert "User: Can you tell me about the opening hours?" in with_facts, "then it follows the scenario"
+    default = await transcript({"personalityId": DEFAULT_TESTER})  # Skeptical Sam states no facts
+    assert default[1] == "User: I'd rather not say."
 
 
 async def test_a_fault_makes_a_simulation_run_answer_402_in_the_documents_shape(api, sandbox):
@@ -276,9 +303,16 @@ async def test_structured_output_runs_follow_the_documents_rules(api, sandbox, c
 
 def test_the_sandbox_documents_its_deterministic_rules():
     """The rules an agent can rely on in sandbox mode are written where the code is (and the README points there)."""
-    from vapi_mcp.sandbox import extraction
+    from pathlib import Path
 
-    doc = extraction.__doc__ or ""
-    for rule in ("`ai` eval judge", "`exact` / `regex` eval judges", "`regex` structured output", "`ai` structured output"):
-        assert rule in doc
-    assert re.search(r"quoted phrase", doc)
+    from vapi_mcp.sandbox import conversation, judging
+
+    judged, spoken = judging.__doc__ or "", conversation.__doc__ or ""
+    for rule in ("**Eval judges**", "`exact` is a case-insensitive match", "type `regex`", "Type `ai`", "**Analysis**"):
+        assert rule in judged
+    assert re.search(r"quoted\s+phrase", judged)
+    for rule in ("**The assistant**", "**Opening**", "**Direction**", "**Rules kept**", "**The tester**"):
+        assert rule in spoken
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("**On the sandbox**", 1)[1].split("\n## ", 1)[0]
+    assert "vapi_mcp/sandbox/conversation.py" in section and "vapi_mcp/sandbox/judging.py" in section and "sandboxNote" in section

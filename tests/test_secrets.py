@@ -351,8 +351,7 @@ def ended_call(sandbox: Sandbox, first_message: str) -> dict[str, Any]:
         customer={"number": CALLEE},
         _start=now - timedelta(minutes=15),
         _ended_at=now - timedelta(minutes=10),
-        _first_message=first_message,
-        _system_prompt="You help.",
+        _assistant={"firstMessage": first_message, "model": {"messages": [{"role": "system", "content": "You help."}]}},
     )
     sandbox.store.calls[call["id"]] = call
     return call

@@ -11,13 +11,14 @@ from tests.guard_kit import answering, audit_lines, serve
 from tests.openapi import assert_valid
 from tests.testing_kit import DEFAULT_TESTER, MISSING, add_assistant, bodies, tick_on_reads
 from vapi_mcp.sandbox import Fault
+from vapi_mcp.sandbox.conversation import RULE_NOTE
 
 RUN = "/eval/simulation/run"
 MODES = pytest.mark.parametrize("mode", ["legacy", "auto"])
 
 
 def scenario(name: str, instructions: str, phrase: str) -> dict[str, Any]:
-    """A scenario with one required boolean evaluation: was `phrase` said (the sandbox's quoted-phrase rule)?"""
+    """A scenario with one required boolean evaluation: was `phrase` said (the sandbox's rule for a quoted phrase)?"""
     output = {"name": "mentioned", "description": f'true if "{phrase}" came up', "schema": {"type": "boolean"}}
     return {
         "name": name,
@@ -26,14 +27,15 @@ def scenario(name: str, instructions: str, phrase: str) -> dict[str, Any]:
     }
 
 
-HOURS = scenario("Opening hours", "Ask for the opening hours. Thank the assistant.", "opening hours")
+HOURS = scenario("Opening hours", "Ask for the opening hours. Thank the assistant.", "9am to 5pm")
 REFUND = scenario("Refund", "Ask for a delivery update.", "refund approved")
-"""The first passes (the tester asks, the assistant repeats it), the second fails (nobody says it)."""
+"""The first passes (the tester asks, Riley's prompt has the hours), the second fails (nobody says it)."""
+PROMPT = "You are Riley from Bright Smile Dental. We are open Monday to Friday, 9am to 5pm. You can book cleanings."
 
 
 @pytest.fixture
 def riley(sandbox) -> str:
-    return add_assistant(sandbox)
+    return add_assistant(sandbox, model={"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": PROMPT}]})
 
 
 def two_scenarios(riley: str, **extra: Any) -> dict[str, Any]:
@@ -78,9 +80,12 @@ async def test_an_inline_chat_simulation_with_two_scenarios_reports_per_item_eva
     ]
     assert failed["transcript"] == [
         "AI: Hi, this is Riley.",
-        "User: Ask for a delivery update.",
-        "AI: Riley here (turn 1). You said: Ask for a delivery update.",
-    ]
+        "User: Hi, could I get a delivery update?",
+        "AI: I'm sorry, I don't have that information.",
+        "User: Okay, thank you. Goodbye!",
+        "AI: Thank you for calling. Goodbye!",
+    ], "the tester follows the instructions; the assistant invents no delivery status"
+    assert view["sandboxNote"] == RULE_NOTE and result_text(result).count(RULE_NOTE) == 1
     assert "mentioned extracted false, expected = true" in failed["suggestions"]["analysis"]
     assert failed["suggestions"]["systemPrompt"]
     assert progress[-1] == "simulation run ended: 2/2 done, 1 passed, 1 failed" and reads[-1].endswith("/item")
@@ -215,6 +220,22 @@ async def test_generate_scenarios_for_an_assistant(client, sandbox, riley):
     [body] = bodies(sandbox, "POST", "/eval/simulation/scenario/generate")
     assert body == {"assistantId": riley}
     assert_valid("GenerateScenariosDTO", body)
+
+
+
+async def test_generated_scenarios_are_ones_the_sandboxes_tester_plays(client, sandbox, clock, riley):
+    """Riley can book: the happy path books the first time offered, the edge case declines it and books the next, and the
+    out-of-scope question gets no invented answer."""
+    scenarios = result_json(await client.call_tool("generate_scenarios", {"assistantId": riley}))["scenarios"]
+    tick_on_reads(sandbox, clock, RUN, 5)
+    entries = [{"scenario": {"name": s["name"], "instructions": s["instructions"], "evaluations": []}, "personalityId": DEFAULT_TESTER} for s in scenarios]
+    view = result_json(await client.call_tool("run_simulation", {"simulations": entries, "target": {"assistantId": riley}}))
+    assert view["itemCounts"]["total"] == 3
+    run = sandbox.store.simulation_runs[view["id"]]
+    happy, edge, out = (item["_call"]["transcript"] for item in run["_items"])
+    assert "AI: You're booked for Tuesday, November 3 at 9:00 AM." in happy
+    assert "User: No, that doesn't work for me. Do you have another time?" in edge and "AI: You're booked for Tuesday, November 3 at 9:30 AM." in edge
+    assert out.splitlines()[1:3] == ["User: Hi, could you tell me whether you can help with filing taxes?", "AI: I'm sorry, I don't have that information."]
 
 
 async def test_the_library_saves_lists_gets_and_deletes_with_confirmation(client, sandbox):

@@ -10,14 +10,20 @@ from tests.mcp_kit import confirmed, result_json, result_text
 from tests.guard_kit import answering, audit_lines, serve
 from tests.openapi import assert_valid
 from tests.testing_kit import MISSING, add_assistant, bodies
+from vapi_mcp.sandbox.conversation import RULE_NOTE
 
 BOOKED = {"name": "booked", "description": 'true if "2 PM" was agreed', "schema": {"type": "boolean"}}
 HOUR = {"name": "hour", "type": "regex", "regex": r"(\d+) PM", "schema": {"type": "integer"}}
-"""Read from the sandbox's scripted appointment call: 'your appointment is now Thursday at 2 PM'."""
+"""Read from what Riley says first on every call (CONFIRMS): 'Your cleaning is booked for Thursday at 2 PM.'"""
+CONFIRMS = "Hi, this is Riley. Your cleaning is booked for Thursday at 2 PM."
+
+
+def riley_confirming(sandbox, **fields: Any) -> str:
+    return add_assistant(sandbox, firstMessage=CONFIRMS, **fields)
 
 
 async def ended_web_call(client, clock, assistant_id: str) -> str:
-    """A web call (no phone, no guard) that has ended with the sandbox's scripted transcript."""
+    """A web call (no phone, no guard) that has ended: its assistant spoke first, a caller without a script answered."""
     result = await client.call_tool("create_call", {"assistantId": assistant_id})
     assert not result.is_error, result_text(result)
     clock.advance(10)
@@ -58,7 +64,7 @@ async def test_create_list_get_update_and_a_confirmed_delete(client, sandbox):
 
 
 async def test_a_preview_reads_one_call_and_stores_nothing(client, sandbox, clock, settings):
-    call_id = await ended_web_call(client, clock, add_assistant(sandbox))
+    call_id = await ended_web_call(client, clock, riley_confirming(sandbox))
     output = await create(client, HOUR)
     result = await client.call_tool("run_structured_output", {"structuredOutputId": output["id"], "callIds": [call_id]})
     view = result_json(result)
@@ -68,6 +74,7 @@ async def test_a_preview_reads_one_call_and_stores_nothing(client, sandbox, cloc
         "stored": False,
         "results": [{"name": "hour", "result": 2}],
         "sandbox": True,
+        "sandboxNote": RULE_NOTE,
     }
     [body] = bodies(sandbox, "POST", "/structured-output/run")
     assert body == {"structuredOutputId": output["id"], "callIds": [call_id], "previewEnabled": True}
@@ -79,7 +86,7 @@ async def test_a_preview_reads_one_call_and_stores_nothing(client, sandbox, cloc
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_a_rerun_overwrites_stored_values_only_after_the_user_accepts(mode, settings, sandbox, clock):
-    riley = add_assistant(sandbox)
+    riley = riley_confirming(sandbox)
     callback, asked = answering("accept")
     async with serve(settings, sandbox, clock, elicitation_callback=callback, mode=mode) as client:
         calls = [await ended_web_call(client, clock, riley) for _ in range(2)]
@@ -122,9 +129,13 @@ async def test_get_call_shows_structured_outputs_and_scorecards_compactly(client
         ],
     }
     plan = {"structuredOutputIds": [booked["id"]], "structuredOutputs": [HOUR], "scorecards": [scorecard]}
-    call_id = await ended_web_call(client, clock, add_assistant(sandbox, artifactPlan=plan))
+    call_id = await ended_web_call(client, clock, riley_confirming(sandbox, artifactPlan=plan))
     view = result_json(await client.call_tool("get_call", {"id": call_id}))
     assert view["structuredOutputs"] == {"booked": True, "hour": 2}
+    other = await ended_web_call(client, clock, add_assistant(sandbox, artifactPlan=plan))
+    unsaid = result_json(await client.call_tool("get_call", {"id": other}))
+    assert unsaid["structuredOutputs"] == {"booked": False, "hour": None}, "nothing in that transcript supports them"
+    assert unsaid["scorecards"] == {"Booking QA": {"score": 0, "scoreNormalized": 0}}
     assert view["scorecards"] == {"Booking QA": {"score": 70, "scoreNormalized": 100}}
     narrowed = result_json(await client.call_tool("get_call", {"id": call_id, "include": ["transcript"]}))
     assert "structuredOutputs" not in narrowed and "scorecards" not in narrowed

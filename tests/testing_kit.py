@@ -13,7 +13,9 @@ MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
 def add_assistant(sandbox: Sandbox, name: str = "Riley", **fields: Any) -> str:
-    assistant = stamp(sandbox.clock, name=name, firstMessage=f"Hi, this is {name}.", **fields)
+    """A saved assistant (its first message "Hi, this is <name>." unless `fields` give one)."""
+    fields.setdefault("firstMessage", f"Hi, this is {name}.")
+    assistant = stamp(sandbox.clock, name=name, **fields)
     sandbox.store.assistants[assistant["id"]] = assistant
     return assistant["id"]
 

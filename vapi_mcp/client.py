@@ -199,6 +199,26 @@ def declared(routes: Routes) -> Iterator[None]:
         DECLARED.reset(token)
 
 
+CONVERSATION_NOTE = "sandboxNote"
+"""Where a tool result says, once, the embedded sandbox's note that its conversation is drawn by rule."""
+NOTE_HEADER = "x-sandbox-note"
+"""The response header by which the sandbox says that note (its `conversation.NOTE_HEADER`)."""
+NOTES: ContextVar[list[str] | None] = ContextVar("vapi_mcp_sandbox_notes", default=None)
+"""The sandbox's notes met by the running tool (`sandbox_notes`); None elsewhere."""
+
+
+@contextmanager
+def sandbox_notes() -> Iterator[list[str]]:
+    """Within it, the sandbox note of every answer read is collected, once each, so a tool result
+    can say it once however many answers carried it."""
+    notes: list[str] = []
+    token = NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        NOTES.reset(token)
+
+
 def _check_declared(method: str, path: str) -> None:
     routes = DECLARED.get()
     if routes is not None and not routes.allows(method, path):
@@ -486,6 +506,10 @@ class VapiClient:
                     f"(content-type {answer.headers.get('content-type', 'none')!r})"
                 )
                 raise self._odd_answer(method, path, what, check, hint="If it persists, check VAPI_BASE_URL.") from None
+        notes = NOTES.get()
+        note = answer.headers.get(NOTE_HEADER) if notes is not None else None
+        if notes is not None and note and note not in notes:
+            notes.append(note)
         if shape is None or isinstance(data, shape):
             asked = path.rstrip("/").rsplit("/", 1)[-1]
             if method in SAFE_METHODS and isinstance(data, dict) and _is_id(asked) and data.get("id") not in (None, asked):

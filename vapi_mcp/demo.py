@@ -16,14 +16,18 @@ from typing import Any, TextIO
 
 INTRO = "vapi-mcp demo: a scripted agent session on the embedded sandbox (no Vapi key; nothing real is called)."
 
+PROMPT = """You are Riley from Bright Smile Dental. You are calling to remind patients that their six-month cleaning is due.
+
+## Hours
+We are open Monday to Friday, 8am to 5pm.
+
+## Rules
+- You can book cleanings.
+- Never give medical advice."""
 ASSISTANT = {
     "name": "Riley",
-    "firstMessage": "Hi, this is Riley from Bright Smile Dental. How can I help you today?",
-    "model": {
-        "provider": "openai",
-        "model": "gpt-4o",
-        "messages": [{"role": "system", "content": "You book dental appointments. Be brief and friendly."}],
-    },
+    "firstMessage": "Hi {{customer.name}}, this is Riley from Bright Smile Dental.",
+    "model": {"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": PROMPT}]},
     "voice": {"provider": "vapi", "voiceId": "Elliot"},
 }
 CUSTOMER = {"number": "+14155550123", "name": "Jordan"}
@@ -66,6 +70,7 @@ class Session:
         self.out = out
         self.step = 0
         self.errors = 0
+        self.noted = False
 
     def say(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
@@ -89,6 +94,9 @@ class Session:
         data = json.loads(text)
         for line in _summary(tool, data):
             self.say(f"   = {line}")
+        if data.get("sandboxNote") and not self.noted:  # the sandbox says how it talks, once per result: shown once here
+            self.noted = True
+            self.say(f"   (sandbox: {data['sandboxNote']})")
         return data
 
 

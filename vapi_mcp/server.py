@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
@@ -16,7 +16,7 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__, apps, scopes
-from .client import SANDBOX_KEY, VapiClient
+from .client import CONVERSATION_NOTE, SANDBOX_KEY, VapiClient, sandbox_notes
 from .config import ConfigError, Settings
 from .errors import EarlyResult, InputError, VapiMCPError, validation_error_text
 from .guard import Guard
@@ -176,8 +176,11 @@ class App:
     async def _run(self, spec: ToolSpec, args: Args, call: ToolContext, sandboxed: bool) -> Any:
         links: list[Link] = []
         meta = None
+        notes: list[str] = []
         try:
-            view = await spec.run(args, call)
+            # On the sandbox, the note that its conversation is drawn by rule (a response header) is collected, and said once below.
+            with sandbox_notes() if sandboxed else nullcontext(notes) as notes:
+                view = await spec.run(args, call)
             if isinstance(view, Linked):
                 links = view.links
                 view = view.view
@@ -195,11 +198,13 @@ class App:
                 "Nothing more is known about whether Vapi was reached; check with the list/get tools.",
                 sandboxed,
             )
-        return self._ok(view, sandboxed, links, meta)
+        return self._ok(view, sandboxed, links, meta, notes)
 
-    def _ok(self, view: Any, sandboxed: bool, links: list[Link] = [], meta: dict[str, Any] | None = None) -> CallToolResult:  # noqa: B006 (never mutated)
+    def _ok(self, view: Any, sandboxed: bool, links: list[Link] = [], meta: dict[str, Any] | None = None, notes: list[str] = []) -> CallToolResult:  # noqa: B006 (never mutated)
         """The view once, as JSON text (secrets masked in the objects before encoding), then any resource
-        links; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`.
+        links; `meta` (for the host and an MCP Apps view, never in the text) becomes its `_meta`. On the
+        sandbox it says `"sandbox": true`, and, once, the sandbox's `notes` (`sandboxNote`: its
+        conversation is drawn by rule) when an answer the tool read carried conversation.
 
         No `structuredContent`: no tool declares an outputSchema, so it is optional, and sending
         both doubled every response line (clients that show `structuredContent` to the model,
@@ -209,6 +214,8 @@ class App:
             view = {"result": view}
         if sandboxed:
             view = {**view, "sandbox": True}
+            if notes:
+                view[CONVERSATION_NOTE] = " ".join(notes)
         text = orjson.dumps(redact(view), default=str).decode()
         content: list[Any] = [TextContent(type="text", text=text)]
         content += [

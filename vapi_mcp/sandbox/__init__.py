@@ -14,6 +14,12 @@ The parts:
   `resource.Resource(...)` declaration; an endpoint that is not plain is written out beside it.
 - `store.py`: the world (a mapping per kind of object); `core.py`: Vapi's error shape, reading
   bodies and queries, paging; `validation.py`: the rules; `clock.py`: time.
+- the conversations every endpoint that talks shares (chat, eval runs, simulations, calls,
+  campaigns): `conversation.py` (the assistant's replies from its own prompt, read by `prompt.py`
+  and rendered by `templates.py`, and a tester), `judging.py` (judges, structured outputs and
+  analysis from the transcript), `knowledge.py` (the documents an assistant answers from: the
+  hook knowledge bases fill). A response that carries such a conversation says so once, in the
+  header `conversation.NOTE_HEADER`.
 - this file: the `Sandbox` (world, clock, request log, faults), the list of modules, the one
   rule that orders their routes, and the gate every request passes.
 

@@ -2,12 +2,30 @@
 
 A call's status is computed from the sandbox clock whenever it is read:
 `scheduled` until `schedulePlan.earliestAt`, then `queued` → `ringing` → `in-progress` →
-`ended` within `LIFETIME` seconds. An ended call carries a scripted 20-turn conversation,
-shaped like the OpenAPI `Call` (which repeats its transcript in several places).
+`ended` within `LIFETIME` seconds, shaped like the OpenAPI `Call` (which repeats its transcript
+in several places).
+
+Its conversation comes from its assistant, by the conversation engine's rules (conversation.py).
+When a call is created its assistant is kept on it as it is then (`_assistant`: the saved or
+transient assistant, a squad's first member, or a transient workflow, with `assistantOverrides`
+and the customer's own overrides applied; `_variables`: their `variableValues`), so a later
+change to the assistant changes the next call, not this one. The first time the call is read
+after it was answered, the conversation is played once and kept on the call (`_conversation`):
+an outbound call (`outboundPhoneCall`) is the assistant calling the customer, who answers, and
+hears `firstMessage` rendered ("Hi {{customer.name}}" → "Hi Jane"); any other call is inbound.
+The customer's side is a caller without a script (conversation.Tester), or one following the
+instructions a seeded call keeps (`_caller`). The messages are spread over the talking time; a
+call hung up early stops mid-conversation. Its `analysis` is computed from the transcript spoken
+(judging.analyse, with the assistant's `analysisPlan`) and kept for it, its structured outputs
+too (judging.call_outputs); a response with a transcript says once that the conversation is
+drawn by rule (conversation.NOTE_HEADER). Its `endedReason`, unless something else ended it (a
+hang-up by live control, a campaign call's outcome), is the conversation's.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import artifacts
+from . import artifacts, knowledge
 from .clock import iso, parse_iso
+from .conversation import Agent, Direction, Line, Tester, converse, note_headers, transcript_text, with_overrides
 from .core import BASE_URL, DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, sandbox_of, stamp
-from .extraction import call_outputs, outputs_plan
+from .judging import analyse, call_outputs, outputs_plan
 from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
 
 if TYPE_CHECKING:
@@ -82,28 +101,8 @@ QUEUED, RINGING, TALKING = 1.0, 1.0, 3.0
 """Seconds spent queued, ringing and talking: a sandbox call ends 5 s after it starts."""
 LIFETIME = QUEUED + RINGING + TALKING
 
-SCRIPT = (
-    "Hi, yes, I'm calling about my appointment.",
-    "Of course. Could you tell me your full name, please?",
-    "It's Jordan Lee.",
-    "Thanks, Jordan. I see you on Thursday at 10 AM. Would you like to keep it or change it?",
-    "I'd like to move it to the afternoon if possible.",
-    "Sure. I have 2 PM or 4:30 PM on Thursday. Which works better?",
-    "2 PM works.",
-    "Done: your appointment is now Thursday at 2 PM.",
-    "Will I get a reminder?",
-    "Yes, you'll get a text message the day before.",
-    "Perfect. Do I need to bring anything?",
-    "Just a photo ID and your insurance card.",
-    "Okay, got it.",
-    "Is there anything else I can help you with today?",
-    "How long will the visit take?",
-    "About forty-five minutes.",
-    "Alright, thank you.",
-    "You're welcome, Jordan. See you on Thursday.",
-    "Bye.",
-)
-"""The customer's side and the assistant's answers after its firstMessage: 20 turns in all."""
+MAX_TURNS = 10
+"""The caller's lines at most in one sandbox call."""
 
 RATES = {"transport": 0.01, "stt": 0.01, "llm": 0.02, "tts": 0.036, "vapi": 0.05}
 """USD per minute for the cost breakdown."""
@@ -125,8 +124,8 @@ def links(call: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def live(call: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The call as it stands at `now` on the sandbox clock."""
+def live(call: dict[str, Any], now: datetime, *, full: bool = True) -> dict[str, Any]:
+    """The call as it stands at `now` on the sandbox clock (`full=False`: its status and times, without what it said)."""
     start: datetime = call["_start"]
     ended_at: datetime | None = call.get("_ended_at")
     if ended_at is not None and ended_at > now:
@@ -146,37 +145,90 @@ def live(call: dict[str, Any], now: datetime) -> dict[str, Any]:
     if ended_at is None and seconds < LIFETIME:
         return {**out, "status": "in-progress"}
     end = ended_at or start + timedelta(seconds=LIFETIME)
-    reason = call.get("_ended_reason") or ("customer-ended-call" if call["type"] != "webCall" else "assistant-ended-call")
+    reason = call.get("_ended_reason") or conversation(call)["endedReason"]
     out.update(status="ended", endedReason=reason, endedAt=iso(end), updatedAt=iso(max(end, parse_iso(out["updatedAt"]))))
+    if not full:
+        return out
     if end > answered:
-        out.update(_artifacts(call, answered, end))
+        out.update(_artifacts(call, answered, end, reason))
     return artifacts.decorate(out, call, now)
 
 
-def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[str, Any]:
+def answer(views: list[dict[str, Any]], status_code: int = 200, body: Any = None) -> JSONResponse:
+    """The response, saying once that the conversation is drawn by rule when one of `views` has a transcript."""
+    spoke = any((v.get("artifact") or {}).get("transcript") for v in views)
+    return JSONResponse(views[0] if body is None else body, status_code=status_code, headers=note_headers(spoke))
+
+
+def direction_of(call: Mapping[str, Any]) -> Direction:
+    """Outbound when the assistant called the customer; a web call or an inbound call is inbound."""
+    return "outbound" if call.get("type") == "outboundPhoneCall" else "inbound"
+
+
+def conversation(call: dict[str, Any]) -> dict[str, Any]:
+    """The call's conversation, played once from its assistant and kept on the call:
+    `{"system": rendered prompt, "lines": [[role, text], ...], "endedReason": ...}`."""
+    kept = call.get("_conversation")
+    if kept is not None:
+        return kept
+    direction = direction_of(call)
+    customer: dict[str, Any] = call["customer"] if isinstance(call.get("customer"), dict) else {}
+    agent = Agent(
+        _assistant_of(call),
+        now=call["_start"] + timedelta(seconds=QUEUED + RINGING),
+        direction=direction,
+        variables=call.get("_variables"),
+        customer=customer,
+        documents=call.get("_documents") or (),
+    )
+    caller = Tester(str(call.get("_caller") or ""), direction=direction, name=customer.get("name"))
+    played = converse(agent, caller, max_turns=MAX_TURNS)
+    kept = {"system": agent.prompt_text, "lines": [[line.role, line.text] for line in played.lines], "endedReason": played.ended_reason}
+    call["_conversation"] = kept
+    return kept
+
+
+def _assistant_of(call: Mapping[str, Any]) -> dict[str, Any]:
+    """The assistant the call keeps (a call stored before calls kept one has only its first message and prompt)."""
+    if isinstance(call.get("_assistant"), dict):
+        return call["_assistant"]
+    legacy: dict[str, Any] = {}
+    if call.get("_first_message"):
+        legacy["firstMessage"] = call["_first_message"]
+    if call.get("_system_prompt"):
+        legacy["model"] = {"messages": [{"role": "system", "content": call["_system_prompt"]}]}
+    return legacy
+
+
+def _artifacts(call: dict[str, Any], answered: datetime, end: datetime, reason: str) -> dict[str, Any]:
     """Messages, artifact, analysis and costs of a call that talked from `answered` to `end`."""
     talk = (end - answered).total_seconds()
-    lines = (call["_first_message"], *SCRIPT)
-    step = max(talk, TALKING) / len(lines)  # a call hung up early stops mid-script
+    played = conversation(call)
+    lines = played["lines"]
+    step = max(talk, TALKING) / max(len(lines), 1)  # a call hung up early stops mid-conversation
     t0 = answered.timestamp() * 1000
-    messages: list[dict[str, Any]] = [{"role": "system", "message": call["_system_prompt"], "time": t0, "secondsFromStart": 0}]
-    for i, text in enumerate(lines):
+    messages: list[dict[str, Any]] = []
+    if played["system"]:
+        messages.append({"role": "system", "message": played["system"], "time": t0, "secondsFromStart": 0})
+    spoken: list[Line] = []
+    for i, (role, text) in enumerate(lines):
         at = i * step
         if at >= talk:
             break
         turn = {"message": text, "time": t0 + at * 1000, "endTime": t0 + (at + step * 0.9) * 1000, "secondsFromStart": at, "duration": step * 900}
-        if i % 2 == 0:
+        if role == "assistant":
             messages.append({"role": "bot", **turn, "source": ""})
         else:
             messages.append({"role": "user", **turn, "isFiltered": False})
-    spoken = [m for m in messages if m["role"] != "system"]
-    transcript = "\n".join(f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in spoken)
+        spoken.append(Line(role, text))
+    transcript = transcript_text(spoken)
     minutes = talk / 60
     breakdown = {k: round(rate * minutes, 6) for k, rate in RATES.items()}
     total = round(sum(breakdown.values()), 6)
     recording = f"https://storage.vapi.ai/sandbox/{call['id']}"
-    outputs = call_outputs(call, transcript, [m["message"] for m in spoken if m["role"] == "bot"])
-    return {
+    outputs = call_outputs(call, spoken, now=answered, seconds=talk, ended_reason=reason)
+    said = [line for line in spoken if line.role == "assistant"]
+    out: dict[str, Any] = {
         "messages": messages,
         "artifact": {
             "messages": messages,
@@ -189,23 +241,34 @@ def _artifacts(call: dict[str, Any], answered: datetime, end: datetime) -> dict[
             "recording": {"stereoUrl": f"{recording}-stereo.wav", "mono": {"combinedUrl": f"{recording}-mono.wav"}},
             **outputs,
         },
-        "analysis": {
-            "summary": "The customer moved their appointment to Thursday at 2 PM and was told what to bring.",
-            "successEvaluation": call.get("_success", "true"),
-        },
         "cost": total,
         "costBreakdown": {
             **breakdown,
             "total": total,
             "llmPromptTokens": 180 * len(spoken),
             "llmCompletionTokens": 22 * len(spoken),
-            "ttsCharacters": sum(len(m["message"]) for m in spoken if m["role"] == "bot"),
+            "ttsCharacters": sum(len(line.text) for line in said),
         },
         "costs": [
             {"type": "transport", "provider": "vapi.sip" if call["type"] != "webCall" else "daily", "minutes": minutes, "cost": breakdown["transport"]},
             {"type": "vapi", "subType": "normal", "minutes": minutes, "cost": breakdown["vapi"]},
         ],
     }
+    analysis = _analysis(call, spoken, played["system"], reason, answered)
+    if analysis:
+        out["analysis"] = analysis
+    return out
+
+
+def _analysis(call: dict[str, Any], spoken: list[Line], system: str, reason: str, answered: datetime) -> dict[str, Any]:
+    """`analysis` of the conversation spoken, computed once for what was spoken and why it ended, and kept on the call."""
+    key = [len(spoken), reason]
+    kept = call.get("_analysis")
+    if kept is None or kept.get("key") != key:
+        plan = _assistant_of(call).get("analysisPlan")
+        kept = {"key": key, "analysis": analyse(spoken, plan if isinstance(plan, Mapping) else None, system_prompt=system, ended_reason=reason, now=answered)}
+        call["_analysis"] = kept
+    return copy.deepcopy(kept["analysis"])
 
 
 def _valid_number(number: str) -> phonenumbers.PhoneNumber | None:
@@ -217,7 +280,7 @@ def _valid_number(number: str) -> phonenumbers.PhoneNumber | None:
 
 
 def assistant_of(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
-    """The assistant side of a call (for its name, firstMessage and prompt); 400 if unknown."""
+    """Who speaks for the call: the assistant, a squad's first member, or a transient workflow; 400 if unknown."""
     chosen = [k for k in ("assistantId", "assistant", "squadId", "squad", "workflowId", "workflow") if body.get(k) is not None]
     if len(chosen) != 1:
         raise ApiError(400, ["Need Exactly One Of `assistantId`, `assistant`, `squadId`, `squad`, `workflowId`, `workflow`."])
@@ -229,20 +292,48 @@ def assistant_of(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         return assistant
     if key == "squadId" and body[key] not in sb.store.squads:
         raise ApiError(400, f"Couldn't Get Squad. `squadId` {body[key]} Not Found.")
-    return body[key] if key == "assistant" else {}
+    if key in ("squadId", "squad"):
+        return first_member(sb, sb.store.squads[body[key]] if key == "squadId" else body[key])
+    return body[key] if key in ("assistant", "workflow") else {}
+
+
+def first_member(sb: Sandbox, squad: Mapping[str, Any]) -> dict[str, Any]:
+    """The assistant a squad's call starts with: its first member's (inline, or saved by id), its overrides applied."""
+    members = squad["members"] if isinstance(squad.get("members"), list) else []
+    first = members[0] if members and isinstance(members[0], dict) else {}
+    assistant: dict[str, Any] = first["assistant"] if isinstance(first.get("assistant"), dict) else sb.store.assistants.get(first.get("assistantId") or "") or {}
+    return with_overrides(assistant, first.get("assistantOverrides") if isinstance(first.get("assistantOverrides"), dict) else None)[0]
+
+
+def merged_overrides(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`assistantOverrides` layered (a call's, then its customer's): a later object field is merged into an earlier one."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            out[key] = {**out[key], **value} if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def keep_assistant(sb: Sandbox, call: dict[str, Any], assistant: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> None:
+    """Keep on `call` the assistant it talks with, as it is now (overrides applied), its variableValues and documents."""
+    configured, variables = with_overrides(copy.deepcopy(dict(assistant)), copy.deepcopy(dict(overrides or {})))
+    call["_assistant"] = configured
+    if variables:
+        call["_variables"] = variables
+    documents = knowledge.documents_for(sb, configured)
+    if documents:
+        call["_documents"] = documents
 
 
 def new_call(sb: Sandbox, body: dict[str, Any], assistant: dict[str, Any], call_type: str, **fields: Any) -> dict[str, Any]:
-    """Store a call made now (or scheduled by `schedulePlan.earliestAt`) with what its conversation needs."""
+    """Store a call made now (or scheduled by `schedulePlan.earliestAt`) with the assistant it talks with."""
     now = sb.now()
     call = stamp(sb, type=call_type, **{k: v for k, v in body.items() if k not in ("customers",)}, **fields)
     earliest = (body.get("schedulePlan") or {}).get("earliestAt")
     call["_start"] = max(now, parse_iso(earliest)) if earliest else now
-    name = assistant.get("name") or "the assistant"
-    call["_first_message"] = assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?"
-    messages = (assistant.get("model") or {}).get("messages") or []
-    call["_system_prompt"] = next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}.")
-    call["_outputs_plan"] = outputs_plan(assistant.get("artifactPlan"), sb.store.structured_outputs, new_id)
+    customer: dict[str, Any] = body["customer"] if isinstance(body.get("customer"), dict) else {}
+    keep_assistant(sb, call, assistant, merged_overrides(body.get("assistantOverrides"), customer.get("assistantOverrides")))
+    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id)
     sb.store.calls[call["id"]] = call
     return call
 
@@ -290,21 +381,21 @@ async def create_call(request: Request) -> JSONResponse:
             else:
                 one = {**body, "customer": customer}
                 results.append(live(new_call(sb, one, assistant, "outboundPhoneCall", **fields), sb.now()))
-        return JSONResponse({"results": results, "errors": errors}, status_code=201)
+        return answer(results, 201, body={"results": results, "errors": errors})
     if body.get("customer") is None and body.get("customerId") is None:
         raise ApiError(400, ["Need Either `customerId` Or `customer` Or `customers`."])
     error = body.get("customer") and customer_error(body["customer"], phone_number)
     if error:
         raise ApiError(400, [error])
     call = new_call(sb, body, assistant, "outboundPhoneCall", **fields)
-    return JSONResponse(live(call, sb.now()), status_code=201)
+    return answer([live(call, sb.now())], 201)
 
 
 async def create_web_call(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
     body = await body_of(request, CREATE_WEB_CALL)
     call = new_call(sb, body, assistant_of(sb, body), "webCall")
-    return JSONResponse(live(call, sb.now()), status_code=201)
+    return answer([live(call, sb.now())], 201)
 
 
 async def list_calls(request: Request) -> JSONResponse:
@@ -315,19 +406,20 @@ async def list_calls(request: Request) -> JSONResponse:
         if key in query:
             found = [c for c in found if c.get(key) == query[key]]
     now = sb.now()
-    return JSONResponse([live(c, now) for c in paginate(found, query)])
+    views = [live(c, now) for c in paginate(found, query)]
+    return answer(views, body=views)
 
 
 async def get_call(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
-    return JSONResponse(live(find(sb.store.calls, request, "Call"), sb.now()))
+    return answer([live(find(sb.store.calls, request, "Call"), sb.now())])
 
 
 async def update_call(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
     call = find(sb.store.calls, request, "Call")
     call.update(await body_of(request, UPDATE_CALL), updatedAt=iso(sb.now()))
-    return JSONResponse(live(call, sb.now()))
+    return answer([live(call, sb.now())])
 
 
 async def delete_call(request: Request) -> JSONResponse:
@@ -338,7 +430,7 @@ async def delete_call(request: Request) -> JSONResponse:
     now = sb.now()
     for call_id in body.get("ids") or [call["id"]]:
         sb.store.calls.pop(call_id, None)
-    return JSONResponse(live(call, now))
+    return answer([live(call, now)])
 
 
 async def control(request: Request) -> JSONResponse:
@@ -349,7 +441,7 @@ async def control(request: Request) -> JSONResponse:
     if body["type"] != "end-call":
         raise ApiError(400, [f"type {body['type']} is not supported by the sandbox (only end-call)"])
     now = sb.now()
-    status = live(call, now)["status"]
+    status = live(call, now, full=False)["status"]
     if status == "scheduled":
         raise ApiError(400, "Call has not started yet. Delete it to cancel a scheduled call.")
     if status != "ended":

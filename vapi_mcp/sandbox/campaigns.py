@@ -6,7 +6,10 @@ dialled in upload order, at most `maxConcurrency` (default 10) at a time, each a
 sandbox call (`campaignId` set) whose outcome is varied but deterministic (OUTCOMES, by
 position). As Vapi's document says, contacts not dialled within an hour of the
 start, or by `schedulePlan.latestAt` if sooner, are not dialled (`contact.skipped`). When
-every contact is settled the campaign is `ended` (`campaign.ended.success`). Cancelling
+every contact is settled the campaign is `ended` (`campaign.ended.success`). Each call keeps the
+campaign's assistant as it is when the contact is dialled (the campaign's and the contact's
+`assistantOverrides` applied) and talks as any sandbox call does (calls.py): outbound, the
+customer answering, its transcript and analysis from that assistant. Cancelling
 (PATCH `status: cancelled`, or its V1 alias `ended`) dials no one more: pending contacts are
 skipped and calls already in progress finish.
 
@@ -25,9 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, live
+from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, first_member, keep_assistant, live, merged_overrides
 from .clock import iso, parse_iso
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, sandbox_of, stamp
+from .judging import outputs_plan
 from .validation import SERVER, Arr, Bool, Num, Obj, Str, validate_query
 
 if TYPE_CHECKING:
@@ -98,23 +102,23 @@ DEFAULT_CONCURRENCY = 10
 RETRY_WINDOW = timedelta(hours=1)
 """Vapi's document: contacts that could not be placed are retried for up to one hour (or until latestAt)."""
 
-OUTCOMES: tuple[tuple[str, float | None, str | None], ...] = (
-    # (endedReason, seconds from dialling to the end, or None for a whole conversation; successEvaluation)
-    ("customer-ended-call", None, "true"),
-    ("voicemail", QUEUED + RINGING + 1.5, None),
-    ("assistant-ended-call", None, "true"),
-    ("customer-did-not-answer", QUEUED + RINGING * 0.9, None),
-    ("customer-ended-call", None, "false"),
-    ("customer-busy", QUEUED + RINGING * 0.3, None),
-    ("silence-timed-out", QUEUED + RINGING + 2.0, "false"),
-    ("call.in-progress.error-providerfault-openai-llm-failed", QUEUED + RINGING + 1.0, None),
+OUTCOMES: tuple[tuple[str, float | None], ...] = (
+    # (endedReason, seconds from dialling to the end, or None for a whole conversation)
+    ("customer-ended-call", None),
+    ("voicemail", QUEUED + RINGING + 1.5),
+    ("assistant-ended-call", None),
+    ("customer-did-not-answer", QUEUED + RINGING * 0.9),
+    ("customer-ended-call", None),
+    ("customer-busy", QUEUED + RINGING * 0.3),
+    ("silence-timed-out", QUEUED + RINGING + 2.0),
+    ("call.in-progress.error-providerfault-openai-llm-failed", QUEUED + RINGING + 1.0),
 )
 FAILED = frozenset({"customer-did-not-answer", "customer-busy", "call.in-progress.error-providerfault-openai-llm-failed"})
 """Outcomes that leave a contact `contact.failed`: nobody was reached, or an error ended the call."""
 NOT_CONNECTED = FAILED | {"voicemail"}
 
 
-def outcome_of(position: int) -> tuple[str, float | None, str | None]:
+def outcome_of(position: int) -> tuple[str, float | None]:
     """The outcome of the position-th contact's call: every 8 contacts in a row see each outcome once."""
     return OUTCOMES[position % len(OUTCOMES)]
 
@@ -173,7 +177,7 @@ def full(sb: Sandbox, campaign: dict[str, Any]) -> dict[str, Any]:
     """The V1 `Campaign`: configuration, the calls map and the call counters."""
     out = _public(campaign)
     now = sb.now()
-    calls = {c["callId"]: live(sb.store.calls[c["callId"]], now) for c in campaign["_contacts"] if c.get("callId") in sb.store.calls}
+    calls = {c["callId"]: live(sb.store.calls[c["callId"]], now, full=False) for c in campaign["_contacts"] if c.get("callId") in sb.store.calls}
     statuses = [call["status"] for call in calls.values()]
     out.update(
         calls={i: {"status": call["status"], **({"endedReason": call["endedReason"]} if "endedReason" in call else {})} for i, call in calls.items()},
@@ -229,7 +233,7 @@ def advance(sb: Sandbox, campaign: dict[str, Any], now: datetime) -> None:
                 _skip_pending(campaign)
     for contact in contacts:
         if contact["status"] == "contact.dispatched" and contact["_end"] <= now:
-            reason = live(sb.store.calls[contact["callId"]], now).get("endedReason") if contact["callId"] in sb.store.calls else contact["_reason"]
+            reason = live(sb.store.calls[contact["callId"]], now, full=False).get("endedReason") if contact["callId"] in sb.store.calls else contact["_reason"]
             contact.update(status="contact.failed" if reason in FAILED else "contact.completed", endedReason=reason)
     settled = all(c["status"] not in ("contact.pending", "contact.dispatched") for c in contacts)
     if campaign["status"] == "in-progress" and settled:
@@ -245,14 +249,16 @@ def _skip_pending(campaign: dict[str, Any]) -> None:
 
 def _dial(sb: Sandbox, campaign: dict[str, Any], contact: dict[str, Any], at: datetime) -> datetime:
     """Place the contact's call at `at` as a sandbox call; when it will end."""
-    reason, seconds, success = outcome_of(contact["_position"])
+    reason, seconds = outcome_of(contact["_position"])
     owner_key = next(k for k in ("assistantId", "squadId", "workflowId") if campaign.get(k))
-    assistant = sb.store.assistants.get(campaign[owner_key], {}) if owner_key == "assistantId" else {}
+    if owner_key == "assistantId":
+        assistant = sb.store.assistants.get(campaign[owner_key]) or {}
+    else:
+        squad = sb.store.squads.get(campaign[owner_key]) if owner_key == "squadId" else None
+        assistant = first_member(sb, squad) if squad else {}
     phone = sb.store.phone_numbers.get(contact["_phone"], {})
-    name = assistant.get("name") or "the assistant"
-    messages = (assistant.get("model") or {}).get("messages") or []
     call_id = new_id()
-    overrides = _merged(campaign.get("assistantOverrides"), contact["_customer"].get("assistantOverrides"))
+    overrides = merged_overrides(campaign.get("assistantOverrides"), contact["_customer"].get("assistantOverrides"))
     call: dict[str, Any] = {
         "id": call_id,
         "orgId": ORG_ID,
@@ -267,26 +273,17 @@ def _dial(sb: Sandbox, campaign: dict[str, Any], contact: dict[str, Any], at: da
         "phoneCallTransport": "pstn",
         "_start": at,
         "_ended_reason": reason,
-        "_first_message": assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?",
-        "_system_prompt": next((m.get("content") for m in messages if m.get("role") == "system"), f"You are {name}."),
     }
     if overrides:
         call["assistantOverrides"] = overrides
-    if success is not None:
-        call["_success"] = success
+    keep_assistant(sb, call, assistant, overrides)
+    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id)
     end = at + timedelta(seconds=LIFETIME if seconds is None else seconds)
     if seconds is not None:
         call["_ended_at"] = end
     sb.store.calls[call_id] = call
     contact.update(status="contact.dispatched", callId=call_id, dispatchedAt=iso(at), _end=end, _reason=reason)
     return end
-
-
-def _merged(base: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
-    out = dict(base or {})
-    for key, value in (extra or {}).items():
-        out[key] = {**out[key], **value} if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 # requests

@@ -1,4 +1,10 @@
-"""/chat: a deterministic text conversation with an assistant; `previousChatId` continues one."""
+"""/chat: a text conversation with an assistant; `previousChatId` continues one.
+
+The assistant answers by the conversation engine's rules (conversation.py): from its own prompt,
+`assistantOverrides` (and their `variableValues`) applied, templates rendered for a chat, on the
+sandbox clock. A chat speaks no opening (`firstMessage` is for calls): each input gets one reply
+to its last user message. Every answer says once that its replies are drawn by rule (conversation.NOTE_HEADER).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import knowledge
 from .calls import CUSTOMER
+from .conversation import assistant_turn, note_headers, with_overrides
 from .core import ApiError, body_of, find, sandbox_of, stamp
 from .validation import Arr, Bool, Obj, Rule, Str, checked_number
 
@@ -62,12 +70,21 @@ def _said(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"role": m["role"], "content": m.get("content") or m.get("message") or ""} for m in value]
 
 
-def scripted_reply(assistant: dict[str, Any], history: list[dict[str, Any]]) -> str:
-    """What the sandbox assistant answers after `history`: its name, the turn, and the last user line."""
-    turn = sum(1 for m in history if m["role"] == "user")
-    heard = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-    name = assistant.get("name") or "Assistant"
-    return f"{name} here (turn {turn}). You said: {heard}"
+def reply(sb: Sandbox, assistant: dict[str, Any], overrides: dict[str, Any] | None, history: list[dict[str, Any]], customer: Any) -> str:
+    """The assistant's answer to the last user message of `history` (the turns before it are its context)."""
+    configured, variables = with_overrides(assistant, overrides)
+    last = next((i for i in range(len(history) - 1, -1, -1) if history[i]["role"] == "user"), None)
+    heard = history[last]["content"] if last is not None else ""
+    return assistant_turn(
+        configured,
+        history[:last] if last is not None else history,
+        heard if isinstance(heard, str) else "",
+        now=sb.now(),
+        variables=variables,
+        customer=customer if isinstance(customer, dict) else None,
+        documents=knowledge.documents_for(sb, configured),
+        conversation_type="chat",
+    )
 
 
 def assistant_of(sb: Sandbox, body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
@@ -99,7 +116,8 @@ async def create_chat(request: Request) -> JSONResponse:
     assistant = assistant_of(sb, body, previous)
     history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
     turn = sum(1 for m in history if m["role"] == "user")
-    output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
+    overrides = body.get("assistantOverrides") if "assistantOverrides" in body else (previous or {}).get("assistantOverrides")
+    output = [{"role": "assistant", "content": reply(sb, assistant, overrides, history, transport.get("customer"))}]
     fields = {k: v for k, v in body.items() if k != "stream"}
     fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
     chat = stamp(
@@ -112,11 +130,11 @@ async def create_chat(request: Request) -> JSONResponse:
     )
     chat = {k: v for k, v in chat.items() if v is not None}
     sb.store.chats[chat["id"]] = chat
-    return JSONResponse(chat)
+    return JSONResponse(chat, headers=note_headers())
 
 
 async def get_chat(request: Request) -> JSONResponse:
-    return JSONResponse(find(sandbox_of(request).store.chats, request, "Chat"))
+    return JSONResponse(find(sandbox_of(request).store.chats, request, "Chat"), headers=note_headers())
 
 
 routes = [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]

@@ -1,11 +1,15 @@
 """/eval and /eval/run: mock conversations with judges, run against the sandbox assistant.
 
-A run plays the eval's messages in order. At each checkpoint (an assistant message with a
-`judgePlan`) the target assistant answers as it does on /chat (`chat.scripted_reply`) and the
-judge rules on that answer: `exact` and `regex` for real, `ai` by the rule in extraction.py.
-`continuePlan.contentOverride` replaces the answer for later turns; `exitOnFailureEnabled`
-stops at a failed checkpoint. A run is `queued` for QUEUED seconds, then `running` for
-TURN seconds per checkpoint, then `ended` with its results.
+A run plays the eval's messages in order, once, when it is created (on the sandbox clock of
+that moment). At each checkpoint (an assistant message with a `judgePlan`) the target assistant
+(its `assistantOverrides` applied) answers by the conversation engine's rules, as on /chat: the
+user's last line after the mock turns before it (mock `system` messages are read as more
+prompt), or its opening when no user line came since it last spoke. The judge rules on that
+answer (judging.py): `exact` and `regex` for real, `ai` by written rules. `continuePlan.contentOverride`
+replaces the answer for later turns; `exitOnFailureEnabled` stops at a failed checkpoint. A run
+is `queued` for QUEUED seconds, then `running` for TURN seconds per checkpoint, then `ended`
+with its results; a response with results says once that the replies are drawn by rule
+(conversation.NOTE_HEADER).
 
 The document does not declare how a checkpoint's verdict is reported; the sandbox follows Vapi's
 evals guide: the assistant message in `results[].messages` carries `judge: {status, failureReason}`.
@@ -20,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import knowledge
 from .assistants import ASSISTANT, SQUAD
-from .chat import scripted_reply
 from .clock import iso
+from .conversation import Agent, note_headers, with_overrides
 from .core import ApiError, body_of, find, paged, query_of, sandbox_of, stamp
-from .extraction import judge
+from .judging import judge
 from .phone_numbers import Nested
 from .resource import Resource
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
@@ -164,8 +169,8 @@ QUEUED, TURN = 1.0, 1.0
 COST_PER_REPLY = 0.0004
 
 
-def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """An EvalRunResult (without times) for the mock conversation against `assistant`, and its number of replies."""
+def play(messages: list[dict[str, Any]], agent: Agent) -> tuple[dict[str, Any], int]:
+    """An EvalRunResult (without times) for the mock conversation against `agent`, and its number of replies."""
     history: list[dict[str, Any]] = []
     played: list[dict[str, Any]] = []
     passed = True
@@ -182,9 +187,9 @@ def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dic
             played.append({"role": "tool", "content": "", "judge": {"status": "fail", "failureReason": no_tools}})
             passed = False
             continue
-        reply = scripted_reply(assistant, history)
+        reply = _reply(agent, history)
         replies += 1
-        ok, reason = judge(message["judgePlan"], reply)
+        ok, reason = judge(message["judgePlan"], reply, history=history)
         verdict = {"status": "pass"} if ok else {"status": "fail", "failureReason": reason}
         played.append({"role": "assistant", "content": reply, "judge": verdict})
         plan = message.get("continuePlan") or {}
@@ -194,6 +199,18 @@ def play(messages: list[dict[str, Any]], assistant: dict[str, Any]) -> tuple[dic
             if plan.get("exitOnFailureEnabled"):
                 break
     return {"status": "pass" if passed else "fail", "messages": played}, replies
+
+
+def _reply(agent: Agent, history: list[dict[str, Any]]) -> str:
+    """What the assistant says at a checkpoint: its answer to the user's last line, its opening if it has not
+    spoken yet and no user line came, or nothing when no user line came since it last spoke."""
+    spoken = [i for i, m in enumerate(history) if m["role"] in ("user", "assistant")]
+    last = spoken[-1] if spoken else None
+    if last is not None and history[last]["role"] == "user":
+        return agent.reply([m for i, m in enumerate(history) if i != last], history[last]["content"])
+    if last is None:
+        return agent.opening() or ""
+    return ""
 
 
 def public(run: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +241,13 @@ def live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def answer(views: list[dict[str, Any]], status_code: int = 200, body: Any = None) -> JSONResponse:
+    """The response, saying once that the replies are drawn by rule when one of `views` has results."""
+    return JSONResponse(views[0] if body is None else body, status_code=status_code, headers=note_headers(any("results" in v for v in views)))
+
+
 def target_assistant(sb: Sandbox, target: dict[str, Any]) -> dict[str, Any]:
-    """Who answers: the assistant, or a squad's first member (400 for an unknown id)."""
+    """Who answers: the assistant, or a squad's first member (400 for an unknown id); overrides not applied."""
     store = sb.store
     if target["type"] == "assistant":
         if target.get("assistant") is not None:
@@ -259,11 +281,13 @@ async def create_run(request: Request) -> JSONResponse:
         definition = sb.store.evals.get(body["evalId"])
         if definition is None:
             raise ApiError(400, f"Couldn't Get Eval. `evalId` {body['evalId']} Not Found.")
-    result, replies = play(definition["messages"], target_assistant(sb, body["target"]))
     now = sb.now()
+    assistant, variables = with_overrides(target_assistant(sb, body["target"]), body["target"].get("assistantOverrides"))
+    agent = Agent(assistant, now=now, variables=variables, documents=knowledge.documents_for(sb, assistant), conversation_type="chat")
+    result, replies = play(definition["messages"], agent)
     run = stamp(sb, **body, _start=now, _result=result, _replies=replies)
     sb.store.eval_runs[run["id"]] = run
-    return JSONResponse(live(run, now), status_code=201)
+    return answer([live(run, now)], 201)
 
 
 async def list_runs(request: Request) -> JSONResponse:
@@ -272,19 +296,20 @@ async def list_runs(request: Request) -> JSONResponse:
     now = sb.now()
     runs = [r for r in sb.store.eval_runs.values() if query.get("id") in (None, r["id"])]
     page = paged(runs, query)
-    return JSONResponse({**page, "results": [live(r, now) for r in page["results"]]})
+    views = [live(r, now) for r in page["results"]]
+    return answer(views, body={**page, "results": views})
 
 
 async def get_run(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
-    return JSONResponse(live(find(sb.store.eval_runs, request, "Eval Run"), sb.now()))
+    return answer([live(find(sb.store.eval_runs, request, "Eval Run"), sb.now())])
 
 
 async def delete_run(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
     run = find(sb.store.eval_runs, request, "Eval Run")
     del sb.store.eval_runs[run["id"]]
-    return JSONResponse(live(run, sb.now()))
+    return answer([live(run, sb.now())])
 
 
 routes = [

@@ -3,18 +3,23 @@
 A run expands its entries (inline scenario + personality, saved simulations, suites) times
 `iterations` into items. Item i moves over the sandbox clock: `queued` until QUEUED + i * STAGGER
 seconds after the run was created, then `running` for RUNNING s, `evaluating` for EVALUATING s,
-then `passed` or `failed`. Its conversation is computed from the scenario: the target assistant's
-first message, then for each sentence of the scenario's instructions (up to MAX_TURNS) the tester
-says it and the assistant answers as on /chat. Each evaluation's structured output is extracted
-from that transcript by the rules in extraction.py and compared with the expected value; an item
-passes when every required evaluation does. Cancelling (PATCH /eval/simulation/run/{id}) cancels
-every item not finished yet. Vapi's default personalities (orgId null) are always there.
+then `passed` or `failed`. Its conversation is played once, when the run is created (on the
+sandbox clock of that moment), by the conversation engine (conversation.py): the target
+assistant (the scenario's `targetOverrides` applied) answers from its own prompt, the tester
+follows the scenario's `instructions` (up to MAX_TURNS lines), inbound. A personality's prompt
+sets a tone the rule tester cannot speak; only the facts it states ("Your name is Jordan", a
+phone number, an email...) are used, when the scenario's instructions do not state them. Each
+evaluation's structured output is extracted from that transcript by the rules in judging.py and
+compared with the expected value; an item passes when every required evaluation does. Once an
+item has talked, a response about it or its run says once that the conversation is drawn by rule
+(conversation.NOTE_HEADER). Cancelling (PATCH
+/eval/simulation/run/{id}) cancels every item not finished yet. Vapi's default personalities
+(orgId null) are always there.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,12 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import knowledge, language
 from .assistants import ASSISTANT, SQUAD
-from .chat import scripted_reply
 from .clock import iso
+from .conversation import Agent, Conversation, Tester, converse, note_headers, plan_tester, with_overrides
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, find, new_id, not_found, paged, query_of, sandbox_of, stamp
-from .extraction import at_path, compare, extract
+from .judging import at_path, compare, extract
 from .phone_numbers import Nested
+from .prompt import Prompt, system_prompt
 from .resource import Resource
 from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
@@ -190,7 +197,8 @@ ITEM_QUERY = {
 
 QUEUED, STAGGER, RUNNING, EVALUATING = 2.0, 1.0, 6.0, 2.0
 """Seconds: before the first item starts, between item starts, talking, evaluating."""
-MAX_TURNS = 4
+MAX_TURNS = 12
+"""Tester lines at most in one simulated conversation."""
 CONCURRENCY_LIMIT = 10
 """Call slots for simulations; each voice simulation uses 2 (tester and target)."""
 DONE = ("passed", "failed", "canceled")
@@ -221,31 +229,27 @@ BUILT_IN = {"personalities": list(DEFAULT_PERSONALITIES.values())}
 """What every sandbox world holds from the start (the store puts it in)."""
 
 
-def sentences(text: str) -> list[str]:
-    return [s for s in (part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip())) if s][:MAX_TURNS]
+def converse_scenario(
+    sb: Sandbox, assistant: dict[str, Any], scenario: Mapping[str, Any], personality: Mapping[str, Any], *, now: datetime, voice: bool
+) -> Conversation:
+    """The scenario played against the assistant (see the module docstring)."""
+    configured, variables = with_overrides(assistant, scenario.get("targetOverrides"))
+    agent = Agent(
+        configured, now=now, variables=variables, documents=knowledge.documents_for(sb, configured), conversation_type="voice" if voice else "chat"
+    )
+    tester = Tester(str(scenario.get("instructions") or ""))
+    persona = system_prompt(personality.get("assistant") or {}) if isinstance(personality.get("assistant"), Mapping) else ""
+    for key, value in plan_tester(persona).facts.items():
+        tester.plan.facts.setdefault(key, value)
+    return converse(agent, tester, max_turns=MAX_TURNS)
 
 
-def converse(assistant: dict[str, Any], scenario: dict[str, Any]) -> list[tuple[str, str]]:
-    """The tester and the assistant, turn by turn: (role, text) with role `assistant` or `user`."""
-    name = assistant.get("name") or "the assistant"
-    lines = [("assistant", assistant.get("firstMessage") or f"Hello, this is {name}. How can I help you today?")]
-    history: list[dict[str, Any]] = []
-    for sentence in sentences(scenario.get("instructions") or ""):
-        history.append({"role": "user", "content": sentence})
-        reply = scripted_reply(assistant, history)
-        history.append({"role": "assistant", "content": reply})
-        lines += [("user", sentence), ("assistant", reply)]
-    return lines
-
-
-def evaluate(scenario: dict[str, Any], outputs: Mapping[str, dict[str, Any]], lines: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def evaluate(scenario: Mapping[str, Any], outputs: Mapping[str, dict[str, Any]], played: Conversation, now: datetime) -> list[dict[str, Any]]:
     """StructuredOutputEvaluationResult for each of the scenario's evaluations."""
-    transcript = "\n".join(f"{'AI' if role == 'assistant' else 'User'}: {text}" for role, text in lines)
-    said = [text for role, text in lines if role == "assistant"]
     results = []
     for item in scenario.get("evaluations") or []:
         output = item.get("structuredOutput") or outputs.get(item.get("structuredOutputId") or "") or {}
-        value = at_path(extract(output, transcript, said), item.get("path"))
+        value = at_path(extract(output, played.lines, now=now), item.get("path"))
         result: dict[str, Any] = {
             "structuredOutputId": item.get("structuredOutputId") or "inline",
             "name": output.get("name"),
@@ -343,6 +347,13 @@ def run_live(run: dict[str, Any], now: datetime) -> dict[str, Any]:
     else:
         out["status"] = "running" if started else "queued"
     return out
+
+
+def talked(run: dict[str, Any], now: datetime) -> bool:
+    """Whether an item of the run has talked by `now` (its conversation is then in the answers)."""
+    first = run["_start"] + timedelta(seconds=QUEUED + RUNNING)
+    canceled: datetime | None = run.get("_canceled_at")
+    return min(now, canceled) >= first if canceled else now >= first
 
 
 def missing(collection: Any, ident: str | None, what: str, field: str) -> None:
@@ -487,10 +498,13 @@ async def create_run(request: Request) -> JSONResponse:
     run = stamp(sb, **{**body, "iterations": body.get("iterations", 1), "transport": transport}, queuedAt=iso(now), _start=now)
     voice = transport["provider"] == "vapi.websocket"
     items: list[dict[str, Any]] = []
+    played: dict[int, tuple[Conversation, list[dict[str, Any]]]] = {}  # the same inputs play the same conversation: once per entry
     for iteration in range(1, run["iterations"] + 1):
-        for simulation_id, scenario, personality, scenario_id, personality_id in planned:
-            lines = converse(assistant, scenario)
-            evaluations = evaluate(scenario, sb.store.structured_outputs, lines)
+        for index, (simulation_id, scenario, personality, scenario_id, personality_id) in enumerate(planned):
+            if index not in played:
+                conversation = converse_scenario(sb, assistant, scenario, personality, now=now, voice=voice)
+                played[index] = conversation, evaluate(scenario, sb.store.structured_outputs, conversation, now)
+            conversation, evaluations = played[index]
             passed = all(e["passed"] for e in evaluations if e["required"])
             item = stamp(
                 sb,
@@ -509,11 +523,11 @@ async def create_run(request: Request) -> JSONResponse:
                 },
                 configurations={"transport": transport},
                 _index=len(items),
-                _results={"evaluations": evaluations, "passed": passed},
+                _results={"evaluations": [dict(e) for e in evaluations], "passed": passed},
             )
             item["_call"] = {
-                "transcript": "\n".join(f"{'AI' if r == 'assistant' else 'User'}: {t}" for r, t in lines),
-                "messages": [{"role": r, "content": t} for r, t in lines],
+                "transcript": conversation.transcript,
+                "messages": [{"role": line.role, "content": line.text} for line in conversation.lines],
                 **({"recordingUrl": f"https://storage.vapi.ai/sandbox/{item['id']}-mono.wav"} if voice else {}),
             }
             items.append(item)
@@ -521,7 +535,7 @@ async def create_run(request: Request) -> JSONResponse:
     sb.store.simulation_runs[run["id"]] = run
     url = str(request.base_url) + f"dashboard/simulation-runs/{run['id']}"
     created = {**run_live(run, now), "simulationRunItemIds": [i["id"] for i in items], "url": url}
-    return JSONResponse(created, status_code=201)
+    return JSONResponse(created, status_code=201, headers=note_headers(talked(run, now)))
 
 
 def find_run(request: Request) -> dict[str, Any]:
@@ -557,11 +571,13 @@ async def list_runs(request: Request) -> JSONResponse:
         runs = [r for r in runs if r["status"] == "ended" and (r["itemCounts"]["failed"] == 0) == (wanted == "passed")]
     page = paged(runs, query)
     page["results"] = [{**r, "summary": summaries[r["id"]]} for r in page["results"]]
-    return JSONResponse(page)
+    spoke = any(talked(run, now) for run in stored if run["id"] in {r["id"] for r in page["results"]})
+    return JSONResponse(page, headers=note_headers(spoke))
 
 
 async def get_run(request: Request) -> JSONResponse:
-    return JSONResponse(run_live(find_run(request), sandbox_of(request).now()))
+    run, now = find_run(request), sandbox_of(request).now()
+    return JSONResponse(run_live(run, now), headers=note_headers(talked(run, now)))
 
 
 async def cancel_run(request: Request) -> JSONResponse:
@@ -571,7 +587,7 @@ async def cancel_run(request: Request) -> JSONResponse:
     if run_live(run, now)["status"] != "ended" and run.get("_canceled_at") is None:
         run["_canceled_at"] = now
         run["updatedAt"] = iso(now)
-    return JSONResponse(run_live(run, now))
+    return JSONResponse(run_live(run, now), headers=note_headers(talked(run, now)))
 
 
 async def list_run_items(request: Request) -> JSONResponse:
@@ -584,7 +600,8 @@ async def list_run_items(request: Request) -> JSONResponse:
             items = [i for i in items if i[key] == query[key]]
     limit = int(float(query.get("limit", 100)))
     page = int(float(query.get("page", 1)))
-    return JSONResponse(items[(page - 1) * limit : page * limit])
+    shown = items[(page - 1) * limit : page * limit]
+    return JSONResponse(shown, headers=note_headers(any("call" in i["metadata"] for i in shown)))
 
 
 async def get_run_item(request: Request) -> JSONResponse:
@@ -593,7 +610,8 @@ async def get_run_item(request: Request) -> JSONResponse:
     item = next((i for i in (run or {}).get("_items", []) if i["id"] == request.path_params["itemId"]), None)
     if run is None or item is None:
         raise not_found("Simulation Run Item")
-    return JSONResponse(item_live(item, run, sb.now()))
+    view = item_live(item, run, sb.now())
+    return JSONResponse(view, headers=note_headers("call" in view["metadata"]))
 
 
 async def generate(request: Request) -> JSONResponse:
@@ -650,37 +668,42 @@ routes = [
 
 
 def _generated(assistant: dict[str, Any]) -> dict[str, Any]:
-    """GenerateScenariosResponse: a happy path, an edge case and a failure mode from the assistant's prompt."""
+    """GenerateScenariosResponse: a happy path, an edge case and a failure mode from the assistant's prompt,
+    each written in instructions the sandbox's tester follows (conversation.py)."""
     name = assistant.get("name") or "the assistant"
-    prompt = next(
-        (
-            m.get("content")
-            for m in (assistant.get("model") or {}).get("messages") or []
-            if m.get("role") == "system" and m.get("content")
-        ),
-        f"You are {name}.",
-    )
-    purpose = sentences(prompt)[0] if sentences(prompt) else prompt
+    prompt = Prompt(system_prompt(assistant))
+    sentences = language.sentences(prompt.text)
+    purpose = sentences[0] if sentences else f"You are {name}."
+    topics = prompt.topics()
+    books = prompt.booking == "yes"
+    if books:
+        main = "You want to book an appointment tomorrow morning. Your name is Alex Morgan. Accept the first time offered."
+        edge = "You want to book an appointment tomorrow. If offered a time, decline the first one. Your name is Alex Morgan."
+    else:
+        main = f"Ask about {topics[0]}." if topics else 'Ask "What can you help me with?"'
+        edge = f'Ask about {topics[-1]}. Then ask "What can you help me with?"' if topics else 'Ask "How can you help me?"'
     return {
         "scenarios": [
             {
                 "name": "Main task, cooperative caller",
-                "instructions": f"You call {name}. Ask for help with what it is for. Give every detail it asks for.",
+                "instructions": main,
                 "category": "happy_path",
                 "reasoning": f"Checks the main flow the prompt describes: {purpose}",
             },
             {
-                "name": "Missing details",
-                "instructions": f"You call {name}. Ask for help but leave out one required detail. Correct yourself once.",
+                "name": "Changing the request" if books else "A second question",
+                "instructions": edge,
                 "category": "edge_case",
-                "reasoning": "Checks that the assistant asks for what is missing instead of guessing.",
+                "reasoning": "Checks that the assistant offers another time when the first is declined."
+                if books
+                else "Checks that the assistant answers a follow-up from its prompt.",
             },
             {
                 "name": "Out of scope request",
-                "instructions": f"You call {name}. Ask for something unrelated to its purpose. Insist once.",
+                "instructions": "Ask whether they can help with filing taxes.",
                 "category": "failure_mode",
-                "reasoning": "Checks that the assistant declines politely and steers back to its purpose.",
+                "reasoning": "Checks that the assistant says what it does not know instead of inventing an answer.",
             },
         ],
-        "coverageNotes": f"Three scenarios for {name}: the main flow, incomplete information, and an out-of-scope request.",
+        "coverageNotes": f"Three scenarios for {name}: the main flow, a follow-up, and an out-of-scope request.",
     }

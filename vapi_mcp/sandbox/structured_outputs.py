@@ -1,21 +1,22 @@
 """/structured-output: create, list, get, update, delete, and run on calls (preview or rerun).
 
 The DTOs are declared field by field after ../shared/vapi-openapi.json; extraction follows the
-sandbox's documented rules (extraction.py). A rerun (`previewEnabled` false) overwrites the
-value stored in each call's `artifact.structuredOutputs`, as at Vapi.
+sandbox's written rules (judging.extract) on the call's transcript, read on the sandbox clock.
+A rerun (`previewEnabled` false) overwrites the value stored in each call's
+`artifact.structuredOutputs`, as at Vapi. A preview says once that the value comes from a
+conversation drawn by rule (conversation.NOTE_HEADER).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .calls import live
+from .conversation import note_headers
 from .core import DATE_FILTERS, ApiError, body_of, find, new_id, query_of, sandbox_of
-from .extraction import extract
+from .judging import extract
 from .phone_numbers import Nested
 from .resource import Resource
 from .tools import JSON_SCHEMA
@@ -111,13 +112,6 @@ DTOS: dict[str, Obj] = {
 """Every rule of this module by the OpenAPI schema it mirrors (for the tests)."""
 
 
-def conversation(call: dict[str, Any]) -> tuple[str, list[str]]:
-    """A served call's transcript and the assistant's lines."""
-    artifact = call.get("artifact") or {}
-    lines = [m["message"] for m in call.get("messages") or [] if m.get("role") == "bot" and m.get("message")]
-    return artifact.get("transcript") or "", lines
-
-
 OUTPUTS = Resource("/structured-output", "structured_outputs", "Structured Output", CREATE, UPDATE, LIST_QUERY, page=True, defaults={"type": "ai"})
 
 
@@ -155,9 +149,10 @@ async def run(request: Request) -> JSONResponse:
         call = sb.store.calls.get(call_id)
         if call is None:
             raise ApiError(400, f"Couldn't Get Call. `callId` {call_id} Not Found.")
-        results[call_id] = {"name": output["name"], "result": extract(output, *conversation(live(call, now)))}
+        transcript = (live(call, now).get("artifact") or {}).get("transcript") or ""
+        results[call_id] = {"name": output["name"], "result": extract(output, transcript, now=now)}
     if preview:
-        return JSONResponse({output_id: results[call_ids[0]]})
+        return JSONResponse({output_id: results[call_ids[0]]}, headers=note_headers())
     for call_id, result in results.items():
         sb.store.calls[call_id].setdefault("_structured_outputs", {})[output_id] = result
     return JSONResponse({"workflowId": new_id(), "message": f"Structured output rerun started for {len(call_ids)} call(s)."})
