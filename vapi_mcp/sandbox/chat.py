@@ -8,22 +8,49 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .calls import CUSTOMER
 from .core import ApiError, body_of, find, sandbox_of, stamp
-from .validation import Arr, Bool, Obj, Rule, Str, checked_number
+from .validation import OPEN, Arr, Bool, Either, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
 
 
-class TextOrMessages(Rule):
-    """CreateChatDTO.input: a string, or an array of chat messages (`{role, content}`)."""
+def _message(role: str, **fields: Rule) -> Obj:
+    return Obj({"role": Str(enum=(role,)), "content": Str(max_len=10000), **fields, "name": Str(max_len=40), "metadata": OPEN}, required=("role", "content", *fields))
 
-    messages = Arr(Obj({"role": Str(enum=("system", "user", "assistant", "tool", "developer")), "content": Str()}, required=("role",), open=True))
 
-    def check(self, value: Any, name: str) -> list[str]:
-        return [] if isinstance(value, str) else self.messages.check(value, name)
-
+TOOL_CALL = Obj(
+    {"id": Str(), "type": Str(), "function": Obj({"arguments": Str(), "name": Str(max_len=80)}, required=("arguments", "name"))},
+    required=("id", "type", "function"),
+)
+"""ToolCall (an assistant message's `tool_calls`)."""
+CHAT_MESSAGE = Tagged(
+    "role",
+    {
+        "system": _message("system"),
+        "user": _message("user"),
+        "assistant": Obj(
+            {
+                "role": Str(enum=("assistant",)),
+                "content": Str(max_len=10000),
+                "refusal": Str(max_len=10000),
+                "tool_calls": Arr(TOOL_CALL),
+                "name": Str(max_len=40),
+                "metadata": OPEN,
+            },
+            required=("role",),
+        ),
+        "tool": _message("tool", tool_call_id=Str()),
+        "developer": _message("developer"),
+    },
+)
+"""A chat message by its role: Assistant-, Tool- and DeveloperMessage as the document declares them. The document's
+SystemMessage and UserMessage at these places are a call transcript's (role, message, time, secondsFromStart: a
+name two schemas share); a chat's system and user messages are `{role, content}` like the others, as in Vapi's chat guide."""
+INPUT = Either(Str(), Arr(CHAT_MESSAGE))
+"""CreateChatDTO.input: a string, or an array of chat messages."""
 
 SMS_TRANSPORT = Obj(
     {
@@ -41,13 +68,13 @@ SMS_TRANSPORT = Obj(
 CREATE_CHAT = Obj(
     {
         "assistantId": Str(),
-        "assistant": Obj({}, open=True),
-        "assistantOverrides": Obj({}, open=True),
+        "assistant": ASSISTANT,
+        "assistantOverrides": ASSISTANT_OVERRIDES,
         "squadId": Str(),
-        "squad": Obj({}, open=True),
+        "squad": SQUAD,
         "name": Str(max_len=40),
         "sessionId": Str(),
-        "input": TextOrMessages(),
+        "input": INPUT,
         "stream": Bool(),
         "previousChatId": Str(),
         "transport": SMS_TRANSPORT,
@@ -120,3 +147,5 @@ async def get_chat(request: Request) -> JSONResponse:
 
 
 routes = [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
+BODIES: dict[tuple[str, str], Rule] = {("POST", "/chat"): CREATE_CHAT}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""
