@@ -155,6 +155,7 @@ ACCEPTED: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/assistant", {"model": {**MODEL, "tools": [{"type": "function", "function": {"name": "book_slot", "parameters": {"type": "object", "properties": {"day": {"type": "string"}}}}}]}}),
     ("POST", "/assistant", {"credentials": [{"provider": "anything-not-modelled"}]}),
     ("POST", "/tool", {"type": "function", "function": {"name": "lookup"}, "messages": [{"type": "request-start", "content": "One moment."}]}),
+    ("POST", "/call", {"assistantId": "{assistant}", "phoneNumber": {"twilioPhoneNumber": "+14155550100", "twilioAccountSid": "AC123", "twilioAuthToken": "t"}, "customer": {"number": "+14155550123"}}),
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumberId": "{number}", "customer": {"number": "+14155550123", "assistantOverrides": {"variableValues": {"name": "Ada"}}}}),
     ("POST", "/chat", {"assistantId": "{assistant}", "input": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How much is a nail trim?"}]}),
 ]  # fmt: skip

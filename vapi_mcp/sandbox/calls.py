@@ -292,6 +292,21 @@ def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> st
     return None
 
 
+def calling_number(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """The number a phone call is made from: a saved one (`phoneNumberId`), or a Twilio number given with the
+    call (`phoneNumber`, an ImportTwilioPhoneNumberDTO that is not saved)."""
+    if (body.get("phoneNumberId") is None) == (body.get("phoneNumber") is None):
+        both = body.get("phoneNumberId") is not None
+        raise ApiError(400, [f"Need Either `phoneNumberId` Or `phoneNumber`{', Not Both' if both else ''}. For a web call, use POST /call/web."])
+    if body.get("phoneNumber") is not None:
+        transient = body["phoneNumber"]
+        return {"provider": "twilio", "number": transient["twilioPhoneNumber"], **{k: v for k, v in transient.items() if k != "twilioPhoneNumber"}}
+    phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
+    if phone_number is None:
+        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
+    return phone_number
+
+
 async def create_call(request: Request) -> JSONResponse:
     """A phone call, now or scheduled, to one customer or (`customers`) a batch."""
     sb = sandbox_of(request)
@@ -302,11 +317,7 @@ async def create_call(request: Request) -> JSONResponse:
         raise ApiError(400, ["schedulePlan.latestAt must be after schedulePlan.earliestAt"])
     if body.get("customer") is not None and body.get("customers") is not None:
         raise ApiError(400, ["Need Either `customer` Or `customers`, Not Both."])
-    if body.get("phoneNumberId") is None:
-        raise ApiError(400, ["Need Either `phoneNumberId` Or `phoneNumber`. For a web call, use POST /call/web."])
-    phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
-    if phone_number is None:
-        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
+    phone_number = calling_number(sb, body)
     fields = {"phoneCallProvider": phone_number.get("provider"), "phoneCallTransport": "pstn"}
     if body.get("customers") is not None:
         results, errors = [], []
