@@ -107,7 +107,7 @@ def test_the_walk_reaches_the_schemas_agents_send():
         "CreateAssistantDTO", "AssistantOverrides", "ElevenLabsVoice", "OpenAIModel", "AnthropicModel", "DeepgramTranscriber",
         "AnalysisPlan", "ArtifactPlan", "StartSpeakingPlan", "CallHookCallEnding", "ToolCallHookAction", "CreateFunctionToolDTO",
         "CreateTransferCallToolDTO", "TransferPlan", "HandoffDestinationAssistant", "JsonSchema", "ToolMessageStart",
-        "CreateCallDTO", "CreateCustomerDTO", "SchedulePlan", "ImportTwilioPhoneNumberDTO", "CreateChatDTO",
+        "CreateCallDTO", "CreateCustomerDTO", "SchedulePlan", "ImportTwilioPhoneNumberDTO", "CreateChatDTO", "CreateSessionDTO",
         "CreateVapiPhoneNumberDTO", "PhoneNumberHookCallRinging", "CreateCampaignDTO", "CreateEvalDTO", "EvalOpenAIModel",
         "CreateScenarioDTO", "CreateSimulationRunDTO", "CreateStructuredOutputDTO", "WorkflowOpenAIModel", "AnalyticsQueryDTO",
     }  # fmt: skip

@@ -89,10 +89,13 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumberId": "{number}", "customer": {"number": "+14155550123"}, "schedulePlan": {"earliestAt": "tomorrow"}}, "schedulePlan.earliestAt must be a valid ISO 8601 date string"),
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumber": {"twilioPhoneNumber": "+14155550100"}, "customer": {"number": "+14155550123"}}, "phoneNumber.twilioAccountSid should not be empty"),
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumberId": "{number}", "customer": {"number": "+14155550123"}, "transport": {"provider": "carrier-pigeon"}}, "transport.provider must be one of the following values: vapi.websocket, vonage, twilio, vapi.sip, telnyx, daily"),
-    # chats
+    # chats and sessions
     ("POST", "/chat", {"assistantId": "{assistant}", "input": [{"role": "robot", "content": "hi"}]}, "input.0.role must be one of the following values: system, user, assistant, tool, developer"),
     ("POST", "/chat", {"assistantId": "{assistant}", "input": 42}, "input must be a string or an array"),
     ("POST", "/chat", {"assistantId": "{assistant}", "input": "hi", "assistantOverrides": {"voice": {"provider": "elevenlabs"}}}, "assistantOverrides.voice.provider must be one of the following values: {voices}"),
+    ("POST", "/session", {"assistantId": "{assistant}", "expirationSeconds": 10}, "expirationSeconds must not be less than 60"),
+    ("POST", "/session", {"assistantId": "{assistant}", "status": "paused"}, "status must be one of the following values: active, completed"),
+    ("POST", "/session", {"assistant": {"model": {"provider": "anthropic", "model": "claude-9"}}}, "assistant.model.model must be one of the following values: {anthropic}"),
     # testing: judges, structured outputs, simulations
     ("POST", "/structured-output", {"name": "booked", "schema": {"type": "boolean"}, "model": {"provider": "openai", "model": "gpt-5-turbo-ultra"}}, "model.model must be one of the following values: {workflow_openai}"),
     ("POST", "/structured-output", {"name": "booked", "schema": {"type": "bool"}}, "schema.type must be one of the following values: string, number, integer, boolean, array, object"),
@@ -131,7 +134,7 @@ def fill(value: Any, ids: dict[str, str]) -> Any:
 
 
 def world(sandbox: Sandbox) -> dict[str, int]:
-    return {kind: len(sandbox.store.collection(kind)) for kind in ("assistants", "squads", "tools", "calls", "chats", "structured_outputs", "evals", "scenarios", "campaigns")}
+    return {kind: len(sandbox.store.collection(kind)) for kind in ("assistants", "squads", "tools", "calls", "chats", "sessions", "structured_outputs", "evals", "scenarios", "campaigns")}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "message"), REFUSED, ids=[f"{m} {p} {i}" for i, (m, p, _, _) in enumerate(REFUSED)])
@@ -158,6 +161,7 @@ ACCEPTED: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumber": {"twilioPhoneNumber": "+14155550100", "twilioAccountSid": "AC123", "twilioAuthToken": "t"}, "customer": {"number": "+14155550123"}}),
     ("POST", "/call", {"assistantId": "{assistant}", "phoneNumberId": "{number}", "customer": {"number": "+14155550123", "assistantOverrides": {"variableValues": {"name": "Ada"}}}}),
     ("POST", "/chat", {"assistantId": "{assistant}", "input": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How much is a nail trim?"}]}),
+    ("POST", "/session", {"assistantId": "{assistant}", "name": "Nail trims", "expirationSeconds": 3600}),
 ]  # fmt: skip
 
 

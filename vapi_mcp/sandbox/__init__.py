@@ -46,7 +46,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from . import analytics, artifacts, assistants, calls, campaigns, chat, control, evals, phone_numbers, simulations, structured_outputs, tools
+from . import analytics, artifacts, assistants, calls, campaigns, chat, control, evals, phone_numbers, sessions, simulations, structured_outputs, tools
 from .artifacts import PRESIGNED_PREFIX
 from .clock import MAX_ADVANCE, Clock, ManualClock, iso
 from .core import BASE_URL, ApiError, Fault, RecordedRequest, error_response
@@ -57,7 +57,7 @@ __all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest", "Store
 REQUEST_LOG = 1000
 """Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
 
-MODULES: tuple[Any, ...] = (control, calls, artifacts, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
+MODULES: tuple[Any, ...] = (control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
 """Every resource module; each has `routes`, and may have `tick`, `upcoming` and `BUILT_IN`."""
 
 

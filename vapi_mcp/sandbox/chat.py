@@ -98,7 +98,7 @@ def scripted_reply(assistant: dict[str, Any], history: list[dict[str, Any]]) -> 
 
 
 def assistant_of(sb: Sandbox, body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-    """Who answers: the transient assistant, the one named (or the previous chat's), or none for a squad or session."""
+    """Who answers: the transient assistant, the one named (or the previous chat's or the session's), or none for a squad."""
     if body.get("assistant") is not None:
         return body["assistant"]
     assistant_id = body.get("assistantId") or (previous or {}).get("assistantId")
@@ -123,12 +123,14 @@ async def create_chat(request: Request) -> JSONResponse:
         previous = sb.store.chats.get(body["previousChatId"])
         if previous is None:
             raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
-    assistant = assistant_of(sb, body, previous)
-    history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
+    session = _session(sb, body)
+    assistant = assistant_of(sb, body, previous or session)
+    earlier = previous["messages"] + previous["output"] if previous else (session or {}).get("messages") or []
+    history = [*earlier, *_said(body["input"])]
     turn = sum(1 for m in history if m["role"] == "user")
     output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
     fields = {k: v for k, v in body.items() if k != "stream"}
-    fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
+    fields["assistantId"] = body.get("assistantId") or (previous or session or {}).get("assistantId")
     chat = stamp(
         sb,
         **fields,
@@ -139,7 +141,21 @@ async def create_chat(request: Request) -> JSONResponse:
     )
     chat = {k: v for k, v in chat.items() if v is not None}
     sb.store.chats[chat["id"]] = chat
+    if session is not None:  # the session remembers the turn for its next chat
+        session.update(messages=[*history, *output], updatedAt=chat["createdAt"])
     return JSONResponse(chat)
+
+
+def _session(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored session a chat continues (`sessionId`): 400 for an unknown one, or with `previousChatId` as well."""
+    if body.get("sessionId") is None:
+        return None
+    if body.get("previousChatId") is not None:
+        raise ApiError(400, ["sessionId and previousChatId are mutually exclusive: give one of them."])
+    session = sb.store.sessions.get(body["sessionId"])
+    if session is None:
+        raise ApiError(400, f"Couldn't Get Session. `sessionId` {body['sessionId']} Not Found.")
+    return session
 
 
 async def get_chat(request: Request) -> JSONResponse:
