@@ -394,6 +394,7 @@ SCENARIOS = Resource(
 SUITES = Resource(
     "/eval/simulation/suite", "suites", "Simulation Suite", SUITE, UPDATE_SUITE, SUITE_QUERY,
     nulls="set", check=check_suite, refuse=refusal("Simulation Suite", lambda sb, ident: []),
+    defaults={"targetAssignments": []},  # required in the document's SimulationSuite
 )
 SIMULATIONS = Resource(
     "/eval/simulation", "simulations", "Simulation", SIMULATION, UPDATE_SIMULATION, SIMULATION_QUERY,
