@@ -95,7 +95,9 @@ async def test_a_call_may_bring_its_own_twilio_number_instead_of_a_phone_number_
     created = await api.post("/call", json={"assistantId": ids["assistantId"], "phoneNumber": twilio, "customer": {"number": "+442071838750"}})
     assert created.status_code == 201, created.text
     call = created.json()
-    assert call["phoneNumber"] == twilio and call["phoneCallProvider"] == "twilio" and "phoneNumberId" not in call
+    assert call["phoneNumber"] == {"twilioPhoneNumber": "+14155550199", "twilioAccountSid": "AC0123"}, "its auth token is never answered"
+    assert call["phoneCallProvider"] == "twilio" and "phoneNumberId" not in call
+    assert "secret" not in str(sandbox.store.calls[call["id"]])
     assert call["customer"] == {"number": "+442071838750"}  # an imported number may call abroad
     assert len(sandbox.store.phone_numbers) == 2  # nothing was imported
     both = await api.post("/call", json={**phone_call(ids), "phoneNumber": twilio})

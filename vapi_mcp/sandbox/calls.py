@@ -292,6 +292,10 @@ def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> st
     return None
 
 
+TWILIO_SECRETS = ("twilioAuthToken", "twilioApiKey", "twilioApiSecret")
+"""What a call's transient Twilio number is never answered with (Vapi's SDK models it as TransientTwilioPhoneNumber, without them)."""
+
+
 def calling_number(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     """The number a phone call is made from: a saved one (`phoneNumberId`), or a Twilio number given with the
     call (`phoneNumber`, an ImportTwilioPhoneNumberDTO that is not saved)."""
@@ -318,6 +322,8 @@ async def create_call(request: Request) -> JSONResponse:
     if body.get("customer") is not None and body.get("customers") is not None:
         raise ApiError(400, ["Need Either `customer` Or `customers`, Not Both."])
     phone_number = calling_number(sb, body)
+    if body.get("phoneNumber") is not None:  # a transient number is answered without its credentials (TransientTwilioPhoneNumber)
+        body = {**body, "phoneNumber": {k: v for k, v in body["phoneNumber"].items() if k not in TWILIO_SECRETS}}
     fields = {"phoneCallProvider": phone_number.get("provider"), "phoneCallTransport": "pstn"}
     if body.get("customers") is not None:
         results, errors = [], []
