@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from tests.openapi import document
 from tests.rules_kit import Comparison, compare, request_body
-from vapi_mcp.sandbox import BODIES, ROUTES, assistants, providers, tools
+from vapi_mcp.sandbox import BODIES, MODULES, ROUTES, assistants, providers, tools
+from vapi_mcp.sandbox.resource import Resource
 from vapi_mcp.sandbox.validation import Arr, Num, Obj, Str, Tagged
 
 UNDOCUMENTED_ROUTES = {
@@ -171,3 +172,26 @@ def test_arrays_of_objects_name_each_item_by_index():
     assert rule.check([{"role": "system", "content": "Hi"}, {"role": "robot", "content": "Hi"}], "model.messages") == [
         f"model.messages.1.role must be one of the following values: {roles}"
     ]
+
+
+def resources() -> list[Resource]:
+    return [value for module in MODULES for value in vars(module).values() if isinstance(value, Resource)]
+
+
+@pytest.mark.parametrize("resource", resources(), ids=lambda r: r.path)
+def test_each_collections_list_takes_the_documents_query_parameters(resource):
+    parameters = document()["paths"][resource.path]["get"].get("parameters", [])
+    assert set(resource.query) == {p["name"] for p in parameters if p["in"] == "query"}
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/phone-number"), ("PATCH", "/phone-number/{id}"), ("POST", "/tool"), ("PATCH", "/tool/{id}")])
+def test_a_discriminator_mapping_picks_the_branch_the_rule_picks(method, path):
+    """Where the document maps a union's tag values to schemas (`discriminator.mapping`), the rule's branch for
+    each value is compared with that schema (the mapping may leave a value out: /tool's misses `code`)."""
+    body = request_body(method, path)
+    rule = BODIES[(method, path)]
+    assert isinstance(rule, Tagged) and rule.tag == body["discriminator"]["propertyName"]
+    for value, ref in body["discriminator"]["mapping"].items():
+        assert value in rule.branches, value
+        found = compare(rule.branches[value], {"$ref": ref}, f"{method} {path}", Comparison(pairs=dict(PAIRS), skip=dict(SKIP)))
+        assert found.problems.keys() <= DEVIATIONS.keys(), (value, found.problems)
