@@ -64,3 +64,21 @@ def test_sandbox_subcommand_serves_the_vapi_api(vapi_backend: str) -> None:
     response = httpx.get(f"{vapi_backend}/call", headers={"Authorization": "Bearer any-key"})
     assert response.status_code == 200 and isinstance(response.json(), list) and response.json()
     assert httpx.get(f"{vapi_backend}/call").status_code == 401
+
+
+async def test_a_served_sandbox_redirects_call_logs_to_its_storage_host_which_never_sees_the_key(vapi_backend: str) -> None:
+    """On loopback the storage host is the other loopback name on the same port: a client that follows the
+    redirect with its key (as Vapi's SDKs do) drops it there, and vapi-mcp's own download never sends it."""
+    from vapi_mcp.client import VapiClient
+
+    headers = {"Authorization": "Bearer any-key"}
+    ended = next(c for c in httpx.get(f"{vapi_backend}/call", headers=headers).json() if c["status"] == "ended")
+    redirect = httpx.get(f"{vapi_backend}/call/{ended['id']}/call-logs", headers=headers)
+    assert redirect.status_code == 302 and redirect.headers["location"].startswith(vapi_backend.replace("127.0.0.1", "localhost") + "/presigned/")
+    followed = httpx.get(f"{vapi_backend}/call/{ended['id']}/call-logs", headers=headers, follow_redirects=True)
+    assert followed.status_code == 200 and "Call ended" in followed.text
+    client = VapiClient(base_url=vapi_backend, api_key="any-key")
+    try:
+        assert "Call ended" in await client.download(f"/call/{ended['id']}/call-logs")
+    finally:
+        await client.aclose()

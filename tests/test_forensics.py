@@ -162,6 +162,31 @@ async def test_download_refuses_a_redirect_that_is_not_https():
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize(
+    ("base", "target", "followed"),
+    [
+        ("http://sandbox.vapi.local", "http://storage.sandbox.vapi.local/bucket/log", True),  # the embedded sandbox's storage host
+        ("http://127.0.0.1:8787", "http://localhost:8787/bucket/log", True),  # a served sandbox's: the other loopback name
+        ("http://localhost:8787", "http://127.0.0.1:8787/bucket/log", True),
+        ("http://127.0.0.1:8787", "http://localhost:9999/bucket/log", False),  # another port is another server
+        ("http://127.0.0.1:8787", "http://storage.example/bucket/log", False),
+        ("http://sandbox.vapi.local", "http://storage.evil.example/bucket/log", False),
+        ("https://api.vapi.ai", "http://storage.api.vapi.ai/bucket/log", False),  # never plain http beside the real Vapi
+    ],
+)
+async def test_beside_a_sandbox_the_download_follows_its_storage_host_over_http_without_the_key(base, target, followed):
+    seen: list[tuple[str, str | None]] = []
+    client = VapiClient(base_url=base, api_key="sk-sandbox-123456", transport=httpx.ASGITransport(app=storage_app(target, seen)))
+    if followed:
+        assert (await client.download("/call/1/call-logs")).count("boom") == 100
+        assert seen[1] == (target, None), "the storage host never sees the key"
+    else:
+        with pytest.raises(VapiError, match="not https"):
+            await client.download("/call/1/call-logs")
+        assert len(seen) == 1
+    await client.aclose()
+
+
 async def test_download_reads_at_most_its_limit():
     app = storage_app("https://storage.example/bucket/log", [])
     client = VapiClient(base_url="https://api.vapi.ai", api_key="k-123456", transport=httpx.ASGITransport(app=app))

@@ -91,6 +91,23 @@ async def test_a_phone_call_that_vapi_would_refuse_is_a_400(api, ids, sandbox, b
     assert not sandbox.store.calls
 
 
+async def test_a_call_may_bring_its_own_twilio_number_instead_of_a_phone_number_id(api, ids, sandbox):
+    """CreateCallDTO.phoneNumber (an ImportTwilioPhoneNumberDTO) instead of `phoneNumberId`: the call is made from
+    it and nothing is imported; both at once, or neither, is Vapi's 400."""
+    twilio = {"twilioPhoneNumber": "+14155550199", "twilioAccountSid": "AC0123", "twilioAuthToken": "secret"}
+    created = await api.post("/call", json={"assistantId": ids["assistantId"], "phoneNumber": twilio, "customer": {"number": "+442071838750"}})
+    assert created.status_code == 201, created.text
+    call = created.json()
+    assert call["phoneNumber"] == {"twilioPhoneNumber": "+14155550199", "twilioAccountSid": "AC0123"}, "its auth token is never answered"
+    assert call["phoneCallProvider"] == "twilio" and "phoneNumberId" not in call
+    assert "secret" not in str(sandbox.store.calls[call["id"]])
+    assert call["customer"] == {"number": "+442071838750"}  # an imported number may call abroad
+    assert len(sandbox.store.phone_numbers) == 2  # nothing was imported
+    both = await api.post("/call", json={**phone_call(ids), "phoneNumber": twilio})
+    assert both.status_code == 400 and both.json()["message"] == ["Need Either `phoneNumberId` Or `phoneNumber`, Not Both. For a web call, use POST /call/web."]
+    assert len(sandbox.store.calls) == 1
+
+
 async def test_an_imported_number_may_call_abroad_and_the_e164_check_can_be_off(api, ids):
     abroad = await api.post("/call", json={**phone_call(ids, "+442071838750"), "phoneNumberId": ids["twilio"]})
     unchecked = await api.post("/call", json={**phone_call(ids), "customer": {"number": "14155550123", "numberE164CheckEnabled": False}})

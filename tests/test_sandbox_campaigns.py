@@ -226,6 +226,10 @@ async def test_call_logs_redirect_to_a_presigned_url_that_needs_no_key_and_expir
     redirect = await api.get(f"/call/{failed['callId']}/call-logs")
     assert redirect.status_code == 302
     location = redirect.headers["location"]
+    assert location.startswith("http://storage.sandbox.vapi.local/presigned/call-logs/"), "on a storage host of its own, as at Vapi"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), headers={"Authorization": "Bearer test"}, follow_redirects=True) as sdk_like:
+        followed = await sdk_like.get(f"http://sandbox.vapi.local/call/{failed['callId']}/call-logs")
+        assert followed.status_code == 200, "a client that follows the redirect drops its key on the way to another host"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as bare:
         log = await bare.get(location)
         assert log.status_code == 200

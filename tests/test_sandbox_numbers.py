@@ -22,7 +22,7 @@ def test_declared_dto_fields_follow_the_document(name):
     rule = DECLARED[name]
     document = schema(name)
     assert rule.names == set(document["properties"]), name
-    assert set(rule.required) == set(document.get("required", [])) - {"content"}, name  # role alone marks a message
+    assert set(rule.required) == set(document.get("required", [])), name
 
 
 def test_model_providers_are_the_documents():

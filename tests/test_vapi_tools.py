@@ -207,8 +207,8 @@ def test_tool_types_are_the_documents():
     assert tuple(sandbox_tools.CREATE_TOOL.branches) == TOOL_TYPES
 
 
-@pytest.mark.parametrize("tool_type", list(sandbox_tools.TYPED))
-def test_modelled_dtos_declare_the_documents_fields(tool_type):
+@pytest.mark.parametrize("tool_type", list(sandbox_tools.TOOL_TYPES))
+def test_every_type_declares_the_documents_fields(tool_type):
     create_dto, update_dto = _dtos("post", "/tool")[tool_type], _dtos("patch", "/tool/{id}")[tool_type]
     create_rule = sandbox_tools.CREATE_TOOL.branches[tool_type]
     assert create_rule.names == _properties(create_dto)

@@ -355,6 +355,9 @@ def _json_bytes(value: Any) -> bytes:
     return json_module.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 class VapiClient:
     """Talks to api.vapi.ai, or to the embedded sandbox through the same code path."""
 
@@ -624,9 +627,19 @@ class VapiClient:
             raise VapiError(f"Could not download {path} ({type(exc).__name__}).", hint="Nothing was changed; try again.") from None
 
     def _trusted_download_url(self, url: str) -> bool:
-        if httpx.URL(url).scheme == "https":
+        """https anywhere; plain http only beside a sandbox (never with Vapi's own base URL): its own address, or
+        the storage host it serves beside it on the same port (`storage.<host>`, or the other loopback name)."""
+        target = httpx.URL(url)
+        if target.scheme == "https":
             return True
-        return url.startswith(self.base_url + "/") and not self.base_url.startswith("https://api.vapi.ai")
+        if self.base_url.startswith("https://api.vapi.ai"):
+            return False
+        if url.startswith(self.base_url + "/"):
+            return True
+        base = httpx.URL(self.base_url)
+        if (target.scheme, target.port) != (base.scheme, base.port):
+            return False
+        return target.host == "storage." + base.host or (target.host in _LOOPBACK and base.host in _LOOPBACK)
     def _may_send(self, method: str, path: str, body: Any, *, reads: bool = False) -> None:
         """The one gate every request that changes something passes: guarded destinations only, and nothing in dry-run.
 

@@ -28,8 +28,9 @@ and `routes` (a `Resource` for the plain CRUD); add its collection's name to `st
 an annotation on `Store`); add the module to `MODULES` below. Nothing else: route order is
 derived (`routes()`), and a module may also define
 `tick(sandbox, now)` (work that happens on the clock, run before every request and after the
-clock moves), `upcoming(sandbox, now)` (what waits for a later time: `(type, id, when)`) and
-`BUILT_IN` (objects every world holds: `{kind: [objects]}`).
+clock moves), `upcoming(sandbox, now)` (what waits for a later time: `(type, id, when)`),
+`BUILT_IN` (objects every world holds: `{kind: [objects]}`) and `BODIES` (the rule of each request
+body it validates, by `(method, path)`: the tests compare every one with the document).
 
 An endpoint runs inside one transaction of the world (the gate's): it may change a stored object
 in place or assign a new one, and it awaits nothing but the request's body (the world is held
@@ -51,7 +52,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from . import analytics, artifacts, assistants, calls, campaigns, chat, control, evals, phone_numbers, simulations, structured_outputs, tools
+from . import analytics, artifacts, assistants, calls, campaigns, chat, control, evals, phone_numbers, sessions, simulations, structured_outputs, tools
 from .artifacts import PRESIGNED_PREFIX
 from .clock import MAX_ADVANCE, Clock, ManualClock, iso
 from .core import BASE_URL, ApiError, Fault, RecordedRequest, error_response
@@ -62,8 +63,12 @@ __all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest", "Store
 REQUEST_LOG = 1000
 """Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
 
-MODULES: tuple[Any, ...] = (control, calls, artifacts, chat, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
+MODULES: tuple[Any, ...] = (control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
 """Every resource module; each has `routes`, and may have `tick`, `upcoming` and `BUILT_IN`."""
+
+
+BODIES: dict[tuple[str, str], Any] = {route: rule for module in MODULES for route, rule in getattr(module, "BODIES", {}).items()}
+"""Every request body the sandbox validates, by (method, path): the rules the tests compare with Vapi's document."""
 
 
 def routes() -> list[BaseRoute]:

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from .calls import live
 from .clock import iso, parse_iso
 from .core import ApiError, body_of, sandbox_of
-from .validation import Arr, Obj, Str
+from .validation import Arr, Obj, Rule, Str
 
 OPERATIONS = ("sum", "avg", "count", "min", "max", "history")
 COLUMNS = (
@@ -177,3 +177,5 @@ async def analytics(request: Request) -> JSONResponse:
 
 
 routes = [Route("/analytics", analytics, methods=["POST"])]
+BODIES: dict[tuple[str, str], Rule] = {("POST", "/analytics"): ANALYTICS_QUERY}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""

@@ -2,7 +2,9 @@
 
 `GET /call/{id}/call-logs` answers as Vapi's document says, with a 302 to a short-lived
 presigned URL; that URL needs no API key (it is refused, as S3 refuses it, when one is sent
-as well) and expires an hour after it was issued, on the sandbox clock. Every ended call has
+as well) and expires an hour after it was issued, on the sandbox clock. As at Vapi, the URL is on
+a storage host of its own (`storage_base`), which this same sandbox serves: a client that follows
+the redirect, as Vapi's SDKs do, drops its API key on the way (httpx does across origins). Every ended call has
 a log: JSON lines `{"time", "level", "message"}` with the call's progress, its turns' timing,
 a warning for a slow turn, and for a call that failed the error that ended it. Ended calls
 also carry `artifact.logUrl`, `artifact.presignedLogUrl` with `presignedUrlsExpiresAt`, and,
@@ -17,7 +19,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -28,6 +30,8 @@ from .core import BASE_URL, ApiError, error_response, find, sandbox_of
 
 PRESIGNED_PREFIX = "/presigned/"
 """Where presigned downloads are served: no API key, a signature and an expiry in the query."""
+STORAGE_PREFIX = "storage."
+LOOPBACK_PAIRS = {"127.0.0.1": "localhost", "localhost": "127.0.0.1", "::1": "localhost"}
 EXPIRES = timedelta(hours=1)
 SLOW_TURN_MS = 1500
 _KEY = secrets.token_bytes(32)
@@ -44,12 +48,29 @@ def _sign(path: str, expires: int) -> str:
     return hmac.new(_KEY, f"{path}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
+def storage_base(base: str) -> str:
+    """The storage origin beside the sandbox at `base`: another origin that reaches this same sandbox.
+
+    `storage.<host>` for a named host (in-process every name reaches the app); on loopback, where a
+    served sandbox listens, `localhost` and `127.0.0.1` stand for each other (`::1` becomes `localhost`)."""
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    if host in LOOPBACK_PAIRS:
+        other = LOOPBACK_PAIRS[host]
+    elif host.startswith(STORAGE_PREFIX):
+        other = host
+    else:
+        other = STORAGE_PREFIX + host
+    netloc = f"{other}:{parts.port}" if parts.port else other
+    return urlunsplit((parts.scheme, netloc, "/", "", ""))
+
+
 def presigned(base: str, path: str, now: datetime) -> tuple[str, datetime]:
-    """A presigned download URL for `path` (under PRESIGNED_PREFIX), and when it expires."""
+    """A presigned download URL for `path` (under PRESIGNED_PREFIX) on the storage host beside `base`, and when it expires."""
     expires = now + EXPIRES
     epoch = int(expires.timestamp())
     query = urlencode({"expires": epoch, "signature": _sign(path, epoch)})
-    return f"{base.rstrip('/')}{path}?{query}", expires
+    return f"{storage_base(base).rstrip('/')}{path}?{query}", expires
 
 
 def _seed(call_id: str, *parts: object) -> int:

@@ -35,11 +35,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import artifacts, knowledge
+from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .clock import iso, parse_iso
 from .conversation import Agent, Direction, Line, Tester, converse, note_headers, transcript_text, with_overrides
 from .core import BASE_URL, DATE_FILTERS, ApiError, body_of, collection_routes, find, new_id, paginate, query_of, sandbox_of, stamp
 from .judging import analyse, call_outputs, outputs_plan
-from .validation import Any_, Arr, Bool, Num, Obj, Str, number_problem
+from .phone_numbers import IMPORT_TWILIO
+from .validation import OPEN, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, number_problem
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -52,13 +54,13 @@ LIST_QUERY = {
     **DATE_FILTERS,
 }
 
-OVERRIDES = Obj({"variableValues": Any_(), "metadata": Any_()}, open=True)
+OVERRIDES = ASSISTANT_OVERRIDES
 CUSTOMER = Obj(
     {
         "numberE164CheckEnabled": Bool(),
         "extension": Str(max_len=10),
-        "assistantOverrides": OVERRIDES,
-        "squadOverrides": Any_(),
+        "assistantOverrides": ASSISTANT_OVERRIDES,
+        "squadOverrides": ASSISTANT_OVERRIDES,
         "number": Str(min_len=3, max_len=40),
         "sipUri": Str(),
         "name": Str(max_len=40),
@@ -66,28 +68,53 @@ CUSTOMER = Obj(
         "externalId": Str(max_len=40),
     }
 )
+"""CreateCustomerDTO (its number is checked by `customer_error`, with the calling number in view)."""
 SCHEDULE_PLAN = Obj({"earliestAt": Str(date_time=True), "latestAt": Str(date_time=True)}, required=("earliestAt",))
-_CALLEE = {
-    "assistantVersion": Str(),
+AUDIO_FORMAT = Obj(
+    {"sampleRate": Num(minimum=0, maximum=192000), "format": Str(enum=("pcm_s16le", "mulaw")), "container": Str(enum=("raw",))},
+    required=("sampleRate", "format"),
+)
+"""AudioFormat."""
+
+
+def _transport(provider: str, **fields: Rule) -> Obj:
+    return Obj({"conversationType": Str(enum=("voice",)), "provider": Str(enum=(provider,)), **fields}, required=("provider",))
+
+
+TRANSPORT = Tagged(
+    "provider",
+    {
+        "vapi.websocket": _transport("vapi.websocket", audioFormat=AUDIO_FORMAT),
+        "vonage": _transport("vonage", conversationUUID=Str(), callUUID=Str()),
+        "twilio": _transport("twilio", accountSid=Str(), callSid=Str(), callToken=Str(), forwardedFrom=Str()),
+        "vapi.sip": _transport("vapi.sip", dialTimeout=Num(minimum=1, maximum=600), sbcCallSid=Str(), callSid=Str()),
+        "telnyx": _transport("telnyx", callControlId=Str(), callLegId=Str(), callSessionId=Str()),
+        "daily": _transport("daily", roomDeleteOnUserLeaveEnabled=Bool(), callUrl=Str(), callSipUri=Str()),
+    },
+)
+"""CreateCallDTO.transport: Vapi{Websocket,Sip,WebCall}Transport, Vonage, Twilio and Telnyx transports."""
+_CALLEE: dict[str, Rule] = {
+    "assistantVersion": Str(nullable=True),
     "assistantId": Str(),
-    "assistant": Obj({}, open=True),
-    "assistantOverrides": OVERRIDES,
+    "assistant": ASSISTANT,
+    "assistantOverrides": ASSISTANT_OVERRIDES,
     "squadId": Str(),
-    "squad": Obj({}, open=True),
-    "squadOverrides": Any_(),
+    "squad": SQUAD,
+    "squadOverrides": ASSISTANT_OVERRIDES,
     "workflowId": Str(),
-    "workflow": Obj({}, open=True),
-    "workflowOverrides": Any_(),
+    "workflow": Any_(),  # CreateWorkflowDTO: not modelled (the sandbox runs no workflows)
+    "workflowOverrides": Obj({"variableValues": OPEN}),
 }
+"""Who answers a call: an assistant, a squad or a workflow, saved or transient, with overrides."""
 CREATE_CALL = Obj(
     {
         **_CALLEE,
-        "transport": Any_(),
+        "transport": TRANSPORT,
         "customers": Arr(CUSTOMER),
         "name": Str(max_len=40),
         "schedulePlan": SCHEDULE_PLAN,
         "phoneNumberId": Str(),
-        "phoneNumber": Obj({}, open=True),
+        "phoneNumber": IMPORT_TWILIO,
         "customerId": Str(),
         "customer": CUSTOMER,
     }
@@ -356,6 +383,25 @@ def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> st
     return None
 
 
+TWILIO_SECRETS = ("twilioAuthToken", "twilioApiKey", "twilioApiSecret")
+"""What a call's transient Twilio number is never answered with (Vapi's SDK models it as TransientTwilioPhoneNumber, without them)."""
+
+
+def calling_number(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """The number a phone call is made from: a saved one (`phoneNumberId`), or a Twilio number given with the
+    call (`phoneNumber`, an ImportTwilioPhoneNumberDTO that is not saved)."""
+    if (body.get("phoneNumberId") is None) == (body.get("phoneNumber") is None):
+        both = body.get("phoneNumberId") is not None
+        raise ApiError(400, [f"Need Either `phoneNumberId` Or `phoneNumber`{', Not Both' if both else ''}. For a web call, use POST /call/web."])
+    if body.get("phoneNumber") is not None:
+        transient = body["phoneNumber"]
+        return {"provider": "twilio", "number": transient["twilioPhoneNumber"], **{k: v for k, v in transient.items() if k != "twilioPhoneNumber"}}
+    phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
+    if phone_number is None:
+        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
+    return phone_number
+
+
 async def create_call(request: Request) -> JSONResponse:
     """A phone call, now or scheduled, to one customer or (`customers`) a batch."""
     sb = sandbox_of(request)
@@ -366,11 +412,9 @@ async def create_call(request: Request) -> JSONResponse:
         raise ApiError(400, ["schedulePlan.latestAt must be after schedulePlan.earliestAt"])
     if body.get("customer") is not None and body.get("customers") is not None:
         raise ApiError(400, ["Need Either `customer` Or `customers`, Not Both."])
-    if body.get("phoneNumberId") is None:
-        raise ApiError(400, ["Need Either `phoneNumberId` Or `phoneNumber`. For a web call, use POST /call/web."])
-    phone_number = sb.store.phone_numbers.get(body["phoneNumberId"])
-    if phone_number is None:
-        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {body['phoneNumberId']} Not Found.")
+    phone_number = calling_number(sb, body)
+    if body.get("phoneNumber") is not None:  # a transient number is answered without its credentials (TransientTwilioPhoneNumber)
+        body = {**body, "phoneNumber": {k: v for k, v in body["phoneNumber"].items() if k not in TWILIO_SECRETS}}
     fields = {"phoneCallProvider": phone_number.get("provider"), "phoneCallTransport": "pstn"}
     if body.get("customers") is not None:
         results, errors = [], []
@@ -459,3 +503,11 @@ routes = [
     Route("/call/web", create_web_call, methods=["POST"]),
     Route("/call/{id}/control", control, methods=["POST"]),
 ]
+BODIES: dict[tuple[str, str], Rule] = {
+    ("POST", "/call"): CREATE_CALL,
+    ("POST", "/call/web"): CREATE_WEB_CALL,
+    ("PATCH", "/call/{id}"): UPDATE_CALL,
+    ("DELETE", "/call/{id}"): DELETE_CALL,
+}
+"""The request bodies this module validates, by route (the tests compare each with the document; /call/web's
+body is the document's CreateWebCallDTO, a route its paths do not list)."""

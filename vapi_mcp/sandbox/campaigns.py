@@ -32,7 +32,7 @@ from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN
 from .clock import iso, parse_iso
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, sandbox_of, stamp
 from .judging import outputs_plan
-from .validation import SERVER, Arr, Bool, Num, Obj, Str, validate_query
+from .validation import SERVER, Arr, Bool, Num, Obj, Rule, Str, validate_query
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -501,6 +501,13 @@ routes = [
     *collection_routes("/v2/campaign", create, list_v2, get_v2, update, delete),
     Route("/v2/campaign/{id}/contacts", contacts, methods=["GET"]),
 ]
+BODIES: dict[tuple[str, str], Rule] = {
+    ("POST", "/campaign"): CREATE_CAMPAIGN,
+    ("PATCH", "/campaign/{id}"): UPDATE_CAMPAIGN,
+    ("POST", "/v2/campaign"): CREATE_CAMPAIGN,
+    ("PATCH", "/v2/campaign/{id}"): UPDATE_CAMPAIGN,
+}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], *, default_limit: int) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str]]:

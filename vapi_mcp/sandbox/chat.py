@@ -15,23 +15,50 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import knowledge
+from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .calls import CUSTOMER
 from .conversation import assistant_turn, note_headers, with_overrides
 from .core import ApiError, body_of, find, sandbox_of, stamp
-from .validation import Arr, Bool, Obj, Rule, Str, checked_number
+from .validation import OPEN, Arr, Bool, Either, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
 
 
-class TextOrMessages(Rule):
-    """CreateChatDTO.input: a string, or an array of chat messages (`{role, content}`)."""
+def _message(role: str, **fields: Rule) -> Obj:
+    return Obj({"role": Str(enum=(role,)), "content": Str(max_len=10000), **fields, "name": Str(max_len=40), "metadata": OPEN}, required=("role", "content", *fields))
 
-    messages = Arr(Obj({"role": Str(enum=("system", "user", "assistant", "tool", "developer")), "content": Str()}, required=("role",), open=True))
 
-    def check(self, value: Any, name: str) -> list[str]:
-        return [] if isinstance(value, str) else self.messages.check(value, name)
-
+TOOL_CALL = Obj(
+    {"id": Str(), "type": Str(), "function": Obj({"arguments": Str(), "name": Str(max_len=80)}, required=("arguments", "name"))},
+    required=("id", "type", "function"),
+)
+"""ToolCall (an assistant message's `tool_calls`)."""
+CHAT_MESSAGE = Tagged(
+    "role",
+    {
+        "system": _message("system"),
+        "user": _message("user"),
+        "assistant": Obj(
+            {
+                "role": Str(enum=("assistant",)),
+                "content": Str(max_len=10000),
+                "refusal": Str(max_len=10000),
+                "tool_calls": Arr(TOOL_CALL),
+                "name": Str(max_len=40),
+                "metadata": OPEN,
+            },
+            required=("role",),
+        ),
+        "tool": _message("tool", tool_call_id=Str()),
+        "developer": _message("developer"),
+    },
+)
+"""A chat message by its role: Assistant-, Tool- and DeveloperMessage as the document declares them. The document's
+SystemMessage and UserMessage at these places are a call transcript's (role, message, time, secondsFromStart: a
+name two schemas share); a chat's system and user messages are `{role, content}` like the others, as in Vapi's chat guide."""
+INPUT = Either(Str(), Arr(CHAT_MESSAGE))
+"""CreateChatDTO.input: a string, or an array of chat messages."""
 
 SMS_TRANSPORT = Obj(
     {
@@ -49,13 +76,13 @@ SMS_TRANSPORT = Obj(
 CREATE_CHAT = Obj(
     {
         "assistantId": Str(),
-        "assistant": Obj({}, open=True),
-        "assistantOverrides": Obj({}, open=True),
+        "assistant": ASSISTANT,
+        "assistantOverrides": ASSISTANT_OVERRIDES,
         "squadId": Str(),
-        "squad": Obj({}, open=True),
+        "squad": SQUAD,
         "name": Str(max_len=40),
         "sessionId": Str(),
-        "input": TextOrMessages(),
+        "input": INPUT,
         "stream": Bool(),
         "previousChatId": Str(),
         "transport": SMS_TRANSPORT,
@@ -88,7 +115,7 @@ def reply(sb: Sandbox, assistant: dict[str, Any], overrides: dict[str, Any] | No
 
 
 def assistant_of(sb: Sandbox, body: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-    """Who answers: the transient assistant, the one named (or the previous chat's), or none for a squad or session."""
+    """Who answers: the transient assistant, the one named (or the previous chat's or the session's), or none for a squad."""
     if body.get("assistant") is not None:
         return body["assistant"]
     assistant_id = body.get("assistantId") or (previous or {}).get("assistantId")
@@ -113,13 +140,15 @@ async def create_chat(request: Request) -> JSONResponse:
         previous = sb.store.chats.get(body["previousChatId"])
         if previous is None:
             raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
-    assistant = assistant_of(sb, body, previous)
-    history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
+    session = _session(sb, body)
+    assistant = assistant_of(sb, body, previous or session)
+    earlier = previous["messages"] + previous["output"] if previous else (session or {}).get("messages") or []
+    history = [*earlier, *_said(body["input"])]
     turn = sum(1 for m in history if m["role"] == "user")
     overrides = body.get("assistantOverrides") if "assistantOverrides" in body else (previous or {}).get("assistantOverrides")
     output = [{"role": "assistant", "content": reply(sb, assistant, overrides, history, transport.get("customer"))}]
     fields = {k: v for k, v in body.items() if k != "stream"}
-    fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
+    fields["assistantId"] = body.get("assistantId") or (previous or session or {}).get("assistantId")
     chat = stamp(
         sb,
         **fields,
@@ -130,7 +159,21 @@ async def create_chat(request: Request) -> JSONResponse:
     )
     chat = {k: v for k, v in chat.items() if v is not None}
     sb.store.chats[chat["id"]] = chat
+    if session is not None:  # the session remembers the turn for its next chat
+        session.update(messages=[*history, *output], updatedAt=chat["createdAt"])
     return JSONResponse(chat, headers=note_headers())
+
+
+def _session(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored session a chat continues (`sessionId`): 400 for an unknown one, or with `previousChatId` as well."""
+    if body.get("sessionId") is None:
+        return None
+    if body.get("previousChatId") is not None:
+        raise ApiError(400, ["sessionId and previousChatId are mutually exclusive: give one of them."])
+    session = sb.store.sessions.get(body["sessionId"])
+    if session is None:
+        raise ApiError(400, f"Couldn't Get Session. `sessionId` {body['sessionId']} Not Found.")
+    return session
 
 
 async def get_chat(request: Request) -> JSONResponse:
@@ -138,3 +181,5 @@ async def get_chat(request: Request) -> JSONResponse:
 
 
 routes = [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
+BODIES: dict[tuple[str, str], Rule] = {("POST", "/chat"): CREATE_CHAT}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""

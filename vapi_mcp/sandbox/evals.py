@@ -25,30 +25,31 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import knowledge
-from .assistants import ASSISTANT, SQUAD
+from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .clock import iso
 from .conversation import Agent, note_headers, with_overrides
 from .core import ApiError, body_of, find, paged, query_of, sandbox_of, stamp
 from .judging import judge
 from .phone_numbers import Nested
+from .providers import ANTHROPIC_MODELS, ANTHROPIC_THINKING_CONFIG, GEMINI_MODELS, WORKFLOW_OPENAI_MODELS
 from .resource import Resource
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
-from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from .validation import OPEN, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
 
-TOOL_CALL = Obj({"name": Str(max_len=100), "arguments": Obj({}, open=True)}, required=("name",))
+TOOL_CALL = Obj({"name": Str(max_len=100), "arguments": OPEN}, required=("name",))
 
 
-def _judge_model(provider: str, **extra: Rule) -> Obj:
+def _judge_model(provider: str, models: tuple[str, ...] | None, **extra: Rule) -> Obj:
     fields: dict[str, Rule] = {
         "provider": Str(enum=(provider,)),
-        "model": Str(max_len=100),
+        **extra,
+        "model": Str(enum=models) if models is not None else Str(max_len=100),
         "temperature": Num(minimum=0, maximum=2),
         "maxTokens": Num(minimum=50, maximum=10000),
-        "messages": Arr(Obj({}, open=True)),
-        **extra,
+        "messages": Arr(OPEN),
     }
     required = ("provider", "url", "model", "messages") if "url" in extra else ("provider", "model", "messages")
     return Obj(fields, required=required)
@@ -57,13 +58,13 @@ def _judge_model(provider: str, **extra: Rule) -> Obj:
 JUDGE_MODEL = Tagged(
     "provider",
     {
-        "openai": _judge_model("openai"),
-        "anthropic": _judge_model("anthropic", thinking=Any_()),
-        "google": _judge_model("google"),
-        "custom-llm": _judge_model("custom-llm", url=Str(), headers=Any_(), timeoutSeconds=Num(minimum=20, maximum=600)),
+        "openai": _judge_model("openai", WORKFLOW_OPENAI_MODELS),
+        "anthropic": _judge_model("anthropic", ANTHROPIC_MODELS, thinking=ANTHROPIC_THINKING_CONFIG),
+        "google": _judge_model("google", GEMINI_MODELS),
+        "custom-llm": _judge_model("custom-llm", None, url=Str(), headers=OPEN, timeoutSeconds=Num(minimum=20, maximum=600)),
     },
 )
-"""Eval{OpenAI,Anthropic,Google,Custom}Model (model names are not checked against the document's long enums)."""
+"""Eval{OpenAI,Anthropic,Google,Custom}Model: the judge's model, with the document's model names."""
 
 
 def _fixed_judge(kind: str) -> Obj:
@@ -91,6 +92,16 @@ ROLES = ("assistant", "system", "tool", "user")
 
 class EvalMessage(Rule):
     """CreateEvalDTO.messages' union: the role, and whether a `judgePlan` makes it a checkpoint."""
+
+    documented: dict[str, Obj] = {
+        "ChatEvalAssistantMessageMock": ASSISTANT_MOCK,
+        "ChatEvalSystemMessageMock": SYSTEM_MOCK,
+        "ChatEvalToolResponseMessageMock": TOOL_MOCK,
+        "ChatEvalUserMessageMock": USER_MOCK,
+        "ChatEvalAssistantMessageEvaluation": ASSISTANT_CHECK,
+        "ChatEvalToolResponseMessageEvaluation": TOOL_CHECK,
+    }
+    """The document's branches of the union, by schema name (the tests compare each)."""
 
     def check(self, value: Any, name: str) -> list[str]:
         if not isinstance(value, dict):
@@ -120,16 +131,15 @@ _EVAL_FIELDS: dict[str, Rule] = {
 }
 CREATE_EVAL = Obj(_EVAL_FIELDS, required=("messages", "type"))
 UPDATE_EVAL = Obj(_EVAL_FIELDS)
-OVERRIDES = Obj({}, open=True)
 TARGET = Tagged(
     "type",
     {
         "assistant": Obj(
-            {"assistant": ASSISTANT, "assistantOverrides": OVERRIDES, "type": Str(enum=("assistant",)), "assistantId": Str()},
+            {"assistant": ASSISTANT, "assistantOverrides": ASSISTANT_OVERRIDES, "type": Str(enum=("assistant",)), "assistantId": Str()},
             required=("type",),
         ),
         "squad": Obj(
-            {"squad": SQUAD, "assistantOverrides": OVERRIDES, "type": Str(enum=("squad",)), "squadId": Str()}, required=("type",)
+            {"squad": SQUAD, "assistantOverrides": ASSISTANT_OVERRIDES, "type": Str(enum=("squad",)), "squadId": Str()}, required=("type",)
         ),
     },
 )
@@ -137,7 +147,7 @@ CREATE_RUN = Obj(
     {"eval": CREATE_EVAL, "target": TARGET, "type": Str(enum=("eval",)), "evalId": Str()}, required=("target", "type")
 )
 
-DTOS: dict[str, Obj] = {
+DTOS: dict[str, Rule] = {
     "CreateEvalDTO": CREATE_EVAL,
     "UpdateEvalDTO": UPDATE_EVAL,
     "CreateEvalRunDTO": CREATE_RUN,
@@ -319,3 +329,9 @@ routes = [
     Route("/eval/run/{id}", delete_run, methods=["DELETE"]),
     *EVALS.routes(),
 ]
+BODIES: dict[tuple[str, str], Rule] = {
+    ("POST", "/eval"): CREATE_EVAL,
+    ("PATCH", "/eval/{id}"): UPDATE_EVAL,
+    ("POST", "/eval/run"): CREATE_RUN,
+}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 
 from .core import DATE_FILTERS, ApiError, body_of, sandbox_of, stamp
 from .resource import Resource
-from .validation import SERVER, Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged, checked_number
+from .validation import OPEN, SERVER, Arr, Bool, Either, Num, Obj, Rule, Str, Tagged, checked_number, elsewhere
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -41,37 +41,37 @@ ENDED_REASONS = (
 )
 """PhoneNumberCallEndingHookFilter.oneOf: the ended reasons a call.ending hook can filter on."""
 
-DESTINATION = Tagged(
-    "type",
+MESSAGE = Either(Str(), elsewhere("tools", "CUSTOM_MESSAGE"))
+"""A transfer's `message`: words to say, or a CustomMessage."""
+TRANSFER_DESTINATION_NUMBER = Obj(
     {
-        "number": Obj(
-            {
-                "message": Any_(),
-                "type": Str(enum=("number",)),
-                "numberE164CheckEnabled": Bool(),
-                "number": Str(min_len=3, max_len=40),
-                "extension": Str(min_len=1, max_len=10),
-                "callerId": Str(max_len=40),
-                "transferPlan": Any_(),
-                "description": Str(),
-            },
-            required=("type", "number"),
-            also=(checked_number(),),
-        ),
-        "sip": Obj(
-            {
-                "message": Any_(),
-                "type": Str(enum=("sip",)),
-                "sipUri": Str(),
-                "callerId": Str(max_len=40),
-                "transferPlan": Any_(),
-                "sipHeaders": Any_(),
-                "description": Str(),
-            },
-            required=("type", "sipUri"),
-        ),
+        "message": MESSAGE,
+        "type": Str(enum=("number",)),
+        "numberE164CheckEnabled": Bool(),
+        "number": Str(min_len=3, max_len=40),
+        "extension": Str(min_len=1, max_len=10),
+        "callerId": Str(max_len=40),
+        "transferPlan": elsewhere("tools", "TRANSFER_PLAN"),
+        "description": Str(),
     },
+    required=("type", "number"),
+    also=(checked_number(),),
 )
+"""TransferDestinationNumber (its number checked as the document says)."""
+TRANSFER_DESTINATION_SIP = Obj(
+    {
+        "message": MESSAGE,
+        "type": Str(enum=("sip",)),
+        "sipUri": Str(),
+        "callerId": Str(max_len=40),
+        "transferPlan": elsewhere("tools", "TRANSFER_PLAN"),
+        "sipHeaders": OPEN,
+        "description": Str(),
+    },
+    required=("type", "sipUri"),
+)
+"""TransferDestinationSip."""
+DESTINATION = Tagged("type", {"number": TRANSFER_DESTINATION_NUMBER, "sip": TRANSFER_DESTINATION_SIP})
 HOOK_ACTION = Tagged(
     "type",
     {
@@ -170,10 +170,27 @@ UPDATE: dict[str, Obj] = {
     ),
 }
 
+IMPORT_TWILIO = Obj(
+    {
+        "fallbackDestination": DESTINATION,
+        "hooks": HOOKS,
+        "smsEnabled": Bool(),
+        "twilioPhoneNumber": Str(),
+        **TWILIO_CREDENTIALS,
+        "name": Str(max_len=40),
+        "assistantId": Str(),
+        "workflowId": Str(),
+        "squadId": Str(),
+        "server": SERVER,
+    },
+    required=("twilioPhoneNumber", "twilioAccountSid"),
+)
+"""ImportTwilioPhoneNumberDTO: a call's transient `phoneNumber` (instead of `phoneNumberId`)."""
+
 SCHEMA_PREFIX = {"vapi": "Vapi", "twilio": "Twilio", "vonage": "Vonage", "telnyx": "Telnyx", "byo-phone-number": "Byo"}
 """`CreateTwilioPhoneNumberDTO` and friends: the OpenAPI schema name of each provider's DTOs."""
 
-DTOS: dict[str, Obj] = {
+DTOS: dict[str, Rule] = {
     **{f"Create{prefix}PhoneNumberDTO": CREATE[p] for p, prefix in SCHEMA_PREFIX.items()},
     **{f"Update{prefix}PhoneNumberDTO": UPDATE[p] for p, prefix in SCHEMA_PREFIX.items()},
     "PhoneNumberHookCallRinging": RINGING_HOOK,
@@ -225,6 +242,8 @@ NUMBERS = Resource(
 )
 
 routes = NUMBERS.routes(create=create_number)
+BODIES: dict[tuple[str, str], Rule] = {("POST", "/phone-number"): Tagged("provider", CREATE), ("PATCH", "/phone-number/{id}"): Tagged("provider", UPDATE)}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""
 
 
 def _free_number(sb: Sandbox, area_code: str | None) -> str:

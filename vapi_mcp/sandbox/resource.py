@@ -10,6 +10,7 @@ malformed id, 404 "Couldn't Get <what>"). A resource module declares what is par
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,7 +48,8 @@ class Resource:
     nulls: Literal["ignore", "set", "clear"] = "ignore"
     """What `null` in a PATCH body does: leaves the field, stores null, or removes the field."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
-    """Fields a new object has unless the body sets them."""
+    """Fields every object has unless its body set them (a fresh copy each; also filled in, when missing, on
+    an object stored before its resource had them)."""
     check: Callable[[Sandbox, Obj], None] | None = None
     """Checks across objects before a create or an update (given the object as it would be): raise ApiError."""
     refuse: Callable[[Sandbox, Obj, str], str | None] | None = None
@@ -63,9 +65,14 @@ class Resource:
         body = await body_of(request, self.create)
         if self.check is not None:
             self.check(sb, body)
-        item = stamp(sb, **{**self.defaults, **{k: v for k, v in body.items() if v is not None}})
+        item = stamp(sb, **{**copy.deepcopy(dict(self.defaults)), **{k: v for k, v in body.items() if v is not None}})
         self.collection(request)[item["id"]] = item
         return JSONResponse(item, status_code=201)
+
+    def shown(self, item: Obj) -> Obj:
+        """The object as answered: its defaults filled in where missing."""
+        missing = {k: copy.deepcopy(v) for k, v in self.defaults.items() if k not in item}
+        return {**item, **missing} if missing else item
 
     async def list_items(self, request: Request) -> JSONResponse:
         sb = sandbox_of(request)
@@ -80,10 +87,11 @@ class Resource:
             items = [i for i in items if i.get("name") == query["name"]]
         if self.keep is not None:
             items = [i for i in items if self.keep(sb, i, query)]
+        items = [self.shown(i) for i in items]
         return JSONResponse(paged(items, query) if self.page else paginate(items, query))
 
     async def get_item(self, request: Request) -> JSONResponse:
-        return JSONResponse(find(self.collection(request), request, self.what))
+        return JSONResponse(self.shown(find(self.collection(request), request, self.what)))
 
     async def update_item(self, request: Request) -> JSONResponse:
         sb = sandbox_of(request)
@@ -101,14 +109,14 @@ class Resource:
             self.check(sb, after)
         item.clear()
         item.update(after, updatedAt=iso(sb.now()))
-        return JSONResponse(item)
+        return JSONResponse(self.shown(item))
 
     async def delete_item(self, request: Request) -> JSONResponse:
         sb = sandbox_of(request)
         item = find(self.collection(request), request, self.what)
         self._refused(sb, item, "delete")
         del self.collection(request)[item["id"]]
-        return JSONResponse(item)
+        return JSONResponse(self.shown(item))
 
     def _refused(self, sb: Sandbox, item: Obj, verb: str) -> None:
         reason = self.refuse(sb, item, verb) if self.refuse is not None else None

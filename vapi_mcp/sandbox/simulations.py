@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import knowledge, language
-from .assistants import ASSISTANT, SQUAD
+from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .clock import iso
 from .conversation import Agent, Conversation, Tester, converse, note_headers, plan_tester, with_overrides
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, find, new_id, not_found, paged, query_of, sandbox_of, stamp
@@ -39,25 +39,13 @@ from .prompt import Prompt, system_prompt
 from .resource import Resource
 from .structured_outputs import CREATE as CREATE_STRUCTURED_OUTPUT
 from .structured_outputs import LIST_QUERY as _OUTPUTS_QUERY
-from .validation import SERVER, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from .validation import SERVER, Arr, Bool, Either, Num, Obj, Rule, Str, Tagged
 
 if TYPE_CHECKING:
     from . import Sandbox
 
-PATH = Str(
-    nullable=True,
-    max_len=255,
-    pattern=r"[a-zA-Z0-9][a-zA-Z0-9._-]*(?:/[a-zA-Z0-9][a-zA-Z0-9._-]*){0,2}",
-    pattern_message=r"path must match /^[a-zA-Z0-9][a-zA-Z0-9._-]*(?:\/[a-zA-Z0-9][a-zA-Z0-9._-]*){0,2}$/ regular expression",
-)
+PATH = Str(nullable=True, max_len=255, pattern=r"/^[a-zA-Z0-9][a-zA-Z0-9._-]*(?:\/[a-zA-Z0-9][a-zA-Z0-9._-]*){0,2}$/")
 COMPARATORS = ("=", "!=", ">", "<", ">=", "<=")
-
-
-class Scalar(Rule):
-    """`value`: a number, a string or a boolean."""
-
-    def check(self, value: Any, name: str) -> list[str]:
-        return [] if isinstance(value, (str, int, float, bool)) else [f"{name} must be a number, a string or a boolean"]
 
 
 PERSONALITY = Obj({"name": Str(max_len=80), "assistant": ASSISTANT, "path": PATH}, required=("name", "assistant"))
@@ -68,7 +56,7 @@ EVALUATION = Obj(
         "structuredOutput": CREATE_STRUCTURED_OUTPUT,
         "path": Str(),
         "comparator": Str(enum=COMPARATORS),
-        "value": Scalar(),
+        "value": Either(Num(), Str(), Bool()),
         "required": Bool(),
     },
     required=("comparator", "value"),
@@ -81,7 +69,7 @@ HOOK_ACTION = Obj(
 HOOK = Tagged(
     "on",
     {
-        event: Obj({"on": Str(enum=(event,), max_len=1000), "do": Nested(HOOK_ACTION)}, required=("on", "do"))
+        event: Obj({"on": Str(enum=(event,)), "do": Arr(Tagged("type", {"webhook": HOOK_ACTION}))}, required=("on", "do"))
         for event in ("simulation.run.started", "simulation.run.ended")
     },
 )
@@ -91,7 +79,7 @@ _SCENARIO_FIELDS: dict[str, Rule] = {
     "instructions": Str(max_len=10000),
     "evaluations": Nested(EVALUATION),
     "hooks": Nested(HOOK),
-    "targetOverrides": Obj({}, open=True),
+    "targetOverrides": ASSISTANT_OVERRIDES,
     "toolMocks": Nested(TOOL_MOCK),
     "path": PATH,
 }
@@ -150,7 +138,7 @@ CREATE_RUN = Obj(
 )
 GENERATE = Obj({"assistantId": Str(), "squadId": Str()})
 
-DTOS: dict[str, Obj] = {
+DTOS: dict[str, Rule] = {
     "CreatePersonalityDTO": PERSONALITY,
     "UpdatePersonalityDTO": UPDATE_PERSONALITY,
     "CreateScenarioDTO": SCENARIO,
@@ -417,6 +405,7 @@ SCENARIOS = Resource(
 SUITES = Resource(
     "/eval/simulation/suite", "suites", "Simulation Suite", SUITE, UPDATE_SUITE, SUITE_QUERY,
     nulls="set", check=check_suite, refuse=refusal("Simulation Suite", lambda sb, ident: []),
+    defaults={"targetAssignments": []},  # required in the document's SimulationSuite
 )
 SIMULATIONS = Resource(
     "/eval/simulation", "simulations", "Simulation", SIMULATION, UPDATE_SIMULATION, SIMULATION_QUERY,
@@ -665,6 +654,19 @@ routes = [
     *SUITES.routes(),
     *SIMULATIONS.routes(),
 ]
+BODIES: dict[tuple[str, str], Rule] = {
+    ("POST", "/eval/simulation/personality"): PERSONALITY,
+    ("PATCH", "/eval/simulation/personality/{id}"): UPDATE_PERSONALITY,
+    ("POST", "/eval/simulation/scenario"): SCENARIO,
+    ("PATCH", "/eval/simulation/scenario/{id}"): UPDATE_SCENARIO,
+    ("POST", "/eval/simulation/suite"): SUITE,
+    ("PATCH", "/eval/simulation/suite/{id}"): UPDATE_SUITE,
+    ("POST", "/eval/simulation"): SIMULATION,
+    ("PATCH", "/eval/simulation/{id}"): UPDATE_SIMULATION,
+    ("POST", "/eval/simulation/run"): CREATE_RUN,
+    ("POST", "/eval/simulation/scenario/generate"): GENERATE,
+}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""
 
 
 def _generated(assistant: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ KINDS = (
     "suites",
     "simulation_runs",
     "campaigns",
+    "sessions",
 )
 """Every collection of the world; a new resource module adds its own here (and an annotation on `Store`)."""
 
@@ -518,6 +519,7 @@ class Store:
     suites: Collection
     simulation_runs: Collection
     campaigns: Collection
+    sessions: Collection
 
     def __init__(self, path: str | Path | None = None, *, built_in: Mapping[str, Iterable[Obj]] | None = None, timeout: float = TIMEOUT) -> None:
         """A world in memory (`path` None) or in the SQLite file `path` (opened on first use).

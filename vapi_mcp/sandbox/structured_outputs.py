@@ -18,41 +18,35 @@ from .conversation import note_headers
 from .core import DATE_FILTERS, ApiError, body_of, find, new_id, query_of, sandbox_of
 from .judging import extract
 from .phone_numbers import Nested
+from .providers import ANTHROPIC_BEDROCK_MODELS, ANTHROPIC_MODELS, ANTHROPIC_THINKING_CONFIG, GEMINI_MODELS, MESSAGE, WORKFLOW_OPENAI_MODELS
 from .resource import Resource
 from .tools import JSON_SCHEMA
-from .validation import Any_, Arr, Bool, Num, Obj, Rule, Str, Tagged
+from .validation import OPEN, Arr, Bool, Num, Obj, Rule, Str, Tagged
 
-_MODEL_FIELDS: dict[str, Rule] = {
-    "messages": Arr(Obj({}, open=True)),
-    "model": Str(max_len=100),
-    "temperature": Num(minimum=0, maximum=2),
-    "maxTokens": Num(minimum=50, maximum=10000),
-}
+
+def _model(provider: str, models: tuple[str, ...] | None, **fields: Rule) -> Obj:
+    """A Workflow*Model: the provider, one of its model names (any name up to 100 characters for a custom LLM, which also needs a `url`)."""
+    model = Str(enum=models) if models is not None else Str(max_len=100)
+    rules = {"messages": Arr(MESSAGE), "provider": Str(enum=(provider,)), **fields, "model": model}
+    required = ("provider", *(("url",) if "url" in fields else ()), "model")
+    return Obj({**rules, "temperature": Num(minimum=0, maximum=2), "maxTokens": Num(minimum=50, maximum=10000)}, required=required)
+
+
 MODEL = Tagged(
     "provider",
     {
-        "openai": Obj({"provider": Str(enum=("openai",)), **_MODEL_FIELDS}, required=("provider", "model")),
-        "anthropic": Obj(
-            {"provider": Str(enum=("anthropic",)), "thinking": Any_(), **_MODEL_FIELDS}, required=("provider", "model")
-        ),
-        "anthropic-bedrock": Obj(
-            {"provider": Str(enum=("anthropic-bedrock",)), "thinking": Any_(), **_MODEL_FIELDS}, required=("provider", "model")
-        ),
-        "google": Obj({"provider": Str(enum=("google",)), **_MODEL_FIELDS}, required=("provider", "model")),
-        "custom-llm": Obj(
-            {
-                "provider": Str(enum=("custom-llm",)),
-                "metadataSendMode": Str(),
-                "url": Str(),
-                "headers": Any_(),
-                "timeoutSeconds": Num(minimum=20, maximum=600),
-                **_MODEL_FIELDS,
-            },
-            required=("provider", "url", "model"),
+        "openai": _model("openai", WORKFLOW_OPENAI_MODELS),
+        "anthropic": _model("anthropic", ANTHROPIC_MODELS, thinking=ANTHROPIC_THINKING_CONFIG),
+        "anthropic-bedrock": _model("anthropic-bedrock", ANTHROPIC_BEDROCK_MODELS, thinking=ANTHROPIC_THINKING_CONFIG),
+        "google": _model("google", GEMINI_MODELS),
+        "custom-llm": _model(
+            "custom-llm", None, metadataSendMode=Str(enum=("off", "variable", "destructured")), url=Str(), headers=OPEN, timeoutSeconds=Num(minimum=20, maximum=600)
         ),
     },
 )
-"""The Workflow*Model union (model names are not checked against the document's long enums)."""
+"""The Workflow*Model union: a structured output's model, with the document's model names."""
+COMPLIANCE_OVERRIDE = Obj({"forceStoreOnHipaaEnabled": Bool()})
+"""ComplianceOverride."""
 
 CONDITION = Tagged(
     "type",
@@ -71,7 +65,7 @@ _FIELDS: dict[str, Rule] = {
     "type": Str(enum=("ai", "regex")),
     "regex": Str(min_len=1, max_len=1000),
     "model": MODEL,
-    "compliancePlan": Any_(),
+    "compliancePlan": COMPLIANCE_OVERRIDE,
     "conditions": Nested(CONDITION),
     "name": Str(min_len=1, max_len=40),
     "schema": JSON_SCHEMA,
@@ -98,7 +92,7 @@ LIST_QUERY: dict[str, Rule] = {
 UPDATE_QUERY: dict[str, Rule] = {"schemaOverride": Str()}
 RERUN_LIMIT = 100
 
-DTOS: dict[str, Obj] = {
+DTOS: dict[str, Rule] = {
     "CreateStructuredOutputDTO": CREATE,
     "UpdateStructuredOutputDTO": UPDATE,
     "StructuredOutputRunDTO": RUN,
@@ -162,3 +156,9 @@ routes = [
     Route("/structured-output/run", run, methods=["POST"]),
     *OUTPUTS.routes(update=update_output),
 ]
+BODIES: dict[tuple[str, str], Rule] = {
+    ("POST", "/structured-output"): CREATE,
+    ("PATCH", "/structured-output/{id}"): UPDATE,
+    ("POST", "/structured-output/run"): RUN,
+}
+"""The request bodies this module validates, by route (the tests compare each with the document)."""

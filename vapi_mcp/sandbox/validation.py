@@ -6,6 +6,8 @@ field by field; tests check the declared property names against the document.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 import re
 import uuid
@@ -27,7 +29,7 @@ class Rule:
 
 @dataclass
 class Any_(Rule):
-    """Anything (a nested Vapi object this sandbox does not model)."""
+    """Anything: a nested Vapi object this sandbox does not model (tests hold each one to a reviewed list)."""
 
     def check(self, value: Any, name: str) -> list[str]:
         return []
@@ -39,7 +41,7 @@ class Str(Rule):
     min_len: int | None = None
     enum: tuple[str, ...] | None = None
     pattern: str | None = None
-    pattern_message: str | None = None
+    """The document's pattern as it writes it, a JavaScript regex literal (`/^[a-z]+$/`): Vapi quotes it so in its message."""
     date_time: bool = False
     uuid: bool = False
     nullable: bool = False
@@ -58,8 +60,8 @@ class Str(Rule):
             errors.append(f"{name} must be shorter than or equal to {self.max_len} characters")
         if self.min_len is not None and len(value) < self.min_len:
             errors.append(f"{name} must be longer than or equal to {self.min_len} characters")
-        if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            errors.append(self.pattern_message or f"{name} must match {self.pattern} regular expression")
+        if self.pattern is not None and not python_regex(self.pattern).search(value):
+            errors.append(f"{name} must match {self.pattern} regular expression")
         if self.date_time:
             try:
                 parse_iso(value)
@@ -71,6 +73,23 @@ class Str(Rule):
             except ValueError:
                 errors.append(f"{name} must be a UUID")
         return errors
+
+
+_UNICODE_CLASSES = {r"[\p{L}\d]": r"[^\W_]", r"\p{L}": r"[^\W\d_]"}
+"""JavaScript's `\\p{L}` (a letter, with the `u` flag), which Python's `re` writes as a word character that is
+no digit or underscore (and a letter or a digit as a word character that is no underscore)."""
+
+
+@functools.cache
+def python_regex(literal: str) -> re.Pattern[str]:
+    """The Python regex for a JavaScript regex literal (`/^\\p{L}+$/u`), or for a bare pattern."""
+    body = literal
+    if literal.startswith("/") and literal.rindex("/") > 0:
+        body = literal[1 : literal.rindex("/")]
+    body = body.replace("\\/", "/")
+    for js, py in _UNICODE_CLASSES.items():
+        body = body.replace(js, py)
+    return re.compile(body)
 
 
 @dataclass
@@ -113,8 +132,9 @@ class Arr(Rule):
             errors.append(f"{name} must contain at least {self.min_items} elements")
         if self.max_items is not None and len(value) > self.max_items:
             errors.append(f"{name} must contain no more than {self.max_items} elements")
+        nested = _nested(self.item)
         for i, item in enumerate(value):
-            errors.extend(self.item.check(item, f"{name}.{i}") if isinstance(self.item, Obj) else self.item.check(item, f"each value in {name}"))
+            errors.extend(self.item.check(item, f"{name}.{i}") if nested else self.item.check(item, f"each value in {name}"))
         return errors
 
 
@@ -136,7 +156,7 @@ class Obj(Rule):
         if not self.open:
             errors.extend(f"{prefix}property {key} should not exist" for key in value if key not in self.fields)
         for key in self.required:
-            if value.get(key) is None:
+            if value.get(key) is None and not (key in value and getattr(self.fields.get(key), "nullable", False)):
                 errors.append(f"{prefix}{key} should not be empty")
         for key, rule in self.fields.items():
             if key in value and value[key] is not None:
@@ -152,20 +172,102 @@ class Obj(Rule):
 
 @dataclass
 class Tagged(Rule):
-    """A union chosen by one property (`provider`, `type`)."""
+    """A union chosen by one property (`provider`, `type`): each value of the tag has its own rule."""
 
     tag: str
-    branches: Mapping[str, Obj]
+    branches: Mapping[str, Rule]
+    key: Callable[[str], str] | None = None
+    """The branch for a tag value when it is not the value itself (`customer.speech.timeout[...]`)."""
 
     def check(self, value: Any, name: str) -> list[str]:
         if not isinstance(value, dict):
-            return [f"{name or 'body'} must be an object"]
+            return [f"nested property {name} must be either object or array"] if name else ["body must be an object"]
         tag = value.get(self.tag)
-        branch = self.branches.get(tag) if isinstance(tag, str) else None
+        branch = None
+        if isinstance(tag, str):
+            branch = self.branches.get(self.key(tag) if self.key is not None else tag)
         if branch is None:
             prefix = f"{name}." if name else ""
             return [f"{prefix}{self.tag} must be one of the following values: {', '.join(self.branches)}"]
         return branch.check(value, name)
+
+
+@dataclass
+class Map(Rule):
+    """An object whose every value follows one rule (a JSON schema's `properties`), named `name.key`."""
+
+    value: Rule
+
+    def check(self, value: Any, name: str) -> list[str]:
+        if not isinstance(value, dict):
+            return [f"nested property {name} must be either object or array"]
+        return [error for key, item in value.items() for error in self.value.check(item, f"{name}.{key}")]
+
+
+@dataclass
+class Later(Rule):
+    """A rule found when first used: a schema that contains itself (an assistant's handoff to an
+    assistant), or one declared in a module that imports this one."""
+
+    find: Callable[[], Rule]
+
+    @property
+    def rule(self) -> Rule:
+        return self.find()
+
+    def check(self, value: Any, name: str) -> list[str]:
+        return self.rule.check(value, name)
+
+
+@dataclass
+class Either(Rule):
+    """A value of one of several JSON types (a string or an array of messages): each alternative rules its own type."""
+
+    alternatives: tuple[Rule, ...]
+
+    def __init__(self, *alternatives: Rule) -> None:
+        self.alternatives = alternatives
+
+    def check(self, value: Any, name: str) -> list[str]:
+        for alternative in self.alternatives:
+            if _fits(alternative, value):
+                return alternative.check(value, name)
+        kinds = " or ".join(_KINDS[type(a)] for a in self.alternatives if type(a) in _KINDS)
+        return [f"{name or 'body'} must be {kinds}"]
+
+
+_KINDS: dict[type, str] = {Str: "a string", Num: "a number", Bool: "a boolean", Arr: "an array", Obj: "an object", Tagged: "an object"}
+
+
+def _fits(rule: Rule, value: Any) -> bool:
+    """Whether `value` is of the JSON type `rule` checks."""
+    if isinstance(rule, Str):
+        return isinstance(value, str)
+    if isinstance(rule, Num):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(rule, Bool):
+        return isinstance(value, bool)
+    if isinstance(rule, Arr):
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def elsewhere(module: str, name: str) -> Later:
+    """The rule `name` of the sandbox module `module`, which imports this one's module (found when first used)."""
+    return Later(lambda: getattr(importlib.import_module(f".{module}", __package__), name))
+
+
+OPEN = Obj({}, open=True)
+"""An object the document leaves open (`metadata`, `variableValues`): Vapi accepts any properties in it."""
+
+
+def _nested(rule: Rule) -> bool:
+    """Whether class-validator names this rule's array items by index (`messages.0.role`): nested objects."""
+    if isinstance(rule, Later):
+        return _nested(rule.rule)
+    if isinstance(rule, Either):
+        return any(_nested(a) for a in rule.alternatives)
+    return isinstance(rule, Obj | Tagged) or hasattr(rule, "documented")
 
 
 def _num(value: float) -> str:
@@ -228,6 +330,16 @@ def checked_number(field_name: str = "number") -> Callable[[dict[str, Any], str]
     return check
 
 
+BACKOFF_PLAN = Obj(
+    {
+        "type": Str(enum=("fixed", "exponential")),
+        "maxRetries": Num(minimum=0, maximum=10),
+        "baseDelaySeconds": Num(minimum=0, maximum=10),
+        "excludedStatusCodes": Arr(),
+    },
+    required=("type", "maxRetries", "baseDelaySeconds"),
+)
+"""BackoffPlan (the document types `type` as an object with two string values, and each excluded status code as an object)."""
 SERVER = Obj(
     {
         "timeoutSeconds": Num(minimum=1, maximum=300),
@@ -235,8 +347,8 @@ SERVER = Obj(
         "staticIpAddressesEnabled": Bool(),
         "encryptedPaths": Arr(Str()),
         "url": Str(),
-        "headers": Any_(),
-        "backoffPlan": Any_(),
+        "headers": OPEN,
+        "backoffPlan": BACKOFF_PLAN,
     }
 )
 """Vapi's `Server` (a webhook target), shared by phone numbers, assistants and tools."""
