@@ -340,6 +340,11 @@ class Policy:
     )
     """Most guarded dials per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
     every account; None means no such cap (the account's `daily_cap` still holds)."""
+    per_number_cap: int = setting(
+        3, env="VAPI_MCP_PER_NUMBER_CAP", flag="--per-number-cap", low=1, high=1000, help="most guarded dials to one number per UTC day, across sessions and accounts"
+    )
+    """Most guarded dials to one number (as resolved) per UTC day, whatever the account or person, across every session and
+    replica sharing the state store."""
     quiet_hours: bool = setting(True, env="VAPI_MCP_NO_QUIET_HOURS", flag="--no-quiet-hours", negated=True, help="allow calls at any local hour")
     quiet_start: int = setting(8, env="VAPI_MCP_QUIET_START", flag="--quiet-start", low=0, high=23, help="first allowed local hour")
     """First local hour (0-23) at which calls are allowed."""

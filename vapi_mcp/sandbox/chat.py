@@ -1,4 +1,9 @@
-"""/chat: a deterministic text conversation with an assistant; `previousChatId` continues one."""
+"""/chat: a deterministic text conversation with an assistant; `previousChatId` continues one.
+
+/session: a conversation's session (CreateSessionDTO). A chat with an SMS `transport` naming
+`phoneNumberId` and `customer` creates one (as Vapi's document says) and records it as the chat's
+`sessionId`; a chat with `sessionId` and no transport fields continues it, over its transport: its
+replies go to the session's customer."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from starlette.routing import Route
 
 from .calls import CUSTOMER
 from .core import ApiError, body_of, find, stamp
-from .validation import Arr, Bool, Obj, Rule, Str, checked_number
+from .validation import Arr, Bool, Num, Obj, Rule, Str, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -56,6 +61,25 @@ CREATE_CHAT = Obj(
 )
 
 
+CREATE_SESSION = Obj(
+    {
+        "name": Str(max_len=40),
+        "status": Str(enum=("active", "completed")),
+        "expirationSeconds": Num(minimum=60, maximum=2592000),
+        "assistantId": Str(),
+        "assistant": Obj({}, open=True),
+        "assistantOverrides": Obj({}, open=True),
+        "squadId": Str(),
+        "squad": Obj({}, open=True),
+        "messages": Arr(Obj({}, open=True)),
+        "customer": Obj(CUSTOMER.fields, also=(checked_number(),)),
+        "customerId": Str(),
+        "phoneNumberId": Str(),
+        "phoneNumber": Obj({}, open=True),
+    }
+)
+
+
 def _said(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
@@ -89,6 +113,13 @@ def routes(sb: Sandbox) -> list[Route]:
         transport = body.get("transport") or {}
         if body.get("sessionId") and (transport.get("phoneNumberId") or transport.get("customer")):
             raise ApiError(400, ["Cannot specify both sessionId and transport fields (phoneNumberId/customer) together."])
+        session_id = body.get("sessionId")
+        if session_id is not None and session_id not in sb.store.sessions:
+            raise ApiError(400, f"Couldn't Get Session. `sessionId` {session_id} Not Found.")
+        if session_id is None and transport.get("phoneNumberId") and transport.get("customer"):
+            session = stamp(sb.clock, status="active", phoneNumberId=transport["phoneNumberId"], customer=transport["customer"], messages=[])
+            sb.store.sessions[session["id"]] = session
+            session_id = session["id"]
         previous = None
         if body.get("previousChatId") is not None:
             previous = sb.store.chats.get(body["previousChatId"])
@@ -98,8 +129,9 @@ def routes(sb: Sandbox) -> list[Route]:
         history = [*(previous["messages"] + previous["output"] if previous else []), *_said(body["input"])]
         turn = sum(1 for m in history if m["role"] == "user")
         output = [{"role": "assistant", "content": scripted_reply(assistant, history)}]
-        fields = {k: v for k, v in body.items() if k != "stream"}
+        fields = {k: v for k, v in body.items() if k not in ("stream", "transport")}
         fields["assistantId"] = body.get("assistantId") or (previous or {}).get("assistantId")
+        fields["sessionId"] = session_id
         chat = stamp(
             sb.clock,
             **fields,
@@ -115,4 +147,23 @@ def routes(sb: Sandbox) -> list[Route]:
     async def get_chat(request: Request) -> JSONResponse:
         return JSONResponse(find(sb.store.chats, request, "Chat"))
 
-    return [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
+    async def create_session(request: Request) -> JSONResponse:
+        body = await body_of(request, CREATE_SESSION)
+        session = stamp(sb.clock, status="active", messages=[], **body)
+        sb.store.sessions[session["id"]] = session
+        return JSONResponse(session, status_code=201)
+
+    async def get_session(request: Request) -> JSONResponse:
+        return JSONResponse(find(sb.store.sessions, request, "Session"))
+
+    async def delete_session(request: Request) -> JSONResponse:
+        session = find(sb.store.sessions, request, "Session")
+        return JSONResponse(sb.store.sessions.pop(session["id"]))
+
+    return [
+        Route("/chat", create_chat, methods=["POST"]),
+        Route("/chat/{id}", get_chat, methods=["GET"]),
+        Route("/session", create_session, methods=["POST"]),
+        Route("/session/{id}", get_session, methods=["GET"]),
+        Route("/session/{id}", delete_session, methods=["DELETE"]),
+    ]

@@ -86,6 +86,7 @@ class Store:
     assistants: dict[str, dict[str, Any]] = field(default_factory=dict)
     squads: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     evals: dict[str, dict[str, Any]] = field(default_factory=dict)
     eval_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
