@@ -131,9 +131,10 @@ class Ledger:
     # the epoch
 
     def epoch(self, action: GuardedAction) -> Epoch:
-        """The store's epoch (the ledger must answer before anyone is asked); a dial or text needs it trusted."""
+        """The store's epoch (the ledger must answer before anyone is asked); anything that reaches a phone (a dial, a
+        text, a destination set up) needs it trusted: the counts and the do-not-call list it checks may be gone."""
         epoch = self.store.epoch()
-        if not epoch.trusted and (action.kind in ("dial", "text") or any(f.role == "sms" for f in action.destinations)):
+        if not epoch.trusted and (action.kind in ("dial", "text", "route") or any(f.guarded for f in action.destinations)):
             raise untrusted(self.store, epoch)
         return epoch
 
@@ -348,7 +349,8 @@ def untrusted(store: StateStore, epoch: Epoch, *, lost_since: bool = False) -> R
     return Refused(
         "state",
         f"the state store {store.where} {what}. Used confirm tokens, the dials counted against today's caps and the "
-        "do-not-call list may be missing, so nothing is dialled or texted until the user confirms the ledger; nothing was sent.",
+        "do-not-call list may be missing, so no phone is dialled, texted or set up as a destination until the user confirms "
+        "the ledger; nothing was sent.",
         hint=(
             "Tell the user. Only the user can do this, where the server runs: re-import the do-not-call list if it was lost "
             "(vapi-mcp dnc import FILE), then run `vapi-mcp state init` with the same VAPI_MCP_STATE_URL. A Redis with "
