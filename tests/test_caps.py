@@ -191,3 +191,27 @@ async def test_the_per_number_cap_counts_every_dial_to_one_number(
     assert not other.is_error and not next_day.is_error
     refused = [line for line in audit_lines(settings) if line["decision"] == "refused"]
     assert [(line["rule"], line["rules"]["per_number_cap"]) for line in refused] == [("per_number_cap", "refused")]
+
+
+async def test_a_smaller_campaign_gives_back_only_once_vapi_answered_the_change(
+    settings: Settings, sandbox: Sandbox, clock: ManualClock, world: dict[str, str]
+) -> None:
+    """Found while fixing issue 17: counting a changed campaign again less what it held gave the difference back
+    before the PATCH was sent; when the answer was lost (a 5xx: it may have been applied, or not), 4 dials came back
+    for contacts that might still ring."""
+    from vapi_mcp.sandbox import Fault
+
+    numbers = [f"+1212555{1000 + i:04d}" for i in range(5)]
+    capped = with_policy(settings, daily_cap=5)
+    yes, _ = answering("accept")
+    async with serve(capped, sandbox, clock, elicitation_callback=yes) as client:
+        created = result_json(await client.call_tool("create_campaign", campaign(world, numbers, **at(D1 + timedelta(hours=3)))))
+        shrink = {"id": created["id"], "dialPlan": [{"phoneNumberId": world["phoneNumberId"], "customers": [{"number": numbers[0]}]}]}
+        sandbox.inject(Fault("PATCH", f"/v2/campaign/{created['id']}", status=502))
+        unknown = await client.call_tool("update_campaign", shrink)
+        still_full = await client.call_tool("create_call", call(world, LA))
+        shrunk = await client.call_tool("update_campaign", shrink)
+        freed = await client.call_tool("create_call", call(world, LA))
+    assert unknown.is_error and "may or may not have taken effect" in result_text(unknown), result_text(unknown)
+    assert still_full.is_error and "5 of today's 5" in result_text(still_full), result_text(still_full)
+    assert not shrunk.is_error and not freed.is_error, (result_text(shrunk), result_text(freed))

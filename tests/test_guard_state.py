@@ -233,3 +233,25 @@ async def test_an_approve_that_cannot_be_recorded_says_so_and_runs_nothing(
     assert "crashed" not in result_text(approved) and "inside vapi-mcp" not in result_text(approved)
     assert not later.is_error, "the pending action waits until the store answers"
     assert posts(stub_sandbox) == 1
+
+
+@with_test_tools
+async def test_a_decline_of_a_rewritten_row_still_spends_the_agents_token(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+    """Found while fixing issue 17: a Decline that refused a row which no longer opened (rewritten in the store) left the
+    token the agent holds valid, so the agent's yes followed the human's no. Only the view knows the pending id: its
+    Decline spends that use whatever became of the row."""
+    server, app = build_server(settings, sandbox=stub_sandbox)
+    app.guard.now = clock.now
+    try:
+        async with Client(server, extensions=[APPS]) as host:
+            preview = await host.call_tool("dial", dial_args())
+            token, pending = result_json(preview)["confirmToken"], pending_of(preview)["id"]
+            app.guard.store.put("pending:" + pending, {"tool": "dial", "arguments": {"customers": TWENTY}}, time.time() + 300)
+            declined = await host.call_tool(DECLINE_TOOL, {"id": pending})
+            relayed = await host.call_tool("dial", dial_args(confirmToken=token))
+    finally:
+        await app.aclose()
+    assert not declined.is_error and result_json(declined)["decision"] == "declined", result_text(declined)
+    assert relayed.is_error and "already used" in result_text(relayed), result_text(relayed)
+    assert posts(stub_sandbox) == 0
+    assert "rewritten" in audit_lines(settings)[1]["error"]

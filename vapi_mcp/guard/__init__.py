@@ -169,13 +169,14 @@ class Guard:
             decision, error = _outcome_of(exc)
             if decision == "failed":  # Vapi certainly did not act: the dials were not used
                 self.ledger.release(reservation)
-            else:  # it may have been placed: what it counted stays, kept beside it
-                self.ledger.hold(reservation, account, record.ids, record.numbers)
+            else:  # it may have been placed: what it counted stays
+                self.ledger.unsettled(reservation, account, record.ids, record.numbers)
             try:
                 self.audit.append(self._outcome(entry, decision, record.ids, error))
             except AuditUnwritable as failure:  # the `sending` line already says it may have been sent
                 logger.error("%s (outcome %s of %s, attempt %s)", failure, decision, action.tool, entry["attempt"])
             raise
+        self.ledger.settle(reservation)  # what the change gives back (fewer contacts, another window), now that it happened
         self.ledger.hold(reservation, account, record.ids, record.numbers)
         try:
             self.audit.append(self._outcome(entry, "sent", record.ids, None))
@@ -334,18 +335,25 @@ class Guard:
     def decline_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
         """The view's Decline: the pending action's single use is spent (its token with it) and the row removed, audited.
 
-        If the store cannot record it, the no still wins: this process refuses the action by every route (the
+        Only the view holds the pending id, so a Decline spends that use whatever became of the row (gone, or not
+        opening under this server's key: rewritten in the store); only a row of another account or person is left
+        alone. If the store cannot record it, the no still wins: this process refuses the action by every route (the
         token, Approve) and records the decline in the store as soon as it answers; the answer says so."""
         if not app.offers_apps(call.mcp):
             self.refuse_pending(None, call, app.problem(None, call.tool, call.mcp, call.vapi.account, self.now()) or "")
         use = self.tokens.use_key(pending_id)
         row: dict[str, Any] | None = None
+        note: str | None = None
         try:
             self.record_declines()
-            row = self._open_pending(pending_id, call, peek=True)
-            problem = app.problem(row, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
-            if problem:
-                self.refuse_pending(row, call, problem)
+            try:
+                row = self.pending.peek(pending_id)
+            except app.Forged:
+                note = "The pending action did not open under this server's key (rewritten in the state store); the decline holds all the same."
+            if row is not None:
+                problem = app.problem(row, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
+                if problem and "expired" not in problem:  # another account's or person's: theirs to answer
+                    self.refuse_pending(row, call, problem)
             self.tokens.spend(use, self.policy.confirm_ttl)
             self.store.take(f"pending:{pending_id}")
         except StateUnavailable as exc:
@@ -366,7 +374,7 @@ class Guard:
                     "answers. Tell the user if the store stays unreachable."
                 ),
             }
-        self._log_unsent({**self._pending_entry(row, call), "decision": "declined"})
+        self._log_unsent({**self._pending_entry(row, call), "decision": "declined", **({"error": note} if note else {})})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 
     def record_declines(self) -> None:

@@ -115,6 +115,10 @@ class Reservation:
     """What `Ledger.reserve` counted for one action, so it can be given back or held."""
 
     changes: list[Change] = field(default_factory=list)
+    """What was added (increases only): given back if Vapi certainly did not act."""
+    deferred: list[Change] = field(default_factory=list)
+    """What the action gives back (a changed campaign with fewer contacts, or a new window): applied only once Vapi
+    answered that it acted, never while the change may not have happened."""
     tally: Tally | None = None
     replaced: dict[str, Any] | None = None
     """The hold this reservation replaced (a changed campaign): put back if nothing was sent."""
@@ -171,7 +175,8 @@ class Ledger:
         key = hold_key(account, action.held_by) if action.held_by else None
         replaced = self.store.take(key) if key else None
         tally = self.tally(action, now, tenant, account, hold=replaced)
-        planned = tally.changes()
+        planned = [p for p in tally.changes() if p[0].delta > 0]
+        deferred = [c for c, _, _ in tally.changes() if c.delta < 0]
         try:
             done = self.store.adjust([c for c, _, _ in planned], epoch=epoch.id)
         except EpochChanged:
@@ -183,17 +188,34 @@ class Ledger:
         if not done.ok:
             self._put_back(key, replaced)
             raise refusal(planned, done, now)
-        return Reservation([c for c, _, _ in planned], tally, replaced, key)
+        return Reservation([c for c, _, _ in planned], deferred, tally, replaced, key)
 
     def release(self, reservation: Reservation) -> None:
         """Give back a reservation that certainly was not used (Vapi certainly did not act), and the hold it replaced."""
         if not reservation.changes:
+            self._put_back(reservation.key, reservation.replaced)
             return
         try:
             self.store.adjust([_reverse(c) for c in reservation.changes])
             self._put_back(reservation.key, reservation.replaced)
         except StateUnavailable as exc:  # they stay counted: the safe side
             logger.warning("could not give back %s to the daily caps: %s", reservation.changes, exc)
+
+    def unsettled(self, reservation: Reservation, account: str, ids: list[str], numbers: dict[str, str] | None = None) -> None:
+        """Vapi may or may not have acted: what was counted stays counted, nothing is given back, and a campaign keeps the
+        hold it had (less than what is now counted: a later change can only give back less, the safe side)."""
+        if reservation.replaced is not None:
+            self._put_back(reservation.key, reservation.replaced)
+        else:
+            self.hold(reservation, account, ids, numbers)
+
+    def settle(self, reservation: Reservation) -> None:
+        """Vapi answered that it acted: apply what the action gives back (`Reservation.deferred`)."""
+        if reservation.deferred:
+            try:
+                self.store.adjust(reservation.deferred)
+            except StateUnavailable as exc:  # they stay counted: the safe side
+                logger.warning("could not give back %s to the daily caps: %s", reservation.deferred, exc)
 
     def hold(self, reservation: Reservation, account: str, ids: list[str], numbers: dict[str, str] | None = None) -> None:
         """Keep what was counted beside the Vapi object(s) that were placed, so what never rings can be given back.

@@ -580,34 +580,30 @@ async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]
         + (f", {total} contacts" if total is not None else "")
         + f", created {current.get('createdAt')})."
     )
-    never = await _never_dialling(call, args.id, current)
+    certain, never = await _never_dialling(call, args.id, current)
     await delete_confirmed(call, args, path, summary)
-    given = call.guard.give_back(call, args.id, never) if never is not None else 0
+    given = call.guard.give_back(call, args.id, never) if certain else 0
     return {"deleted": args.id, **({"dialsGivenBack": given} if given else {})}
 
 
-async def _never_dialling(call: ToolContext, ident: str, campaign: dict[str, Any]) -> list[str] | None:
-    """What a campaign about to be deleted will certainly never dial: all of it, when it is scheduled to start later than
-    a minute from now; an ended one's never-dialled contacts; else nothing is certain (None)."""
+async def _never_dialling(call: ToolContext, ident: str, campaign: dict[str, Any]) -> tuple[bool, list[str] | None]:
+    """What a campaign about to be deleted will certainly never dial: (True, None) for all of it, when it is scheduled
+    to start later than a minute from now; (True, numbers) for an ended one's never-dialled contacts; (False, None)
+    when nothing is certain."""
     status = campaign.get("status")
     earliest = (campaign.get("schedulePlan") or {}).get("earliestAt")
     if status == "scheduled" and isinstance(earliest, str):
         try:
             start = aware(datetime.fromisoformat(earliest.replace("Z", "+00:00")))
         except ValueError:
-            return None
-        if start <= call.guard.now() + START_MARGIN:
-            return None
-        try:
-            return [str(c["number"]) for _, c in plan_of(campaign)]
-        except VapiMCPError:  # a contact list this server cannot read: no proof, the counts stay
-            return None
+            return False, None
+        return start > call.guard.now() + START_MARGIN, None
     if status in ("cancelled", "ended"):
         try:
-            return await _never_dialled(call, ident)
+            return True, await _never_dialled(call, ident)
         except VapiMCPError:
-            return None
-    return None
+            return False, None
+    return False, None
 
 
 def _pages(meta: dict[str, Any]) -> dict[str, Any]:
