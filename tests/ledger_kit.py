@@ -120,3 +120,25 @@ async def tenant(url: str, key: str | None) -> AsyncIterator[Client]:
     headers = {"X-Vapi-Key": key} if key else None
     async with httpx.AsyncClient(headers=headers, timeout=10) as http, Client(streamable_http_client(url, http_client=http)) as client:
         yield client
+
+
+@contextmanager
+def sqlite_locked(store: Any, timeout: float = 0.2) -> Iterator[None]:
+    """Another connection holds the SQLite state file's write lock: every write of `store` (an `SQLiteStore`) fails
+    after `timeout` seconds, as when the file cannot be written (tests run as root, where chmod would not stop them)."""
+    import sqlite3
+
+    store.close()
+    store.timeout = timeout  # reopened with this busy timeout on its next operation
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def raw_bytes(path: Path) -> bytes:
+    """Everything SQLite keeps for a state file: the file, its write-ahead log and its shared memory, as bytes on disk."""
+    return b"".join(Path(f"{path}{suffix}").read_bytes() for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists())

@@ -124,6 +124,7 @@ async def test_approve_on_a_replica_without_the_tool_is_refused_and_audited(sett
     from vapi_mcp.server import build_server
 
     apps = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
+    settings = replace(settings, confirm_secret="replicas-share-this-confirm-secret")  # as replicas must
     campaigns, first = build_server(settings, sandbox=sandbox)
     default, second = build_server(replace(settings, toolsets=("default",)), sandbox=sandbox)
     body = {"name": "Recall", "assistantId": assistant(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customers": [{"number": LA}]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -371,12 +372,12 @@ async def test_vapi_mcp_audit_prints_one_row_per_attempt_from_both_files(
     out, err = capsys.readouterr()
     assert f"{settings.audit_log} (real)" in err and f"{settings.sandbox_audit_path} (sandbox)" in err
     header, *rows = out.splitlines()
-    assert header.split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "CHANNEL", "IDS"]
+    assert header.split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "RULE", "CHANNEL", "IDS"]
     assert len(rows) == 3
     assert rows[0].split()[:2] == ["2026-11-02", "16:00:00"] and "dial" in rows[0] and "sent" in rows[0]
     assert "elicitation" in rows[0] and placed["id"] in rows[0] and "sandbox" in rows[0] and "local @" in rows[0]
     assert "may-have-been-sent" in rows[1] and "api.vapi.ai" in rows[1] and "local @01234567" in rows[1]
-    assert "refused" in rows[2] and "17:00:00" in rows[2]
+    assert "refused" in rows[2] and "17:00:00" in rows[2] and re.search(r"refused\s+e164\s", rows[2])  # the rule that refused it
 
     assert main(["audit", "--since", "2026-11-02T16:15Z", "--json"]) == 0
     entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -198,5 +198,5 @@ def test_vapi_mcp_audit_shows_a_crashed_dial_as_may_have_been_sent(
     monkeypatch.setenv("VAPI_MCP_AUDIT_LOG", str(crash_at(POINTS[2], held_backend, tmp_path)))
     assert main(["audit"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "CHANNEL", "IDS"]
+    assert out[0].split() == ["TIME", "TOOL", "WHO", "TARGET", "DECISION", "RULE", "CHANNEL", "IDS"]
     assert "previewed" in out[1] and "may-have-been-sent" in out[2] and "agent-relayed" in out[2]

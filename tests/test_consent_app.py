@@ -183,17 +183,17 @@ async def test_a_pending_action_this_server_cannot_run_is_refused_and_audited(
     change: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
 ) -> None:
     """A replica with other tools (or other code) than the one that previewed: Approve refuses, naming why,
-    and writes its line; it used to crash (an unexpected error, no audit line)."""
-    from vapi_mcp.guard.app import _PENDING
-
+    and writes its line; it used to crash (an unexpected error, no audit line). (The row is sealed by a server
+    holding the shared confirm secret, as such a replica's would be.)"""
     server, app = build_server(settings, sandbox=stub_sandbox)
     app.guard.now = clock.now
     try:
         async with Client(server, extensions=[APPS]) as host:
             pending = pending_of(await host.call_tool("dial", dial_args()))
-            stored = app.guard.store.take(_PENDING + pending["id"])
+            stored = app.guard.pending.take(pending["id"])
+            assert stored is not None
             altered = {**stored, "tool": "retired_tool"} if change == "tool" else {**stored, "arguments": {"customer": "+1 nobody"}}
-            app.guard.store.put(_PENDING + pending["id"], altered, time.time() + 300)
+            app.guard.pending.put(pending["id"], altered, time.time() + 300)
             refused = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
     finally:
         await app.aclose()

@@ -331,7 +331,7 @@ def test_a_confirm_token_is_bound_to_the_vapi_account_too():
     def action(account: str) -> GuardedAction:
         return GuardedAction(tool="buy_number", kind="spend", summary="Buy", method="POST", path="/phone-number", body={}, arguments={}, account=account)
 
-    token = tokens.issue(action("team-a"), now + timedelta(minutes=5))
+    token = tokens.issue(action("team-a"), now + timedelta(minutes=5), epoch=tokens.store.epoch().id)
     with pytest.raises(Refused, match="another Vapi account"):
         tokens.redeem(token, action("team-b"), now)
     tokens.redeem(token, action("team-a"), now)  # the same account still may

@@ -243,3 +243,69 @@ def test_replicas_sharing_a_store_seal_and_unseal_each_others_request_state(loca
     finally:
         a.close()
         b.close()
+
+
+# the epoch, atomic changes of several counters, kept values, the do-not-call list
+
+
+@each_backend
+def test_an_operation_that_names_another_epoch_changes_nothing(store: StateStore) -> None:
+    from vapi_mcp.state import Change, EpochChanged
+
+    epoch = store.epoch()
+    assert epoch.trusted, "SQLite and memory are; the test Redis was confirmed by its fixture"
+    assert store.epoch().id == epoch.id, "one epoch until the store loses its memory"
+    with pytest.raises(EpochChanged):
+        store.consume("token:e", later(), epoch="an-epoch-this-store-never-had")
+    with pytest.raises(EpochChanged):
+        store.adjust([Change("dials:e", 1, 5, later())], epoch="an-epoch-this-store-never-had")
+    assert store.consume("token:e", later(), epoch=epoch.id) is True, "the refused consume marked nothing"
+    assert store.count("dials:e") == 0
+
+
+@each_backend
+def test_several_counters_change_together_or_not_at_all(store: StateStore) -> None:
+    from vapi_mcp.state import Change
+
+    assert store.adjust([Change("a", 2, 3, later()), Change("b", 1, 1, later())]).ok
+    refused = store.adjust([Change("a", 1, 3, later()), Change("b", 1, 1, later())])
+    assert (refused.ok, refused.refused, refused.before) == (False, 1, (2, 1))
+    assert store.counts(["a", "b", "c"]) == [2, 1, 0], "nothing of a refused change is applied"
+    assert store.adjust([Change("a", -5), Change("b", -1), Change("c", -1)]).ok
+    assert store.counts(["a", "b", "c"]) == [0, 0, 0], "never below zero, and a missing counter stays missing"
+
+
+@each_backend
+def test_a_kept_value_can_be_read_without_taking_it(store: StateStore) -> None:
+    store.put("hold:x", {"n": 1}, later())
+    assert store.get("hold:x") == {"n": 1} and store.get("hold:x") == {"n": 1}
+    assert store.take("hold:x") == {"n": 1} and store.get("hold:x") is None
+
+
+@each_backend
+def test_the_do_not_call_list_adds_finds_and_removes(store: StateStore) -> None:
+    entry = {"added": "2026-11-02T16:00:00Z", "by": "local", "region": "US"}
+    assert store.dnc_add({"+14155550123": entry, "+12125550123": {**entry, "note": "asked"}}) == 2
+    assert store.dnc_add({"+14155550123": {**entry, "by": "someone else"}}) == 0, "an entry is never overwritten"
+    assert store.dnc_find(["+14155550123", "+442079460958"]) == {"+14155550123": entry}
+    assert set(store.dnc_list()) == {"+12125550123", "+14155550123"} and store.dnc_regions() == {"US"}
+    assert store.dnc_remove(["+14155550123", "+19995550000"]) == 1
+    assert store.dnc_find(["+14155550123"]) == {}
+
+
+def test_a_redis_without_a_ledger_is_not_trusted_until_the_user_says_so(redis_url: str) -> None:
+    """An empty Redis cannot tell "new" from "lost its data": its new epoch is not trusted; `trust()` (`vapi-mcp state
+    init`) confirms it, keeping its id, so tokens issued in it stay valid."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    store = open_store(redis_url)
+    try:
+        first = store.epoch()
+        assert not first.trusted and not first.replaced and not first.durable
+        confirmed = store.trust()
+        assert confirmed.trusted and confirmed.id == first.id and store.epoch().trusted
+    finally:
+        store.close()

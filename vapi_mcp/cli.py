@@ -1,4 +1,4 @@
-"""`vapi-mcp`: serve (default), sandbox, demo, policy, tools, audit."""
+"""`vapi-mcp`: serve (default), sandbox, demo, policy, tools, audit, dnc, state."""
 
 from __future__ import annotations
 
@@ -422,6 +422,134 @@ def cmd_audit(ns: argparse.Namespace) -> int:
     return 0
 
 
+DNC_BY = "user (vapi-mcp dnc)"
+"""Who the do-not-call list says added a number from the command line."""
+
+
+def _ledger(ns: argparse.Namespace) -> Any:
+    """The guard's ledger on the state store these settings name (nothing is opened until it is used)."""
+    from .guard.ledger import Ledger
+    from .state import open_store
+
+    settings = settings_from(ns)
+    return Ledger(open_store(settings.state_url), settings.policy)
+
+
+def cmd_dnc(ns: argparse.Namespace) -> int:
+    """The do-not-call list: add, remove, list, import (a CSV file). Only the user removes."""
+    import json
+
+    from .guard.ledger import listable
+    from .state import StateUnavailable
+
+    ledger = _ledger(ns)
+    where = ledger.store.where
+    try:
+        if ns.action in ("add", "remove"):
+            try:
+                numbers = [listable(text) for text in ns.numbers]
+            except ValueError as exc:
+                print(f"vapi-mcp dnc {ns.action}: {exc}; nothing was changed.", file=sys.stderr)
+                return 2
+            if ns.action == "add":
+                added, already = ledger.add(numbers, by=DNC_BY, note=ns.note)
+                print(f"vapi-mcp dnc: {len(added)} added, {len(already)} already listed ({where})", file=sys.stderr)
+            else:
+                removed = ledger.store.dnc_remove(numbers)
+                print(f"vapi-mcp dnc: {removed} removed, {len(set(numbers)) - removed} were not listed ({where})", file=sys.stderr)
+            return 0
+        if ns.action == "import":
+            good, bad = read_numbers(ns.file)
+            added, already = ledger.add(good, by=DNC_BY, note=ns.note) if good else ([], [])
+            print(f"vapi-mcp dnc import: {len(added)} added, {len(already)} already listed, {len(bad)} row(s) without a valid number ({where})", file=sys.stderr)
+            for line, why in bad[:20]:
+                print(f"  line {line}: {why}", file=sys.stderr)
+            return 1 if bad else 0
+        entries = ledger.store.dnc_list()
+        print(f"vapi-mcp dnc: {len(entries)} number(s) on the do-not-call list ({where})", file=sys.stderr)
+        for number, entry in entries.items():
+            if ns.json:
+                print(json.dumps({"number": number, **entry}, ensure_ascii=False, separators=(",", ":")))
+            else:
+                print(f"{number:<16}  {str(entry.get('added') or '')[:19]:<19}  {entry.get('by') or '-'}  {entry.get('note') or ''}".rstrip())
+        return 0
+    except StateUnavailable as exc:
+        print(f"vapi-mcp dnc: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"vapi-mcp dnc import: {ns.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+
+def read_numbers(path: str) -> tuple[list[str], list[tuple[int, str]]]:
+    """The numbers of a CSV file (the first cell of each row that is a valid E.164 number), and the rows without one.
+
+    A first row with no digits at all is a header, and skipped."""
+    import csv
+
+    from .guard.ledger import listable
+
+    good: list[str] = []
+    bad: list[tuple[int, str]] = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.reader(handle), 1):
+            cells = [cell.strip() for cell in row if cell.strip()]
+            if not cells:
+                continue
+            found, why = None, ""
+            for cell in cells:
+                try:
+                    found = listable(cell)
+                    break
+                except ValueError as exc:
+                    why = why or str(exc)
+            if found is not None:
+                good.append(found)
+            elif not (line == 1 and not any(ch.isdigit() for ch in "".join(cells))):
+                bad.append((line, why))
+    return good, bad
+
+
+STORE_GUARANTEES = {
+    "sqlite": "every change is one fsynced transaction: a crash or power cut loses nothing acknowledged",
+    "durable": "Redis fsyncs every write (appendonly yes, appendfsync always): a restart keeps the ledger",
+    "redis": (
+        "Redis may lose recent writes in a crash (no appendfsync always): after a restart the guard starts a new epoch, "
+        "refuses every earlier token, and dials nothing until `vapi-mcp state init`"
+    ),
+}
+
+
+def cmd_state(ns: argparse.Namespace) -> int:
+    """`vapi-mcp state`: the store, its epoch and what it guarantees after a crash; `state init`: the user's word that the ledger is complete."""
+    from datetime import UTC, datetime
+
+    from .state import StateUnavailable, open_store
+
+    store = open_store(settings_from(ns).state_url)
+    try:
+        epoch = store.trust() if ns.action == "init" else store.epoch()
+    except StateUnavailable as exc:
+        print(f"vapi-mcp state: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    kind = "sqlite" if store.where.startswith("sqlite:") else "durable" if epoch.durable else "redis"
+    born = datetime.fromtimestamp(epoch.born, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    print(f"state store:  {store.where}")
+    print(f"epoch:        {epoch.id[:8]}, since {born}{' (replaced one the store lost)' if epoch.replaced else ''}")
+    ledger = "complete" if epoch.trusted else "NOT CONFIRMED: dials and texts are refused until `vapi-mcp state init`"
+    print(f"ledger:       {ledger}")
+    print(f"after a crash: {STORE_GUARANTEES[kind]}")
+    if ns.action == "init":
+        print(
+            "vapi-mcp state init: the guard now takes this store's ledger as complete (today's dial counts as they stand; "
+            "re-import the do-not-call list first if the store lost it).",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def cmd_tools(ns: argparse.Namespace) -> int:
     """Print the tools these settings offer, by toolset, and the size of their tools/list; or, with
     `--markdown`, the README's tool table (the whole catalogue, whatever the settings)."""
@@ -478,6 +606,26 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("--who", default=None, help="only the attempts of one person: a signed-in subject (alice, or oauth:alice), local, or another tenant the table shows")
     _add_setting_flags(audit, _named("audit_log", "sandbox_audit_log"))
     audit.set_defaults(func=cmd_audit)
+    dnc = sub.add_parser("dnc", help="the do-not-call list in the state store: add, remove, list, import a CSV file")
+    actions = dnc.add_subparsers(dest="action", required=True)
+    for name, what in (("add", "put numbers on the list"), ("remove", "take numbers off the list (only here: an agent never can)")):
+        sub_action = actions.add_parser(name, help=what)
+        sub_action.add_argument("numbers", nargs="+", help="E.164 numbers, like +14155550123")
+        if name == "add":
+            sub_action.add_argument("--note", default=None, help="why (kept with each number)")
+        _add_setting_flags(sub_action, _named("state_url"))
+    listing = actions.add_parser("list", help="print the list (number, added, by, note)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per number")
+    _add_setting_flags(listing, _named("state_url"))
+    importing = actions.add_parser("import", help="add every number of a CSV file (the first valid E.164 number of each row)")
+    importing.add_argument("file", help="a CSV file")
+    importing.add_argument("--note", default=None, help="why (kept with each number)")
+    _add_setting_flags(importing, _named("state_url"))
+    dnc.set_defaults(func=cmd_dnc)
+    state = sub.add_parser("state", help="the state store: its epoch and what it guarantees after a crash (`state init`: confirm its ledger)")
+    state.add_argument("action", nargs="?", choices=("status", "init"), default="status", help="status (default), or init: confirm the ledger is complete")
+    _add_setting_flags(state, _named("state_url"))
+    state.set_defaults(func=cmd_state)
     tools = sub.add_parser("tools", help="print the tools agents see with these settings")
     _add_setting_flags(tools, _named("read_only", "toolsets", "tools"))
     tools.add_argument("--markdown", action="store_true", help="print the README's tool table, generated from the catalogue")

@@ -400,6 +400,11 @@ class Policy:
     )
     """Most guarded dials per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
     every account; None means no such cap (the account's `daily_cap` still holds)."""
+    per_number_cap: int = setting(
+        3, env="VAPI_MCP_PER_NUMBER_CAP", flag="--per-number-cap", low=1, high=1000, help="most guarded dials to one number per UTC day, across sessions and accounts"
+    )
+    """Most guarded dials to one number (as resolved) per UTC day, whatever the account or person, across every session and
+    replica sharing the state store."""
     quiet_hours: bool = setting(True, env="VAPI_MCP_NO_QUIET_HOURS", flag="--no-quiet-hours", negated=True, help="allow calls at any local hour")
     quiet_start: int = setting(8, env="VAPI_MCP_QUIET_START", flag="--quiet-start", low=0, high=23, help="first allowed local hour")
     """First local hour (0-23) at which calls are allowed."""
@@ -691,32 +696,39 @@ def _given(s: Setting, env: Mapping[str, str], flags: Mapping[str, Any], overrid
     return value
 
 
-def file_problem(path: Path, info: os.stat_result) -> str | None:
-    """Why an existing audit file must not be written, with the fix; None if it is fine."""
+def file_problem(path: Path, info: os.stat_result, what: str = "audit file") -> str | None:
+    """Why an existing audit (or state) file must not be used, with the fix; None if it is fine."""
     if stat.S_ISLNK(info.st_mode):
-        return f"the audit file {path} is a symbolic link; it is never written through one. Remove the link or point the setting at a regular file."
+        return f"the {what} {path} is a symbolic link; it is never written through one. Remove the link or point the setting at a regular file."
     if not stat.S_ISREG(info.st_mode):
-        return f"the audit file {path} is not a regular file."
+        return f"the {what} {path} is not a regular file."
     if info.st_uid != os.geteuid():
-        return f"the audit file {path} belongs to another user (uid {info.st_uid}); use a file of your own."
+        return f"the {what} {path} belongs to another user (uid {info.st_uid}); use a file of your own."
     if info.st_mode & 0o077:
-        return f"the audit file {path} can be read or written by other users (mode {stat.S_IMODE(info.st_mode):04o}); fix it with: chmod 600 {path}"
+        return f"the {what} {path} can be read or written by other users (mode {stat.S_IMODE(info.st_mode):04o}); fix it with: chmod 600 {path}"
     return None
 
 
 def check_audit_files(settings: Settings) -> None:
-    """At start: refuse audit files the guard would refuse to write (`ConfigError`: exit 2, the fix named).
+    """At start: refuse audit files (and the SQLite state file) the guard would refuse to write (`ConfigError`: exit 2,
+    the fix named).
 
     Here, not in the guard, so that the check costs a stat and not the import of the MCP SDK."""
-    for path, setting in ((settings.audit_log, "VAPI_MCP_AUDIT_LOG"), (settings.sandbox_audit_path, "VAPI_MCP_SANDBOX_AUDIT_LOG")):
+    files = [(settings.audit_log, "VAPI_MCP_AUDIT_LOG", "audit"), (settings.sandbox_audit_path, "VAPI_MCP_SANDBOX_AUDIT_LOG", "audit")]
+    if settings.state_url.split(":", 1)[0].lower() == "sqlite":
+        from .state import sqlite_path
+
+        state = sqlite_path(settings.state_url)
+        files += [(Path(f"{state}{suffix}"), "VAPI_MCP_STATE_URL", "state") for suffix in ("", "-wal", "-shm")]
+    for path, setting, kind in files:
         if path.parent.is_symlink():
-            raise ConfigError(f"{setting}: the audit directory {path.parent} is a symbolic link; name the real directory instead.")
+            raise ConfigError(f"{setting}: the {kind} directory {path.parent} is a symbolic link; name the real directory instead.")
         try:
             info = os.lstat(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise ConfigError(f"{setting}: the audit file {path} cannot be checked ({exc.strerror}).") from None
-        problem = file_problem(path, info)
+            raise ConfigError(f"{setting}: the {kind} file {path} cannot be checked ({exc.strerror}).") from None
+        problem = file_problem(path, info, f"{kind} file")
         if problem:
             raise ConfigError(f"{setting}: {problem}")

@@ -13,7 +13,9 @@ the document, and tests/test_destinations.py checks that `scan` finds every such
 - a transfer to a SIP address: `{"type": "sip", "sipUri": ...}` (TransferDestinationSip);
 - a transfer to whatever number a server names at call time: a transferCall tool with no `destinations`
   (CreateTransferCallToolDTO: "If no destinations are provided, server.url will be used to get the
-  transfer destination once the tool is called"), so a destination no rule can check;
+  transfer destination once the tool is called"), so a destination no rule can check; likewise a hook's
+  `{"type": "transfer"}` action without a `destination` (TransferPhoneNumberHookAction, TransferHookAction:
+  only `type` is required), whose number is chosen when the hook runs;
 - an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
 - a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
 - the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
@@ -50,6 +52,8 @@ MAX_NUMBERS = 10_000
 """Numbers and destinations one request may carry (Vapi's campaign limit): more is refused before any is read."""
 DYNAMIC_TRANSFER = "any number a server names when the call transfers (transferCall tool without destinations)"
 """What a transferCall tool without destinations reaches: Vapi asks the server URL at call time."""
+HOOK_TRANSFER = "a number chosen when the hook runs (transfer action without a destination)"
+"""What a hook's transfer action without a `destination` reaches: no number any rule can check."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,13 @@ def _number(value: Any) -> str | None:
     return None
 
 
+def _phone_destination(value: Any) -> bool:
+    """A transfer destination the scan reads: a number or a SIP address (TransferDestinationNumber, TransferDestinationSip)."""
+    return isinstance(value, dict) and (
+        value.get("type") == "number" and _number(value.get("number")) is not None or value.get("type") == "sip" and isinstance(value.get("sipUri"), str)
+    )
+
+
 def _walk(node: Any, at: Path, found: list[Found], update: bool = False) -> None:
     if isinstance(node, list):
         for i, item in enumerate(node):
@@ -127,6 +138,8 @@ def _walk(node: Any, at: Path, found: list[Found], update: bool = False) -> None
     destinations = node.get("destinations")
     if kind == "transferCall" and not (isinstance(destinations, list) and destinations) and not (update and at == () and "destinations" not in node):
         found.append(Found("transfer", (*at, "destinations"), detail=DYNAMIC_TRANSFER))
+    if kind == "transfer" and not _phone_destination(node.get("destination")):
+        found.append(Found("transfer", (*at, "destination"), detail=HOOK_TRANSFER))
     if kind == "number" and _number(node.get("number")) is not None:
         found.append(Found("transfer", (*at, "number"), _number(node["number"]), node.get("numberE164CheckEnabled") is not False))
     elif kind == "sip" and isinstance(node.get("sipUri"), str):

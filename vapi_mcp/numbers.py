@@ -10,10 +10,12 @@ without loading the guard or the MCP SDK.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
@@ -148,6 +150,62 @@ def possible_numbers(reading: Resolved, regions: Iterable[str]) -> set[str]:
 def premium_rate(reading: Resolved) -> bool:
     """A premium-rate number (+1 900, +44 9..., +33 89...): each minute is billed at a rate its operator sets."""
     return reading.number is not None and phonenumbers.number_type(reading.number) == phonenumbers.PhoneNumberType.PREMIUM_RATE
+
+
+def premium_rate_regions(reading: Resolved) -> tuple[str, ...]:
+    """Where a number written without its country (E.164 check off, no `+`/00/011) is a premium-rate number when
+    dialled as a national number there (`9005550123`: US and the rest of +1; `09098790000`: GB...); a SIP trunk
+    dials it as a national number of its own country, so any of them may be the one that rings."""
+    if reading.e164_check or reading.unknown is not None or reading.explicit:
+        return ()
+    digits = keypad(clean(reading.given)).lstrip("+")
+    return _premium_national(digits) if digits.isdigit() else ()
+
+
+@functools.lru_cache(maxsize=8192)
+def _premium_national(digits: str) -> tuple[str, ...]:
+    found = []
+    for region, pattern, prefix in _premium_patterns():
+        national = digits[len(prefix) :] if prefix and digits.startswith(prefix) else digits
+        if not (pattern.fullmatch(national) or pattern.fullmatch(digits)):
+            continue  # a quick test first: a full parse in each of ~150 regions would cost milliseconds per number
+        try:
+            parsed = phonenumbers.parse(digits, region)
+        except NumberParseException:
+            continue
+        if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+            found.append(region)
+    return tuple(found)
+
+
+@functools.cache
+def _premium_patterns() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(region, its premium-rate national number pattern, its national prefix) for every region that has premium-rate numbers."""
+    from phonenumbers import PhoneMetadata
+
+    table = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        metadata = PhoneMetadata.metadata_for_region(region)
+        desc = metadata.premium_rate if metadata is not None else None
+        if metadata is None or desc is None or not desc.national_number_pattern:
+            continue
+        table.append((region, re.compile(desc.national_number_pattern), metadata.national_prefix or ""))
+    return tuple(table)
+
+
+_SIP_USER = re.compile(r"^\+?\d{2,40}$")
+
+
+def sip_user(uri: str) -> str | None:
+    """The user part of a SIP address when it is written like a phone number (`sip:911@trunk`, `sips:+1900...@host;user=phone`):
+    the trunk behind it dials those digits, so the number rules read them."""
+    text = unquote(uri).strip()
+    scheme, sep, rest = text.partition(":")
+    if sep and scheme.lower() in ("sip", "sips", "tel"):
+        text = rest
+    user = text.rsplit("@", 1)[0] if "@" in text else text
+    user = clean(user.split(";", 1)[0].split(":", 1)[0])  # parameters, and a password after `user:`
+    return user if _SIP_USER.match(user) else None
 
 
 def emergency_regions(reading: Resolved) -> list[str]:

@@ -3,7 +3,10 @@
 Two mechanisms, both applied before anything is encoded:
 
 - **by field**: any value under a secret-named key (`twilioAuthToken`, `apiKey`, `X-Api-Key`,
-  `Cookie`, `Proxy-Authorization`...) is masked in the objects themselves (`redact`);
+  `Cookie`, `Proxy-Authorization`, `Authentication`, `X-Auth`, `X-Hub-Signature-256`...) is masked in
+  the objects themselves (`redact`);
+- **in URLs**: wherever a string holds a URL, a password in it (`https://user:pass@host`) and the values
+  of secret-named query parameters (`?token=`, `?api_key=`, `?sig=`...) are masked;
 - **known secrets**: values that must never show up even inside free text (an error
   message, a log line) are replaced inside each string value, never inside encoded JSON.
   They come from the configuration (`scrubber.add`: the API key, the HTTP auth token, the
@@ -23,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 if TYPE_CHECKING:  # pydantic loads with the server, not with the logging set up at start (stdio.py's fast start)
     from pydantic import BaseModel
@@ -34,6 +37,9 @@ MIN_SECRET_LENGTH = 6
 
 _SECRET_SUFFIXES = (
     "secret",
+    "auth",
+    "authentication",
+    "signature",
     "password",
     "passwd",
     "passphrase",
@@ -62,12 +68,14 @@ _QUERY_ONLY = frozenset({"key", "sig", "signature", "auth", "code", "pwd", "pass
 """Query parameters that carry credentials in URLs (`?key=...`) though the same names are ordinary fields in bodies."""
 
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*):([^/\s@\"']+)@")
+"""A URL's `user:password@`: the password is masked, the user and host kept."""
 _QUERY_PARAM = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
 
 
 def _normalized(name: str) -> str:
-    """`X-Api-Key`, `x_api_key` and `xApiKey` all become `xapikey`."""
-    return "".join(ch for ch in name.lower() if ch.isalnum())
+    """`X-Api-Key`, `x_api_key` and `xApiKey` all become `xapikey`; a version after the name goes (`X-Hub-Signature-256`)."""
+    return "".join(ch for ch in name.lower() if ch.isalnum()).rstrip("0123456789")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -167,11 +175,15 @@ def settings_secrets(settings: Any) -> list[str]:
             found.append(value)
         elif "://" in value:
             try:
-                password = urlsplit(value).password
+                parts = urlsplit(value)
+                password = parts.password
             except ValueError:
-                password = None
+                continue
             if password:
                 found.extend({password, unquote(password)})
+            for name, given in parse_qsl(parts.query, keep_blank_values=True):  # redis://host/0?password=...
+                if given and is_secret_param(name):
+                    found.append(given)
     return found
 
 
@@ -194,7 +206,7 @@ def _redact(value: Any, known: tuple[str, ...]) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(item, known) for item in value]
     if isinstance(value, str):
-        return _mask_text(value, known)
+        return _mask_text(value, known, urls=True)
     return value
 
 
@@ -203,6 +215,8 @@ def _mask_text(text: str, known: tuple[str, ...], *, urls: bool = False) -> str:
         text = _BEARER.sub(r"\1" + MASK, text)
     if urls and "=" in text:
         text = scrub_query(text)
+    if urls and "@" in text and "://" in text:
+        text = _USERINFO.sub(r"\1:" + MASK + "@", text)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)

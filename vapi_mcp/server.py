@@ -332,7 +332,7 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
     if settings.problem is None:
         from .tools import FAMILIES
 
-        host = Host(offered=app.offered, client_for=app.client_for, request_scope=app.request_scope)
+        host = Host(offered=app.offered, client_for=app.client_for, request_scope=app.request_scope, follows=app.access.follows)
         for family in FAMILIES:
             register = getattr(family, "register_extras", None)
             if register is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult, ListToolsResult, TextContent
+from pydantic import BaseModel
 
 from .catalogue import TOOLSET_IDS, TOOLSETS, default_tools, default_toolsets
 from .config import ConfigError, Settings, check_toolsets, parse_names
@@ -125,16 +126,34 @@ class ToolAccess:
         self.problem = problem
         self.always = always
         """Tools no header narrows away (the MCP Apps view's app-only buttons: they run only what was previewed)."""
+        self.resources: dict[str, str] = {}
+        """Resource URI prefix -> the tool a request must be allowed to call to list or read it."""
         self._narrowing = lru_cache(maxsize=64)(self._choose)
+
+    def follows(self, prefix: str, tool: str) -> None:
+        """Resources under `prefix` follow `tool`: a request whose headers leave it out neither lists nor reads them."""
+        self.resources[prefix] = tool
+
+    def _hidden(self, uri: Any, allowed: frozenset[str]) -> bool:
+        return any(str(uri).startswith(prefix) and tool not in allowed for prefix, tool in self.resources.items())
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         allowed = self.allowed(getattr(ctx.request, "headers", None)) if ctx.request_id is not None else None
+        if allowed is not None and ctx.method == "resources/read":
+            uri = ctx.params.get("uri") if isinstance(ctx.params, dict) else getattr(ctx.params, "uri", None)
+            if self._hidden(uri, allowed):
+                raise MCPError(code=INVALID_PARAMS, message=f"Unknown resource: {uri} (this request's X-Vapi-Toolsets / X-Vapi-Tools headers leave it out)")
         result = await call_next(ctx)
         if allowed is not None and ctx.method == "tools/list":
             if isinstance(result, dict) and isinstance(result.get("tools"), list):  # the wire form
                 result = {**result, "tools": [tool for tool in result["tools"] if tool.get("name") in allowed | self.always]}
             elif isinstance(result, ListToolsResult):
                 result = result.model_copy(update={"tools": [tool for tool in result.tools if tool.name in allowed | self.always]})
+        elif allowed is not None and ctx.method in ("resources/list", "resources/templates/list") and self.resources:
+            field, key = ("resources", "uri") if ctx.method == "resources/list" else ("resourceTemplates", "uriTemplate")
+            listing = result.model_dump(by_alias=True, mode="json", exclude_none=True) if isinstance(result, BaseModel) else dict(result or {})
+            listing[field] = [item for item in listing.get(field, []) if not self._hidden(item.get(key, ""), allowed)]
+            result = listing
         return result
 
     def allowed(self, headers: Any) -> frozenset[str] | None:

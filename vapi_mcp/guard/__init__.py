@@ -12,9 +12,11 @@ and sends its request inside `Guard.guarded`:
    `agent-relayed`, `auto-allowlist`, or null); a `sending` line is fsynced before the request
    leaves, and the outcome line (`sent`, `failed`, `unknown`) follows with the same attempt id.
 
-What must outlive the process (used tokens, today's dials per Vapi account, pending
-confirmations) lives in the state store (`vapi_mcp.state`), shared by every session and
-replica that uses it; a store that cannot be reached refuses guarded actions.
+What must outlive the process (used tokens, the dials counted per day, pending confirmations,
+the do-not-call list) lives in the state store (`vapi_mcp.state`), shared by every session and
+replica that uses it, counted and listed by `ledger`; a store that cannot be reached refuses
+guarded actions. A human's no always wins: a Decline the store cannot record is audited and
+remembered by this process, which refuses the action by every route until the store records it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
@@ -40,7 +41,8 @@ from . import app, facts
 from . import policy as rules_
 from .action import GUARDED_ROUTES, AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome, guarded_kind
 from .audit import AuditLog, AuditUnwritable, Unaudited
-from .consent import Consent, Tokens, request_of
+from .consent import CLOCK_SKEW, Consent, Tokens, request_of
+from .ledger import Ledger, Reservation
 from .policy import iso
 
 if TYPE_CHECKING:
@@ -64,10 +66,6 @@ __all__ = [
 
 logger = logging.getLogger("vapi_mcp.guard")
 
-COUNTER_TTL = 2 * 86400
-"""Seconds a day's dial counter is kept (its key carries the UTC date; this only frees the space)."""
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -89,6 +87,10 @@ class Guard:
         self.tokens = Tokens(settings.confirm_secret, self.store)
         self.consent = Consent(settings.policy, self.tokens, self.store)
         self.audit = AuditLog(settings.audit_log, settings.sandbox_audit_path)
+        self.ledger = Ledger(self.store, settings.policy)
+        self.pending = app.PendingRows(self.store, self.tokens.derive("pending rows"))
+        self._unrecorded: dict[str, float] = {}
+        """Pending ids a human declined while the store could not record it, until when to keep trying."""
 
     @property
     def policy(self) -> Policy:
@@ -101,18 +103,18 @@ class Guard:
     async def guarded(self, action: GuardedAction, call: CallContext) -> AsyncIterator[AuditRecord]:
         """Run policy and confirmation; the body sends the request; a line before and after it is sent."""
         rules: dict[str, str] = {}
-        action.destinations = scan_request(action.path, action.body)
+        action.destinations = [*scan_request(action.path, action.body), *action.reaches]
         carried = facts.destinations(action.destinations)
         action.summary = _joined(action.summary, carried)
         entry = self._entry(action, rules, call)
-        counter = self._counter(call.vapi.account)
-        person = self._person_counter(call)
+        account = call.vapi.account
         try:
             _check_scopes(action, call)  # a signed-in person may take only the actions their OAuth scopes grant
-            self.store.count(counter)  # the ledger must answer before anyone is asked
-            await rules_.check(action, self.policy, self.now(), call, rules, partial(self._daily_cap_problem, counter, person))
+            self.record_declines()
+            epoch = self.ledger.epoch(action)  # the ledger must answer before anyone is asked, and be whole to dial or text
+            await rules_.check(action, self.policy, self.now(), call, rules, self.ledger)
             await self._describe(action, call, entry, carried)
-            entry["channel"] = await self.consent.confirm(action, call, self.now())
+            entry["channel"] = await self.consent.confirm(action, call, self.now(), epoch)
             if entry["channel"] in ("elicitation", "app"):  # a person said yes: who (their signed-in subject, under OAuth)
                 entry["approvedBy"] = call.tenant or "local"
         except InputRequired:  # the question went out with the result; the client's retry is a new attempt
@@ -126,6 +128,8 @@ class Guard:
         except (VapiMCPError, StateUnavailable) as exc:  # a refusal, or Vapi failing to answer a policy lookup
             refusal = _state_refused(exc) if isinstance(exc, StateUnavailable) else exc
             entry.update(decision="refused" if isinstance(refusal, Refused) else "failed", error=refusal.text())
+            if isinstance(refusal, Refused):
+                entry["rule"] = refusal.rule
             self._log_unsent(entry)
             if refusal is exc:
                 raise
@@ -150,13 +154,11 @@ class Guard:
                     "message": "Dry-run mode: policy and confirmation passed; nothing was sent.",
                 }
             )
-        reserved = self._reserve(action, counter, rules, entry)
-        reserved_by_person = self._reserve_for_person(action, person, counter, reserved, rules, entry)
+        reservation = self._reserve(action, call, epoch, rules, entry)
         try:
             self._log_unsent({**entry, "decision": "sending"})  # write-ahead: fsynced before the request leaves
         except Refused:  # the `sending` line could not be written: nothing is sent
-            self._release(counter, reserved)
-            self._release(person, reserved_by_person)
+            self.ledger.release(reservation)
             raise
         record = AuditRecord()
         checked = [f.key for f in action.destinations] + [("call", c.number) for c in action.callees]
@@ -166,13 +168,16 @@ class Guard:
         except BaseException as exc:
             decision, error = _outcome_of(exc)
             if decision == "failed":  # Vapi certainly did not act: the dials were not used
-                self._release(counter, reserved)
-                self._release(person, reserved_by_person)
+                self.ledger.release(reservation)
+            else:  # it may have been placed: what it counted stays
+                self.ledger.unsettled(reservation, account, record.ids, record.numbers)
             try:
                 self.audit.append(self._outcome(entry, decision, record.ids, error))
             except AuditUnwritable as failure:  # the `sending` line already says it may have been sent
                 logger.error("%s (outcome %s of %s, attempt %s)", failure, decision, action.tool, entry["attempt"])
             raise
+        self.ledger.settle(reservation)  # what the change gives back (fewer contacts, another window), now that it happened
+        self.ledger.hold(reservation, account, record.ids, record.numbers)
         try:
             self.audit.append(self._outcome(entry, "sent", record.ids, None))
         except AuditUnwritable as failure:
@@ -186,73 +191,41 @@ class Guard:
                 ),
             ) from None
 
-    # the daily cap, per Vapi account per UTC day, in the shared store
-
-    def _counter(self, account: str) -> str:
-        return f"dials:{account}:{self.now().astimezone(UTC).date().isoformat()}"
-
-    def _person_counter(self, call: CallContext) -> str | None:
-        """Today's dial counter of the person asking (`tenant`), when a per-person cap is set."""
-        if self.policy.daily_cap_per_person is None:
-            return None
-        tenant = call.tenant or "local"
-        return f"dials-by:{tenant}:{self.now().astimezone(UTC).date().isoformat()}"
-
-    def _daily_cap_problem(self, counter: str, person: str | None, count: int) -> str | None:
-        used = self.store.count(counter)
-        problem = _cap_problem(used, count, self.policy.daily_cap)
-        if problem is None and person is not None and self.policy.daily_cap_per_person is not None:
-            problem = _person_cap_problem(self.store.count(person), count, self.policy.daily_cap_per_person)
-        return problem
-
-    def _reserve_for_person(
-        self, action: GuardedAction, person: str | None, counter: str, reserved: int, rules: dict[str, str], entry: dict[str, Any]
-    ) -> int:
-        """Reserve today's dials of the person too (after the account's: a refusal gives those back)."""
-        cap = self.policy.daily_cap_per_person
-        if action.kind != "dial" or person is None or cap is None:
-            return 0
-        amount = action.dial_count
+    def _reserve(self, action: GuardedAction, call: CallContext, epoch: Any, rules: dict[str, str], entry: dict[str, Any]) -> Reservation:
+        """Count the dials right before sending, atomically (another session may have used them), on the days they can ring."""
         try:
-            added, used = self.store.reserve(person, amount, cap, time.time() + COUNTER_TTL)
-            refusal = None if added else Refused("daily_cap_per_person", f"{_person_cap_problem(used, amount, cap)} Nothing was sent.", hint=PERSON_CAP_HINT)
+            return self.ledger.reserve(action, self.now(), call.tenant or "local", call.vapi.account, epoch)
+        except Refused as exc:
+            refusal = exc
+            if refusal.rule != "state":
+                rules[refusal.rule] = "refused"
         except StateUnavailable as exc:
             refusal = _state_refused(exc)
-        if refusal is None:
-            return amount
-        self._release(counter, reserved)
-        if refusal.rule == "daily_cap_per_person":
-            rules["daily_cap_per_person"] = "refused"
-        entry.update(decision="refused", error=refusal.text())
+        entry.update(decision="refused", error=refusal.text(), rule=refusal.rule)
         self._log_unsent(entry)
         raise refusal
 
-    def _reserve(self, action: GuardedAction, counter: str, rules: dict[str, str], entry: dict[str, Any]) -> int:
-        """Reserve today's dials right before sending, atomically (another session may have used them)."""
-        if action.kind != "dial":
-            return 0
-        amount = action.dial_count
-        try:
-            added, used = self.store.reserve(counter, amount, self.policy.daily_cap, time.time() + COUNTER_TTL)
-            problem = _cap_problem(used, amount, self.policy.daily_cap)
-            refusal = None if added else Refused("daily_cap", f"{problem} Nothing was sent.", hint=rules_.CAP_HINTS["daily_cap"])
-        except StateUnavailable as exc:
-            refusal = _state_refused(exc)
-        if refusal is None:
-            return amount
-        if refusal.rule == "daily_cap":
-            rules["daily_cap"] = "refused"
-        entry.update(decision="refused", error=refusal.text())
-        self._log_unsent(entry)
-        raise refusal
+    # what never rang
 
-    def _release(self, counter: str | None, amount: int) -> None:
-        if not amount or counter is None:
-            return
+    def give_back(self, call: CallContext, ident: str, numbers: list[str] | None = None) -> int:
+        """Give back to the daily caps what `ident` (a call or campaign Vapi says never rang, or whose `numbers` never rang) counted."""
+        return self.ledger.give_back(call.vapi.account, ident, numbers)
+
+    # the do-not-call list
+
+    def add_do_not_call(self, call: CallContext, number: str, note: str | None) -> dict[str, Any]:
+        """Put a number on the do-not-call list (never off it: only the user does that), and audit it."""
+        from ..errors import InputError
+
         try:
-            self.store.release(counter, amount)
-        except StateUnavailable as exc:  # they stay counted: the safe side
-            logger.warning("could not give back %d dial(s) to today's cap: %s", amount, exc)
+            added, already = self.ledger.add([number], by=call.tenant or "local", note=note, now=self.now())
+        except ValueError as exc:
+            raise InputError("number", f"{exc}; nothing was added") from None
+        except StateUnavailable as exc:
+            raise _state_refused(exc) from None
+        line = self._first_line(call, tool=call.tool, kind=None, summary=f"Put {number} on the do-not-call list.", request={"number": number}, rules={})
+        self._log_unsent({**line, "decision": "added" if added else "already-listed", "ids": added or already})
+        return {"number": (added or already)[0], "added": bool(added), "doNotCall": True}
 
     # naming things and the audit
 
@@ -318,30 +291,103 @@ class Guard:
     # the MCP Apps view's buttons
 
     def take_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
-        """The view's pending action, out of the store (one caller ever gets it); a refusal writes its line."""
-        pending = app.take(self.store, pending_id) if app.offers_apps(call.mcp) else None
-        problem = app.problem(pending, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
-        if problem:
-            self.refuse_pending(pending, call, problem)
-        assert pending is not None
-        return pending
+        """The view's pending action, checked, then taken out of the store (one caller ever gets it); a refusal writes its line.
 
-    def refuse_pending(self, pending: dict[str, Any] | None, call: CallContext, problem: str) -> None:
+        Check first, take after: an answer that cannot act on the row (another person, another account, a forged or
+        rewritten row) leaves it where it is, for the person who can."""
+        if not app.offers_apps(call.mcp):
+            self.refuse_pending(None, call, app.problem(None, call.tool, call.mcp, call.vapi.account, self.now()) or "")
+        use = self.tokens.use_key(pending_id)
+        try:
+            self.record_declines()
+            row = self._open_pending(pending_id, call, peek=True)
+            problem = app.problem(row, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local", self.store.epoch().id)
+            if problem is None and (pending_id in self._unrecorded or self.tokens.declined.get(use, 0.0) > time.time()):
+                problem = "the user declined this action in the confirmation view; nothing was sent."
+            if problem:
+                self.refuse_pending(row, call, problem)
+            taken = self._open_pending(pending_id, call, peek=False)
+        except StateUnavailable as exc:
+            self.refuse_pending(None, call, f"the approval cannot be recorded: {exc}. Nothing was sent.", rule="state")
+        if taken != row:  # answered (or changed) between the check and the take
+            self.refuse_pending(row, call, app.problem(None, call.tool, call.mcp, call.vapi.account, self.now()) or "")
+        assert row is not None
+        return {**row, "id": pending_id}
+
+    def _open_pending(self, pending_id: str, call: CallContext, *, peek: bool) -> dict[str, Any] | None:
+        try:
+            return self.pending.peek(pending_id) if peek else self.pending.take(pending_id)
+        except app.Forged:
+            self.refuse_pending(
+                None,
+                call,
+                "the pending action failed its integrity check: it was not written by this server (or was changed in the "
+                "state store since), so it is not what the user was shown; nothing was sent.",
+            )
+            raise AssertionError("unreachable") from None
+
+    def refuse_pending(self, pending: dict[str, Any] | None, call: CallContext, problem: str, *, rule: str = "app") -> NoReturn:
         """Audit and raise a refusal of the view's answer: nothing runs."""
-        refused = Refused("app", problem)
-        self._log_unsent({**self._pending_entry(pending, call), "decision": "refused", "error": refused.text()})
+        refused = Refused(rule, problem)
+        self._log_unsent({**self._pending_entry(pending, call), "decision": "refused", "error": refused.text(), "rule": rule})
         raise refused
 
     def decline_pending(self, pending_id: str, call: CallContext) -> dict[str, Any]:
-        """The view's Decline: the pending action is dropped and audited as declined."""
-        pending = self.take_pending(pending_id, call)
-        if pending.get("token"):  # the agent's copy of this preview's token: a human's no is never followed by its yes
+        """The view's Decline: the pending action's single use is spent (its token with it) and the row removed, audited.
+
+        Only the view holds the pending id, so a Decline spends that use whatever became of the row (gone, or not
+        opening under this server's key: rewritten in the store); only a row of another account or person is left
+        alone. If the store cannot record it, the no still wins: this process refuses the action by every route (the
+        token, Approve) and records the decline in the store as soon as it answers; the answer says so."""
+        if not app.offers_apps(call.mcp):
+            self.refuse_pending(None, call, app.problem(None, call.tool, call.mcp, call.vapi.account, self.now()) or "")
+        use = self.tokens.use_key(pending_id)
+        row: dict[str, Any] | None = None
+        note: str | None = None
+        try:
+            self.record_declines()
             try:
-                self.tokens.spend(pending["token"], self.now())
-            except StateUnavailable as exc:  # then no token can be redeemed either (redeeming needs the store)
-                logger.warning("could not spend the declined action's confirm token: %s", exc)
-        self._log_unsent({**self._pending_entry(pending, call), "decision": "declined"})
+                row = self.pending.peek(pending_id)
+            except app.Forged:
+                note = "The pending action did not open under this server's key (rewritten in the state store); the decline holds all the same."
+            if row is not None:
+                problem = app.problem(row, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
+                if problem and "expired" not in problem:  # another account's or person's: theirs to answer
+                    self.refuse_pending(row, call, problem)
+            self.tokens.spend(use, self.policy.confirm_ttl)
+            self.store.take(f"pending:{pending_id}")
+        except StateUnavailable as exc:
+            until = time.time() + self.policy.confirm_ttl + CLOCK_SKEW
+            self.tokens.declined[use] = until
+            self._unrecorded[pending_id] = until
+            error = (
+                f"The user's decline could not be recorded in the state store ({exc}). This server refuses the action by "
+                "every route (its confirm token, Approve) and records the decline when the store answers again."
+            )
+            self._log_unsent({**self._pending_entry(row, call), "decision": "declined", "error": error})
+            return {
+                "decision": "declined",
+                "recorded": False,
+                "message": (
+                    "The user declined; nothing was placed, bought or deleted. The decline could not be recorded in the state "
+                    f"store ({exc}); this server refuses the action by any route and records the decline as soon as the store "
+                    "answers. Tell the user if the store stays unreachable."
+                ),
+            }
+        self._log_unsent({**self._pending_entry(row, call), "decision": "declined", **({"error": note} if note else {})})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
+
+    def record_declines(self) -> None:
+        """Record in the store the declines it could not take when the human gave them (their use spent, their row gone)."""
+        now = time.time()
+        for pending_id, until in list(self._unrecorded.items()):
+            if until <= now:
+                self._unrecorded.pop(pending_id, None)
+                continue
+            self.tokens.spend(self.tokens.use_key(pending_id), self.policy.confirm_ttl)  # StateUnavailable: still down, try later
+            self.store.take(f"pending:{pending_id}")
+            self._unrecorded.pop(pending_id, None)
+            logger.info("recorded a decline the state store could not take when it was given (pending %s...)", pending_id[:6])
 
     def _pending_entry(self, pending: dict[str, Any] | None, call: CallContext) -> dict[str, Any]:
         pending = pending or {}
@@ -384,6 +430,9 @@ def describe_policy(settings: Settings) -> str:
         f"campaign cap:        {p.campaign_cap} contacts per campaign",
         f"daily cap:           {p.daily_cap} guarded dials per Vapi account per UTC day, across every session sharing the state store (each campaign contact counts)",
         f"daily cap per person: {'off' if p.daily_cap_per_person is None else f'{p.daily_cap_per_person} guarded dials per person (the audit who) per UTC day, across accounts'}",
+        f"per-number cap:      {p.per_number_cap} dials to one number per UTC day, across every session, account and replica",
+        "days counted:        each dial on every UTC day it can ring (a scheduled call's or campaign's whole window)",
+        "do-not-call list:    numbers on it (vapi-mcp dnc) are never dialled, texted or transferred to",
         f"allow numbers:       {listed(p.allow_numbers) if p.allow_numbers else '(any)'}",
         f"deny numbers:        {listed(p.deny_numbers)}",
         f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
@@ -391,7 +440,7 @@ def describe_policy(settings: Settings) -> str:
         "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
         "free Vapi numbers:   call only numbers in their own country",
         "premium-rate:        refused (as callees and destinations) unless on the allow list",
-        "emergency numbers:   never dialled or texted (911, 112, 999... written with the E.164 check off)",
+        "emergency numbers:   never dialled, texted or transferred to (911, 112, 999... written with the E.164 check off, or in a SIP address)",
         f"consent:             {_consent_line(p)}",
         f"confirmation wait:   {p.confirm_wait} s for the human to answer an elicitation, then refused (timed-out)",
         f"auto-approve:        {'allow-listed numbers are dialled without asking' if p.auto_approve_allowlisted else 'off'}",
@@ -409,27 +458,12 @@ def _consent_line(p: Policy) -> str:
     return f"any: {human}; otherwise a confirmToken the agent relays (valid {p.confirm_ttl} s, single use across every session sharing the state store)"
 
 
-PERSON_CAP_HINT = f"Try again tomorrow (UTC); {rules_.ONLY_THE_USER} (VAPI_MCP_DAILY_CAP_PER_PERSON / --daily-cap-per-person)."
-
-
-def _person_cap_problem(used: int, count: int, cap: int) -> str | None:
-    if used + count > cap:
-        return f"{used} of your {cap} guarded dials for today (a cap per person, VAPI_MCP_DAILY_CAP_PER_PERSON) are used; {count} more would exceed it."
-    return None
-
-
 def _check_scopes(action: GuardedAction, call: CallContext) -> None:
     """Refuse, naming the scope, a guarded action the signed-in person's OAuth scopes do not grant."""
     needed = scopes_.action_scopes(action.kind, [found.role for found in action.destinations if found.guarded])
     lacking = scopes_.missing(needed, call.scopes)
     if lacking:
         raise Refused("scope", scopes_.refusal_text(f"{action.tool} (a {action.kind} action)", lacking))
-
-
-def _cap_problem(used: int, count: int, cap: int) -> str | None:
-    if used + count > cap:
-        return f"{used} of today's {cap} guarded dials on this Vapi account are used; {count} more would exceed the daily cap."
-    return None
 
 
 def _state_refused(exc: StateUnavailable) -> Refused:

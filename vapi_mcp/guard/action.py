@@ -117,9 +117,13 @@ class GuardedAction:
     """`schedulePlan.latestAt`: the end of the window in which the call may start; None means no window."""
     cap: tuple[str, int] | None = None
     """(rule, limit) replacing the batch cap for this action, e.g. ("campaign_cap", 1000)."""
-    dials: int | None = None
-    """How many new dials this action adds to the daily count; None means one per callee.
-    (A campaign update that only moves the schedule is checked against every contact but adds none.)"""
+    counted: list[Callee] | None = None
+    """The callees this action adds to the daily caps; None means every callee. (A campaign update is checked
+    against every contact but counts only the contacts it adds, unless the guard holds what the campaign counted.)"""
+    held_by: str | None = None
+    """The Vapi id whose counted dials this action replaces (a campaign update): what it holds is credited."""
+    reaches: list[Found] = field(default_factory=list)
+    """Destinations the request reaches that its body does not name (a chat session's customer, found by a lookup)."""
     cost: str | None = None
     """What it may cost, in plain words; defaults to a note for the action's kind."""
     account: str = ""
@@ -133,7 +137,7 @@ class GuardedAction:
 
     @property
     def dial_count(self) -> int:
-        return len(self.callees) if self.dials is None else self.dials
+        return len(self.callees if self.counted is None else self.counted)
 
     @property
     def cost_note(self) -> str:
@@ -145,6 +149,8 @@ class AuditRecord:
     """Filled in by the tool inside `Guard.guarded`: the Vapi ids its request produced."""
 
     ids: list[str] = field(default_factory=list)
+    numbers: dict[str, str] = field(default_factory=dict)
+    """Each placed call's id -> the number it calls (a batch), so each call holds its own share of the caps."""
 
 
 class Outcome(EarlyResult):

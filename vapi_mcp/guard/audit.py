@@ -180,7 +180,8 @@ def is_by(entry: dict[str, Any], who: str) -> bool:
     return who in names or f"oauth:{who}" in names
 
 
-COLUMNS = ("time", "tool", "who", "target", "decision", "channel", "ids")
+COLUMNS = ("time", "tool", "who", "target", "decision", "rule", "channel", "ids")
+_RULE = re.compile(r"Refused by rule `([^`]+)`")
 
 
 def who(entry: dict[str, Any]) -> str:
@@ -198,9 +199,20 @@ def row_of(entry: dict[str, Any]) -> dict[str, str]:
         "who": who(entry),
         "target": "sandbox" if target == "sandbox" else re.sub(r"^https?://", "", target),
         "decision": str(entry.get("decision") or ""),
+        "rule": rule_of(entry),
         "channel": str(entry.get("channel") or "-"),
         "ids": ",".join(str(i) for i in entry.get("ids") or []) or "-",
     }
+
+
+def rule_of(entry: dict[str, Any]) -> str:
+    """The rule that refused an attempt (its `rule`, or the one its error names, for lines written before there was one); `-` otherwise."""
+    if entry.get("decision") != "refused":
+        return "-"
+    if entry.get("rule"):
+        return str(entry["rule"])
+    found = _RULE.search(str(entry.get("error") or ""))
+    return found.group(1) if found else "-"
 
 
 def table(entries: list[dict[str, Any]]) -> str:

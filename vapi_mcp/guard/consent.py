@@ -28,10 +28,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import Refused
 from ..redact import redact
-from ..state import MemoryStore, StateStore
+from ..state import Epoch, EpochChanged, MemoryStore, StateStore
+from . import app
 from .action import CallContext, GuardedAction, InputRequired, Outcome
 from .app import offers_apps
-from .app import preview as app_preview
 from .policy import auto_approved, iso
 
 if TYPE_CHECKING:
@@ -70,22 +70,39 @@ class Expired(Refused):
 
 
 class Tokens:
-    """Signed, expiring, single-use confirmations bound to one tool call's arguments."""
+    """Signed, expiring, single-use confirmations bound to one tool call's arguments and to the store's epoch.
+
+    Single use is a mark in the state store (`token:<n>`), set in the same atomic step that checks the store's
+    epoch is the token's: a store that lost its memory (and with it, which tokens were used) accepts none of the
+    tokens issued before. A preview shown in the MCP Apps view shares its use with the token issued beside it:
+    `n` is then `use_key(pending id)`, so Approve, Decline and the agent's token all spend the same mark, and
+    a decline this process could not record in the store is remembered here (`declined`) until it can be."""
 
     def __init__(self, secret: str | None, store: StateStore | None = None) -> None:
         self._key = secret.encode() if secret else secrets.token_bytes(32)
         self.store: StateStore = store if store is not None else MemoryStore()
         """Where used tokens are remembered: shared by every session and replica using the same store."""
+        self.declined: dict[str, float] = {}
+        """Uses (`n`) a human declined that the store has not recorded yet, until when (wall clock) to refuse them."""
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def derive(self, label: str) -> bytes:
+        """A key for another purpose (the pending rows' seal), derived from the confirm secret."""
+        return hmac.new(self._key, b"vapi-mcp derive:" + label.encode(), hashlib.sha256).digest()
+
+    def use_key(self, pending_id: str) -> str:
+        """The single-use mark a pending confirmation shares with its token: keyed, so the token (which the agent
+        reads) does not reveal the pending id (which only the view holds)."""
+        return hmac.new(self._key, b"vapi-mcp pending:" + pending_id.encode(), hashlib.sha256).hexdigest()[:32]
+
     def _bound_to(self, action: GuardedAction) -> str:
         return _b64(self._sign(canonical(action.tool, action.arguments, action.account, action.tenant))[:16])
 
-    def issue(self, action: GuardedAction, expires: datetime) -> str:
+    def issue(self, action: GuardedAction, expires: datetime, *, epoch: str, use: str | None = None) -> str:
         payload = json.dumps(
-            {"a": self._bound_to(action), "e": int(expires.timestamp()), "n": secrets.token_hex(8)}, separators=(",", ":")
+            {"a": self._bound_to(action), "e": int(expires.timestamp()), "n": use or secrets.token_hex(8), "ep": epoch}, separators=(",", ":")
         ).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
@@ -99,7 +116,7 @@ class Tokens:
             claims = json.loads(payload) if valid else {}
         except ValueError:
             valid, claims = False, {}
-        if not valid or not isinstance(claims, dict) or not {"a", "e", "n"} <= claims.keys():
+        if not valid or not isinstance(claims, dict) or not {"a", "e", "n", "ep"} <= claims.keys():
             raise Refused(rule, "the confirm token is malformed or was not issued by this server; nothing was sent.")
         if not hmac.compare_digest(str(claims["a"]), self._bound_to(action)):
             raise Refused(
@@ -109,27 +126,33 @@ class Tokens:
             )
         if now.timestamp() >= float(claims["e"]):
             raise Expired(rule, "the confirm token has expired; nothing was sent.", hint="Call again without confirmToken for a new preview.")
+        self.use(str(claims["n"]), str(claims["ep"]), float(claims["e"]) - now.timestamp(), rule=rule)
+
+    def use(self, use: str, epoch: str, ttl: float, *, rule: str) -> None:
+        """Spend the single-use mark `use` (of the store's epoch `epoch`), or raise `Refused` saying why it cannot be."""
+        if self.declined.get(use, 0.0) > time.time():
+            raise Refused(rule, "the user declined this action in the confirmation view; nothing was sent.", hint="Do not repeat it: the user said no.")
         # Kept until it expires, by the store's wall clock (the guard's clock may be a test's), and a day more:
         # a replica whose clock is behind still takes the token as unexpired, and must still find it used.
-        keep_until = time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW
-        if not self.store.consume(f"token:{claims['n']}", keep_until):
+        try:
+            fresh = self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW, epoch=epoch)
+        except EpochChanged:
+            raise Refused(
+                rule,
+                f"the state store {self.store.where} lost its memory since this confirmation was issued, so it cannot tell "
+                "whether it was already used; nothing was sent.",
+                hint="Call again without confirmToken for a new preview, and ask the user again.",
+            ) from None
+        if not fresh:
             raise Refused(
                 rule,
                 "the confirm token was already used (or the user declined the action in the confirmation view); nothing was sent.",
                 hint="Each token confirms one action.",
             )
 
-
-    def spend(self, token: str, now: datetime) -> None:
-        """Use up a token without acting on it (the human declined what it would confirm); a malformed one is ignored."""
-        try:
-            encoded, signature = token.split(".")
-            payload = _unb64(encoded)
-            claims = json.loads(payload) if hmac.compare_digest(_unb64(signature), self._sign(payload)) else {}
-        except ValueError:
-            return
-        if isinstance(claims, dict) and {"e", "n"} <= claims.keys():
-            self.store.consume(f"token:{claims['n']}", time.time() + float(claims["e"]) - now.timestamp() + CLOCK_SKEW)
+    def spend(self, use: str, ttl: float) -> None:
+        """Use up a mark without acting on it (the human declined what it would confirm), whatever the epoch."""
+        self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW)
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]
@@ -164,12 +187,14 @@ class Consent:
     def human_only(self) -> bool:
         return self.policy.consent == "human"
 
-    async def confirm(self, action: GuardedAction, call: CallContext, now: datetime) -> Channel:
+    async def confirm(self, action: GuardedAction, call: CallContext, now: datetime, epoch: Epoch) -> Channel:
         """The channel that confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
         approval = call.approval
         if approval is not None:  # the view's Approve, for exactly this pending action
             if approval.token:
                 self.tokens.redeem(approval.token, action, now)  # the agent's copy of the token is spent with it
+            else:  # it shares its single use with nothing else, but is still used once, in its own epoch
+                self.tokens.use(approval.use, approval.epoch, self.policy.confirm_ttl, rule="app")
             return "app"
         if action.confirm_token:
             if self.human_only:
@@ -186,7 +211,7 @@ class Consent:
         elicits = context is not None and can_elicit(context)
         if elicits:
             if uses_input_required(context):
-                return self._by_input_required(action, context, now)
+                return self._by_input_required(action, context, now, epoch)
             channel = await self._by_elicitation(action, context)
             if channel is not None:
                 return channel
@@ -199,9 +224,14 @@ class Consent:
             "wouldSend": request_of(action),
             "expiresAt": iso(expires),
         }
-        token = None if self.human_only else self.tokens.issue(action, expires)
         if offers_apps(context):
-            raise app_preview(action, call.vapi.account, view, self.store, now, self.policy.confirm_ttl, token, call.tenant or "local")
+            pending_id = app.new_id()
+            use = self.tokens.use_key(pending_id)
+            token = None if self.human_only else self.tokens.issue(action, expires, epoch=epoch.id, use=use)
+            rows = app.PendingRows(self.store, self.tokens.derive("pending rows"))
+            pending = app.Pending(pending_id, use, epoch.id, token, call.tenant or "local", call.vapi.account)
+            raise app.preview(action, pending, view, rows, now, self.policy.confirm_ttl)
+        token = None if self.human_only else self.tokens.issue(action, expires, epoch=epoch.id)
         if token is None:
             problem = COULD_NOT_ASK if elicits else NO_HUMAN_CHANNEL
             raise Refused("consent", problem, hint=HUMAN_CHANNEL_HINT)
@@ -245,7 +275,7 @@ class Consent:
             return None
         return answered(result.action, result.content)
 
-    def _by_input_required(self, action: GuardedAction, context: Any, now: datetime) -> Channel:
+    def _by_input_required(self, action: GuardedAction, context: Any, now: datetime, epoch: Epoch) -> Channel:
         """Protocol 2026-07-28+: ask in an `InputRequiredResult`; the retry carries the answer and our signed state."""
         answer = (context.input_responses or {}).get(ELICITATION_KEY)
         if answer is None:
@@ -254,7 +284,7 @@ class Consent:
                 params=ElicitRequestFormParams(message=question(action), requested_schema=render_elicitation_schema(Confirmation))
             )
             raise InputRequired(
-                InputRequiredResult(input_requests={ELICITATION_KEY: request}, request_state=self.tokens.issue(action, expires))
+                InputRequiredResult(input_requests={ELICITATION_KEY: request}, request_state=self.tokens.issue(action, expires, epoch=epoch.id))
             )
         if not context.request_state:
             raise Refused("confirmation", "an elicitation answer arrived without the state this server issued; nothing was sent.")

@@ -4,22 +4,25 @@ Every number an action carries (the customers it dials, and every destination it
 transfers, texts, SIP addresses) is read once by `numbers.resolve`, and every rule uses that
 reading: the number and country lists apply whatever `numberE164CheckEnabled` says, and a number
 whose country cannot be determined is refused by any country rule and by quiet hours.
-Dial-only rules (batch cap, schedule, daily cap, free number) apply to what rings now; quiet hours
+Dial-only rules (batch cap, schedule, daily caps, free number) apply to what rings now; quiet hours
 to what rings or is texted now; configuring a destination (no call happens then) passes the number
-rules only.
+rules only. The rules that read a number as digits (emergency numbers, premium rate, the deny and
+do-not-call lists) also read the user part of every SIP address (`sip:911@trunk`): the trunk behind
+it dials those digits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phonenumbers import timezone as phone_timezone
 
+from ..destinations import Found
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, regions_of, resolve
+from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, premium_rate_regions, regions_of, resolve, sip_user
 from .action import CallContext, Callee, GuardedAction
 from .facts import reading
 
@@ -37,14 +40,29 @@ def callees_of(action: GuardedAction) -> list[Callee]:
     return [*action.callees, *extra]
 
 
-async def check(
-    action: GuardedAction,
-    policy: Policy,
-    now: datetime,
-    call: CallContext,
-    rules: dict[str, str],
-    daily_cap_problem: Callable[[int], str | None],
-) -> None:
+class Ledger(Protocol):
+    """What policy asks of the guard's ledger (the state store): the do-not-call list and the daily caps."""
+
+    def listed(self, readings: list[Resolved]) -> str | None:
+        """Which of these numbers are on the do-not-call list, as a refusal; None if none is."""
+        ...
+
+    def cap_problems(self, action: GuardedAction, now: datetime, tenant: str, account: str) -> list[tuple[str, str | None, str]]:
+        """(rule, problem or None, hint) for every daily cap the dial of `tenant` on `account` counts against."""
+        ...
+
+
+def sip_users(found: list[tuple[Found, Resolved]]) -> list[Resolved]:
+    """The user part of each SIP address written like a number (`sip:+1900...@host`), read as given (no country)."""
+    users = []
+    for item, _ in found:
+        user = sip_user(item.detail or "") if item.role in ("sip", "sip-call") else None
+        if user is not None:
+            users.append(resolve(user, e164_check=False))
+    return users
+
+
+async def check(action: GuardedAction, policy: Policy, now: datetime, call: CallContext, rules: dict[str, str], ledger: Ledger) -> None:
     """Every rule, in order; the first broken one raises `Refused` and is noted in `rules`."""
 
     def rule(name: str, problem: str | None, hint: str | None = None) -> None:
@@ -67,15 +85,15 @@ async def check(
     reached = [r for f, r in carried if f.role != "own"]
     texted = [r for f, r in carried if f.role == "sms"]
     sip_called = [r for f, r in carried if f.role == "sip-call"]
+    users = sip_users(carried)
     targets = called + reached
     if called or carried:
         problems = [r.problem for r in called] + [f"{f.where}: {r.problem}" if r.problem else None for f, r in carried]
         rule("e164", listing(problems))
-    written_as_given = [r for r in (called if dial else []) + texted if not r.e164_check]  # only these can be short codes
-    if written_as_given:
-        rule("emergency", listing(emergency_problem(r) for r in written_as_given))
-    if targets:
-        number_rules(rule, policy, targets)
+    if targets:  # every role: a transfer to 911 or sip:112@trunk reaches emergency services as surely as a dial
+        rule("emergency", listing(emergency_problem(r) for r in targets + users))
+        rule("do_not_call", ledger.listed(targets + users), hint=DNC_HINT)
+        number_rules(rule, policy, targets, users)
     if dial:
         rule("schedule", schedule_problem(action, now))
     if (dial or texted) and policy.quiet_hours:
@@ -88,7 +106,8 @@ async def check(
             else "Send it during the recipient's local calling hours.",
         )
     if dial:
-        rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
+        for name, problem, hint in ledger.cap_problems(action, now, call.tenant or "local", call.vapi.account):
+            rule(name, problem, hint=hint)
         callers: dict[str, list[Resolved]] = {}
         for callee, reading_ in zip(callees, called, strict=True):
             caller = callee.via or action.phone_number_id
@@ -105,6 +124,12 @@ async def check(
             rule("free_number", listing(problems))
 
 
+DNC_HINT = (
+    "Do not call or text this person: they asked not to be contacted. Only the user can take a number off the "
+    "do-not-call list (vapi-mcp dnc remove), where the server runs."
+)
+
+
 CAP_HINTS = {
     "batch_cap": f"Split the batch into requests of at most {{cap}}; {ONLY_THE_USER} (VAPI_MCP_BATCH_CAP / --batch-cap).",
     "campaign_cap": (
@@ -112,18 +137,23 @@ CAP_HINTS = {
         f"{ONLY_THE_USER} (VAPI_MCP_CAMPAIGN_CAP / --campaign-cap, up to Vapi's 10,000)."
     ),
     "daily_cap": f"Try again tomorrow (UTC); {ONLY_THE_USER} (VAPI_MCP_DAILY_CAP / --daily-cap).",
+    "daily_cap_per_person": f"Try again tomorrow (UTC); {ONLY_THE_USER} (VAPI_MCP_DAILY_CAP_PER_PERSON / --daily-cap-per-person).",
+    "per_number_cap": f"Call this number on another day (UTC); {ONLY_THE_USER} (VAPI_MCP_PER_NUMBER_CAP / --per-number-cap).",
 }
 
 
-def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolved]) -> None:
+def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolved], users: Iterable[Resolved] = ()) -> None:
     """The number and country lists, on every number the action reaches (as resolved, whatever its E.164 flag).
 
     A number written without its country (E.164 check off, no `+`) may ring any of its readings, so it is
-    denied when any reading is denied, and never counts as allow-listed."""
+    denied when any reading is denied (or premium rate), and never counts as allow-listed. `users` are the
+    numbers in SIP addresses' user parts: read by the deny list and the premium-rate rule (a SIP address
+    itself has no country, so the allow and country rules refuse it already)."""
+    users = list(users)
     deny, allow = set(policy.deny_numbers), set(policy.allow_numbers)
     regions = regions_of(deny)
-    rule("deny_numbers", listing(denied_number(r, deny, regions) for r in targets if r.unknown is None))
-    rule("premium_rate", listing(premium_problem(r, allow) for r in targets))
+    rule("deny_numbers", listing(denied_number(r, deny, regions) for r in [*targets, *users] if r.unknown is None))
+    rule("premium_rate", listing(premium_problem(r, allow) for r in [*targets, *users]))
     if allow:
         rule("allow_numbers", listing(f"{r.shown} is not on the allow list{_unsure(r)}." for r in targets if not allow_listed(r, allow)))
     if policy.deny_countries:
@@ -133,12 +163,19 @@ def number_rules(rule: Callable[..., None], policy: Policy, targets: list[Resolv
 
 
 def premium_problem(r: Resolved, allow: set[str]) -> str | None:
-    if not premium_rate(r) or allow_listed(r, allow):
-        return None
-    return (
-        f"{r.shown} is a premium-rate number ({r.country}): every minute is billed at a rate its operator sets, "
-        "the way toll fraud drains an account; only a number the user puts on the allow list (--allow-numbers) is called"
-    )
+    if premium_rate(r) and not allow_listed(r, allow):
+        return (
+            f"{r.shown} is a premium-rate number ({r.country}): every minute is billed at a rate its operator sets, "
+            "the way toll fraud drains an account; only a number the user puts on the allow list (--allow-numbers) is called"
+        )
+    regions = premium_rate_regions(r)
+    if regions:
+        where = ", ".join(regions[:6]) + (f" and {len(regions) - 6} more" if len(regions) > 6 else "")
+        return (
+            f"{r.shown}, written without its country, is a premium-rate number when dialled as a national number in {where}: "
+            f"a trunk there bills every minute at a rate its operator sets; {E164_FIX}"
+        )
+    return None
 
 
 def emergency_problem(r: Resolved) -> str | None:

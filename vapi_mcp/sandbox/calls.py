@@ -474,7 +474,7 @@ async def delete_call(request: Request) -> JSONResponse:
     now = sb.now()
     for call_id in body.get("ids") or [call["id"]]:
         sb.store.calls.pop(call_id, None)
-    return answer([live(call, now)])
+    return JSONResponse(live(call, now))  # what was deleted, not a conversation anyone reads: no note
 
 
 async def control(request: Request) -> JSONResponse:

@@ -140,7 +140,7 @@ async def create_chat(request: Request) -> JSONResponse:
         previous = sb.store.chats.get(body["previousChatId"])
         if previous is None:
             raise ApiError(400, f"Couldn't Get Chat. `previousChatId` {body['previousChatId']} Not Found.")
-    session = _session(sb, body)
+    session = _session(sb, body) or _sms_session(sb, body, transport)
     assistant = assistant_of(sb, body, previous or session)
     earlier = previous["messages"] + previous["output"] if previous else (session or {}).get("messages") or []
     history = [*earlier, *_said(body["input"])]
@@ -149,6 +149,8 @@ async def create_chat(request: Request) -> JSONResponse:
     output = [{"role": "assistant", "content": reply(sb, assistant, overrides, history, transport.get("customer"))}]
     fields = {k: v for k, v in body.items() if k != "stream"}
     fields["assistantId"] = body.get("assistantId") or (previous or session or {}).get("assistantId")
+    if session is not None:
+        fields["sessionId"] = session["id"]
     chat = stamp(
         sb,
         **fields,
@@ -173,6 +175,27 @@ def _session(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any] | None:
     session = sb.store.sessions.get(body["sessionId"])
     if session is None:
         raise ApiError(400, f"Couldn't Get Session. `sessionId` {body['sessionId']} Not Found.")
+    return session
+
+
+def _sms_session(sb: Sandbox, body: dict[str, Any], transport: dict[str, Any]) -> dict[str, Any] | None:
+    """The session a chat over a transport opens: the document's `transport` says that a `phoneNumberId` and a
+    `customer` create a new session (its replies go to that customer); it becomes the chat's `sessionId`."""
+    if not (transport.get("phoneNumberId") and transport.get("customer")):
+        return None
+    if transport["phoneNumberId"] not in sb.store.phone_numbers:
+        raise ApiError(400, f"Couldn't Get Phone Number. `phoneNumberId` {transport['phoneNumberId']} Not Found.")
+    session = stamp(
+        sb,
+        status="active",
+        expirationSeconds=86400,
+        assistantId=body.get("assistantId"),
+        phoneNumberId=transport["phoneNumberId"],
+        customer=transport["customer"],
+        messages=[],
+    )
+    session = {k: v for k, v in session.items() if v is not None}
+    sb.store.sessions[session["id"]] = session
     return session
 
 

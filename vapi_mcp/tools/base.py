@@ -236,6 +236,7 @@ class ToolContext:
         *,
         check: str | None = None,
         ids: Callable[[Any], list[str]] | None = None,
+        numbers: Callable[[Any], dict[str, str]] | None = None,
         params: dict[str, Any] | None = None,
         reads: bool = False,
     ) -> Any:
@@ -243,10 +244,14 @@ class ToolContext:
 
         The request is exactly the one the guard checked and audited (`action.method`, `.path`, `.body`);
         the outcome line records the Vapi ids it produced: `ids(answer)`, by default the answer's own id.
+        `numbers(answer)` maps each placed call's id to the number it calls (a batch), so each call holds its own
+        share of the daily caps and gives it back alone if it never rings.
         """
         async with self.guard.guarded(action, self) as record:
             data = await self.vapi.request(action.method, action.path, params=params, json=action.body, check=check, reads=reads)
             record.ids = ids(data) if ids is not None else created_id(data)
+            if numbers is not None:
+                record.numbers = numbers(data)
         return data
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
@@ -271,6 +276,9 @@ class Host:
     whether it is the sandbox; a malformed key raises `InputError`."""
     request_scope: Callable[[Context[Any, Any] | None], AbstractContextManager[None]]
     """Within it, the request's own secrets (its `X-Vapi-Key`) are scrubbed from what is returned or logged."""
+    follows: Callable[[str, str], None] = lambda prefix, tool: None
+    """`follows("vapi://calls/", "get_call")`: resources under that prefix are listed and readable only for requests
+    that may call that tool (a request's `X-Vapi-Toolsets` / `X-Vapi-Tools` headers can narrow it away)."""
 
 
 async def lookup(call: CallContext, path: str, field: str, value: str, what: str, lister: str) -> dict[str, Any]:
@@ -394,6 +402,8 @@ class ToolSpec:
     open_world: bool = True
     sandbox_only: bool = False
     """Offered only when the server runs on the embedded sandbox (never with a real Vapi key)."""
+    ledger: bool = False
+    """It changes the guard's own ledger (the do-not-call list), not Vapi: it sends nothing, yet is not read-only."""
 
     async def run(self, args: Any, call: ToolContext) -> Any:
         """The handler, sending only the requests this tool declares (`client.declared`)."""
@@ -418,6 +428,7 @@ class ToolGroup:
         open_world: bool = True,
         name: str | None = None,
         sandbox_only: bool = False,
+        ledger: bool = False,
     ) -> Callable[[H], H]:
         """Register `async def handler(args: SomeArgs, call: ToolContext) -> dict`; its docstring is the description.
 
@@ -430,6 +441,8 @@ class ToolGroup:
           the GETs the guard makes for it included (a number, assistant or squad named in the question).
           A request to a route that dials, spends or destroys (`guard.GUARDED_ROUTES`, every DELETE) needs
           `Guarded` arguments.
+
+        `ledger=True` marks a tool that changes only the guard's own ledger (`add_do_not_call`): it sends nothing.
         """
         routes = tuple(Route.parse(text) for text in sends)
 
@@ -452,6 +465,7 @@ class ToolGroup:
                     idempotent=idempotent or read_only,
                     open_world=open_world,
                     sandbox_only=sandbox_only,
+                    ledger=ledger,
                 )
             )
             return handler

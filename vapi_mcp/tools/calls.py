@@ -298,7 +298,12 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
         when=plan.earliestAt if plan else None,
         latest=plan.latestAt if plan else None,
     )
-    data = await call.send_guarded(action, check=_check_hint(), ids=lambda answer: [c["id"] for c in _placed(args, answer) if c.get("id")])
+    data = await call.send_guarded(
+        action,
+        check=_check_hint(),
+        ids=lambda answer: [c["id"] for c in _placed(args, answer) if c.get("id")],
+        numbers=lambda answer: {c["id"]: str((c.get("customer") or {}).get("number")) for c in _placed(args, answer) if c.get("id")},
+    )
     created = _placed(args, data)
     if args.customers is None:
         return call_view(data)
@@ -459,12 +464,50 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     data = await call.vapi.get(path)
     customer = (data.get("customer") or {}).get("number") or data.get("type")
     summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
+    never_rings = _before_its_time(data, call)
     await delete_confirmed(call, args, path, summary, body={})
-    return {"deleted": args.id}
+    given = call.guard.give_back(call, args.id) if never_rings else 0
+    return {"deleted": args.id, **({"dialsGivenBack": given} if given else {})}
+
+
+START_MARGIN = 60
+"""Seconds before its earliestAt a scheduled call must be deleted to count as never rung (Vapi's clock and ours may differ)."""
+
+
+def _before_its_time(data: dict[str, Any], call: ToolContext) -> bool:
+    """Whether Vapi says the call is still scheduled, to start later than a minute from now: deleted now, it certainly never rings."""
+    earliest = (data.get("schedulePlan") or {}).get("earliestAt")
+    if data.get("status") != "scheduled" or not isinstance(earliest, str):
+        return False
+    try:
+        start = datetime.fromisoformat(earliest.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    return (start - call.guard.now()).total_seconds() > START_MARGIN
+
+
+CALL_RESOURCES = "vapi://calls/"
+"""The call resources read what `get_call` reads: they follow it (listed and readable only where it is offered)."""
+
+
+class DoNotCallArgs(Args):
+    number: str = Field(description="E.164, e.g. +14155550123.")
+    note: str | None = Field(None, max_length=200, description="Why, e.g. 'asked on the call of 2 Nov'.")
+
+
+@tools.tool(title="Add to do-not-call list", read_only=False, idempotent=True, open_world=False, sends=(), ledger=True)
+async def add_do_not_call(args: DoNotCallArgs, call: ToolContext) -> dict[str, Any]:
+    """Put a number on the do-not-call list when a callee asks not to be called: every dial, text and
+    campaign contact to it is refused from then on. Agents can add, never remove (only the user can)."""
+    return call.guard.add_do_not_call(call, args.number, args.note)
 
 
 def register_extras(server: MCPServer, host: Host) -> None:
-    """Resources vapi://calls/{id} and vapi://calls/{id}/transcript (the test-assistant prompt is the testing toolset's)."""
+    """Resources vapi://calls/{id} and vapi://calls/{id}/transcript, when get_call is offered (the test-assistant prompt is the testing toolset's)."""
+    if "get_call" not in host.offered:  # --tools list_assistants, --read-only without calls...: no back door to calls
+        return
+    host.follows(CALL_RESOURCES, "get_call")
     from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
     from ..redact import redact, scrubber

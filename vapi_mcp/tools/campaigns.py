@@ -2,14 +2,17 @@
 
 A campaign is one guarded action: every contact's number passes the number policy, quiet
 hours hold for every contact over the whole dialling window in its own time zone, the
-campaign cap bounds its size, and each contact counts against the daily cap of guarded dials
-(a 200-contact campaign needs VAPI_MCP_DAILY_CAP of at least 200). Vapi's document says a
-campaign dials from its start until every contact is placed, retrying for up to an hour (or
-until `schedulePlan.latestAt`, whichever comes first), so that hour is the window checked.
+campaign cap bounds its size, and each contact counts against the daily caps of guarded dials
+(a 200-contact campaign needs VAPI_MCP_DAILY_CAP of at least 200) on each UTC day of its window.
+Vapi's document says a campaign dials from its start until every contact is placed, retrying for
+up to an hour (or until `schedulePlan.latestAt`, whichever comes first), so that hour is the
+window checked. What a campaign never dialled (cancelled or deleted first: Vapi's own contact
+statuses say so) is given back to the caps.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -35,6 +38,10 @@ DEFAULT_MAX_SECONDS = 600
 """CreateAssistantDTO.maxDurationSeconds' documented default."""
 OWNERS = ("assistantId", "workflowId", "squadId")
 ENDED = ("ended", "cancelled", "archived")
+NEVER_RANG = ["contact.skipped", "contact.predial-failed"]
+"""Contact statuses of a campaign's contacts that were never dialled (with no call id): given back to the caps."""
+START_MARGIN = timedelta(seconds=60)
+"""A scheduled campaign deleted this long before its start certainly never dials (its clock and ours may differ a little)."""
 ContactStatus = Literal["contact.pending", "contact.dispatched", "contact.completed", "contact.failed", "contact.skipped", "contact.predial-failed"]
 
 
@@ -294,7 +301,17 @@ def _effective(args: CreateCampaignArgs, source: dict[str, Any]) -> dict[str, An
 
 
 def campaign_action(
-    args: Guarded, call: ToolContext, *, lead: str, fields: dict[str, Any], plan: Plan, method: str, path: str, body: dict[str, Any], dials: int | None = None
+    args: Guarded,
+    call: ToolContext,
+    *,
+    lead: str,
+    fields: dict[str, Any],
+    plan: Plan,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    counted: Plan | None = None,
+    held_by: str | None = None,
 ) -> GuardedAction:
     """One guarded dial action for a whole campaign: every contact a callee, the dialling window, the campaign cap.
 
@@ -321,14 +338,15 @@ def campaign_action(
         when=earliest,
         latest=end,
         cap=("campaign_cap", call.settings.policy.campaign_cap),
-        dials=dials,
+        counted=None if counted is None else _callees(counted, single),
+        held_by=held_by,
         cost="Vapi bills every minute of every call the campaign places.",
     )
 
     async def describe(ctx: CallContext) -> str:
         named_owner, assistant = await _owner(ctx, fields)
         text = lead + details(plan, start, end, concurrency, callers=await _callers(ctx, plan), owner=named_owner)
-        action.cost = await cost_estimate(ctx, len(plan) if dials is None else dials, assistant)
+        action.cost = await cost_estimate(ctx, len(plan) if counted is None else len(counted), assistant)
         return text
 
     action.describe = describe
@@ -435,7 +453,13 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
     return {"contacts": [contact_row(c) for c in results], **_pages(data.get("metadata", {}) if isinstance(data, dict) else {})}
 
 
-@tools.tool(title="Cancel campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}"))
+@tools.tool(
+    title="Cancel campaign",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}", "GET /v2/campaign/{id}/contacts"),
+)
 async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a campaign: no more contacts are dialled, calls in progress finish. Never needs a
     confirmation (stopping is always allowed); an ended campaign is left as is."""
@@ -445,7 +469,33 @@ async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
         return {**campaign_view(current), "alreadyEnded": True}
     await call.vapi.patch(path, {"status": "cancelled"})
     after = await call.vapi.get(path, params={"includeCounters": True})
-    return {**campaign_view(after), "note": "No more contacts will be dialled; calls already in progress finish."}
+    given = await _give_back_never_dialled(call, args.id, after)
+    return {**campaign_view(after), "note": "No more contacts will be dialled; calls already in progress finish.", **given}
+
+
+async def _never_dialled(call: ToolContext, ident: str) -> list[str]:
+    """The numbers of an ended campaign's contacts that were never dialled, as Vapi lists them (skipped, predial-failed, no call)."""
+    numbers: list[str] = []
+    for page in range(1, 11):  # 10 pages of 1000: Vapi's largest campaign
+        data = await call.vapi.get(f"/v2/campaign/{ident}/contacts", params={"status": NEVER_RANG, "limit": 1000, "page": page})
+        results = data.get("results", []) if isinstance(data, dict) else []
+        numbers += [str(c["number"]) for c in results if isinstance(c, dict) and c.get("status") in NEVER_RANG and not c.get("callId") and c.get("number")]
+        pages = (data.get("metadata") or {}).get("totalPages") if isinstance(data, dict) else None
+        if len(results) < 1000 or not isinstance(pages, int | float) or page >= pages:
+            break
+    return numbers
+
+
+async def _give_back_never_dialled(call: ToolContext, ident: str, campaign: dict[str, Any]) -> dict[str, Any]:
+    """Give back to the daily caps what an ended campaign never dialled; only Vapi's own statuses count, never the agent's word."""
+    if campaign.get("status") not in ("cancelled", "ended"):
+        return {}
+    try:
+        numbers = await _never_dialled(call, ident)
+    except VapiMCPError:  # no proof: the counts stay (the safe side)
+        return {}
+    given = call.guard.give_back(call, ident, numbers) if numbers else 0
+    return {"dialsGivenBack": given} if given else {}
 
 
 @tools.tool(
@@ -472,7 +522,7 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
         summary = f"Update campaign {quoted(current.get('name') or args.id)} ({', '.join(sorted(changes))})."
         return campaign_view(await call.send("PATCH", path, changes, args=args, summary=summary))
     fields = {k: current.get(k) for k in ("phoneNumberId", "customers", "dialPlan", "schedulePlan", "maxConcurrency", *OWNERS) if current.get(k) is not None}
-    before = {c.get("number") for _, c in plan_of(fields, "current ")}
+    before = plan_of(fields, "current ")
     if "dialPlan" in changes:
         fields = {k: v for k, v in fields.items() if k not in ("phoneNumberId", "customers")}
     if "phoneNumberId" in changes and "dialPlan" not in changes and fields.get("dialPlan"):
@@ -482,23 +532,43 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
     if isinstance(fields.get("schedulePlan"), dict):
         fields["schedulePlan"] = SchedulePlan.model_validate(fields["schedulePlan"])
     plan = plan_of(fields)
-    added = sum(1 for _, c in plan if c.get("number") not in before)
+    added = _added(plan, before)
     what = ", ".join(
         part
         for part in (
-            f"{added} new contacts" if "dialPlan" in changes else "",
+            f"{len(added)} new contacts" if "dialPlan" in changes else "",
             "a new schedule" if "schedulePlan" in changes else "",
             "a new calling number" if "phoneNumberId" in changes else "",
         )
         if part
     )
     lead = f"Update campaign {quoted(current.get('name') or args.id)} ({what}); it will "
-    action = campaign_action(args, call, lead=lead, fields=fields, plan=plan, method="PATCH", path=path, body=changes, dials=added)
+    action = campaign_action(args, call, lead=lead, fields=fields, plan=plan, method="PATCH", path=path, body=changes, counted=added, held_by=args.id)
     data = await call.send_guarded(action, ids=lambda _: [args.id])
-    return {**campaign_view(data), "addedContacts": added}
+    return {**campaign_view(data), "addedContacts": len(added)}
 
 
-@tools.tool(title="Delete campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}"))
+def _added(plan: Plan, before: Plan) -> Plan:
+    """The contacts of `plan` that `before` did not have, counted as contacts, not numbers: one number three times
+    where it was once is two new contacts (each rings)."""
+    left = Counter(resolve(c["number"], c.get("numberE164CheckEnabled") is not False).key for _, c in before)
+    added: Plan = []
+    for phone_id, customer in plan:
+        key = resolve(customer["number"], customer.get("numberE164CheckEnabled") is not False).key
+        if left[key] > 0:
+            left[key] -= 1
+        else:
+            added.append((phone_id, customer))
+    return added
+
+
+@tools.tool(
+    title="Delete campaign",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}", "GET /v2/campaign/{id}/contacts"),
+)
 async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a campaign (its record and contact list). Needs the user's confirmation; to stop a
     running campaign, cancel_campaign is enough."""
@@ -510,8 +580,30 @@ async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]
         + (f", {total} contacts" if total is not None else "")
         + f", created {current.get('createdAt')})."
     )
+    certain, never = await _never_dialling(call, args.id, current)
     await delete_confirmed(call, args, path, summary)
-    return {"deleted": args.id}
+    given = call.guard.give_back(call, args.id, never) if certain else 0
+    return {"deleted": args.id, **({"dialsGivenBack": given} if given else {})}
+
+
+async def _never_dialling(call: ToolContext, ident: str, campaign: dict[str, Any]) -> tuple[bool, list[str] | None]:
+    """What a campaign about to be deleted will certainly never dial: (True, None) for all of it, when it is scheduled
+    to start later than a minute from now; (True, numbers) for an ended one's never-dialled contacts; (False, None)
+    when nothing is certain."""
+    status = campaign.get("status")
+    earliest = (campaign.get("schedulePlan") or {}).get("earliestAt")
+    if status == "scheduled" and isinstance(earliest, str):
+        try:
+            start = aware(datetime.fromisoformat(earliest.replace("Z", "+00:00")))
+        except ValueError:
+            return False, None
+        return start > call.guard.now() + START_MARGIN, None
+    if status in ("cancelled", "ended"):
+        try:
+            return True, await _never_dialled(call, ident)
+        except VapiMCPError:
+            return False, None
+    return False, None
 
 
 def _pages(meta: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,12 @@
-"""Testing: a text conversation with an assistant through Vapi's /chat (no phone rings)."""
+"""Testing: a text conversation with an assistant through Vapi's /chat (no phone rings).
+
+A chat that continues a session (`sessionId`, or a `previousChatId` whose chat belongs to one) goes over that
+session's transport: Vapi's document says a chat with `sessionId` and no transport fields "uses existing session
+data", and a session created for an SMS transport holds the customer it texts (`Session.customer`,
+`phoneNumberId`). So the session is looked up first, and a session with a customer or a phone number is a text
+sent now to its customer: guarded (quiet hours, country rules, the do-not-call list, the human's yes). A session
+or chat that cannot be looked up is refused, never assumed to be a plain chat.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,11 @@ from typing import Any
 
 from pydantic import Field
 
+from ..destinations import Found
 from ..errors import InputError
 from ..guard.facts import quoted
-from ..ids import VapiId
-from .base import Guarded, Object, ToolContext, ToolGroup
+from ..ids import VapiId, vapi_id
+from .base import Guarded, Object, ToolContext, ToolGroup, lookup
 
 toolset = "testing"
 tools = ToolGroup()
@@ -28,7 +37,31 @@ def _reply(chat: dict[str, Any]) -> str:
     return "\n".join(m["content"] for m in chat.get("output") or [] if m.get("role") == "assistant" and m.get("content"))
 
 
-@tools.tool(title="Chat with assistant", read_only=False, sends=("POST /chat",))
+async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
+    """The customer the chat's session texts, as a destination (None when the chat has no session, or a session without one)."""
+    session_id = args.sessionId
+    if session_id is None and args.previousChatId is not None:
+        chat_id = str(args.previousChatId)
+        previous = await lookup(call, f"/chat/{chat_id}", "previousChatId", chat_id, "chat", "chat_with_assistant")
+        session_id = previous.get("sessionId")
+        if session_id is None:
+            return None
+    if session_id is None:
+        return None
+    ident = vapi_id(str(session_id), "sessionId")
+    session = await lookup(call, f"/session/{ident}", "sessionId", ident, "session", "chat_with_assistant")
+    found = session.get("customer")
+    customer: dict[str, Any] = found if isinstance(found, dict) else {}
+    if not (customer or session.get("customerId") or session.get("phoneNumberId")):
+        return None  # a web chat's session: nobody is texted
+    number = customer.get("number")
+    if isinstance(number, str) and number:
+        return Found("sms", ("sessionId",), number, customer.get("numberE164CheckEnabled") is not False)
+    who = f"the session's customer ({session['customerId']})" if session.get("customerId") else "the session's customer"
+    return Found("sms", ("sessionId",), detail=who)
+
+
+@tools.tool(title="Chat with assistant", read_only=False, sends=("POST /chat", "GET /chat/{id}", "GET /session/{id}"))
 async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, Any]:
     """Text an assistant (Vapi /chat) to test it without ringing anyone: returns its reply and a
     chatId to pass as previousChatId next turn."""
@@ -37,5 +70,11 @@ async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, An
     if args.assistantId is None and args.assistant is None and args.previousChatId is None and args.sessionId is None:
         raise InputError("assistantId", "is required (or assistant, previousChatId or sessionId)")
     who = f"the assistant {args.assistantId}" if args.assistantId else f"the transient assistant {quoted(args.assistant.get('name') or '(unnamed)')}" if args.assistant else "the assistant of this chat"
-    chat = await call.send("POST", "/chat", args.body(), args=args, summary=f"Chat with {who}.")
+    summary = f"Chat with {who}."
+    texted = await _texted(args, call)
+    if texted is None:
+        chat = await call.send("POST", "/chat", args.body(), args=args, summary=summary)
+    else:  # the session's transport texts its customer now
+        action = args.action(call, kind="text", summary=summary, method="POST", path="/chat", body=args.body(), reaches=[texted])
+        chat = await call.send_guarded(action)
     return {"reply": _reply(chat), "chatId": chat.get("id"), "cost": chat.get("cost")}
