@@ -168,6 +168,7 @@ async def test_a_scheduled_call_deleted_before_its_time_gives_its_dial_back_and_
         gone = result_json(await client.call_tool("delete_call", {"id": rang["id"]}))
         after = await client.call_tool("create_call", call(world, "+12125550124"))
     assert deleted == {"deleted": scheduled["id"], "dialsGivenBack": 1, "sandbox": True}
+    gone.pop("sandboxNote", None)  # the lookup before the delete read the call's conversation
     assert gone == {"deleted": rang["id"], "sandbox": True}
     assert after.is_error and "1 of today's 1" in result_text(after)
     assert placed(sandbox) == 2
