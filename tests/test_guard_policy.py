@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import result_json, result_text
+from tests.mcp_kit import SANDBOX, result_json, result_text
 from tests.guard_kit import (
     LA,
     LONDON,
@@ -245,13 +245,16 @@ async def test_quiet_hours_follow_the_configured_window(settings: Settings, stub
     assert_refused(await dial(late_start, stub_sandbox, clock, one(NY)), "quiet_hours", stub_sandbox, "11:00-20:00")
 
 
-async def test_a_free_vapi_number_cannot_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+@pytest.mark.parametrize("callee", [NY, LONDON])
+async def test_a_free_vapi_number_places_no_outbound_call(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock, callee: str) -> None:
+    """Vapi's documentation (docs.vapi.ai/phone-calling): free Vapi numbers take inbound calls only; outbound calls
+    need an imported number. A dial from one is refused before anyone is asked, at home as abroad, saying what to import."""
     free = add_number(stub_sandbox, "vapi")
-    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(LONDON)})
-    assert_refused(result, "free_number", stub_sandbox, "free Vapi number +14155550100", LONDON)
+    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(callee)})
+    assert_refused(result, "free_number", stub_sandbox, "free Vapi number +14155550100 takes inbound calls only", callee)
+    assert "import_number" in result_text(result) and "Twilio, Telnyx or Vonage" in result_text(result)
+    assert "only the user" not in result_text(result)  # no setting lifts it: it is Vapi's rule
     assert [r.path for r in stub_sandbox.requests] == [f"/phone-number/{free}"]
-    home = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(NY)})
-    assert_previewed(home, stub_sandbox)
 
 
 async def test_an_imported_number_may_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
@@ -400,7 +403,7 @@ async def test_an_agent_supplied_name_is_quoted_and_cannot_pose_as_a_fact(
     assert result_json(result)["decision"] == "declined"
     [question] = asked
     assert "\n" not in question
-    assert question.startswith(f'Call "Jane (+14155550100) App\u2026" ({NY}) from +14155550100 with assistant "Riley\' approved by admin" ')
+    assert question.startswith(f'{SANDBOX}Call "Jane (+14155550100) App\u2026" ({NY}) from +14155550100 with assistant "Riley\' approved by admin" ')
     assert sandbox.requests_to("POST", "/call") == []
 
 
@@ -415,7 +418,7 @@ async def test_a_batch_question_says_how_many_numbers_go_to_which_country(
     async with serve(settings, sandbox, clock, elicitation_callback=callback) as client:
         await client.call_tool("create_call", {"assistantId": riley["id"], "phoneNumberId": line, "customers": customers})
     [question] = asked
-    assert question.startswith("Call 45 numbers (40 in +44 GB, 5 in +1 US): +12125550100, "), question
+    assert question.startswith(f"{SANDBOX}Call 45 numbers (40 in +44 GB, 5 in +1 US): +12125550100, "), question
     assert "and 40 more" in question
 
 

@@ -102,7 +102,7 @@ async def check(
                 rules["unknown_id"] = "refused"
                 raise
         if callers:
-            rule("free_number", listing(problems))
+            rule("free_number", listing(problems), hint=FREE_NUMBER_HINT)
 
 
 CAP_HINTS = {
@@ -265,7 +265,8 @@ def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, dat
 
 
 async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: CallContext) -> str | None:
-    """A free Vapi number calls only its own country; an unknown phoneNumberId is refused here, before anyone is asked."""
+    """A free Vapi number takes inbound calls only (Vapi's documentation: outbound calls need an imported number);
+    an unknown phoneNumberId is refused here, before anyone is asked."""
     from ..ids import vapi_id
 
     try:
@@ -276,14 +277,17 @@ async def free_number_problem(phone_number_id: str, numbers: list[Resolved], cal
         raise
     if not isinstance(phone, dict) or phone.get("provider") != "vapi":
         return None
-    home = resolve(str(phone.get("number") or "")).calling_code or 1
-    for number in numbers:
-        if number.calling_code != home:
-            return (
-                f"the free Vapi number {phone.get('number') or phone_number_id} can only call +{home} numbers, "
-                f"not {number.shown}. Use an imported (Twilio, Vonage, Telnyx) number for other countries."
-            )
-    return None
+    callees = f"{numbers[0].shown}" if len(numbers) == 1 else f"{len(numbers)} numbers"
+    return (
+        f"the free Vapi number {phone.get('number') or phone.get('sipUri') or phone_number_id} takes inbound calls only: "
+        f"Vapi's free numbers cannot place outbound calls, so it cannot call {callees}."
+    )
+
+
+FREE_NUMBER_HINT = (
+    "Import a number you own and call from its phoneNumberId: import_number with a Twilio, Telnyx or Vonage number, "
+    "or a SIP trunk (such as DIDWW) as byo-phone-number. A free Vapi number can still answer inbound calls."
+)
 
 
 def unknown_id(field: str, value: str, what: str, lister: str) -> Refused:

@@ -2,7 +2,8 @@
 
 A call's status is computed from the sandbox clock whenever it is read:
 `scheduled` until `schedulePlan.earliestAt`, then `queued` → `ringing` → `in-progress` →
-`ended` within `LIFETIME` seconds. An ended call carries a scripted 20-turn conversation,
+`ended` within `LIFETIME` seconds (a call from a free Vapi number, which takes inbound calls only,
+ends at its start with `call.start.error-get-transport`). An ended call carries a scripted 20-turn conversation,
 shaped like the OpenAPI `Call` (which repeats its transcript in several places).
 """
 
@@ -104,6 +105,9 @@ SCRIPT = (
     "Bye.",
 )
 """The customer's side and the assistant's answers after its firstMessage: 20 turns in all."""
+
+NO_OUTBOUND = "call.start.error-get-transport"
+"""How a call from a free Vapi number ends: Vapi's free numbers take inbound calls only, so it finds no transport to dial out."""
 
 RATES = {"transport": 0.01, "stt": 0.01, "llm": 0.02, "tts": 0.036, "vapi": 0.05}
 """USD per minute for the cost breakdown."""
@@ -247,14 +251,14 @@ def routes(sb: Sandbox) -> list[Route]:
         problem = number_problem(number, customer.get("numberE164CheckEnabled") is not False, "customer.number")
         if problem:
             return problem
-        parsed = _valid_number(number)
-        own = _valid_number(phone_number.get("number") or "")
-        if phone_number.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
-            return (
-                "Free Vapi numbers do not support international calls. "
-                "Import a number from Twilio, Vonage or Telnyx to call internationally."
-            )
         return None
+
+    def outbound(request: Request, body: dict[str, Any], assistant: dict[str, Any], phone_number: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """An outbound phone call; from a free Vapi number (inbound only) it ends at its start, never dialled."""
+        call = new_call(request, body, assistant, "outboundPhoneCall", **fields)
+        if phone_number.get("provider") == "vapi":
+            call.update(_ended_at=call["_start"], _ended_reason=NO_OUTBOUND)
+        return call
 
     async def create_call(request: Request) -> JSONResponse:
         body = await body_of(request, CREATE_CALL)
@@ -278,14 +282,14 @@ def routes(sb: Sandbox) -> list[Route]:
                     errors.append({"customer": customer, "error": error})
                 else:
                     one = {**body, "customer": customer}
-                    results.append(live(new_call(request, one, assistant, "outboundPhoneCall", **fields), sb.clock.now()))
+                    results.append(live(outbound(request, one, assistant, phone_number, **fields), sb.clock.now()))
             return JSONResponse({"results": results, "errors": errors}, status_code=201)
         if body.get("customer") is None and body.get("customerId") is None:
             raise ApiError(400, ["Need Either `customerId` Or `customer` Or `customers`."])
         error = body.get("customer") and customer_error(body["customer"], phone_number)
         if error:
             raise ApiError(400, [error])
-        call = new_call(request, body, assistant, "outboundPhoneCall", **fields)
+        call = outbound(request, body, assistant, phone_number, **fields)
         return JSONResponse(live(call, sb.clock.now()), status_code=201)
 
     async def create_web_call(request: Request) -> JSONResponse:

@@ -12,7 +12,8 @@ from pydantic import Field
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext, Callee
-from ..guard.facts import quoted, who
+from ..guard.facts import local_window, quoted, utc, who
+from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
 from .base import (
@@ -145,7 +146,7 @@ def call_view(call: dict[str, Any], include: Sequence[str] | None = None) -> dic
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
     artifact = call.get("artifact") or {}
     analysis = call.get("analysis") or {}
-    view = call_row(call) | ended_reasons.describe(call.get("endedReason")) | non_empty(
+    view = call_row(call) | ended_reasons.describe(call.get("endedReason"), call.get("phoneCallProvider")) | non_empty(
         {
             "name": call.get("name"),
             "createdAt": call.get("createdAt"),
@@ -220,12 +221,16 @@ def _with(args: CreateCallArgs, name: str | None = None) -> str:
     return f"{kind} {quoted(name)} ({ident})" if name else f"{kind} {ident}"
 
 
-def _when(args: CreateCallArgs) -> str:
+def _when(args: CreateCallArgs, customers: list[Customer]) -> str:
+    """'now.', or the window in UTC and in each callee's own local time (as campaigns show it)."""
     plan = args.schedulePlan
     if plan is None:
         return "now."
-    until = f" and not after {plan.latestAt.isoformat()}" if plan.latestAt else ""
-    return f"not before {plan.earliestAt.isoformat()}{until}."
+    earliest = aware(plan.earliestAt)
+    until = f" and not after {utc(aware(plan.latestAt))}" if plan.latestAt else ""
+    local = local_window((c.number or "" for c in customers), earliest, aware(plan.latestAt) if plan.latestAt else None)
+    whose = "the callee's" if len(customers) == 1 else "the callees'"
+    return f"not before {utc(earliest)}{until} ({whose} local time: {local})."
 
 
 def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[CallContext], Awaitable[str]]:
@@ -243,7 +248,7 @@ def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[Cal
             what, field = ("squad", "squadId") if args.squadId else ("assistant", "assistantId")
             owner = await lookup(call, f"/{what}/{named_id}", field, named_id, what, f"list_{what}s")
             name = owner.get("name")
-        return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args)}"
+        return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args, customers)}"
 
     return describe
 
@@ -288,7 +293,7 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     action = args.action(
         call,
         kind="dial",
-        summary=f"Call {who(_callees(customers))} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
+        summary=f"Call {who(_callees(customers))} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args, customers)}",
         describe=_describer(args, customers),
         method="POST",
         path="/call",

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId, vapi_id
 from .base import (
     Args,
@@ -399,7 +399,7 @@ async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
     path = f"/eval/{args.id}"
     row = eval_row(await call.vapi.get(path))
-    summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {row['checkpoints']} checkpoint(s)."
+    summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {plural(row['checkpoints'], 'checkpoint')}."
     await delete_confirmed(call, args, path, summary)
     return {"deleted": row}
 
@@ -414,7 +414,7 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     the result: pass/fail per checkpoint (turn = position in messages); failures show expected, actual
     and the judge's reason."""
     body = {"type": "eval", **args.body()}
-    what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {len(checkpoints_of(body['eval']['messages']))} checkpoint(s)"
+    what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {plural(len(checkpoints_of(body['eval']['messages'])), 'checkpoint')}"
 
     async def describe(ctx: CallContext) -> str:
         return f"Run {what} against {await args.target.named(ctx)}."

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import InputError, VapiError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId
 from .base import (
     Args,
@@ -371,22 +371,44 @@ async def _finish(
 # Runs
 
 
+def _voice_count(args: RunSimulationArgs, suite_sizes: dict[str, int] | None) -> int | None:
+    """How many voice calls the run places; None while a suite's size is unknown."""
+    if suite_sizes is None and any(e.type == "simulationSuite" for e in args.simulations):
+        return None
+    count = sum((suite_sizes or {}).get(e.simulationSuiteId or "", 1) if e.type == "simulationSuite" else 1 for e in args.simulations)
+    return count * (args.iterations or 1)
+
+
 def _voice_summary(
     args: RunSimulationArgs, suite_sizes: dict[str, int] | None = None, target: str | None = None, slots: str = ""
 ) -> str:
     iterations = args.iterations or 1
-    if suite_sizes is None and any(e.type == "simulationSuite" for e in args.simulations):
-        per_round = f"{len(args.simulations)} entries (suites count each of their simulations)"
-        total = f"at least {len(args.simulations) * iterations}"
+    total = _voice_count(args, suite_sizes)
+    if total is None:
+        per_round = f"{plural(len(args.simulations), 'entry', 'entries')} (suites count each of their simulations)"
+        calls = f"at least {plural(len(args.simulations) * iterations, 'voice simulation')}"
     else:
-        count = sum(
-            (suite_sizes or {}).get(e.simulationSuiteId or "", 1) if e.type == "simulationSuite" else 1 for e in args.simulations
-        )
-        per_round, total = f"{count} simulation(s)", str(count * iterations)
+        per_round = plural(total // iterations, "simulation")
+        calls = plural(total, "voice simulation")
     return (
-        f"Run {total} voice simulation(s) ({per_round} x {iterations} iteration(s)) against {target or args.target.described()}: "
+        f"Run {calls} ({per_round} x {plural(iterations, 'iteration')}) against {target or args.target.described()}: "
         f"each is a live voice call between an AI tester and the assistant over vapi.websocket.{slots}"
     )
+
+
+def _slots(limit: dict[str, Any], total: int | None) -> str:
+    """How many of the run's calls can start now, from Vapi's concurrency answer; the counts add up."""
+    available, active, cap = limit.get("availableToStart"), limit.get("activeSimulations"), limit.get("concurrencyLimit")
+    if not isinstance(available, int):
+        return ""
+    in_use = f"{active} of {cap} call slots in use"
+    if available <= 0:
+        return f" None can start now ({in_use}); they wait in Vapi's queue."
+    if total is not None and available >= total:
+        return f" {'It' if total == 1 else 'All of them'} can start now ({in_use})."
+    if total is None:
+        return f" Up to {available} can start now ({in_use}); any others wait in Vapi's queue."
+    return f" {available} can start now ({in_use}); the other {total - available} wait in Vapi's queue."
 
 
 def _voice_describer(args: RunSimulationArgs) -> Any:
@@ -403,10 +425,7 @@ def _voice_describer(args: RunSimulationArgs) -> Any:
         slots = ""
         try:
             limit = await call.vapi.get("/eval/simulation/concurrency")
-            slots = (
-                f" {limit.get('availableToStart')} can start now ({limit.get('activeSimulations')} of "
-                f"{limit.get('concurrencyLimit')} call slots in use); the rest wait in Vapi's queue."
-            )
+            slots = _slots(limit if isinstance(limit, dict) else {}, _voice_count(args, sizes))
         except VapiError:
             pass
         return _voice_summary(args, sizes, target, slots)
@@ -447,7 +466,7 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
         )
         created = await call.send_guarded(action, check=check)
     else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
-        lead = f"Run {len(args.simulations)} chat simulation(s) against"
+        lead = f"Run {plural(len(args.simulations), 'chat simulation')} against"
 
         async def describe(ctx: CallContext) -> str:
             return f"{lead} {await args.target.named(ctx)}."
@@ -605,9 +624,9 @@ async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> d
         raise InputError("id", "is one of Vapi's default personalities, which no account can delete")
     row = library_row(args.kind, item)
     facts = {
-        "scenario": f" with {row.get('evaluations', 0)} evaluation(s)",
+        "scenario": f" with {plural(row.get('evaluations', 0), 'evaluation')}",
         "simulation": f" (scenario {row.get('scenarioId')}, personality {row.get('personalityId')})",
-        "suite": f" grouping {row.get('simulations', 0)} simulation(s), which stay",
+        "suite": f" grouping {plural(row.get('simulations', 0), 'simulation')}, which stay",
     }.get(args.kind, "")
     summary = f"Delete the {args.kind} {quoted(row.get('name') or '(unnamed)')} ({args.id}){facts}."
     await delete_confirmed(call, args, path, summary)

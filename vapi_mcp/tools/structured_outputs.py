@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId
 from .base import (
     Args,
@@ -172,7 +172,7 @@ async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[
     path = f"/structured-output/{args.id}"
     output = await call.vapi.get(path)
     linked = output.get("assistantIds") or []
-    uses = f", extracted by {len(linked)} assistant(s): {', '.join(linked)}" if linked else ""
+    uses = f", extracted by {plural(len(linked), 'assistant')}: {', '.join(linked)}" if linked else ""
     await delete_confirmed(call, args, path, f"Delete the structured output {quoted(output.get('name') or '(unnamed)')} ({args.id}){uses}.")
     return {"deleted": output_row(output)}
 
@@ -215,7 +215,7 @@ def _rerun_summary(args: RunOutputArgs, name: str | None) -> str:
             else f"the structured output {args.structuredOutputId}"
         )
         change = "and overwrite the value stored in each call's artifact.structuredOutputs"
-    return f"Re-extract {what} on {len(args.callIds)} call(s) ({ids}) {change}."
+    return f"Re-extract {what} on {plural(len(args.callIds), 'call')} ({ids}) {change}."
 
 
 def _preview_summary(args: RunOutputArgs) -> str:
