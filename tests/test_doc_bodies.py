@@ -95,7 +95,7 @@ def ids(sandbox, clock) -> dict[str, str]:
     """Real sandbox objects for the guides' placeholder ids."""
     assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley.")
     squad = stamp(clock, name="Front desk", members=[{"assistantId": assistant["id"]}])
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Main line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Main line")  # an imported number: free ones take inbound calls only
     sandbox.store.assistants[assistant["id"]] = assistant
     sandbox.store.squads[squad["id"]] = squad
     sandbox.store.phone_numbers[number["id"]] = number
@@ -200,6 +200,6 @@ DTO = {
     "twilio": "CreateTwilioPhoneNumberDTO",
     "vonage": "CreateVonagePhoneNumberDTO",
     "telnyx": "CreateTelnyxPhoneNumberDTO",
-    "update": "UpdateVapiPhoneNumberDTO",
+    "update": "UpdateTwilioPhoneNumberDTO",
 }
 """The OpenAPI schema each request the guides' bodies became must satisfy (strictly: no unknown field)."""

@@ -127,7 +127,7 @@ async def test_the_delete_question_shows_the_tools_name_as_a_name(client, sandbo
         ("get_tool", {"id": "../call"}, "`id` must be a Vapi id"),
         ("update_tool", {"id": "not-an-id", "url": "https://x.example"}, "`id` must be a Vapi id"),
         ("update_tool", {"id": MISSING}, "at least one field to change"),
-        ("update_tool", {"id": MISSING, "function": {"description": "no name"}}, "`function.name` is required"),
+        ("update_tool", {"id": MISSING, "function": {"name": 5}}, "`function.name` Input should be a valid string"),
         ("delete_tool", {"id": "12"}, "`id` must be a Vapi id"),
     ],
 )

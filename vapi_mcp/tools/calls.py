@@ -16,6 +16,7 @@ from ..guard.facts import local_window, quoted, utc, who
 from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
+from .assistants import AssistantOverrides, TransientAssistant, TransientSquad
 from .base import (
     Args,
     DeleteArgs,
@@ -63,10 +64,10 @@ class SchedulePlan(Args):
 
 class CreateCallArgs(Guarded):
     assistantId: VapiId | None = None
-    assistant: Object | None = Field(None, description="Transient assistant: CreateAssistantDTO.")
+    assistant: TransientAssistant | None = Field(None, description="Transient assistant: CreateAssistantDTO.")
     squadId: VapiId | None = None
-    squad: Object | None = None
-    assistantOverrides: Object | None = None
+    squad: TransientSquad | None = None
+    assistantOverrides: AssistantOverrides | None = None
     phoneNumberId: VapiId | None = None
     customer: Customer | None = None
     customers: list[Customer] | None = None

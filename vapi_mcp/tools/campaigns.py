@@ -21,6 +21,7 @@ from ..guard.facts import local_window, plural, quoted, utc, zones_of
 from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from ..numbers import resolve
+from .assistants import AssistantOverrides
 from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, check_created_since, delete_confirmed, lookup, non_null
 from .calls import Customer, SchedulePlan, duration
 
@@ -52,8 +53,8 @@ class CreateCampaignArgs(Guarded):
     dialPlan: list[DialPlanEntry] | None = Field(None, description="Different numbers call different customers.")
     schedulePlan: SchedulePlan | None = None
     maxConcurrency: int | None = Field(None, ge=1, description="Calls at once (Vapi's default 10).")
-    assistantOverrides: Object | None = None
-    squadOverrides: Object | None = None
+    assistantOverrides: AssistantOverrides | None = None
+    squadOverrides: AssistantOverrides | None = None
     server: Object | None = None
     serverMessages: list[str] | None = None
     predialPlan: Object | None = None

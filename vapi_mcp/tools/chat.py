@@ -9,6 +9,7 @@ from pydantic import Field
 from ..errors import InputError
 from ..guard.facts import quoted
 from ..ids import VapiId
+from .assistants import TransientAssistant
 from .base import Guarded, Object, ToolContext, ToolGroup
 
 toolset = "testing"
@@ -17,7 +18,7 @@ tools = ToolGroup()
 
 class ChatArgs(Guarded):
     assistantId: VapiId | None = None
-    assistant: Object | None = None
+    assistant: TransientAssistant | None = None
     input: str | list[Object] = Field(description="Text, or messages [{role, content}].")
     previousChatId: VapiId | None = None
     sessionId: VapiId | None = None

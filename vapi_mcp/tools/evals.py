@@ -15,13 +15,13 @@ from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext
 from ..guard.facts import plural, quoted
 from ..ids import VapiId, vapi_id
+from .assistants import AssistantOverrides, TransientAssistant, TransientSquad
 from .base import (
     Args,
     DeleteArgs,
     Guarded,
     IdArgs,
     ListArgs,
-    Object,
     Strict,
     ToolContext,
     ToolGroup,
@@ -169,9 +169,9 @@ class TargetFields(Strict):
 
     type: Literal["assistant", "squad"]
     assistantId: VapiId | None = None
-    assistant: Object | None = None
+    assistant: TransientAssistant | None = None
     squadId: VapiId | None = None
-    squad: Object | None = None
+    squad: TransientSquad | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -209,7 +209,7 @@ class TargetFields(Strict):
 class Target(TargetFields):
     """EvalRunTarget{Assistant,Squad}."""
 
-    assistantOverrides: Object | None = None
+    assistantOverrides: AssistantOverrides | None = None
 
 
 TargetArg = Annotated[Target, shown_as("{assistantId} | {assistant} | {squadId} | {squad}, assistantOverrides?")]

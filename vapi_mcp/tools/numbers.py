@@ -23,6 +23,7 @@ from .base import (
     ToolGroup,
     compact_schema,
     delete_confirmed,
+    merged_update,
     non_null,
     shown_as,
     without_org,
@@ -234,6 +235,7 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
 
 class UpdateNumberArgs(NumberSettings, Guarded):
     id: VapiId
+    replace: list[Literal["server", "fallbackDestination"]] | None = Field(None, description="Replace these whole instead of merging.")
     hooks: (
         Annotated[
             list[Hook],
@@ -367,15 +369,17 @@ async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 
 @tools.tool(title="Update number", read_only=False, idempotent=True, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
 async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
-    """Set a number's name, hooks, server or fallbackDestination."""
+    """Set a number's name, hooks, server or fallbackDestination; server and fallbackDestination are merged into
+    the number's (what you leave out is kept) unless named in replace."""
     path = f"/phone-number/{args.id}"
-    body = args.body(exclude={"id"})
+    body = args.body(exclude={"id", "replace"})
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
-    summary = f"Change {', '.join(sorted(body))} of the phone number {number_label(before)}."
-    data = await call.send("PATCH", path, body, args=args, summary=summary)
-    return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
+    merge = merged_update(before, body, replace=args.replace or (), whole=("hooks",))
+    summary = f"Change {merge.phrase()} of the phone number {number_label(before)}."
+    data = await call.send("PATCH", path, merge.body, args=args, summary=summary)
+    return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}, **merge.view()}
 
 
 @tools.tool(

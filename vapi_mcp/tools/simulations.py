@@ -18,6 +18,7 @@ from ..errors import InputError, VapiError
 from ..guard import CallContext
 from ..guard.facts import plural, quoted
 from ..ids import VapiId
+from .assistants import AssistantOverrides, TransientAssistant
 from .base import (
     Args,
     Guarded,
@@ -89,7 +90,7 @@ class ScenarioFields(Strict):
     instructions: str | None = Field(None, max_length=10000, description="What the tester does.")
     evaluations: Annotated[list[Evaluation], shown_as(EVALUATIONS_HINT, "array")] | None = None
     hooks: list[Object] | None = None
-    targetOverrides: Object | None = None
+    targetOverrides: AssistantOverrides | None = None
     toolMocks: list[Object] | None = None
     path: str | None = PATH_FIELD
 
@@ -104,7 +105,7 @@ class Personality(Strict):
     """CreatePersonalityDTO: the tester, as an assistant (its system prompt sets the behaviour)."""
 
     name: str = Field(max_length=80)
-    assistant: Object
+    assistant: TransientAssistant
     path: str | None = PATH_FIELD
 
 
@@ -220,7 +221,7 @@ class SavePersonalityArgs(Guarded):
 
     id: VapiId | None = Field(None, description="Change this personality; without it, create one.")
     name: str | None = Field(None, max_length=80)
-    assistant: Object | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
+    assistant: TransientAssistant | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
     path: str | None = PATH_FIELD
 
     local_fields = frozenset({"confirmToken", "id"})

@@ -27,6 +27,7 @@ from .base import (
     items_of,
     listed_only,
     lookup,
+    merged_update,
     non_null,
     shown_as,
     strip_org,
@@ -146,18 +147,22 @@ async def get_structured_output(args: IdArgs, call: ToolContext) -> dict[str, An
     return strip_org(await call.vapi.get(f"/structured-output/{args.id}"))
 
 
-@tools.tool(title="Update structured output", read_only=False, idempotent=True, sends=("PATCH /structured-output/{id}",))
+@tools.tool(title="Update structured output", read_only=False, idempotent=True, sends=("GET /structured-output/{id}", "PATCH /structured-output/{id}"))
 async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) -> dict[str, Any]:
-    """Change a structured output: its id plus any create_structured_output fields."""
+    """Change a structured output: its id plus any create_structured_output fields. A schema replaces the old one;
+    model and compliancePlan are merged (what you leave out is kept)."""
     path = f"/structured-output/{args.id}"
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
+    current = await call.vapi.get(path)
+    merge = merged_update(current, body, whole=("schema",))
     # The document requires `schemaOverride` on this PATCH without saying what it does; the server
     # says "true" exactly when the request replaces the schema.
     query = {"schemaOverride": "true" if "schema" in body else "false"}
-    updated = await call.send("PATCH", path, body, args=args, summary=f"Update the structured output {args.id}.", params=query)
-    return {**output_row(updated), "changed": sorted(body)}
+    summary = f"Update the structured output {quoted(current.get('name') or '(unnamed)')} ({args.id}): {merge.phrase()}."
+    updated = await call.send("PATCH", path, merge.body, args=args, summary=summary, params=query)
+    return {**output_row(updated), **merge.view()}
 
 
 @tools.tool(
