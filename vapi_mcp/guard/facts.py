@@ -108,6 +108,11 @@ def _listed(readings: list[Resolved]) -> str:
     return f"{len(items)} numbers ({by_country(unique)}): " + ", ".join(items[:SHOWN]) + f", and {len(items) - SHOWN} more"
 
 
+def a(word: str) -> str:
+    """'an assistant', 'a squad', 'an exact': the word with its article."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     """'1 contact', '3 contacts', '2 zones': a count and its noun, which agree."""
     return f"{count} {one if count == 1 else many or one + 's'}"

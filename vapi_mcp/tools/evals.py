@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext
-from ..guard.facts import plural, quoted
+from ..guard.facts import a, plural, quoted
 from ..ids import VapiId, vapi_id
 from .assistants import AssistantOverrides, TransientAssistant, TransientSquad
 from .base import (
@@ -90,10 +91,10 @@ class Judge(Strict):
         else:
             if self.content is None:
                 raise ValueError(
-                    f"a {self.type} judge needs `content` (the expected text{' or pattern' if self.type == 'regex' else ''})"
+                    f"{a(self.type)} judge needs `content` (the expected text{' or pattern' if self.type == 'regex' else ''})"
                 )
             if self.model is not None or self.autoIncludeMessageHistory is not None:
-                raise ValueError(f"a {self.type} judge takes `content` and `toolCalls`, not `model`")
+                raise ValueError(f"{a(self.type)} judge takes `content` and `toolCalls`, not `model`")
         return self
 
 
@@ -146,6 +147,8 @@ Messages = Annotated[list[Message], shown_as(MESSAGES_HINT, "array")]
 class EvalFields(Args):
     name: str | None = Field(None, min_length=1, max_length=80)
     description: str | None = Field(None, max_length=500)
+    type: SkipJsonSchema[Literal["chat.mockConversation"] | None] = None
+    """Create/UpdateEvalDTO's constant: accepted as the document's bodies carry it; not listed (it has one value)."""
 
 
 class CreateEvalArgs(EvalFields):
@@ -184,9 +187,9 @@ class TargetFields(Strict):
     def _one(self) -> TargetFields:
         own, other = (("assistantId", "assistant"), ("squadId", "squad"))[:: 1 if self.type == "assistant" else -1]
         if sum(getattr(self, name) is not None for name in own) != 1:
-            raise ValueError(f"a {self.type} target needs exactly one of {own[0]} or {own[1]}")
+            raise ValueError(f"{a(self.type)} target needs exactly one of {own[0]} or {own[1]}")
         if any(getattr(self, name) is not None for name in other):
-            raise ValueError(f"a {self.type} target takes no {' or '.join(other)}")
+            raise ValueError(f"{a(self.type)} target takes no {' or '.join(other)}")
         return self
 
     def described(self, name: str | None = None) -> str:
@@ -226,6 +229,8 @@ class RunEvalArgs(Guarded):
     # Guarded: an inline target (assistant, squad, assistantOverrides) can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("evalId", "eval", "target", "wait"))
 
+    type: SkipJsonSchema[Literal["eval"] | None] = None
+    """CreateEvalRunDTO's constant (sent either way): accepted as the document's bodies carry it; not listed."""
     evalId: VapiId | None = None
     eval: Annotated[InlineEval, shown_as("{messages, name?} as create_eval, not saved")] | None = None
     target: TargetArg

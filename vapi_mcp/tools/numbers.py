@@ -233,8 +233,19 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+ProviderConst = SkipJsonSchema[Literal["vapi", "twilio", "vonage", "telnyx", "byo-phone-number"] | None]
+"""The discriminator of Update*PhoneNumberDTO: a number's provider, which an update cannot change (accepted, not listed)."""
+
+
+def same_provider(given: str | None, number: dict[str, Any]) -> None:
+    """The document's update bodies name the number's provider: accepted when it is the number's own."""
+    if given is not None and given != number.get("provider"):
+        raise InputError("provider", f"is {number.get('provider')} for this number, and an update cannot change it (got {given})")
+
+
 class UpdateNumberArgs(NumberSettings, Guarded):
     id: VapiId
+    provider: ProviderConst = None
     replace: list[Literal["server", "fallbackDestination"]] | None = Field(None, description="Replace these whole instead of merging.")
     hooks: (
         Annotated[
@@ -249,12 +260,13 @@ class UpdateNumberArgs(NumberSettings, Guarded):
 
 class AssignArgs(Args):
     id: VapiId
+    provider: ProviderConst = None
     assistantId: VapiId | None = None
     squadId: VapiId | None = None
     workflowId: VapiId | None = None
     clear: bool | None = None
 
-    local_fields = frozenset({"id", "clear"})
+    local_fields = frozenset({"id", "clear", "provider"})
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AssignArgs:
@@ -372,10 +384,11 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
     """Set a number's name, hooks, server or fallbackDestination; server and fallbackDestination are merged into
     the number's (what you leave out is kept) unless named in replace."""
     path = f"/phone-number/{args.id}"
-    body = args.body(exclude={"id", "replace"})
+    body = args.body(exclude={"id", "replace", "provider"})
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
+    same_provider(args.provider, before)
     merge = merged_update(before, body, replace=args.replace or (), whole=("hooks",))
     summary = f"Change {merge.phrase()} of the phone number {number_label(before)}."
     data = await call.send("PATCH", path, merge.body, args=args, summary=summary)
@@ -394,6 +407,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     chosen = args.body()
     named = [target_label(field, target, await check_target(call, field, target)) for field, target in chosen.items()]
     current = await call.vapi.get(path)
+    same_provider(args.provider, current)
     before = assignment(current)
     # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
     body = {**{field: None for field in before if field not in chosen}, **chosen}
