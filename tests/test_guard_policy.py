@@ -382,7 +382,32 @@ async def test_no_refusal_points_the_agent_at_a_setting_without_saying_only_the_
     for text in texts:
         assert "Refused by rule" in text, text
         if re.search(r"VAPI_MCP_|--[a-z]", text):
-            assert "only the user" in text or "the user's decision" in text, text
+            assert "only the user" in text.lower(), text
+
+
+PREMIUM = "+19005550123"
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "callee", "setting"),
+    [
+        ("quiet_hours", {"quiet_hours": True}, LONDON, "VAPI_MCP_NO_QUIET_HOURS"),
+        ("deny_numbers", {"deny_numbers": (NY,)}, NY, "VAPI_MCP_DENY_NUMBERS"),
+        ("allow_numbers", {"allow_numbers": (LA,)}, NY, "VAPI_MCP_ALLOW_NUMBERS"),
+        ("premium_rate", {}, PREMIUM, "VAPI_MCP_ALLOW_NUMBERS"),
+        ("deny_countries", {"deny_countries": ("GB",)}, LONDON, "VAPI_MCP_DENY_COUNTRIES"),
+        ("allow_countries", {"allow_countries": ("US",)}, LONDON, "VAPI_MCP_ALLOW_COUNTRIES"),
+        ("daily_cap", {"daily_cap": 0}, NY, "VAPI_MCP_DAILY_CAP"),
+    ],
+)
+async def test_a_refusal_a_setting_could_lift_names_it_and_says_only_the_user_can_change_it(
+    rule: str, changes: dict[str, Any], callee: str, setting: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """Issue 16, point 5: the README promised it; quiet hours (the guard's most common refusal) did not name its setting."""
+    clock.set(at(3))  # 03:00 in London, 22:00 in New York
+    text = result_text(await dial(with_policy(settings, **changes), stub_sandbox, clock, one(callee)))
+    assert f"Refused by rule `{rule}`" in text, text
+    assert setting in text and "only the user can change that setting" in text.lower(), text
 
 
 # the question is built from verified facts

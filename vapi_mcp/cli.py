@@ -261,8 +261,18 @@ def _interactive() -> bool:
 
 
 def _note_sandbox(settings: Any) -> None:
-    if settings.sandbox and settings.problem is None:
-        logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+    if not settings.sandbox or settings.problem is not None:
+        return
+    if settings.unexpanded_key and not settings.force_sandbox:
+        name, _, value = settings.unexpanded_key.partition("=")
+        logging.getLogger("vapi_mcp").warning(
+            "%s is %r, a placeholder the MCP client did not expand, not a Vapi key: serving the embedded sandbox; nothing "
+            "real is called. Put the key itself in the client's server configuration (or export VAPI_API_KEY where it starts).",
+            name,
+            value,
+        )
+        return
+    logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
 
 
 def cmd_sandbox(ns: argparse.Namespace) -> int:

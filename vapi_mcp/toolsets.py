@@ -10,6 +10,7 @@ narrow that for a request; they can never add a tool. `markdown()` is the README
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -115,15 +116,33 @@ class ToolAccess:
     `refusal` is asked by every tool before it runs.
     """
 
-    def __init__(self, entries: Catalogue, problem: str | None = None, *, always: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        entries: Catalogue,
+        problem: str | None = None,
+        *,
+        always: frozenset[str] = frozenset(),
+        offered: frozenset[str] | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.entries = entries
         self.problem = problem
         self.always = always
         """Tools no header narrows away (the MCP Apps view's app-only buttons: they run only what was previewed)."""
+        self.offered = offered
+        """The tools the server registered (None: every tool of `entries`); a call to another tool of the catalogue
+        is answered with the toolset that offers it and the setting that turns it on."""
+        self.read_only = read_only
         self._narrowing = lru_cache(maxsize=64)(self._choose)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         allowed = self.allowed(getattr(ctx.request, "headers", None)) if ctx.request_id is not None else None
+        if ctx.method == "tools/call" and self.offered is not None:
+            name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else getattr(ctx.params, "name", None)
+            if isinstance(name, str) and name not in self.offered | self.always:
+                refusal = self.not_offered(name)
+                if refusal is not None:
+                    return refusal
         result = await call_next(ctx)
         if allowed is not None and ctx.method == "tools/list":
             if isinstance(result, dict) and isinstance(result.get("tools"), list):  # the wire form
@@ -143,6 +162,27 @@ class ToolAccess:
             return self._narrowing(toolsets, tools)
         except ConfigError as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+
+    def not_offered(self, name: str) -> CallToolResult | None:
+        """The answer to a call of a catalogue tool this server does not offer (instead of "Unknown tool"): which
+        toolset has it and how the user turns it on; None for a name the catalogue does not know."""
+        toolset = next((family for family, spec in self.entries if spec.name == name), None)
+        if toolset is None:
+            return None
+        if self.problem is not None:
+            return _refusal(not_configured_text(self.problem))
+        spec = next(spec for _, spec in self.entries if spec.name == name)
+        restart = "in the server's configuration (the MCP client's server entry or the environment), then restart the server"
+        if self.read_only and not spec.read_only:
+            return _refusal(
+                f"{name} changes something, and this server is read-only: it offers only tools that change nothing. "
+                f"Tell the user: only they can turn read-only off (VAPI_MCP_READ_ONLY / --read-only), {restart}."
+            )
+        return _refusal(
+            f"{name} is not offered by this server: it belongs to the toolset `{toolset}`, which is not selected. Tell the "
+            f"user: only they can turn it on, with VAPI_MCP_TOOLSETS=default,{toolset} (or --toolsets default,{toolset}; "
+            f"or VAPI_MCP_TOOLS={name} for this tool alone) {restart}."
+        )
 
     def refusal(self, name: str, headers: Any) -> CallToolResult | None:
         """Why tool `name` may not run for this request, as its result; None when it may."""

@@ -50,7 +50,7 @@ async def check(
     def rule(name: str, problem: str | None, hint: str | None = None) -> None:
         rules[name] = "refused" if problem else "passed"
         if problem:
-            raise Refused(name, problem + " Nothing was sent.", hint=hint)
+            raise Refused(name, problem + " Nothing was sent.", hint=lifted(name, hint))
 
     dial = action.kind == "dial"
     callees = callees_of(action)
@@ -83,9 +83,9 @@ async def check(
         rule(
             "quiet_hours",
             listing(window_problem(policy, r, start, end) for r in (called + sip_called if dial else []) + texted),
-            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours."
+            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours, or ask the user."
             if dial
-            else "Send it during the recipient's local calling hours.",
+            else "Send it during the recipient's local calling hours, or ask the user.",
         )
     if dial:
         rule("daily_cap", daily_cap_problem(action.dial_count), hint=CAP_HINTS["daily_cap"])
@@ -103,6 +103,26 @@ async def check(
                 raise
         if callers:
             rule("free_number", listing(problems), hint=FREE_NUMBER_HINT)
+
+
+LIFTED_BY = {
+    "quiet_hours": "VAPI_MCP_NO_QUIET_HOURS / --no-quiet-hours, or the hours: VAPI_MCP_QUIET_START / VAPI_MCP_QUIET_END",
+    "deny_numbers": "VAPI_MCP_DENY_NUMBERS / --deny-numbers",
+    "allow_numbers": "VAPI_MCP_ALLOW_NUMBERS / --allow-numbers",
+    "premium_rate": "VAPI_MCP_ALLOW_NUMBERS / --allow-numbers, with the number itself",
+    "deny_countries": "VAPI_MCP_DENY_COUNTRIES / --deny-countries",
+    "allow_countries": "VAPI_MCP_ALLOW_COUNTRIES / --allow-countries",
+}
+"""The settings that would lift a rule's refusal (the caps say theirs in `CAP_HINTS`): every such refusal names them
+and says only the user can change them (an agent must not ask to bend the guard, nor look for a way round it)."""
+
+
+def lifted(rule: str, hint: str | None) -> str | None:
+    """`hint`, followed by who can lift the rule and with which setting, when a setting can."""
+    setting = LIFTED_BY.get(rule)
+    if setting is None:
+        return hint
+    return f"{hint + ' ' if hint else ''}Only the user can change that setting ({setting}): it is the server's configuration, and needs a restart."
 
 
 CAP_HINTS = {
@@ -226,8 +246,7 @@ def window_problem(policy: Policy, number: Resolved, start: datetime, end: datet
         why = number.why_country_unknown if number.country is None else "its time zone is not known"
         return (
             f"the local time of {shown} is unknown ({why}), so calling hours ({hours}) cannot be checked; "
-            f"refusing to be safe. {E164_FIX[0].upper() + E164_FIX[1:]}; turning quiet hours off (--no-quiet-hours) is "
-            "the user's decision alone."
+            f"refusing to be safe. {E164_FIX[0].upper() + E164_FIX[1:]}."
         )
     for zone in known:
         try:

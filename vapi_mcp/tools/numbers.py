@@ -233,6 +233,7 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PROVIDER_NAMES = {"twilio": "Twilio", "vonage": "Vonage", "telnyx": "Telnyx", "byo-phone-number": "SIP trunk (byo-phone-number)", "vapi": "Vapi"}
 ProviderConst = SkipJsonSchema[Literal["vapi", "twilio", "vonage", "telnyx", "byo-phone-number"] | None]
 """The discriminator of Update*PhoneNumberDTO: a number's provider, which an update cannot change (accepted, not listed)."""
 
@@ -357,7 +358,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
     action = branch.action(
         call,
         kind="spend",
-        summary=f"Import the {branch.provider} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
+        summary=f"Import the {PROVIDER_NAMES[branch.provider]} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
         method="POST",
         path="/phone-number",
         body=body,
