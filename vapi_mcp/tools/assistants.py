@@ -341,7 +341,7 @@ async def create_assistant(args: AssistantFields, call: ToolContext) -> dict[str
     return assistant_row(await call.send("POST", "/assistant", body, args=args, summary=summary, check="list_assistants shows whether it was created."))
 
 
-@tools.tool(title="Update assistant", read_only=False, idempotent=True, sends=("GET /assistant/{id}", "PATCH /assistant/{id}"))
+@tools.tool(title="Update assistant", read_only=False, sends=("GET /assistant/{id}", "PATCH /assistant/{id}"))
 async def update_assistant(args: UpdateAssistantArgs, call: ToolContext) -> dict[str, Any]:
     """Change an assistant: id plus any create_assistant fields. Nested objects are merged: what you leave out is
     kept (model: {tools} keeps model.messages); name a field in replace to replace it whole. The result lists what
@@ -374,7 +374,7 @@ def check_merged(model: type[BaseModel], body: dict[str, Any], what: str) -> Non
         raise InputError(what, nested_errors(exc), hint="Nothing was sent. Give the missing part, or replace the object whole.") from None
 
 
-@tools.tool(title="Delete assistant", read_only=False, destructive=True, sends=("GET /assistant/{id}", "DELETE /assistant/{id}"))
+@tools.tool(title="Delete assistant", read_only=False, sends=("GET /assistant/{id}", "DELETE /assistant/{id}"))
 async def delete_assistant(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete an assistant (asks the user to confirm). Reassign numbers that use it first."""
     return await guarded_delete(call, args, f"/assistant/{args.id}", "assistant")
@@ -400,7 +400,7 @@ async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
     return squad_row(await call.send("POST", "/squad", squad_body(args), args=args, summary=summary, check="list_squads shows whether it was created."))
 
 
-@tools.tool(title="Update squad", read_only=False, idempotent=True, sends=("GET /squad/{id}", "PATCH /squad/{id}"))
+@tools.tool(title="Update squad", read_only=False, sends=("GET /squad/{id}", "PATCH /squad/{id}"))
 async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, Any]:
     """Replace a squad's members (and name); membersOverrides is merged into the squad's unless in replace."""
     path = f"/squad/{args.id}"
@@ -410,7 +410,7 @@ async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, An
     return {**squad_row(await call.send("PATCH", path, merge.body, args=args, summary=summary)), **merge.view()}
 
 
-@tools.tool(title="Delete squad", read_only=False, destructive=True, sends=("GET /squad/{id}", "DELETE /squad/{id}"))
+@tools.tool(title="Delete squad", read_only=False, sends=("GET /squad/{id}", "DELETE /squad/{id}"))
 async def delete_squad(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a squad (asks the user to confirm)."""
     return await guarded_delete(call, args, f"/squad/{args.id}", "squad")

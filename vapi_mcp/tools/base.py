@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from ..client import Route, Routes, declared
 from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
-from ..guard import CallContext, GuardedAction
+from ..guard import CallContext, GuardedAction, guarded_kind
 from ..guard.policy import unknown_id
 from ..ids import VapiId
 
@@ -512,8 +512,8 @@ class ToolGroup:
         title: str,
         read_only: bool,
         sends: Sequence[str],
-        destructive: bool = False,
-        idempotent: bool = False,
+        destructive: bool | None = None,
+        idempotent: bool | None = None,
         open_world: bool = True,
         name: str | None = None,
     ) -> Callable[[H], H]:
@@ -546,14 +546,29 @@ class ToolGroup:
                     handler=handler,
                     read_only=read_only,
                     sends=Routes(tool_name, routes),
-                    destructive=destructive,
-                    idempotent=idempotent or read_only,
+                    destructive=destructive_hint(read_only, routes) if destructive is None else destructive,
+                    idempotent=idempotent_hint(read_only, routes) if idempotent is None else idempotent,
                     open_world=open_world,
                 )
             )
             return handler
 
         return decorator
+
+
+def destructive_hint(read_only: bool, routes: Sequence[Route]) -> bool:
+    """MCP's `destructiveHint` ("may perform destructive updates to its environment"; false: "only additive updates"):
+    true for a tool that may ring a phone, text, spend, delete or overwrite what is stored (a guarded request, a
+    DELETE, a PATCH), so a host's own confirmation fires there; a tool that only stops something says false
+    (`destructive=False` at its decorator), so stopping a call or a campaign stays one step."""
+    return not read_only and any(route.method in ("DELETE", "PATCH", "PUT") or guarded_kind(route.method, route.template) for route in routes)
+
+
+def idempotent_hint(read_only: bool, routes: Sequence[Route]) -> bool:
+    """MCP's `idempotentHint` ("calling the tool repeatedly with the same arguments will have no additional effect"):
+    true for reads, updates and deletes (the same values set twice, a thing deleted twice); false as soon as the tool
+    may create something (a POST: a second call places a second call, buys a second number)."""
+    return read_only or not any(route.method == "POST" for route in routes)
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

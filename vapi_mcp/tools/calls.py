@@ -390,7 +390,7 @@ async def wait_for_call(args: WaitForCallArgs, call: ToolContext) -> dict[str, A
     return call_view(data) if finished else {**call_view(data), "timedOut": True}
 
 
-@tools.tool(title="End call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
+@tools.tool(title="End call", read_only=False, destructive=False, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
 async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Hang up a live call (Vapi live call control); an ended call is left as is. Scheduled
     calls: delete_call."""
@@ -411,7 +411,7 @@ async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return call_row(await call.vapi.get(path))
 
 
-@tools.tool(title="Delete call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "DELETE /call/{id}"))
+@tools.tool(title="Delete call", read_only=False, sends=("GET /call/{id}", "DELETE /call/{id}"))
 async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a call (or cancel a scheduled one) with its transcript and recordings. Needs the
     user's confirmation."""

@@ -425,7 +425,7 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
     return {"contacts": [contact_row(c) for c in results], **_pages(data.get("metadata", {}) if isinstance(data, dict) else {})}
 
 
-@tools.tool(title="Cancel campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}"))
+@tools.tool(title="Cancel campaign", read_only=False, destructive=False, idempotent=True, sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}"))
 async def cancel_campaign(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Stop a campaign: no more contacts are dialled, calls in progress finish. Never needs a
     confirmation (stopping is always allowed); an ended campaign is left as is."""
@@ -488,7 +488,7 @@ async def update_campaign(args: UpdateCampaignArgs, call: ToolContext) -> dict[s
     return {**campaign_view(data), "addedContacts": added}
 
 
-@tools.tool(title="Delete campaign", read_only=False, destructive=True, idempotent=True, sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}"))
+@tools.tool(title="Delete campaign", read_only=False, sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}"))
 async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a campaign (its record and contact list). Needs the user's confirmation; to stop a
     running campaign, cancel_campaign is enough."""

@@ -389,7 +389,7 @@ async def get_eval(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return strip_org(await call.vapi.get(f"/eval/{args.id}"))
 
 
-@tools.tool(title="Update eval", read_only=False, idempotent=True, sends=("PATCH /eval/{id}",))
+@tools.tool(title="Update eval", read_only=False, sends=("PATCH /eval/{id}",))
 async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Change an eval: its id plus any create_eval fields (messages replace the whole conversation)."""
     body = args.body()
@@ -399,7 +399,7 @@ async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]
     return {**eval_row(updated), "changed": sorted(body)}
 
 
-@tools.tool(title="Delete eval", read_only=False, destructive=True, idempotent=True, sends=("GET /eval/{id}", "DELETE /eval/{id}"))
+@tools.tool(title="Delete eval", read_only=False, sends=("GET /eval/{id}", "DELETE /eval/{id}"))
 async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
     path = f"/eval/{args.id}"

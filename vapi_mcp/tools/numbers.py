@@ -380,7 +380,7 @@ async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return number_view(await call.vapi.get(f"/phone-number/{args.id}"))
 
 
-@tools.tool(title="Update number", read_only=False, idempotent=True, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
+@tools.tool(title="Update number", read_only=False, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
 async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
     """Set a number's name, hooks, server or fallbackDestination; server and fallbackDestination are merged into
     the number's (what you leave out is kept) unless named in replace."""
@@ -399,7 +399,6 @@ async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict
 @tools.tool(
     title="Assign number",
     read_only=False,
-    idempotent=True,
     sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}"),
 )
 async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any]:
@@ -417,7 +416,7 @@ async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any
     return {"phoneNumber": number_row(data), "before": before or None}
 
 
-@tools.tool(title="Delete number", read_only=False, destructive=True, sends=("GET /phone-number/{id}", "DELETE /phone-number/{id}"))
+@tools.tool(title="Delete number", read_only=False, sends=("GET /phone-number/{id}", "DELETE /phone-number/{id}"))
 async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{args.id}"

@@ -501,7 +501,7 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
 @tools.tool(
     title="Cancel simulation run",
     read_only=False,
-    destructive=True,
+    destructive=False,
     idempotent=True,
     sends=("GET /eval/simulation/run/{id}", "PATCH /eval/simulation/run/{id}"),
 )
@@ -613,8 +613,6 @@ async def save_suite(args: SaveSuiteArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(
     title="Delete simulation object",
     read_only=False,
-    destructive=True,
-    idempotent=True,
     sends=[f"{method} {path}/{{id}}" for path in KINDS.values() for method in ("GET", "DELETE")],
 )
 async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> dict[str, Any]:

@@ -147,7 +147,7 @@ async def get_structured_output(args: IdArgs, call: ToolContext) -> dict[str, An
     return strip_org(await call.vapi.get(f"/structured-output/{args.id}"))
 
 
-@tools.tool(title="Update structured output", read_only=False, idempotent=True, sends=("GET /structured-output/{id}", "PATCH /structured-output/{id}"))
+@tools.tool(title="Update structured output", read_only=False, sends=("GET /structured-output/{id}", "PATCH /structured-output/{id}"))
 async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Change a structured output: its id plus any create_structured_output fields. A schema replaces the old one;
     model and compliancePlan are merged (what you leave out is kept)."""
@@ -168,8 +168,6 @@ async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) ->
 @tools.tool(
     title="Delete structured output",
     read_only=False,
-    destructive=True,
-    idempotent=True,
     sends=("GET /structured-output/{id}", "DELETE /structured-output/{id}"),
 )
 async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
@@ -182,7 +180,7 @@ async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[
     return {"deleted": output_row(output)}
 
 
-@tools.tool(title="Run structured output", read_only=False, destructive=True, sends=("POST /structured-output/run", "GET /structured-output/{id}"))
+@tools.tool(title="Run structured output", read_only=False, sends=("POST /structured-output/run", "GET /structured-output/{id}"))
 async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Extract a structured output (saved id or transient) from calls. previewEnabled (default): one call,
     shows the value, stores nothing. false: reruns on up to 100 calls and overwrites their stored value

@@ -169,7 +169,7 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
     return strip_org(created)
 
 
-@tools.tool(title="Update Vapi tool", read_only=False, idempotent=True, sends=("GET /tool/{id}", "PATCH /tool/{id}"))
+@tools.tool(title="Update Vapi tool", read_only=False, sends=("GET /tool/{id}", "PATCH /tool/{id}"))
 async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]:
     """Set fields of a Vapi tool, as in create_tool (its type stays). Nested objects (function, server) are merged:
     what you leave out is kept, unless named in replace."""
@@ -186,7 +186,7 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
     return {**strip_org(await call.send("PATCH", path, merge.body, args=args, summary=summary)), **merge.view()}
 
 
-@tools.tool(title="Delete Vapi tool", read_only=False, destructive=True, idempotent=True, sends=("GET /tool/{id}", "DELETE /tool/{id}"))
+@tools.tool(title="Delete Vapi tool", read_only=False, sends=("GET /tool/{id}", "DELETE /tool/{id}"))
 async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{args.id}"
