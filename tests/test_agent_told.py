@@ -91,3 +91,76 @@ async def sandbox_post(sandbox: Any, path: str, body: dict[str, Any]) -> dict[st
         response = await http.post(path, json=body)
     response.raise_for_status()
     return response.json()
+
+
+# documents and sizes
+
+
+def wire_tools_list(tmp_path: Any, capabilities: dict[str, Any]) -> tuple[int, int]:
+    """(tools, bytes of the `tools` array as compact JSON) in the tools/list answer a stdio server writes to a client."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.stdio_kit import server_env
+
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "vapi_mcp", "serve", "--sandbox"],
+        input="".join(json.dumps(line) + "\n" for line in lines).encode(),
+        capture_output=True,
+        env=server_env(tmp_path, VAPI_MCP_FAST_START="0"),
+        timeout=60,
+    )
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    [listed] = [a for a in answers if a.get("id") == 2]
+    tools = listed["result"]["tools"]
+    return len(tools), len(json.dumps(tools, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def test_the_tools_list_size_the_readme_and_vapi_mcp_tools_state_is_what_clients_get(tmp_path, capsys) -> None:
+    """Before: README and `vapi-mcp tools` said 15,925 B; a plain client got 14,857 B and an MCP Apps client 16,715 B
+    (26 tools): the figure counted the app-only tools a plain client never sees, without the bindings an Apps client gets."""
+    from pathlib import Path
+
+    from vapi_mcp.cli import main
+    from vapi_mcp.guard.app import APP_MIME_TYPE, EXTENSION_ID
+
+    plain = wire_tools_list(tmp_path / "plain", {})
+    apps = wire_tools_list(tmp_path / "apps", {"extensions": {EXTENSION_ID: {"mimeTypes": [APP_MIME_TYPE]}}})
+    assert plain[0] == 24 and apps[0] == 26
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"{plain[0]} tools, whose tools/list a client gets in {plain[1]:,} bytes" in readme
+    assert f"an MCP Apps client gets {apps[0]} tools in {apps[1]:,} bytes" in readme
+    assert main(["tools"]) == 0
+    out = capsys.readouterr().out
+    assert f"{plain[0]} tools; tools/list is {plain[1]:,} bytes" in out and f"an MCP Apps client gets {apps[0]} tools in {apps[1]:,} bytes" in out
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_list_changed_is_false_on_initialize_and_on_server_discover_alike(client_mode_server, mode) -> None:
+    """Before: `listChanged` was false on `initialize` but true on `server/discover` (the list never changes)."""
+    caps = await client_mode_server(mode)
+    assert caps.tools.list_changed is False and caps.prompts.list_changed is False
+    assert caps.resources.list_changed is False and caps.resources.subscribe is False
+
+
+@pytest.fixture
+def client_mode_server(settings, sandbox):
+    from mcp import Client
+
+    from vapi_mcp.server import build_server
+
+    async def capabilities(mode: str) -> Any:
+        server, app = build_server(settings, sandbox=sandbox)
+        try:
+            async with Client(server, mode=mode) as client:
+                return client.server_capabilities
+        finally:
+            await app.aclose()
+
+    return capabilities

@@ -343,7 +343,7 @@ def cmd_audit(ns: argparse.Namespace) -> int:
 def cmd_tools(ns: argparse.Namespace) -> int:
     """Print the tools these settings offer, by toolset, and the size of their tools/list; or, with
     `--markdown`, the README's tool table (the whole catalogue, whatever the settings)."""
-    from .toolsets import markdown, offered, tools_list_bytes
+    from .toolsets import markdown, offered, tools_list_size
 
     if ns.markdown:
         print(markdown())
@@ -356,8 +356,11 @@ def cmd_tools(ns: argparse.Namespace) -> int:
         by_toolset.setdefault(toolset, []).append(spec.name)
     for toolset, names in by_toolset.items():
         print(f"{toolset + ':':<12}{', '.join(names)}")
-    size = tools_list_bytes(settings)
-    print(f"{len(entries)} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens)")
+    count, size = tools_list_size(settings)
+    with_apps, apps_size = tools_list_size(settings, apps=True)
+    print(f"{count} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens) as a client gets it")
+    if with_apps != count or apps_size != size:
+        print(f"an MCP Apps client gets {with_apps} tools in {apps_size:,} bytes (with the confirmation view's app-only tools)")
     return 0
 
 

@@ -304,6 +304,32 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
     )
 
 
+async def static_lists(ctx: Any, call_next: Any) -> Any:
+    """Server middleware: `server/discover` says what `initialize` says, that the lists never change (`listChanged`
+    false) and no resource is subscribed to: the SDK derives both from `subscriptions/listen` being served on the
+    2026-07-28 protocol, though this server sends no change notification on any protocol."""
+    result = await call_next(ctx)
+    if ctx.method != "server/discover":
+        return result
+    if isinstance(result, dict):
+        for name in ("tools", "prompts", "resources"):
+            capability = (result.get("capabilities") or {}).get(name)
+            if isinstance(capability, dict):
+                capability["listChanged"] = False
+                if name == "resources":
+                    capability["subscribe"] = False
+        return result
+    capabilities = getattr(result, "capabilities", None)
+    if capabilities is None:
+        return result
+    changed = {
+        name: part.model_copy(update={"list_changed": False, **({"subscribe": False} if name == "resources" else {})})
+        for name in ("tools", "prompts", "resources")
+        if (part := getattr(capabilities, name, None)) is not None
+    }
+    return result.model_copy(update={"capabilities": capabilities.model_copy(update=changed)})
+
+
 def tool_specs() -> list[ToolSpec]:
     """Every tool of every family, in catalogue order."""
     from .toolsets import catalogue
@@ -360,7 +386,7 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
         request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
         log_level=cast(LogLevel, settings.log_level),  # one of config.LOG_LEVELS, checked when it was read
-        middleware=[app.access, malformed_answers_declined],
+        middleware=[app.access, malformed_answers_declined, static_lists],
     )
     if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps
         server.middleware.append(apps.per_client_listing(guarded, frozenset(tool.name for tool in app_only)))
