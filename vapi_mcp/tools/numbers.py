@@ -339,7 +339,7 @@ async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
     action = args.action(
         call,
         kind="spend",
-        summary=f"Buy a Vapi phone number{where}{answered_by} (Vapi numbers take inbound calls only).",
+        summary=f"Buy a Vapi phone number{where}{answered_by}. It takes inbound calls only: Vapi's numbers cannot call out.",
         method="POST",
         path="/phone-number",
         body=body,
