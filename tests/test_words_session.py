@@ -73,6 +73,7 @@ async def test_a_whole_session_reads_right(settings: Any, tmp_path: Any) -> None
         placed = await call(client, "a test call", "create_call", {"assistantId": riley["id"], "phoneNumberId": line["id"], "customer": {"number": US[0], "name": "Dana"}})
         await call(client, "wait for it", "wait_for_call", {"id": placed["id"], "timeout": 60})
         await call(client, "read it", "get_call", {"id": placed["id"]})
+        await call(client, "delete it", "delete_call", {"id": placed["id"]})
         plan = {"earliestAt": "2026-12-08T15:00:00Z", "latestAt": "2026-12-08T16:00:00Z"}
         await call(client, "a call tomorrow", "create_call", {"assistantId": riley["id"], "phoneNumberId": line["id"], "customer": {"number": US[1]}, "schedulePlan": plan})
         clock.set(datetime(2026, 12, 8, 6, 0, tzinfo=UTC))  # 01:00 in New York
@@ -88,6 +89,8 @@ async def test_a_whole_session_reads_right(settings: Any, tmp_path: Any) -> None
         entries = [{"scenario": scenario, "personalityId": DEFAULT_TESTER}] * 3
         await call(client, "chat simulations", "run_simulation", {"simulations": entries, "target": {"assistantId": riley["id"]}})
         await call(client, "voice simulations", "run_simulation", {"simulations": entries, "target": {"assistantId": riley["id"]}, "transport": {"provider": "vapi.websocket"}, "wait": 0})
+        inline = {**ASSISTANT, "name": "Trial desk", "model": {**ASSISTANT["model"], "tools": [transfer]}}
+        await call(client, "the eval on a trial copy", "run_eval", {"evalId": saved["id"], "target": {"assistant": inline}})
         prompt = {"messages": [{"role": "system", "content": PROMPT + " Offer a nail trim with every bath."}]}
         await call(client, "fix the prompt", "update_assistant", {"id": riley["id"], "model": prompt})
         await call(client, "a broken transient", "chat_with_assistant", {"assistant": {"unexpected_92": []}, "input": "Hi"}, error=True)

@@ -57,7 +57,8 @@ def counts_that_do_not_add_up(text: str) -> list[str]:
 
 
 def question_problems(question: str) -> list[str]:
-    """What a question a human approves must say: the rehearsal first, names with ids, local time beside UTC."""
+    """What a question a human approves must say: the rehearsal first, names with ids (or, for what has no name,
+    the facts that tell it apart first: 'the call to +1212... (ended, created ...; id ...)'), local time beside UTC."""
     found = problems(question)
     if not question.startswith(SANDBOX_FIRST):
         found.append("it does not say SANDBOX first")
@@ -65,7 +66,7 @@ def question_problems(question: str) -> list[str]:
         found.append("it says something is billed, on the sandbox")
     for match in re.finditer(UUID, question):
         before = question[: match.start()]
-        if not re.search(r'"[^"]+" \($', before):
+        if not re.search(r'"[^"]+" \($|; id $', before):
             found.append(f"a bare id, without the name Vapi has for it: ...{question[max(0, match.start() - 40) : match.end()]}")
     if "not before" in question and "local time" not in question:
         found.append("a scheduled time in UTC only")

@@ -418,7 +418,7 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     path = f"/call/{args.id}"
     data = await call.vapi.get(path)
     customer = (data.get("customer") or {}).get("number") or data.get("type")
-    summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
+    summary = f"Delete the call to {customer} ({data.get('status')}, created {data.get('createdAt')}; id {args.id}) with its transcript and recordings."
     await delete_confirmed(call, args, path, summary, body={})
     return {"deleted": args.id}
 

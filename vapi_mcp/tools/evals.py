@@ -422,7 +422,11 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {plural(len(checkpoints_of(body['eval']['messages'])), 'checkpoint')}"
 
     async def describe(ctx: CallContext) -> str:
-        return f"Run {what} against {await args.target.named(ctx)}."
+        named = what
+        if args.evalId:
+            saved = await lookup(ctx, f"/eval/{args.evalId}", "evalId", args.evalId, "eval", "list_evals")
+            named = f"the eval {quoted(saved.get('name') or '(unnamed)')} ({args.evalId})"
+        return f"Run {named} against {await args.target.named(ctx)}."
 
     created = await call.send(
         "POST",

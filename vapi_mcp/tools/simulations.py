@@ -580,18 +580,32 @@ async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
         return {**library_row(kind, saved), "created": True}
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    saved = await call.send("PATCH", f"{KINDS[kind]}/{ident}", body, args=args, summary=f"Change the {kind} {ident}{name}.")
+    path = f"{KINDS[kind]}/{ident}"
+
+    async def describe(ctx: CallContext) -> str:  # asked only when the body carries a phone destination
+        found = await lookup(ctx, path, "id", ident, kind, f"list_simulation_objects kind={kind}")
+        return f"Change the {kind} {quoted(found.get('name') or '(unnamed)')} ({ident}): {', '.join(sorted(body))}."
+
+    saved = await call.send("PATCH", path, body, args=args, summary=f"Change the {kind} {ident}{name}.", describe=describe)
     return {**library_row(kind, saved), "changed": sorted(body)}
 
 
-@tools.tool(title="Save scenario", read_only=False, sends=("POST /eval/simulation/scenario", "PATCH /eval/simulation/scenario/{id}"))
+@tools.tool(
+    title="Save scenario",
+    read_only=False,
+    sends=("POST /eval/simulation/scenario", "PATCH /eval/simulation/scenario/{id}", "GET /eval/simulation/scenario/{id}"),
+)
 async def save_scenario(args: SaveScenarioArgs, call: ToolContext) -> dict[str, Any]:
     """Create a scenario (name, instructions for the tester, evaluations; also hooks, toolMocks,
     targetOverrides, path), or change one given its id."""
     return await _save(call, "scenario", args)
 
 
-@tools.tool(title="Save personality", read_only=False, sends=("POST /eval/simulation/personality", "PATCH /eval/simulation/personality/{id}"))
+@tools.tool(
+    title="Save personality",
+    read_only=False,
+    sends=("POST /eval/simulation/personality", "PATCH /eval/simulation/personality/{id}", "GET /eval/simulation/personality/{id}"),
+)
 async def save_personality(args: SavePersonalityArgs, call: ToolContext) -> dict[str, Any]:
     """Create a tester personality (name, assistant), or change one given its id."""
     return await _save(call, "personality", args)
