@@ -131,6 +131,7 @@ async def test_request_headers_narrow_the_toolsets(tmp_path: Path, sandbox: Sand
     numbers = [spec.name for toolset, spec in catalogue() if toolset == "numbers"]
     assert listed == ["get_call", *numbers]
     assert refused.is_error and "X-Vapi-Toolsets" in refused.content[0].text
+    assert "list_calls (toolset `calls`) is not offered to this request" in refused.content[0].text
     assert not allowed.is_error and result_json(allowed)["phoneNumbers"] == []
     assert everything == [spec.name for _, spec in catalogue()]
     assert not sandbox.requests_to("GET", "/call")

@@ -190,7 +190,12 @@ class ToolAccess:
             return _refusal(not_configured_text(self.problem))
         allowed = self.allowed(headers)
         if allowed is not None and name not in allowed | self.always:
-            return _refusal(f"Unknown tool: {name} (this request's X-Vapi-Toolsets / X-Vapi-Tools headers leave it out)")
+            toolset = next((family for family, spec in self.entries if spec.name == name), "?")
+            return _refusal(
+                f"{name} (toolset `{toolset}`) is not offered to this request: its X-Vapi-Toolsets / X-Vapi-Tools headers "
+                "leave it out. Headers only narrow what the server offers; whoever sets them (the user, or their MCP client's "
+                "configuration) can add it."
+            )
         return None
 
     def _choose(self, toolsets: str | None, tools: str | None) -> frozenset[str] | None:
