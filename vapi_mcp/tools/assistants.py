@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from ..errors import InputError
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId
 from .base import (
     REPLACE_HINT,
@@ -396,7 +396,7 @@ async def get_squad(args: IdArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(title="Create squad", read_only=False, sends=("POST /squad",))
 async def create_squad(args: SquadFields, call: ToolContext) -> dict[str, Any]:
     """Create a squad: assistants that hand off calls."""
-    summary = f"Create the squad {quoted(args.name) if args.name else '(unnamed)'} of {len(args.members)} members."
+    summary = f"Create the squad {quoted(args.name) if args.name else '(unnamed)'} of {plural(len(args.members), 'member')}."
     return squad_row(await call.send("POST", "/squad", squad_body(args), args=args, summary=summary, check="list_squads shows whether it was created."))
 
 
@@ -406,7 +406,7 @@ async def update_squad(args: UpdateSquadArgs, call: ToolContext) -> dict[str, An
     path = f"/squad/{args.id}"
     current = await call.vapi.get(path)
     merge = merged_update(current, squad_body(args), replace=args.replace or (), whole=("members",))
-    summary = f"Change the squad {named(current, args.id)}: {merge.phrase()} ({len(args.members)} members)."
+    summary = f"Change the squad {named(current, args.id)}: {merge.phrase()} ({plural(len(args.members), 'member')})."
     return {**squad_row(await call.send("PATCH", path, merge.body, args=args, summary=summary)), **merge.view()}
 
 
