@@ -45,6 +45,14 @@ PLACES: dict[str, Place] = {
     "create_call assistant (web call)": lambda a, i: ("create_call", {"assistant": a}),
     "create_call assistant (phone call)": lambda a, i: ("create_call", {"assistant": a, "phoneNumberId": i["number"], "customer": {"number": "+14155550123"}}),
     "create_call assistantOverrides": lambda a, i: ("create_call", {"assistantId": i["assistant"], "assistantOverrides": a}),
+    "create_call customer.assistantOverrides": lambda a, i: (
+        "create_call",
+        {"assistantId": i["assistant"], "phoneNumberId": i["number"], "customer": {"number": "+14155550123", "assistantOverrides": a}},
+    ),
+    "create_campaign customers.0.assistantOverrides": lambda a, i: (
+        "create_campaign",
+        {"name": "C", "assistantId": i["assistant"], "phoneNumberId": i["number"], "customers": [{"number": "+14155550123", "assistantOverrides": a}]},
+    ),
     "create_call squad member": lambda a, i: ("create_call", {"squad": {"members": [{"assistant": a}]}}),
     "create_call squad member overrides": lambda a, i: ("create_call", {"squad": {"members": [{"assistantId": i["assistant"], "assistantOverrides": a}]}}),
     "create_call squad membersOverrides": lambda a, i: ("create_call", {"squad": {"members": [{"assistantId": i["assistant"]}], "membersOverrides": a}}),

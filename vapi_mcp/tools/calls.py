@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext, Callee
@@ -16,7 +16,7 @@ from ..guard.facts import local_window, quoted, utc, who
 from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
-from .assistants import AssistantOverrides, TransientAssistant, TransientSquad
+from .assistants import AssistantOverrides, Overrides, TransientAssistant, TransientSquad, nested_errors
 from .base import (
     Args,
     DeleteArgs,
@@ -55,6 +55,18 @@ class Customer(PassThrough):
     name: str | None = Field(None, max_length=40)
     numberE164CheckEnabled: bool | None = None
     extension: str | None = Field(None, max_length=10)
+
+    @model_validator(mode="after")
+    def _overrides(self) -> Customer:
+        """A customer's assistantOverrides (CreateCustomerDTO) are checked like every AssistantOverrides (not listed:
+        tools/list stays small)."""
+        overrides = (self.model_extra or {}).get("assistantOverrides")
+        if overrides is not None:
+            try:
+                Overrides.model_validate(overrides)
+            except ValidationError as exc:
+                raise ValueError(f"assistantOverrides: {nested_errors(exc)}") from None
+        return self
 
 
 class SchedulePlan(Args):
