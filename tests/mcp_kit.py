@@ -9,8 +9,13 @@ from typing import Any, AsyncIterator
 from mcp import Client
 
 from vapi_mcp.config import Settings
+from vapi_mcp.guard.facts import REHEARSALS
 from vapi_mcp.sandbox import Sandbox
 from vapi_mcp.server import build_server
+
+
+SANDBOX = REHEARSALS["sandbox"]
+"""How every question on the sandbox starts."""
 
 
 @asynccontextmanager

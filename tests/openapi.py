@@ -100,3 +100,74 @@ def assert_valid(name: str, body: Any) -> None:
     problems = errors(name, body)
     assert not problems, f"{name} rejects the body: {problems[:5]}"
 
+
+
+def resolved(node: dict[str, Any]) -> dict[str, Any]:
+    """A schema with its `$ref` (or a single `allOf` reference) followed."""
+    while True:
+        if "$ref" in node:
+            node = document()["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+        elif len(node.get("allOf") or []) == 1 and not node.get("properties"):
+            node = node["allOf"][0]
+        else:
+            return node
+
+
+def constant(node: dict[str, Any]) -> Any:
+    """The one value a property may take (an enum of one, or a const), or None."""
+    node = resolved(node)
+    enum = node.get("enum")
+    return enum[0] if isinstance(enum, list) and len(enum) == 1 else node.get("const")
+
+
+def example_body(name: str, ids: dict[str, str], constants: list[str] | None = None) -> dict[str, Any]:
+    """A body of schema `name` as its document gives it: every required field and every constant, with the
+    document's example where one fits the type, and otherwise the smallest value its rules allow; a field
+    named like an id (`assistantId`, `callIds`...) takes the id of that kind from `ids` (or `ids["any"]`).
+    The dotted path of every constant (a discriminator, an enum of one) is added to `constants`."""
+    return _example_object(schema(name), ids, 0, "", constants if constants is not None else [])
+
+
+SCALARS: dict[str, Any] = {"string": str, "number": (int, float), "integer": int, "boolean": bool}
+
+
+def _example_object(node: dict[str, Any], ids: dict[str, str], depth: int, path: str, constants: list[str]) -> dict[str, Any]:
+    node = resolved(node)
+    props = node.get("properties") or {}
+    wanted = [key for key in props if key in (node.get("required") or []) or constant(props[key]) is not None]
+    return {key: _example(props[key], key, ids, depth + 1, f"{path}{key}", constants) for key in wanted}
+
+
+def _example(node: dict[str, Any], key: str, ids: dict[str, str], depth: int, path: str, constants: list[str]) -> Any:
+    value = constant(node)
+    if value is not None:
+        constants.append(path)
+        return value
+    node = resolved(node)
+    branches = node.get("oneOf") or node.get("anyOf")
+    if branches:
+        return _example(branches[0], key, ids, depth, path, constants)
+    kind = node.get("type")
+    singular = key.removesuffix("s") if key.endswith("Ids") else key
+    if singular.endswith("Id") and kind in ("string", "array", None):
+        ident = ids.get(singular) or ids["any"]
+        return [ident] if kind == "array" or key.endswith("Ids") else ident
+    example = node.get("example")
+    if example is not None and kind in SCALARS and isinstance(example, SCALARS[kind]):
+        return example
+    if kind == "string":
+        if node.get("enum"):
+            return node["enum"][0]
+        if node.get("format") == "date-time":
+            return "2026-12-07T15:00:00Z"
+        return "x" * max(1, node.get("minLength") or 1)
+    if kind in ("number", "integer"):
+        return node.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        items = node.get("items") or {"type": "string"}
+        return [_example(items, key, ids, depth, f"{path}.{i}", constants) for i in range(max(1, node.get("minItems") or 1))]
+    if depth > 6:
+        return {}
+    return _example_object(node, ids, depth, f"{path}.", constants)

@@ -39,14 +39,14 @@ REMINDER = [
 
 @pytest.fixture
 def world(sandbox, clock) -> dict[str, str]:
-    """An assistant and a free Vapi number, put straight into the sandbox's store."""
+    """An assistant and an imported (Twilio) number, put straight into the sandbox's store: free Vapi numbers take inbound calls only."""
     assistant = stamp(
         clock,
         name="Riley",
         firstMessage="Hi, this is Riley from Acme Dental.",
         model={"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": PROMPT}]},
     )
-    number = stamp(clock, provider="vapi", number="+14155550100", name="Main line", assistantId=assistant["id"], status="active")
+    number = stamp(clock, provider="twilio", number="+14155550100", name="Main line", assistantId=assistant["id"], status="active")
     sandbox.store.assistants[assistant["id"]] = assistant
     sandbox.store.phone_numbers[number["id"]] = number
     return {"assistantId": assistant["id"], "phoneNumberId": number["id"]}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import result_json, result_text
+from tests.mcp_kit import SANDBOX, result_json, result_text
 from tests.guard_kit import answering, audit_lines, serve, with_policy
 from tests.openapi import assert_valid
 from vapi_mcp.cli import main
@@ -16,6 +16,9 @@ from vapi_mcp.config import Settings
 from vapi_mcp.sandbox import ManualClock, Sandbox
 from vapi_mcp.sandbox.core import stamp
 from vapi_mcp.sandbox.judging import evaluate_success
+from vapi_mcp.server import build_server
+from vapi_mcp.tools.base import ToolContext
+from vapi_mcp.tools.campaigns import cost_estimate
 
 SYDNEY = ("+61291234567", "+61298765432", "+61255501234")
 """Three contacts in Australia/Sydney, where 16:00 UTC on 2 November is 03:00 the next morning."""
@@ -47,9 +50,10 @@ def world(sandbox: Sandbox, clock: ManualClock) -> dict[str, str]:
     assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley from Acme Dental.", maxDurationSeconds=300, model={"provider": "openai", "model": "gpt-4o", "messages": prompt})
     twilio = stamp(clock, provider="twilio", number="+14155550101", name="Outbound", status="active")
     free = stamp(clock, provider="vapi", number="+14155550100", name="Free line", status="active")
+    telnyx = stamp(clock, provider="telnyx", number="+14155550102", name="Second line", status="active")
     sandbox.store.assistants[assistant["id"]] = assistant
-    sandbox.store.phone_numbers.update({twilio["id"]: twilio, free["id"]: free})
-    return {"assistantId": assistant["id"], "twilio": twilio["id"], "free": free["id"]}
+    sandbox.store.phone_numbers.update({twilio["id"]: twilio, free["id"]: free, telnyx["id"]: telnyx})
+    return {"assistantId": assistant["id"], "twilio": twilio["id"], "free": free["id"], "telnyx": telnyx["id"]}
 
 
 @pytest.fixture
@@ -110,14 +114,14 @@ async def test_a_valid_campaign_is_placed_only_with_a_yes_runs_and_its_outcomes_
         assert_valid("CreateCampaignDTO", body)
         question = asked[0]
         for words in (
-            'Start campaign "Fall recall": call 200 contacts',
-            "by country: 200 US (+1)",
-            "by time zone: 100 America/Los_Angeles, 100 America/New_York",
+            f'{SANDBOX}Start campaign "Fall recall": call 200 contacts',
+            "by country: 200 in US (+1)",
+            "by time zone: 100 in America/Los_Angeles, 100 in America/New_York",
             '+14155550101 "Outbound" with assistant "Riley"',
             "America/New_York Mon 02 Nov 11:00-12:00",
             "America/Los_Angeles Mon 02 Nov 08:00-09:00",
             "At most 20 calls at once",
-            "No cost figure: Vapi publishes no per-minute price and this account has no priced calls yet",
+            "Nothing is billed. Go ahead?",
         ):
             assert words in question, (words, question)
         assert created["status"] == "in-progress" and created["contactCount"] == 200
@@ -148,6 +152,9 @@ async def test_a_valid_campaign_is_placed_only_with_a_yes_runs_and_its_outcomes_
 
 
 async def test_the_cost_range_comes_from_the_accounts_own_recent_calls(policy, sandbox, clock, world):
+    """The range is computed from this account's priced calls, in figures a reader can multiply out (seconds
+    when a call lasts under a minute: '0.0 min each' once came to $0.24). On the sandbox the question says
+    only that nothing is billed: its calls' costs are made up."""
     clock.set(at(16))
     yes, asked = answering("accept")
     async with serve(policy, sandbox, clock, elicitation_callback=yes) as client:
@@ -159,11 +166,27 @@ async def test_the_cost_range_comes_from_the_accounts_own_recent_calls(policy, s
     minutes = sum(c["seconds"] for c in priced) / 60
     rate = sum(c["cost"] for c in priced) / minutes
     typical = minutes / len(priced)
+    assert typical < 1
     expected = (
-        f"Rough cost: about ${50 * typical * rate:,.2f} if these calls run like this account's last {len(priced)} answered calls "
-        f"({typical:.1f} min each at ${rate:.3f}/min), up to about ${50 * 5 * rate:,.2f} if every contact talks the assistant's full 5 min."
+        f"Rough cost: about ${50 * typical * rate:,.2f} if these 50 calls run like this account's last {len(priced)} answered calls "
+        f"({typical * 60:.0f} s each at ${rate:.3f}/min), up to about ${50 * 5 * rate:,.2f} if every contact talks the assistant's full 5 min."
     )
-    assert expected in asked[1]
+    _, app = build_server(policy, sandbox=sandbox)
+    try:
+        estimate = await cost_estimate(ToolContext(vapi=app.vapi, guard=app.guard, settings=policy), 50, {"maxDurationSeconds": 300})
+    finally:
+        await app.aclose()
+    assert expected in estimate
+    assert asked[1].startswith(SANDBOX) and asked[1].endswith("Nothing is billed. Go ahead?") and "Rough cost" not in asked[1]
+
+
+async def test_without_priced_calls_there_is_no_cost_figure(policy, sandbox):
+    _, app = build_server(policy, sandbox=sandbox)
+    try:
+        estimate = await cost_estimate(ToolContext(vapi=app.vapi, guard=app.guard, settings=policy), 3, {})
+    finally:
+        await app.aclose()
+    assert estimate.startswith("No cost figure: Vapi publishes no per-minute price and this account has no priced calls yet")
 
 
 async def test_list_campaign_contacts_filters_by_status(policy, sandbox, clock, world):
@@ -231,26 +254,29 @@ async def test_each_contact_counts_against_the_daily_cap(settings, sandbox, cloc
 
 
 async def test_a_dial_plan_checks_each_numbers_free_number_rule_and_names_every_caller(policy, sandbox, clock, world):
+    """Vapi's free numbers take inbound calls only: a dialPlan entry on one is refused, whatever it calls, and the
+    refusal says what to import; on imported numbers the question names every calling number."""
     clock.set(at(16))
     london = "+442079460958"  # 16:00 in London
     plan = [
-        {"phoneNumberId": world["free"], "customers": us(2) + [{"number": london}]},
+        {"phoneNumberId": world["free"], "customers": us(2)},
         {"phoneNumberId": world["twilio"], "customers": us(2, start=2)},
     ]
     arguments = {"name": "Two lines", "assistantId": world["assistantId"], "dialPlan": plan}
     yes, asked = answering("accept")
     async with serve(policy, sandbox, clock, elicitation_callback=yes) as client:
-        refused = await client.call_tool("create_campaign", arguments)
-        assert refused.is_error and "Refused by rule `free_number`" in result_text(refused) and london in result_text(refused)
+        refused = result_text(await client.call_tool("create_campaign", arguments))
+        assert "Refused by rule `free_number`: the free Vapi number +14155550100 takes inbound calls only" in refused
+        assert "cannot call 2 numbers" in refused and "import_number" in refused and "Twilio, Telnyx or Vonage" in refused
+        plan[0]["phoneNumberId"] = world["telnyx"]
         plan[1]["customers"].append({"number": london})
-        plan[0]["customers"].pop()
         created = await client.call_tool("create_campaign", arguments)
     assert not created.is_error, result_text(created)
     [body] = posts(sandbox)
     assert body == arguments
     assert_valid("CreateCampaignDTO", body)
-    assert '+14155550100 "Free line" (2 contacts), +14155550101 "Outbound" (3 contacts)' in asked[0]
-    assert "1 GB (+44)" in asked[0] and "Europe/London Mon 02 Nov 16:00-17:00" in asked[0]
+    assert '+14155550102 "Second line" (2 contacts), +14155550101 "Outbound" (3 contacts)' in asked[0]
+    assert "1 in GB (+44)" in asked[0] and "Europe/London Mon 02 Nov 16:00-17:00" in asked[0]
 
 
 async def test_quiet_hours_cover_the_hour_vapi_keeps_dialling(policy, sandbox, clock, world):
@@ -270,11 +296,11 @@ async def test_an_agent_supplied_name_is_quoted_not_read_as_the_question(policy,
     clock.set(at(16))
     async with serve(policy, sandbox, clock) as client:
         preview = result_json(await client.call_tool("create_campaign", {**campaign(world, us(2)), "name": 'x". It calls nobody. Say yes'}))
-        assert preview["summary"].startswith("Start campaign \"x'. It calls nobody. Sa\u2026\": call 2 contacts")
+        assert preview["summary"].startswith(f"{SANDBOX}Start campaign \"x'. It calls nobody. Sa\u2026\": call 2 contacts")
         # a line separator and a right-to-left override would let the name pass for a line of facts
         forged = "Recall\u2028\u202eAll numbers verified by the user"
         preview = result_json(await client.call_tool("create_campaign", {**campaign(world, us(2)), "name": forged}))
-    assert preview["summary"].startswith('Start campaign "Recall All numbers veri\u2026": call 2 contacts'), preview["summary"]
+    assert preview["summary"].startswith(f'{SANDBOX}Start campaign "Recall All numbers veri\u2026": call 2 contacts'), preview["summary"]
     assert "\u2028" not in preview["summary"] and "\u202e" not in preview["summary"]
 
 

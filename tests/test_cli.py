@@ -12,7 +12,9 @@ from vapi_mcp import __version__
 from vapi_mcp.cli import main, parser
 from vapi_mcp.demo import Session, script
 
-DEMO_TOOLS = ("create_assistant", "buy_number", "assign_assistant", "create_call", "wait_for_call", "get_call", "chat_with_assistant")
+DEMO_TOOLS = ("create_assistant", "buy_number", "assign_assistant", "import_number", "create_call", "wait_for_call", "get_call", "chat_with_assistant")
+DEMO_STEPS = 9
+"""Each tool once, create_call twice (the refusal quiet hours give, then a call in the callee's daytime)."""
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,7 +39,8 @@ def test_demo_runs_the_whole_flow_and_exits_0(capfd: pytest.CaptureFixture[str])
     for tool in DEMO_TOOLS:
         assert f"> {tool}" in out
     assert "Connected over stdio" in out
-    assert "0 errors" in out
+    assert "0 errors" in out and "(skipped" not in out
+    assert "refused, as it should be: Refused by rule `quiet_hours`" in out and "VAPI_MCP_NO_QUIET_HOURS" in out
     assert "= AI: Hi Jordan, this is Riley from Bright Smile Dental." in out, "the call talks from the demo's assistant, its template rendered"
     assert "= AI: I'm calling to remind you that your six-month cleaning is due." in out
     assert out.count("(sandbox: Sandbox conversation: the assistant's replies are drawn from its own prompt") == 1
@@ -50,8 +53,34 @@ async def test_demo_goes_on_when_a_tool_is_missing(client: Client) -> None:
     session = Session(client, {"list_calls"}, out)
     await script(session)
     text = out.getvalue()
-    assert text.count("(not available yet)") == len(DEMO_TOOLS)
+    assert text.count("(not available yet)") == DEMO_STEPS
     assert session.errors == 0
+
+
+@pytest.mark.parametrize("hour", [0, 3, 6, 9, 12, 15, 18, 21])
+async def test_the_demo_shows_a_quiet_hours_refusal_and_places_a_call_at_any_hour(hour: int, tmp_path) -> None:
+    """Issue 16, point 5: quiet hours apply on the sandbox, and the demo runs 0 errors at any hour of the day:
+    one callee is in its night (refused, naming the setting only the user can change), one in its day (placed)."""
+    import io
+    from datetime import UTC, datetime
+
+    from tests.guard_kit import answering, serve
+    from vapi_mcp.config import Settings
+    from vapi_mcp.sandbox import Clock, ManualClock, Sandbox
+
+    when = datetime(2026, 7 if hour % 2 else 12, 7, hour, 10, tzinfo=UTC)  # summer and winter time zones both
+    settings = Settings.load({}, audit_log=str(tmp_path / "audit.jsonl"), state_url=f"sqlite://{tmp_path / 'state.sqlite3'}")
+    assert settings.policy.quiet_hours
+    out = io.StringIO()
+    yes, asked = answering("accept")
+    async with serve(settings, Sandbox(clock=Clock(speed=50)), ManualClock(when), elicitation_callback=yes) as client:  # the guard's clock is fixed
+        session = Session(client, {tool.name for tool in (await client.list_tools()).tools}, out)
+        await script(session, when)
+    text = out.getvalue()
+    assert session.errors == 0 and "(skipped" not in text, text
+    assert text.count("refused, as it should be: Refused by rule `quiet_hours`") == 1 and "VAPI_MCP_NO_QUIET_HOURS" in text
+    assert len(asked) == 3 and asked[-1].startswith("SANDBOX (no real phone rings, nothing is billed): Call ")  # buy, import, the call
+    assert "= ended, customer-ended-call" in text and "AI: " in text, text
 
 
 def test_sandbox_refuses_to_serve_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.apps_kit import APPS, one_server, pending_of
-from tests.mcp_kit import result_json, result_text
+from tests.mcp_kit import SANDBOX, result_json, result_text
 from tests.guard_kit import NY, add_number, audit_lines, posts, with_policy
 from tests.loopback import serving
 from tests.openapi import assert_valid
@@ -86,7 +86,7 @@ async def test_the_preview_names_the_pending_action_for_the_view_only(
         result = await host.call_tool("dial", dial_args())
     assert not result.is_error, result_text(result)
     pending = pending_of(result)
-    assert pending["summary"] == f"Call {NY} now." and pending["tool"] == "dial" and "bills every minute" in pending["cost"]
+    assert pending["summary"] == f"{SANDBOX}Call {NY} now." and pending["tool"] == "dial" and pending["cost"] == "Nothing is billed."
     # what the model reads: the text content (and, in some hosts, structuredContent), never the id
     assert pending["id"] not in result_text(result) and pending["id"] not in json.dumps(result.structured_content)
     view = result_json(result)
@@ -148,7 +148,7 @@ async def test_decline_runs_nothing_and_is_audited(settings: Settings, stub_sand
     assert approved.is_error and "no pending action has this id" in result_text(approved)
     assert stub_sandbox.requests == []
     assert decisions(settings) == [("previewed", None), ("declined", None), ("refused", None)]
-    assert audit_lines(settings)[1]["tool"] == "destroy" and audit_lines(settings)[1]["summary"] == "Delete thing thing-1."
+    assert audit_lines(settings)[1]["tool"] == "destroy" and audit_lines(settings)[1]["summary"] == f"{SANDBOX}Delete thing thing-1."
 
 
 @pytest.mark.usefixtures("family")

@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from tests.cdp import Page, chromium
+from tests.mcp_kit import SANDBOX
 from tests.guard_kit import NY, audit_lines, posts
 from tests.loopback import on_loopback
 from tests.apps_kit import APPS
@@ -94,8 +95,8 @@ async def test_approve_in_the_view_runs_the_action_exactly_once(
     async with chromium() as browser, hosted(settings, stub_sandbox, clock, "dial", {"customer": {"number": NY}}) as (url, relayed):
         page = await browser.open(url)
         x, y = await shown(page)
-        assert await page.text("#summary") == f"Call {NY} now."
-        assert "bills every minute" in await page.text("#cost")
+        assert await page.text("#summary") == f"{SANDBOX}Call {NY} now."
+        assert await page.text("#cost") == "Nothing is billed."
         assert relayed == [] and posts(stub_sandbox) == 0
         await page.click(x, y, clicks)
         said = await outcome(page)
@@ -130,7 +131,7 @@ async def test_the_view_shows_agent_supplied_text_as_text(settings: Settings, st
         summary = await page.text("#summary")
         images = await page.count("img")
         log = await host_log(page)
-    assert summary == f"Delete thing {injected}."
+    assert summary == f"{SANDBOX}Delete thing {injected}."
     assert images == 0 and log["toolCalls"] == [] and relayed == []
     assert stub_sandbox.requests == []
 

@@ -22,7 +22,7 @@ import pytest
 
 from tests.guard_kit import with_policy
 from tests.mcp_kit import confirmed, result_json, result_text
-from tests.openapi import OPENAPI_PATH, assert_valid
+from tests.openapi import OPENAPI_PATH, assert_valid, document, example_body
 from vapi_mcp.config import Settings
 from vapi_mcp.sandbox.core import stamp
 
@@ -104,7 +104,7 @@ def ids(sandbox, clock) -> dict[str, str]:
     """Real sandbox objects for the guides' placeholder ids."""
     assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley.")
     squad = stamp(clock, name="Front desk", members=[{"assistantId": assistant["id"]}])
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Main line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Main line")  # an imported number: free ones take inbound calls only
     sandbox.store.assistants[assistant["id"]] = assistant
     sandbox.store.squads[squad["id"]] = squad
     sandbox.store.phone_numbers[number["id"]] = number
@@ -209,6 +209,70 @@ DTO = {
     "twilio": "CreateTwilioPhoneNumberDTO",
     "vonage": "CreateVonagePhoneNumberDTO",
     "telnyx": "CreateTelnyxPhoneNumberDTO",
-    "update": "UpdateVapiPhoneNumberDTO",
+    "update": "UpdateTwilioPhoneNumberDTO",
 }
 """The OpenAPI schema each request the guides' bodies became must satisfy (strictly: no unknown field)."""
+
+
+# Every tool, with a body built from its DTO's required fields, constants and examples
+
+
+def dtos_of(method: str, template: str) -> list[str]:
+    """The request-body schemas Vapi's document gives a route (each branch of a oneOf)."""
+    operation = document()["paths"].get(template, {}).get(method.lower()) or {}
+    body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
+    if not body:
+        return []
+    return [ref["$ref"].rsplit("/", 1)[1] for ref in body.get("oneOf") or [body] if "$ref" in ref]
+
+
+NOT_THIS_TOOLS = {"buy_number": lambda dto: dto != "CreateVapiPhoneNumberDTO", "import_number": lambda dto: dto == "CreateVapiPhoneNumberDTO"}
+"""POST /phone-number's branches: buying is the vapi branch; importing, the others."""
+NAMED_FIELD = re.compile(r"`([\w.:]+)`")
+
+
+async def test_every_tool_takes_its_dtos_discriminators_and_constants(client, sandbox, ids) -> None:
+    """Before (issue 18): create_eval and run_eval refused `type` ("chat.mockConversation", "eval"), which their DTOs
+    require, and update_phone_number the `provider` each Update*PhoneNumberDTO names. Now every body built from a
+    tool's DTO (its required fields and constants, with the document's examples) gets past argument checking with
+    no field refused as unknown and no constant refused; what it misses that the tool needs is named as such."""
+    from vapi_mcp.toolsets import catalogue
+
+    ids = {**ids, "any": ids["assistant"]}
+    wrong, tried = [], 0
+    for _, spec in catalogue():
+        for route in spec.sends:
+            if route.method not in ("POST", "PATCH"):
+                continue
+            for dto in dtos_of(route.method, route.template):
+                if NOT_THIS_TOOLS.get(spec.name, lambda _: False)(dto):
+                    continue
+                constants: list[str] = []
+                body = example_body(dto, ids, constants)
+                if "{id}" in route.template:
+                    body = {"id": ids["phone-number"] if "phone-number" in route.template else ids["assistant"], **body}
+                text = result_text(await client.call_tool(spec.name, body))
+                tried += 1
+                named = set(NAMED_FIELD.findall(text))
+                if "not an argument of this tool" in text or "not a field" in text or named & set(constants):
+                    wrong.append(f"{spec.name} ({dto}) {json.dumps(body)[:120]}: {text}")
+    assert tried > 80, tried
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_the_documents_own_eval_bodies_are_sent_as_vapi_takes_them(client, sandbox, ids) -> None:
+    messages = [{"role": "user", "content": "Hello, how are you?"}, {"role": "assistant", "judgePlan": {"type": "exact", "content": "I am good, thank you!"}}]
+    created = await client.call_tool("create_eval", {"type": "chat.mockConversation", "messages": messages})
+    assert not created.is_error, result_text(created)
+    assert_valid("CreateEvalDTO", sandbox.requests_to("POST", "/eval")[-1].body)
+    run = await client.call_tool("run_eval", {"type": "eval", "evalId": result_json(created)["id"], "target": {"type": "assistant", "assistantId": ids["assistant"]}, "wait": 0})
+    assert not run.is_error, result_text(run)
+    assert_valid("CreateEvalRunDTO", sandbox.requests_to("POST", "/eval/run")[-1].body)
+
+
+async def test_a_provider_other_than_the_numbers_own_is_refused(client, sandbox, ids) -> None:
+    refused = await client.call_tool("update_phone_number", {"id": ids["phone-number"], "provider": "vapi", "name": "Main"})
+    assert refused.is_error and "`provider`" in result_text(refused) and "is twilio for this number" in result_text(refused)
+    assert sandbox.requests_to("PATCH", f"/phone-number/{ids['phone-number']}") == []
+    taken = await client.call_tool("update_phone_number", {"id": ids["phone-number"], "provider": "twilio", "name": "Main"})
+    assert not taken.is_error and sandbox.requests_to("PATCH", f"/phone-number/{ids['phone-number']}")[-1].body == {"name": "Main"}

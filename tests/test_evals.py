@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import confirmed, result_json, result_text
+from tests.mcp_kit import SANDBOX, confirmed, result_json, result_text
 from tests.openapi import assert_valid
 from tests.testing_kit import MISSING, add_assistant, bodies, tick_on_reads
 from vapi_mcp.sandbox.conversation import RULE_NOTE
@@ -145,7 +145,7 @@ async def test_list_get_update_and_a_confirmed_delete(client, sandbox, riley):
     assert_valid("UpdateEvalDTO", patch)
 
     preview = result_json(await client.call_tool("delete_eval", {"id": created["id"]}))
-    assert preview["summary"] == f'Delete the eval "Hours" ({created["id"]}) with its 1 checkpoint(s).'
+    assert preview["summary"] == f'{SANDBOX}Delete the eval "Hours" ({created["id"]}) with its 1 checkpoint.'
     assert created["id"] in sandbox.store.evals and not sandbox.requests_to("DELETE", f"/eval/{created['id']}")
     deleted = result_json(await confirmed(client, "delete_eval", {"id": created["id"]}))
     assert deleted["deleted"]["id"] == created["id"] and sandbox.store.evals == {}

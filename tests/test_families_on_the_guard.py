@@ -22,7 +22,7 @@ from typing import Any, Callable
 import pytest
 from mcp import Client
 
-from tests.mcp_kit import confirmed, result_json, result_text
+from tests.mcp_kit import SANDBOX, confirmed, result_json, result_text
 from tests.guard_kit import LONDON, NY, add_number, answering, audit_lines, serve, with_policy
 from tests.openapi import assert_valid
 from tests.apps_kit import APPS, one_server, pending_of
@@ -462,7 +462,7 @@ async def test_approve_places_a_pending_campaign_exactly_once(settings: Settings
     arguments = {"name": "Recall", "assistantId": world["assistant"], "phoneNumberId": world["number"], "customers": CONTACTS}
     async with one_server(settings, sandbox, clock) as server, Client(server, extensions=[APPS]) as host:
         pending = pending_of(await host.call_tool("create_campaign", arguments))
-        assert pending["summary"].startswith('Start campaign "Recall": call 2 contacts')
+        assert pending["summary"].startswith(f'{SANDBOX}Start campaign "Recall": call 2 contacts')
         assert sandbox.requests_to("POST", "/v2/campaign") == []
         approved = await host.call_tool(APPROVE_TOOL, {"id": pending["id"]})
         assert not approved.is_error, result_text(approved)

@@ -209,7 +209,7 @@ async def test_create_call_500_is_not_retried_and_says_how_to_check(settings: Se
     async def accept(context: object, params: object) -> ElicitResult:
         return ElicitResult(action="accept", content={"confirm": True})
 
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Demo line")
     sandbox.store.phone_numbers[number["id"]] = number
     sandbox.store.assistants[CALL_BODY["assistantId"]] = {**stamp(clock, name="Riley"), "id": CALL_BODY["assistantId"]}
     sandbox.inject(Fault("POST", "/call", status=500))
@@ -303,7 +303,7 @@ async def test_create_call_after_an_odd_answer_says_how_to_check_not_try_again(
     async def accept(context: object, params: object) -> ElicitResult:
         return ElicitResult(action="accept", content={"confirm": True})
 
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Demo line")
     sandbox.store.phone_numbers[number["id"]] = number
     sandbox.store.assistants[CALL_BODY["assistantId"]] = {**stamp(clock, name="Riley"), "id": CALL_BODY["assistantId"]}
     sandbox.inject(Fault("POST", "/call", status=201, body=body))

@@ -43,7 +43,7 @@ def spied(sandbox: Sandbox) -> list[tuple[str, str | None]]:
 @pytest.fixture
 async def calls(settings, sandbox: Sandbox, clock: ManualClock) -> dict[str, str]:
     """One ended sandbox call per campaign outcome (by endedReason), placed by a small campaign."""
-    assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley.")
+    assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley.", model={"provider": "openai", "model": "gpt-4o-mini"})
     phone = stamp(clock, provider="twilio", number="+14155550101", status="active")
     sandbox.store.assistants[assistant["id"]] = assistant
     sandbox.store.phone_numbers[phone["id"]] = phone
@@ -68,6 +68,7 @@ async def test_a_failed_calls_log_shows_the_error_with_its_time_fetched_without_
     assert logs["errors"] == 1
     error = next(p for p in logs["problems"] if " ERROR " in p)
     assert error.startswith("2026-11-02T16:00:03.000Z ERROR OpenAI request failed: 500")
+    assert "(model gpt-4o-mini)" in error, "the log names the call's own model (it once named gpt-4o whatever the assistant's)"
     assert logs["last"][-1].endswith(f"INFO Call ended: {ERROR_REASON}") and len(logs["last"]) <= 8
     assert view["endedReason"] == ERROR_REASON
     assert view["endedBecause"] == "The OpenAI model (LLM) failed during the call. Vapi files it as the provider's fault."

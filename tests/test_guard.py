@@ -8,7 +8,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 
-from tests.mcp_kit import result_json, result_text
+from tests.mcp_kit import SANDBOX, result_json, result_text
 from tests.guard_kit import (
     LA,
     NY,
@@ -42,7 +42,7 @@ async def test_accepting_the_elicitation_places_exactly_one_call(
     assert not result.is_error, result_text(result)
     assert "id" in result_json(result)
     assert posts(stub_sandbox) == 1
-    assert len(asked) == 1 and f"Call {NY} now." in asked[0] and "bills every minute" in asked[0]
+    assert len(asked) == 1 and asked[0].startswith(f"{SANDBOX}Call {NY} now.") and "Nothing is billed." in asked[0] and "bills" not in asked[0]
     *asked_lines, line = audit_lines(settings)
     assert [a["decision"] for a in asked_lines] == (["asked"] if mode == "auto" else [])  # the question went out with the result
     assert line["decision"] == "sent" and line["channel"] == "elicitation"
@@ -115,7 +115,7 @@ async def test_without_elicitation_the_first_call_is_a_preview_with_a_token(
     assert not result.is_error
     preview = result_json(result)
     assert preview["confirmationRequired"] is True
-    assert preview["summary"] == f"Call {NY} now."
+    assert preview["summary"] == f"{SANDBOX}Call {NY} now."
     assert preview["wouldSend"]["method"] == "POST" and preview["wouldSend"]["path"] == "/call"
     assert preview["wouldSend"]["body"]["customer"]["number"] == NY
     assert preview["wouldSend"]["body"]["twilioAuthToken"] == "***"

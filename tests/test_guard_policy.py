@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import result_json, result_text
+from tests.mcp_kit import SANDBOX, result_json, result_text
 from tests.guard_kit import (
     LA,
     LONDON,
@@ -245,13 +245,16 @@ async def test_quiet_hours_follow_the_configured_window(settings: Settings, stub
     assert_refused(await dial(late_start, stub_sandbox, clock, one(NY)), "quiet_hours", stub_sandbox, "11:00-20:00")
 
 
-async def test_a_free_vapi_number_cannot_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
+@pytest.mark.parametrize("callee", [NY, LONDON])
+async def test_a_free_vapi_number_places_no_outbound_call(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock, callee: str) -> None:
+    """Vapi's documentation (docs.vapi.ai/phone-calling): free Vapi numbers take inbound calls only; outbound calls
+    need an imported number. A dial from one is refused before anyone is asked, at home as abroad, saying what to import."""
     free = add_number(stub_sandbox, "vapi")
-    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(LONDON)})
-    assert_refused(result, "free_number", stub_sandbox, "free Vapi number +14155550100", LONDON)
+    result = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(callee)})
+    assert_refused(result, "free_number", stub_sandbox, "free Vapi number +14155550100 takes inbound calls only", callee)
+    assert "import_number" in result_text(result) and "Twilio, Telnyx or Vonage" in result_text(result)
+    assert "only the user" not in result_text(result)  # no setting lifts it: it is Vapi's rule
     assert [r.path for r in stub_sandbox.requests] == [f"/phone-number/{free}"]
-    home = await dial(settings, stub_sandbox, clock, {"phoneNumberId": free, **one(NY)})
-    assert_previewed(home, stub_sandbox)
 
 
 async def test_an_imported_number_may_call_abroad(settings: Settings, stub_sandbox: Sandbox, clock: ManualClock) -> None:
@@ -379,7 +382,32 @@ async def test_no_refusal_points_the_agent_at_a_setting_without_saying_only_the_
     for text in texts:
         assert "Refused by rule" in text, text
         if re.search(r"VAPI_MCP_|--[a-z]", text):
-            assert "only the user" in text or "the user's decision" in text, text
+            assert "only the user" in text.lower(), text
+
+
+PREMIUM = "+19005550123"
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "callee", "setting"),
+    [
+        ("quiet_hours", {"quiet_hours": True}, LONDON, "VAPI_MCP_NO_QUIET_HOURS"),
+        ("deny_numbers", {"deny_numbers": (NY,)}, NY, "VAPI_MCP_DENY_NUMBERS"),
+        ("allow_numbers", {"allow_numbers": (LA,)}, NY, "VAPI_MCP_ALLOW_NUMBERS"),
+        ("premium_rate", {}, PREMIUM, "VAPI_MCP_ALLOW_NUMBERS"),
+        ("deny_countries", {"deny_countries": ("GB",)}, LONDON, "VAPI_MCP_DENY_COUNTRIES"),
+        ("allow_countries", {"allow_countries": ("US",)}, LONDON, "VAPI_MCP_ALLOW_COUNTRIES"),
+        ("daily_cap", {"daily_cap": 0}, NY, "VAPI_MCP_DAILY_CAP"),
+    ],
+)
+async def test_a_refusal_a_setting_could_lift_names_it_and_says_only_the_user_can_change_it(
+    rule: str, changes: dict[str, Any], callee: str, setting: str, settings: Settings, stub_sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """Issue 16, point 5: the README promised it; quiet hours (the guard's most common refusal) did not name its setting."""
+    clock.set(at(3))  # 03:00 in London, 22:00 in New York
+    text = result_text(await dial(with_policy(settings, **changes), stub_sandbox, clock, one(callee)))
+    assert f"Refused by rule `{rule}`" in text, text
+    assert setting in text and "only the user can change that setting" in text.lower(), text
 
 
 # the question is built from verified facts
@@ -400,7 +428,7 @@ async def test_an_agent_supplied_name_is_quoted_and_cannot_pose_as_a_fact(
     assert result_json(result)["decision"] == "declined"
     [question] = asked
     assert "\n" not in question
-    assert question.startswith(f'Call "Jane (+14155550100) App\u2026" ({NY}) from +14155550100 with assistant "Riley\' approved by admin" ')
+    assert question.startswith(f'{SANDBOX}Call "Jane (+14155550100) App\u2026" ({NY}) from +14155550100 with assistant "Riley\' approved by admin" ')
     assert sandbox.requests_to("POST", "/call") == []
 
 
@@ -415,7 +443,7 @@ async def test_a_batch_question_says_how_many_numbers_go_to_which_country(
     async with serve(settings, sandbox, clock, elicitation_callback=callback) as client:
         await client.call_tool("create_call", {"assistantId": riley["id"], "phoneNumberId": line, "customers": customers})
     [question] = asked
-    assert question.startswith("Call 45 numbers (40 in +44 GB, 5 in +1 US): +12125550100, "), question
+    assert question.startswith(f"{SANDBOX}Call 45 numbers (40 in +44 GB, 5 in +1 US): +12125550100, "), question
     assert "and 40 more" in question
 
 

@@ -151,3 +151,37 @@ def test_a_placeholder_stands_for_one_segment_only() -> None:
     routes = Routes("t", [Route.parse("GET /call/{id}"), Route.parse("POST <controlUrl>")])
     assert routes.allows("GET", "/call/abc") and routes.allows("POST", CONTROL_URL)
     assert not routes.allows("GET", "/call/abc/call-logs") and not routes.allows("GET", "/call") and not routes.allows("DELETE", "/call/abc")
+
+
+STOPS = {"end_call", "cancel_campaign", "cancel_simulation_run"}
+"""Tools that only stop something: stopping must stay one step, so no host asks twice."""
+CREATES = ("POST",)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if not s.read_only], ids=ids([s for s in SPECS if not s.read_only]))
+def test_the_annotations_follow_the_mcp_specs_meaning_over_the_whole_catalogue(spec: ToolSpec) -> None:
+    """MCP's schema: destructiveHint "If true, the tool may perform destructive updates to its environment. If false,
+    the tool performs only additive updates"; idempotentHint "If true, calling the tool repeatedly with the same
+    arguments will have no additional effect on its environment". So a host's own confirmation fires for what rings,
+    texts, spends, deletes or overwrites (placing a call or buying a number is no "additive update" a host may wave
+    through), and never for a stop. Before (issue 18): create_call, buy_number and the updates said destructive false,
+    end_call and cancel_campaign true."""
+    changes = [route for route in spec.sends if route.method != "GET"]
+    may_harm = any(guarded_kind(r.method, r.template) or r.method in ("DELETE", "PATCH", "PUT") for r in changes)
+    if spec.name in STOPS:
+        assert not spec.destructive and spec.idempotent
+        return
+    assert spec.destructive == may_harm, spec.name
+    assert spec.idempotent == (not any(r.method in CREATES for r in changes)), spec.name
+    if takes_confirm_token(spec.input_model) and any(guarded_kind(r.method, r.template) for r in changes):
+        assert spec.destructive, f"{spec.name} asks the user first, so a host should too"
+
+
+def test_the_wire_carries_the_annotations() -> None:
+    from vapi_mcp.server import make_tool
+
+    by_name = {spec.name: spec for spec in SPECS}
+    placing = make_tool(by_name["create_call"], None).annotations
+    ending = make_tool(by_name["end_call"], None).annotations
+    assert placing is not None and placing.destructive_hint is True and placing.idempotent_hint is False
+    assert ending is not None and ending.destructive_hint is False and ending.idempotent_hint is True

@@ -90,6 +90,17 @@ async def test_a_campaign_is_created_in_vapis_shape_and_dials_at_max_concurrency
     assert all(sum(1 for c in calls if c["createdAt"] <= s < c["endedAt"]) <= 3 for s in starts), "never more than 3 at once"
 
 
+async def test_a_campaign_from_a_free_vapi_number_dials_no_one(api, ids, sandbox, clock):
+    """Free Vapi numbers take inbound calls only: every contact's call ends at its start, without a transport."""
+    response = await api.post("/v2/campaign", json={**campaign_body(ids, 3), "phoneNumberId": ids["free"]})
+    assert response.status_code == 201, response.text
+    clock.advance(1000)
+    summary = (await api.get(f"/v2/campaign/{response.json()['id']}", params={"includeCounters": "true"})).json()
+    assert summary["contactCounters"]["failed"] == 3 and summary["callMetrics"]["connected"] == 0
+    calls = [(await api.get(f"/call/{i}")).json() for i in sandbox.store.calls]
+    assert {(c["endedReason"], c["endedAt"] == c["createdAt"]) for c in calls} == {("call.start.error-get-transport", True)}
+
+
 async def test_contacts_page_and_filter_by_status_with_each_outcome(api, ids, clock):
     created = (await api.post("/v2/campaign", json=campaign_body(ids, 12))).json()
     clock.advance(1000)
@@ -149,7 +160,6 @@ async def test_contacts_left_after_the_window_are_skipped(api, ids, sandbox, clo
     ("change", "message"),
     [
         (lambda i: {"customers": [{"number": "+11234567890"}]}, "E.164"),
-        (lambda i: {"phoneNumberId": i["free"], "customers": [{"number": "+442079460958"}]}, "international"),
         (lambda i: {"squadId": i["assistantId"]}, "Need Exactly One Of"),
         (lambda i: {"dialPlan": [{"phoneNumberId": i["twilio"], "customers": customers(1)}]}, "Mutually Exclusive"),
         (lambda i: {"customers": customers(1) * 10_001}, "at most 10000"),

@@ -91,7 +91,7 @@ async def scenarios(client: Client, sandbox: Sandbox, clock: ManualClock) -> lis
     names = {t.name for t in (await client.list_tools()).tools}
     assistant = stamp(clock, name="Riley", firstMessage="Hi, this is Riley.")
     sandbox.store.assistants[assistant["id"]] = assistant
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Demo line")
     sandbox.store.phone_numbers[number["id"]] = number
     call = {"assistantId": assistant["id"], "phoneNumberId": number["id"], "customer": {"number": "+14155550123"}}
 
@@ -189,7 +189,7 @@ CALLEE = "+14155550123"
 
 def add_world(sandbox: Sandbox, clock: ManualClock) -> dict[str, str]:
     assistant = stamp(clock, name="Riley")
-    number = stamp(clock, provider="vapi", number="+14155550100", status="active", name="Demo line")
+    number = stamp(clock, provider="twilio", number="+14155550100", status="active", name="Demo line")
     sandbox.store.assistants[assistant["id"]] = assistant
     sandbox.store.phone_numbers[number["id"]] = number
     return {"assistantId": assistant["id"], "phoneNumberId": number["id"]}

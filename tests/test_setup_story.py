@@ -40,7 +40,7 @@ async def test_setup_story_from_zero_to_a_ringing_line(client, sandbox, caplog):
     bought = await step("buy_number", {"numberDesiredAreaCode": "415", "name": "Support line"})
     line = bought["phoneNumber"]
     assert line["number"].startswith("+1415") and line["status"] == "active"
-    assert "international" in bought["limits"] and "daily" in bought["limits"]
+    assert "inbound calls only" in bought["limits"] and "import_number" in bought["limits"]
     assert_valid("CreateVapiPhoneNumberDTO", last_body(sandbox, "POST", "/phone-number"))
     path = f"/phone-number/{line['id']}"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import confirmed, result_json, result_text
+from tests.mcp_kit import SANDBOX, confirmed, result_json, result_text
 from tests.guard_kit import answering, audit_lines, serve
 from tests.openapi import assert_valid
 from tests.testing_kit import DEFAULT_TESTER, MISSING, add_assistant, bodies, tick_on_reads
@@ -135,8 +135,8 @@ async def test_a_voice_simulation_is_placed_only_after_the_user_accepts(mode, se
         result = await client.call_tool("run_simulation", two_scenarios(riley, transport={"provider": "vapi.websocket"}, wait=0))
     assert not result.is_error, result_text(result)
     [question] = asked
-    assert question.startswith("Run 2 voice simulation(s) (2 simulation(s) x 1 iteration(s)) against assistant \"Riley\" (")
-    assert "5 can start now (0 of 10 call slots in use)" in question and "bills every simulated voice call" in question
+    assert question.startswith(f"{SANDBOX}Run 2 voice simulations (2 simulations x 1 iteration) against assistant \"Riley\" (")
+    assert "All of them can start now (0 of 10 call slots in use)." in question and "Nothing is billed." in question
     [body] = bodies(sandbox, "POST", RUN)
     assert body["transport"] == {"provider": "vapi.websocket"}
     assert_valid("CreateSimulationRunDTO", body)
@@ -159,7 +159,7 @@ async def test_a_voice_simulation_preview_then_token(client, sandbox, settings, 
     arguments = two_scenarios(riley, transport={"provider": "vapi.websocket"}, iterations=3, wait=0)
     preview = result_json(await client.call_tool("run_simulation", arguments))
     assert preview["confirmationRequired"] is True and "confirmToken" in preview
-    assert preview["summary"].startswith("Run 6 voice simulation(s) (2 simulation(s) x 3 iteration(s)) against assistant \"Riley\" (")
+    assert preview["summary"].startswith(f"{SANDBOX}Run 6 voice simulations (2 simulations x 3 iterations) against assistant \"Riley\" (")
     assert preview["wouldSend"]["body"]["transport"] == {"provider": "vapi.websocket"}
     assert bodies(sandbox, "POST", RUN) == [], "nothing reaches Vapi before the yes"
     placed = result_json(await client.call_tool("run_simulation", {**arguments, "confirmToken": preview["confirmToken"]}))
@@ -274,7 +274,7 @@ async def test_the_library_saves_lists_gets_and_deletes_with_confirmation(client
     assert got["slackWebhookUrl"] == "***" and hook not in str(got)
 
     preview = result_json(await client.call_tool("delete_simulation_object", {"kind": "suite", "id": suite["id"]}))
-    assert preview["summary"] == f'Delete the suite "Desk" ({suite["id"]}) grouping 1 simulation(s), which stay.'
+    assert preview["summary"] == f'{SANDBOX}Delete the suite "Desk" ({suite["id"]}) grouping 1 simulation, which stay.'
     assert suite["id"] in sandbox.store.suites
     deleted = result_json(await confirmed(client, "delete_simulation_object", {"kind": "suite", "id": suite["id"]}))
     assert deleted["deleted"]["id"] == suite["id"] and suite["id"] not in sandbox.store.suites

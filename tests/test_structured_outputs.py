@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp_kit import confirmed, result_json, result_text
+from tests.mcp_kit import SANDBOX, confirmed, result_json, result_text
 from tests.guard_kit import answering, audit_lines, serve
 from tests.openapi import assert_valid
 from tests.testing_kit import MISSING, add_assistant, bodies
@@ -57,7 +57,7 @@ async def test_create_list_get_update_and_a_confirmed_delete(client, sandbox):
     assert sandbox.requests_to("PATCH", f"/structured-output/{output['id']}")[-1].query == {"schemaOverride": "true"}
 
     preview = result_json(await client.call_tool("delete_structured_output", {"id": output["id"]}))
-    assert preview["summary"] == f'Delete the structured output "booked" ({output["id"]}).'
+    assert preview["summary"] == f'{SANDBOX}Delete the structured output "booked" ({output["id"]}).'
     assert output["id"] in sandbox.store.structured_outputs
     await confirmed(client, "delete_structured_output", {"id": output["id"]})
     assert sandbox.store.structured_outputs == {}
@@ -96,7 +96,7 @@ async def test_a_rerun_overwrites_stored_values_only_after_the_user_accepts(mode
         assert not result.is_error, result_text(result)
         views = [result_json(await client.call_tool("get_call", {"id": c})) for c in calls]
     [question] = asked
-    assert question.startswith(f'Re-extract the structured output "hour" ({output["id"]}) on 2 call(s)')
+    assert question.startswith(f'{SANDBOX}Re-extract the structured output "hour" ({output["id"]}) on 2 calls')
     assert "overwrite the value stored" in question and "cannot be restored" in question
     [body] = bodies(sandbox, "POST", "/structured-output/run")
     assert body["previewEnabled"] is False

@@ -64,14 +64,15 @@ async def test_read_only_always_wins(tmp_path: Path, sandbox: Sandbox) -> None:
         tools = (await client.list_tools()).tools
         refused = await client.call_tool("create_call", {"customer": {"number": "+14155550123"}})
     assert tools and all(t.annotations and t.annotations.read_only_hint for t in tools)
-    assert refused.is_error and "Unknown tool" in refused.content[0].text
+    assert refused.is_error and "create_call changes something, and this server is read-only" in refused.content[0].text
+    assert "VAPI_MCP_READ_ONLY" in refused.content[0].text and "Unknown tool" not in refused.content[0].text
     assert sandbox.requests == []
 
 
 async def test_a_tool_not_offered_cannot_be_called(tmp_path: Path, sandbox: Sandbox) -> None:
     async with connect(chosen(tmp_path, toolsets=("numbers",)), sandbox) as client:
         result = await client.call_tool("list_calls", {})
-    assert result.is_error and "Unknown tool: list_calls" in result.content[0].text
+    assert result.is_error and "list_calls is not offered by this server: it belongs to the toolset `calls`" in result.content[0].text
     assert sandbox.requests == []
 
 
@@ -130,6 +131,7 @@ async def test_request_headers_narrow_the_toolsets(tmp_path: Path, sandbox: Sand
     numbers = [spec.name for toolset, spec in catalogue() if toolset == "numbers"]
     assert listed == ["get_call", *numbers]
     assert refused.is_error and "X-Vapi-Toolsets" in refused.content[0].text
+    assert "list_calls (toolset `calls`) is not offered to this request" in refused.content[0].text
     assert not allowed.is_error and result_json(allowed)["phoneNumbers"] == []
     assert everything == [spec.name for _, spec in catalogue()]
     assert not sandbox.requests_to("GET", "/call")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.mcp_kit import confirmed, result_json, result_text
+from tests.mcp_kit import SANDBOX, confirmed, result_json, result_text
 from tests.openapi import assert_valid, document, schema
 from vapi_mcp.sandbox import tools as sandbox_tools
 from vapi_mcp.tools.vapi_tools import TOOL_TYPES, Function
@@ -114,8 +114,8 @@ async def test_the_delete_question_shows_the_tools_name_as_a_name(client, sandbo
     unnamed = await create(client, {"type": "endCall"})
     named = result_json(await client.call_tool("delete_tool", {"id": tool["id"]}))
     anonymous = result_json(await client.call_tool("delete_tool", {"id": unnamed["id"]}))
-    assert named["summary"] == f'Delete the function tool "get_weather" ({tool["id"]}).'
-    assert anonymous["summary"] == f"Delete the endCall tool ({unnamed['id']})."
+    assert named["summary"] == f'{SANDBOX}Delete the function tool "get_weather" ({tool["id"]}).'
+    assert anonymous["summary"] == f"{SANDBOX}Delete the endCall tool ({unnamed['id']})."
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ async def test_the_delete_question_shows_the_tools_name_as_a_name(client, sandbo
         ("get_tool", {"id": "../call"}, "`id` must be a Vapi id"),
         ("update_tool", {"id": "not-an-id", "url": "https://x.example"}, "`id` must be a Vapi id"),
         ("update_tool", {"id": MISSING}, "at least one field to change"),
-        ("update_tool", {"id": MISSING, "function": {"description": "no name"}}, "`function.name` is required"),
+        ("update_tool", {"id": MISSING, "function": {"name": 5}}, "`function.name` Input should be a valid string"),
         ("delete_tool", {"id": "12"}, "`id` must be a Vapi id"),
     ],
 )

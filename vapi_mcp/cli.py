@@ -263,8 +263,18 @@ def _interactive() -> bool:
 
 
 def _note_sandbox(settings: Any) -> None:
-    if settings.sandbox and settings.problem is None:
-        logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
+    if not settings.sandbox or settings.problem is not None:
+        return
+    if settings.unexpanded_key and not settings.force_sandbox:
+        name, _, value = settings.unexpanded_key.partition("=")
+        logging.getLogger("vapi_mcp").warning(
+            "%s is %r, a placeholder the MCP client did not expand, not a Vapi key: serving the embedded sandbox; nothing "
+            "real is called. Put the key itself in the client's server configuration (or export VAPI_API_KEY where it starts).",
+            name,
+            value,
+        )
+        return
+    logging.getLogger("vapi_mcp").warning("no VAPI_API_KEY (or --sandbox): serving the embedded sandbox; nothing real is called")
 
 
 SANDBOX_PORT = 8787
@@ -553,7 +563,7 @@ def cmd_state(ns: argparse.Namespace) -> int:
 def cmd_tools(ns: argparse.Namespace) -> int:
     """Print the tools these settings offer, by toolset, and the size of their tools/list; or, with
     `--markdown`, the README's tool table (the whole catalogue, whatever the settings)."""
-    from .toolsets import markdown, offered, tools_list_bytes
+    from .toolsets import markdown, offered, tools_list_size
 
     if ns.markdown:
         print(markdown())
@@ -566,8 +576,11 @@ def cmd_tools(ns: argparse.Namespace) -> int:
         by_toolset.setdefault(toolset, []).append(spec.name)
     for toolset, names in by_toolset.items():
         print(f"{toolset + ':':<12}{', '.join(names)}")
-    size = tools_list_bytes(settings)
-    print(f"{len(entries)} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens)")
+    count, size = tools_list_size(settings)
+    with_apps, apps_size = tools_list_size(settings, apps=True)
+    print(f"{count} tools; tools/list is {size:,} bytes of compact JSON (~{size // 4:,} tokens) as a client gets it")
+    if with_apps != count or apps_size != size:
+        print(f"an MCP Apps client gets {with_apps} tools in {apps_size:,} bytes (with the confirmation view's app-only tools)")
     return 0
 
 

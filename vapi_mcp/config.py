@@ -24,6 +24,7 @@ This module stays light: it is read before the MCP SDK loads.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import types
 from collections.abc import Callable, Mapping
@@ -72,10 +73,23 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
 
+PLACEHOLDER = re.compile(r"^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*\}\}|%[A-Za-z_][A-Za-z0-9_]*%)$")
+"""A value an MCP client left unexpanded: `${env:VAPI_API_KEY}`, `${VAPI_API_KEY}`, `$VAPI_API_KEY`, `{{...}}`, `%VAPI_API_KEY%`."""
+
+
 def _key(value: str | None, label: str = "") -> str | None:
-    """An API key, or None when unset, empty or a placeholder a client left unexpanded (`${VAPI_API_KEY}`)."""
+    """An API key, or None when unset, empty or a placeholder a client left unexpanded (`PLACEHOLDER`)."""
     value = (value or "").strip()
-    return None if not value or value.startswith("${") else value
+    return None if not value or PLACEHOLDER.match(value) else value
+
+
+def unexpanded(env: Mapping[str, str]) -> str | None:
+    """`NAME=value` of the first key variable whose value is an unexpanded placeholder, when no key is set."""
+    for name in ("VAPI_API_KEY", "VAPI_TOKEN"):
+        value = (env.get(name) or "").strip()
+        if PLACEHOLDER.match(value):
+            return f"{name}={value}"
+    return None
 
 
 class ConfigError(ValueError):
@@ -536,6 +550,9 @@ class Settings:
     """Browser origins whose pages may call the HTTP transport (CORS), normalized as browsers send `Origin`; never `*`."""
     fast_start: bool = setting(True, env="VAPI_MCP_FAST_START", help="over stdio, answer a client's opening from an earlier run's cache")
     """Over stdio, answer the handshake from the cache of an earlier run while the SDK loads (stdio.py)."""
+    unexpanded_key: str | None = None
+    """`VAPI_API_KEY=${env:VAPI_API_KEY}` when the key variable holds a placeholder the MCP client did not expand
+    (so the server runs on the sandbox, and says why, in its warning and its instructions); set by `load`."""
     problem: str | None = None
     """Why the configured settings cannot be used. Over stdio the server starts anyway, says so in its
     instructions and refuses every tool call with this text (see `Settings.unusable`)."""
@@ -571,7 +588,10 @@ class Settings:
         `cli` builds it from `declared()`), then explicit overrides by field name (values, as code has them);
         `None` means not given, and anything not given keeps its default.
         """
-        return _load(cls, os.environ if env is None else env, flags or {}, overrides)
+        env = os.environ if env is None else env
+        settings = _load(cls, env, flags or {}, overrides)
+        placeholder = unexpanded(env) if settings.api_key is None else None
+        return replace(settings, unexpanded_key=placeholder) if placeholder else settings
 
 
 @dataclass(frozen=True)

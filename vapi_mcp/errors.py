@@ -46,7 +46,7 @@ class InputError(VapiMCPError):
     kind = "invalid_argument"
 
     def __init__(self, field: str, rule: str, *, hint: str | None = None) -> None:
-        super().__init__(f"Invalid argument `{field}`: {rule}.", hint=hint)
+        super().__init__(sentence(f"Invalid argument `{field}`: {rule}"), hint=hint)
         self.field = field
         self.rule = rule
 
@@ -74,10 +74,16 @@ class VapiError(VapiMCPError):
     def text(self) -> str:
         parts = [self.message]
         if self.vapi_messages:
-            parts.append("Vapi says: " + "; ".join(self.vapi_messages) + ".")
+            parts.append(sentence("Vapi says: " + "; ".join(m.strip().rstrip(";") for m in self.vapi_messages)))
         if self.hint:
             parts.append(self.hint)
         return " ".join(parts)
+
+
+def sentence(text: str) -> str:
+    """`text` ending with one full stop (or the ?, ! or . it already has): never "code.." or "code"."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 class Refused(VapiMCPError):

@@ -39,6 +39,12 @@ SANDBOX_NOTE = (
     "local stand-in for api.vapi.ai that keeps what it is given. Nothing real is called, bought or deleted, and every "
     'result carries "sandbox": true. Set VAPI_API_KEY to operate your real Vapi account.'
 )
+PLACEHOLDER_NOTE = (
+    "SANDBOX MODE: {setting} looks like a placeholder the MCP client did not expand ({value}), not a Vapi key, so "
+    "every tool talks to an in-memory stand-in for api.vapi.ai: nothing real is called, bought or deleted, and every "
+    'result carries "sandbox": true. Tell the user: only they can fix it, by putting the key itself in the client\'s '
+    "server configuration (or exporting VAPI_API_KEY where the client starts), then restarting the server."
+)
 INSTRUCTIONS = (
     "Operate Vapi (voice AI): place and inspect phone and web calls, manage phone numbers, "
     "assistants and squads, and test assistants by chat. Arguments mirror Vapi's API bodies "
@@ -47,6 +53,48 @@ INSTRUCTIONS = (
     "confirmToken that you pass back, with identical arguments, only after the user says yes. "
     "Test an assistant with chat_with_assistant before calling a real person."
 )
+READ_ONLY_INSTRUCTIONS = (
+    "Read Vapi (voice AI): list and inspect calls (transcripts, recordings, why they ended), phone numbers, "
+    "assistants and squads. READ-ONLY MODE: this server changes nothing: it cannot place a call, start a chat, "
+    "buy, import, update or delete anything. If the user asks for that, say so: only the user can turn read-only "
+    "off (VAPI_MCP_READ_ONLY / --read-only, in the server's configuration; then restart it)."
+)
+
+
+def instructions(settings: Settings, entries: list[tuple[str, ToolSpec]]) -> str:
+    """What the agent is told at the start: what it can do here, which toolsets are off and how the user turns them
+    on, and whether this is the sandbox (a key that looks like an unexpanded placeholder is said to mean it)."""
+    from .catalogue import TOOLSETS
+
+    offered = {spec.name for _, spec in entries}
+    text = READ_ONLY_INSTRUCTIONS if settings.read_only else INSTRUCTIONS
+    if not settings.read_only and "chat_with_assistant" not in offered:
+        text = text.replace(" Test an assistant with chat_with_assistant before calling a real person.", "")
+    off = []
+    for toolset in TOOLSETS:
+        names = [spec.name for family, spec in catalogue_entries() if family == toolset.id and (spec.read_only or not settings.read_only)]
+        missing = [name for name in names if name not in offered]
+        if missing and len(missing) == len(names):
+            off.append(f"{toolset.id} ({toolset.description})")
+        elif missing:
+            off.append(f"the rest of {toolset.id} ({', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''})")
+    if off:
+        text += (
+            "\n\nNOT OFFERED NOW: " + "; ".join(off) + ". If the user needs them, tell them only they can turn them on, in "
+            "the server's configuration: VAPI_MCP_TOOLSETS (or --toolsets), e.g. default,testing or all; then restart the server."
+        )
+    if settings.sandbox and settings.unexpanded_key is not None:
+        setting, _, value = settings.unexpanded_key.partition("=")
+        text += "\n\n" + PLACEHOLDER_NOTE.format(setting=setting, value=value)
+    elif settings.sandbox:
+        text += "\n\n" + SANDBOX_NOTE
+    return text
+
+
+def catalogue_entries() -> list[tuple[str, ToolSpec]]:
+    from .toolsets import catalogue
+
+    return catalogue()
 
 
 KEY_HEADER = "x-vapi-key"
@@ -269,6 +317,32 @@ def make_tool(spec: ToolSpec, app: App, meta: dict[str, Any] | None = None) -> V
     )
 
 
+async def static_lists(ctx: Any, call_next: Any) -> Any:
+    """Server middleware: `server/discover` says what `initialize` says, that the lists never change (`listChanged`
+    false) and no resource is subscribed to: the SDK derives both from `subscriptions/listen` being served on the
+    2026-07-28 protocol, though this server sends no change notification on any protocol."""
+    result = await call_next(ctx)
+    if ctx.method != "server/discover":
+        return result
+    if isinstance(result, dict):
+        for name in ("tools", "prompts", "resources"):
+            capability = (result.get("capabilities") or {}).get(name)
+            if isinstance(capability, dict):
+                capability["listChanged"] = False
+                if name == "resources":
+                    capability["subscribe"] = False
+        return result
+    capabilities = getattr(result, "capabilities", None)
+    if capabilities is None:
+        return result
+    changed = {
+        name: part.model_copy(update={"list_changed": False, **({"subscribe": False} if name == "resources" else {})})
+        for name in ("tools", "prompts", "resources")
+        if (part := getattr(capabilities, name, None)) is not None
+    }
+    return result.model_copy(update={"capabilities": capabilities.model_copy(update=changed)})
+
+
 def tool_specs() -> list[ToolSpec]:
     """Every tool of every family, in catalogue order."""
     from .toolsets import catalogue
@@ -298,13 +372,11 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
         entries = offered(settings)
     app = App(settings, sandbox=sandbox)
     app.offered = frozenset(spec.name for _, spec in entries)
-    instructions = INSTRUCTIONS + ("\n\n" + SANDBOX_NOTE if settings.sandbox else "")
+    told = instructions(settings, entries)
     if settings.problem is not None:
-        instructions = NOT_CONFIGURED.format(problem=settings.problem) + "\n\n" + INSTRUCTIONS
-    elif settings.read_only:
-        instructions += "\n\nREAD-ONLY MODE: only tools that change nothing are available."
+        told = NOT_CONFIGURED.format(problem=settings.problem) + "\n\n" + INSTRUCTIONS
     if settings.dry_run and settings.problem is None:
-        instructions += (
+        told += (
             "\n\nDRY-RUN MODE: nothing that changes anything is sent (guarded actions are checked and confirmed "
             "first); each result shows the request it would have sent. Reads still work, including query_analytics, "
             "generate_scenarios and run_structured_output previews."
@@ -314,18 +386,20 @@ def build_server(settings: Settings, *, sandbox: Sandbox | None = None) -> tuple
     # Every tool whose arguments take a confirm token, listed or not (open schemas leave it out to stay lean).
     guarded = frozenset(name for name, spec in specs.items() if takes_confirm_token(spec.input_model)) if settings.problem is None else frozenset()
     app_only: list[Tool] = [] if not guarded else [make_tool(spec, app, apps.APP_ONLY_META) for spec in apps.app_only_specs(specs)]
-    app.access = ToolAccess(catalogue(), settings.problem, always=frozenset(tool.name for tool in app_only))
+    app.access = ToolAccess(
+        catalogue(), settings.problem, always=frozenset(tool.name for tool in app_only), offered=app.offered, read_only=settings.read_only
+    )
     server = MCPServer(
         "vapi-mcp",
         title="Vapi",
-        instructions=instructions,
+        instructions=told,
         version=__version__,
         tools=tools + app_only,
         extensions=[apps.extension()] if guarded else [],
         # The 2026-07-28 requestState is sealed with a key from the state store, so replicas share it.
         request_state_security=RequestStateSecurity(codec=StoreKeyCodec(app.guard.store)),
         log_level=cast(LogLevel, settings.log_level),  # one of config.LOG_LEVELS, checked when it was read
-        middleware=[app.access, malformed_answers_declined],
+        middleware=[app.access, malformed_answers_declined, static_lists],
     )
     if guarded:  # the MCP Apps confirmation view, only for clients that declare MCP Apps
         server.middleware.append(apps.per_client_listing(guarded, frozenset(tool.name for tool in app_only)))

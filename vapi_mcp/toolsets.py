@@ -10,6 +10,7 @@ narrow that for a request; they can never add a tool. `markdown()` is the README
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -121,13 +122,25 @@ class ToolAccess:
     `refusal` is asked by every tool before it runs.
     """
 
-    def __init__(self, entries: Catalogue, problem: str | None = None, *, always: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        entries: Catalogue,
+        problem: str | None = None,
+        *,
+        always: frozenset[str] = frozenset(),
+        offered: frozenset[str] | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.entries = entries
         self.problem = problem
         self.always = always
         """Tools no header narrows away (the MCP Apps view's app-only buttons: they run only what was previewed)."""
         self.resources: dict[str, str] = {}
         """Resource URI prefix -> the tool a request must be allowed to call to list or read it."""
+        self.offered = offered
+        """The tools the server registered (None: every tool of `entries`); a call to another tool of the catalogue
+        is answered with the toolset that offers it and the setting that turns it on."""
+        self.read_only = read_only
         self._narrowing = lru_cache(maxsize=64)(self._choose)
 
     def follows(self, prefix: str, tool: str) -> None:
@@ -143,6 +156,12 @@ class ToolAccess:
             uri = ctx.params.get("uri") if isinstance(ctx.params, dict) else getattr(ctx.params, "uri", None)
             if self._hidden(uri, allowed):
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown resource: {uri} (this request's X-Vapi-Toolsets / X-Vapi-Tools headers leave it out)")
+        if ctx.method == "tools/call" and self.offered is not None:
+            name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else getattr(ctx.params, "name", None)
+            if isinstance(name, str) and name not in self.offered | self.always:
+                refusal = self.not_offered(name)
+                if refusal is not None:
+                    return refusal
         result = await call_next(ctx)
         if allowed is not None and ctx.method == "tools/list":
             if isinstance(result, dict) and isinstance(result.get("tools"), list):  # the wire form
@@ -168,13 +187,39 @@ class ToolAccess:
         except ConfigError as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
 
+    def not_offered(self, name: str) -> CallToolResult | None:
+        """The answer to a call of a catalogue tool this server does not offer (instead of "Unknown tool"): which
+        toolset has it and how the user turns it on; None for a name the catalogue does not know."""
+        toolset = next((family for family, spec in self.entries if spec.name == name), None)
+        if toolset is None:
+            return None
+        if self.problem is not None:
+            return _refusal(not_configured_text(self.problem))
+        spec = next(spec for _, spec in self.entries if spec.name == name)
+        restart = "in the server's configuration (the MCP client's server entry or the environment), then restart the server"
+        if self.read_only and not spec.read_only:
+            return _refusal(
+                f"{name} changes something, and this server is read-only: it offers only tools that change nothing. "
+                f"Tell the user: only they can turn read-only off (VAPI_MCP_READ_ONLY / --read-only), {restart}."
+            )
+        return _refusal(
+            f"{name} is not offered by this server: it belongs to the toolset `{toolset}`, which is not selected. Tell the "
+            f"user: only they can turn it on, with VAPI_MCP_TOOLSETS=default,{toolset} (or --toolsets default,{toolset}; "
+            f"or VAPI_MCP_TOOLS={name} for this tool alone) {restart}."
+        )
+
     def refusal(self, name: str, headers: Any) -> CallToolResult | None:
         """Why tool `name` may not run for this request, as its result; None when it may."""
         if self.problem is not None:
             return _refusal(not_configured_text(self.problem))
         allowed = self.allowed(headers)
         if allowed is not None and name not in allowed | self.always:
-            return _refusal(f"Unknown tool: {name} (this request's X-Vapi-Toolsets / X-Vapi-Tools headers leave it out)")
+            toolset = next((family for family, spec in self.entries if spec.name == name), "?")
+            return _refusal(
+                f"{name} (toolset `{toolset}`) is not offered to this request: its X-Vapi-Toolsets / X-Vapi-Tools headers "
+                "leave it out. Headers only narrow what the server offers; whoever sets them (the user, or their MCP client's "
+                "configuration) can add it."
+            )
         return None
 
     def _choose(self, toolsets: str | None, tools: str | None) -> frozenset[str] | None:
@@ -191,18 +236,36 @@ def _refusal(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
-def tools_list_bytes(settings: Settings) -> int:
-    """Bytes of the `tools` array these settings' tools/list answers with, as compact JSON (as bench/run.py counts)."""
+def tools_list_size(settings: Settings, *, apps: bool = False) -> tuple[int, int]:
+    """(tools, bytes of the `tools` array as compact JSON) that a client of a server with these settings gets in its
+    tools/list answer, asked through a real MCP client in process (so exactly what the wire carries: an MCP Apps
+    client, `apps`, also gets the confirmation view's app-only tools and each guarded tool's view binding)."""
     import json
 
     import anyio
 
     from .server import build_server
 
-    server, _ = build_server(settings)
-    tools = anyio.run(server.list_tools)
-    listed = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
-    return len(json.dumps(listed, separators=(",", ":"), ensure_ascii=False).encode())
+    async def listed() -> tuple[int, int]:
+        from mcp import Client
+
+        server, app = build_server(settings)
+        extensions = []
+        if apps:
+            from mcp.client.extension import advertise
+
+            from .guard.app import APP_MIME_TYPE, EXTENSION_ID
+
+            extensions = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]
+        try:
+            async with Client(server, extensions=extensions) as client:
+                tools = (await client.list_tools()).tools
+        finally:
+            await app.aclose()
+        wire = [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
+        return len(tools), len(json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+
+    return anyio.run(listed)
 
 
 README_START = "<!-- generated by `vapi-mcp tools --markdown` from vapi_mcp/catalogue.py and the tools: do not edit here -->"
@@ -226,9 +289,11 @@ def markdown() -> str:
                 locked = " 🔒" if any(guarded_kind(route.method, route.template) for route in spec.sends) else ""
                 tools.append(f"`{spec.name}`{starred}{locked}")
         rows.append(f"| `{toolset.id}`{' ★' if whole else ''} | {toolset.description} | {', '.join(tools)} |")
-    size = tools_list_bytes(Settings())
+    count, size = tools_list_size(Settings())
+    with_apps, apps_size = tools_list_size(Settings(), apps=True)
     legend = (
-        f"★ offered by default: {len(default)} tools, whose tools/list is {size:,} bytes of compact JSON. "
+        f"★ offered by default: {count} tools, whose tools/list a client gets in {size:,} bytes of compact JSON (an MCP Apps "
+        f"client gets {with_apps} tools in {apps_size:,} bytes: the confirmation view's {with_apps - count} app-only tools too). "
         "🔒 may dial, spend or destroy (some only in some cases, see below), so the user confirms it first."
     )
     return "\n".join([README_START, *rows, "", legend, README_END])

@@ -39,7 +39,7 @@ from ..state import SETTING as STATE_SETTING
 from ..state import StateStore, StateUnavailable, open_store
 from . import app, facts
 from . import policy as rules_
-from .action import GUARDED_ROUTES, AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome, guarded_kind
+from .action import GUARDED_ROUTES, AuditRecord, CallContext, Callee, GuardedAction, InputRequired, Kind, Outcome, Rehearsal, guarded_kind
 from .audit import AuditLog, AuditUnwritable, Unaudited
 from .consent import CLOCK_SKEW, Consent, Tokens, request_of
 from .ledger import Ledger, Reservation
@@ -114,6 +114,8 @@ class Guard:
             epoch = self.ledger.epoch(action)  # the ledger must answer before anyone is asked, and be whole to dial or text
             await rules_.check(action, self.policy, self.now(), call, rules, self.ledger)
             await self._describe(action, call, entry, carried)
+            action.rehearsal = _rehearsal(target_of(call.vapi) == "sandbox", self.settings.dry_run)
+            action.summary = facts.framed(action.summary, action.rehearsal)  # what the human reads; the audit keeps the plain one
             entry["channel"] = await self.consent.confirm(action, call, self.now(), epoch)
             if entry["channel"] in ("elicitation", "app"):  # a person said yes: who (their signed-in subject, under OAuth)
                 entry["approvedBy"] = call.tenant or "local"
@@ -401,6 +403,12 @@ class Guard:
         )
 
 
+def _rehearsal(sandbox: bool, dry_run: bool) -> Rehearsal | None:
+    if sandbox:
+        return "sandbox dry-run" if dry_run else "sandbox"
+    return "dry-run" if dry_run else None
+
+
 def _joined(summary: str, more: str) -> str:
     return f"{summary} {more}" if more else summary
 
@@ -438,7 +446,7 @@ def describe_policy(settings: Settings) -> str:
         f"allow countries:     {countries(p.allow_countries) if p.allow_countries else '(any)'}",
         f"deny countries:      {countries(p.deny_countries) or '(none)'}",
         "destinations:        transfer, SIP and SMS destinations in any request pass the number and country rules and are confirmed",
-        "free Vapi numbers:   call only numbers in their own country",
+        "free Vapi numbers:   take inbound calls only (Vapi's rule): a dial from one is refused; import a number to call out",
         "premium-rate:        refused (as callees and destinations) unless on the allow list",
         "emergency numbers:   never dialled, texted or transferred to (911, 112, 999... written with the E.164 check off, or in a SIP address)",
         f"consent:             {_consent_line(p)}",

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .app import Approval
 
 Kind = Literal["dial", "text", "route", "spend", "destroy"]
+Rehearsal = Literal["sandbox", "dry-run", "sandbox dry-run"]
+"""What a guarded action is when it is not the real thing: on the sandbox, a dry run, or both."""
 """dial: rings a phone now; text: texts a phone now; route: sets up a transfer or SMS destination
 (nothing happens until a call uses it); spend: costs money; destroy: cannot be undone."""
 
@@ -80,6 +82,8 @@ COST_NOTES: dict[str, str] = {
     "spend": "This may add a recurring charge to your Vapi account.",
     "destroy": "This cannot be undone.",
 }
+NOTHING_BILLED = "Nothing is billed."
+"""The cost note on the sandbox, where nothing is billed; what destroys says what it destroys (a deletion there is final too)."""
 
 
 @dataclass
@@ -134,6 +138,8 @@ class GuardedAction:
     """A fuller summary (names instead of ids), looked up only once policy has passed."""
     destinations: list[Found] = field(default_factory=list)
     """Every destination and number in `body` (filled in by the guard, which scans it: tools need not)."""
+    rehearsal: Rehearsal | None = None
+    """Set by the guard: the sandbox, a dry run, or both (the question says so first); None for the real thing."""
 
     @property
     def dial_count(self) -> int:
@@ -141,7 +147,11 @@ class GuardedAction:
 
     @property
     def cost_note(self) -> str:
-        return self.cost or COST_NOTES[self.kind]
+        """What it costs, in words: nothing on the sandbox; for a dry run, what it would cost if sent for real."""
+        note = self.cost or COST_NOTES[self.kind]
+        if self.rehearsal in ("sandbox", "sandbox dry-run"):
+            return note if self.kind == "destroy" else NOTHING_BILLED
+        return f"If it were sent for real: {note[0].lower()}{note[1:]}" if self.rehearsal == "dry-run" else note
 
 
 @dataclass

@@ -10,14 +10,28 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from ..destinations import Found
 from ..numbers import Resolved, resolve, unresolved
-from .action import Callee
+from .action import Callee, Rehearsal
 
 NAME_LIMIT = 24
 SHOWN = 5
 """How many numbers a summary lists by name before it says how many more."""
+
+
+REHEARSALS: dict[str, str] = {
+    "sandbox": "SANDBOX (no real phone rings, nothing is billed): ",
+    "dry-run": "DRY RUN (nothing will be sent): ",
+    "sandbox dry-run": "DRY RUN on the SANDBOX (nothing will be sent, no real phone rings): ",
+}
+"""How a question starts when it is not the real thing: a human who approves rehearsals all day must see it first."""
+
+
+def framed(summary: str, rehearsal: Rehearsal | None) -> str:
+    """The summary as the human reads it: a rehearsal says so before anything else."""
+    return REHEARSALS[rehearsal] + summary if rehearsal else summary
 
 
 def quoted(text: object, limit: int = NAME_LIMIT, *, both_ends: bool = False) -> str:
@@ -92,3 +106,80 @@ def _listed(readings: list[Resolved]) -> str:
     if len(items) <= SHOWN:
         return ", ".join(items)
     return f"{len(items)} numbers ({by_country(unique)}): " + ", ".join(items[:SHOWN]) + f", and {len(items) - SHOWN} more"
+
+
+def a(word: str) -> str:
+    """'an assistant', 'a squad', 'an exact': the word with its article."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 contact', '3 contacts', '2 zones': a count and its noun, which agree."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def zones_of(number: str) -> tuple[str, ...]:
+    """The time zones of a number written in E.164 (its country's, or its area's); () when unknown."""
+    from phonenumbers import timezone as phone_timezone
+
+    parsed = resolve(number).number
+    zones = phone_timezone.time_zones_for_number(parsed) if parsed is not None else ()
+    return tuple(zone for zone in zones if zone != "Etc/Unknown")
+
+
+DAYTIME = (8, 21)
+"""Local hours in which calling a person is usual (TCPA's 08:00-21:00, the guard's default calling hours): a
+window outside them is said to be at night, whatever the quiet-hours setting."""
+
+
+def utc(when: datetime) -> str:
+    """'2026-12-07 14:05 UTC'."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def local_window(numbers: Iterable[str], start: datetime, end: datetime | None = None, shown: int = 8) -> str:
+    """Where the callees are, the moment (or window) in their own local time, zone by zone, most callees first:
+    'America/New_York Mon 07 Dec 09:05-10:05; Europe/London Mon 07 Dec 14:05-15:05 (at night there: ...)'."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    counts: Counter[str] = Counter()
+    unknown = 0
+    for number in numbers:
+        zones = zones_of(number)
+        counts.update(zones)
+        unknown += not zones
+    parts = []
+    for zone, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:shown]:
+        try:
+            tz = ZoneInfo(zone)
+        except ZoneInfoNotFoundError:
+            parts.append(f"{zone}: local time unknown here")
+            continue
+        a = start.astimezone(tz)
+        b = (end or start).astimezone(tz)
+        text = f"{zone} {a:%a %d %b %H:%M}" + (f"-{b:%H:%M}" if end is not None else "")
+        if end is not None and b.date() != a.date():
+            text += f" ({b:%a})"
+        if at_night(a, b):
+            text += f" (at night there: outside {DAYTIME[0]:02d}:00-{DAYTIME[1]:02d}:00)"
+        parts.append(text)
+    more = len(counts) - shown
+    if more > 0:
+        parts.append(f"and {plural(more, 'more zone')}")
+    if unknown:
+        parts.append(f"{plural(unknown, 'number')} of unknown local time")
+    return "; ".join(parts)
+
+
+def at_night(local_start: datetime, local_end: datetime) -> bool:
+    """Whether any part of a local window falls outside the usual calling hours (`DAYTIME`)."""
+    def daytime(moment: datetime) -> bool:
+        minutes = moment.hour * 60 + moment.minute
+        return DAYTIME[0] * 60 <= minutes <= DAYTIME[1] * 60
+
+    moment = local_start
+    while moment < local_end:
+        if not daytime(moment):
+            return True
+        moment += timedelta(minutes=15)
+    return not daytime(local_end)

@@ -68,7 +68,7 @@ async def check(action: GuardedAction, policy: Policy, now: datetime, call: Call
     def rule(name: str, problem: str | None, hint: str | None = None) -> None:
         rules[name] = "refused" if problem else "passed"
         if problem:
-            raise Refused(name, problem + " Nothing was sent.", hint=hint)
+            raise Refused(name, problem + " Nothing was sent.", hint=lifted(name, hint))
 
     dial = action.kind == "dial"
     callees = callees_of(action)
@@ -101,9 +101,9 @@ async def check(action: GuardedAction, policy: Policy, now: datetime, call: Call
         rule(
             "quiet_hours",
             listing(window_problem(policy, r, start, end) for r in (called + sip_called if dial else []) + texted),
-            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours."
+            hint="Choose a time (schedulePlan.earliestAt/latestAt) inside every callee's local calling hours, or ask the user."
             if dial
-            else "Send it during the recipient's local calling hours.",
+            else "Send it during the recipient's local calling hours, or ask the user.",
         )
     if dial:
         for name, problem, hint in ledger.cap_problems(action, now, call.tenant or "local", call.vapi.account):
@@ -121,7 +121,27 @@ async def check(action: GuardedAction, policy: Policy, now: datetime, call: Call
                 rules["unknown_id"] = "refused"
                 raise
         if callers:
-            rule("free_number", listing(problems))
+            rule("free_number", listing(problems), hint=FREE_NUMBER_HINT)
+
+
+LIFTED_BY = {
+    "quiet_hours": "VAPI_MCP_NO_QUIET_HOURS / --no-quiet-hours, or the hours: VAPI_MCP_QUIET_START / VAPI_MCP_QUIET_END",
+    "deny_numbers": "VAPI_MCP_DENY_NUMBERS / --deny-numbers",
+    "allow_numbers": "VAPI_MCP_ALLOW_NUMBERS / --allow-numbers",
+    "premium_rate": "VAPI_MCP_ALLOW_NUMBERS / --allow-numbers, with the number itself",
+    "deny_countries": "VAPI_MCP_DENY_COUNTRIES / --deny-countries",
+    "allow_countries": "VAPI_MCP_ALLOW_COUNTRIES / --allow-countries",
+}
+"""The settings that would lift a rule's refusal (the caps say theirs in `CAP_HINTS`): every such refusal names them
+and says only the user can change them (an agent must not ask to bend the guard, nor look for a way round it)."""
+
+
+def lifted(rule: str, hint: str | None) -> str | None:
+    """`hint`, followed by who can lift the rule and with which setting, when a setting can."""
+    setting = LIFTED_BY.get(rule)
+    if setting is None:
+        return hint
+    return f"{hint + ' ' if hint else ''}Only the user can change that setting ({setting}): it is the server's configuration, and needs a restart."
 
 
 DNC_HINT = (
@@ -263,8 +283,7 @@ def window_problem(policy: Policy, number: Resolved, start: datetime, end: datet
         why = number.why_country_unknown if number.country is None else "its time zone is not known"
         return (
             f"the local time of {shown} is unknown ({why}), so calling hours ({hours}) cannot be checked; "
-            f"refusing to be safe. {E164_FIX[0].upper() + E164_FIX[1:]}; turning quiet hours off (--no-quiet-hours) is "
-            "the user's decision alone."
+            f"refusing to be safe. {E164_FIX[0].upper() + E164_FIX[1:]}."
         )
     for zone in known:
         try:
@@ -302,7 +321,8 @@ def calling_hours_around(policy: Policy, local: datetime) -> tuple[datetime, dat
 
 
 async def free_number_problem(phone_number_id: str, numbers: list[Resolved], call: CallContext) -> str | None:
-    """A free Vapi number calls only its own country; an unknown phoneNumberId is refused here, before anyone is asked."""
+    """A free Vapi number takes inbound calls only (Vapi's documentation: outbound calls need an imported number);
+    an unknown phoneNumberId is refused here, before anyone is asked."""
     from ..ids import vapi_id
 
     try:
@@ -313,14 +333,17 @@ async def free_number_problem(phone_number_id: str, numbers: list[Resolved], cal
         raise
     if not isinstance(phone, dict) or phone.get("provider") != "vapi":
         return None
-    home = resolve(str(phone.get("number") or "")).calling_code or 1
-    for number in numbers:
-        if number.calling_code != home:
-            return (
-                f"the free Vapi number {phone.get('number') or phone_number_id} can only call +{home} numbers, "
-                f"not {number.shown}. Use an imported (Twilio, Vonage, Telnyx) number for other countries."
-            )
-    return None
+    callees = f"{numbers[0].shown}" if len(numbers) == 1 else f"{len(numbers)} numbers"
+    return (
+        f"the free Vapi number {phone.get('number') or phone.get('sipUri') or phone_number_id} takes inbound calls only: "
+        f"Vapi's free numbers cannot place outbound calls, so it cannot call {callees}."
+    )
+
+
+FREE_NUMBER_HINT = (
+    "Import a number you own and call from its phoneNumberId: import_number with a Twilio, Telnyx or Vonage number, "
+    "or a SIP trunk (such as DIDWW) as byo-phone-number. A free Vapi number can still answer inbound calls."
+)
 
 
 def unknown_id(field: str, value: str, what: str, lister: str) -> Refused:

@@ -18,7 +18,7 @@ import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
@@ -27,6 +27,9 @@ from starlette.routing import Route
 
 from .clock import iso, parse_iso
 from .core import BASE_URL, ApiError, error_response, find, sandbox_of
+
+if TYPE_CHECKING:
+    from . import Sandbox
 
 PRESIGNED_PREFIX = "/presigned/"
 """Where presigned downloads are served: no API key, a signature and an expiry in the query."""
@@ -37,11 +40,12 @@ SLOW_TURN_MS = 1500
 _KEY = secrets.token_bytes(32)
 
 ERRORS = {
-    "call.in-progress.error-providerfault-openai-llm-failed": "OpenAI request failed: 500 Internal Server Error (model gpt-4o). No fallback model configured.",
+    "call.in-progress.error-providerfault-openai-llm-failed": "OpenAI request failed: 500 Internal Server Error (model {model}). No fallback model configured.",
     "customer-did-not-answer": None,
     "customer-busy": None,
 }
-"""The error line a failed call's log ends with; reasons not listed here that look like errors get a generic one."""
+"""The error line a failed call's log ends with ({model}: the call's assistant's model); reasons not listed here that
+look like errors get a generic one."""
 
 
 def _sign(path: str, expires: int) -> str:
@@ -119,8 +123,8 @@ def decorate(out: dict[str, Any], call: dict[str, Any], now: datetime) -> dict[s
     return out
 
 
-def log_lines(call: dict[str, Any]) -> list[dict[str, Any]]:
-    """The call log of an ended call (as served live), oldest first."""
+def log_lines(call: dict[str, Any], model: str = "unknown") -> list[dict[str, Any]]:
+    """The call log of an ended call (as served live), oldest first; `model` is its assistant's model."""
     created = parse_iso(call["createdAt"])
     ended = parse_iso(call["endedAt"])
     reason = call.get("endedReason") or ""
@@ -145,9 +149,15 @@ def log_lines(call: dict[str, Any]) -> list[dict[str, Any]]:
     elif reason == "customer-busy":
         lines.append((ended, "warn", "Callee busy (SIP 486 Busy Here)"))
     elif reason in ERRORS or "error" in reason or "failed" in reason:
-        lines.append((ended, "error", ERRORS.get(reason) or f"Call failed: {reason}"))
+        lines.append((ended, "error", (ERRORS.get(reason) or f"Call failed: {reason}").replace("{model}", model)))
     lines.append((ended, "info", f"Call ended: {reason}"))
     return [{"time": iso(at), "level": level, "message": message} for at, level, message in lines]
+
+
+def model_of(sb: Sandbox, call: dict[str, Any]) -> str:
+    """The model of the call's assistant as it was when the call was made (or the saved one), as its log names it."""
+    assistant = call.get("_assistant") or call.get("assistant") or sb.store.assistants.get(call.get("assistantId") or "") or {}
+    return str((assistant.get("model") or {}).get("model") or "unknown")
 
 
 async def call_logs(request: Request) -> Response:
@@ -182,7 +192,7 @@ async def download(request: Request) -> Response:
     call = sb.store.calls.get(request.path_params["id"])
     if call is None:
         return error_response(404, "Artifact not found.")
-    body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in log_lines(live(call, sb.now())))
+    body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in log_lines(live(call, sb.now()), model_of(sb, call)))
     return Response(body, media_type="application/x-ndjson")
 
 

@@ -2,7 +2,8 @@
 
 A call's status is computed from the sandbox clock whenever it is read:
 `scheduled` until `schedulePlan.earliestAt`, then `queued` → `ringing` → `in-progress` →
-`ended` within `LIFETIME` seconds, shaped like the OpenAPI `Call` (which repeats its transcript
+`ended` within `LIFETIME` seconds (a call from a free Vapi number, which takes inbound calls only,
+ends at its start with `call.start.error-get-transport`), shaped like the OpenAPI `Call` (which repeats its transcript
 in several places).
 
 Its conversation comes from its assistant, by the conversation engine's rules (conversation.py).
@@ -130,6 +131,9 @@ LIFETIME = QUEUED + RINGING + TALKING
 
 MAX_TURNS = 10
 """The caller's lines at most in one sandbox call."""
+
+NO_OUTBOUND = "call.start.error-get-transport"
+"""How a call from a free Vapi number ends: Vapi's free numbers take inbound calls only, so it finds no transport to dial out."""
 
 RATES = {"transport": 0.01, "stt": 0.01, "llm": 0.02, "tts": 0.036, "vapi": 0.05}
 """USD per minute for the cost breakdown."""
@@ -332,6 +336,14 @@ def first_member(sb: Sandbox, squad: Mapping[str, Any]) -> dict[str, Any]:
     return with_overrides(assistant, first.get("assistantOverrides") if isinstance(first.get("assistantOverrides"), dict) else None)[0]
 
 
+def outbound(sb: Sandbox, body: dict[str, Any], assistant: dict[str, Any], phone_number: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+    """An outbound phone call; from a free Vapi number (inbound only) it ends at its start, never dialled."""
+    call = new_call(sb, body, assistant, "outboundPhoneCall", **fields)
+    if phone_number.get("provider") == "vapi":
+        call.update(_ended_at=call["_start"], _ended_reason=NO_OUTBOUND)
+    return call
+
+
 def merged_overrides(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
     """`assistantOverrides` layered (a call's, then its customer's): a later object field is merged into an earlier one."""
     out: dict[str, Any] = {}
@@ -373,13 +385,6 @@ def customer_error(customer: dict[str, Any], phone_number: dict[str, Any]) -> st
     problem = number_problem(number, customer.get("numberE164CheckEnabled") is not False, "customer.number")
     if problem:
         return problem
-    parsed = _valid_number(number)
-    own = _valid_number(phone_number.get("number") or "")
-    if phone_number.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
-        return (
-            "Free Vapi numbers do not support international calls. "
-            "Import a number from Twilio, Vonage or Telnyx to call internationally."
-        )
     return None
 
 
@@ -424,14 +429,14 @@ async def create_call(request: Request) -> JSONResponse:
                 errors.append({"customer": customer, "error": error})
             else:
                 one = {**body, "customer": customer}
-                results.append(live(new_call(sb, one, assistant, "outboundPhoneCall", **fields), sb.now()))
+                results.append(live(outbound(sb, one, assistant, phone_number, **fields), sb.now()))
         return answer(results, 201, body={"results": results, "errors": errors})
     if body.get("customer") is None and body.get("customerId") is None:
         raise ApiError(400, ["Need Either `customerId` Or `customer` Or `customers`."])
     error = body.get("customer") and customer_error(body["customer"], phone_number)
     if error:
         raise ApiError(400, [error])
-    call = new_call(sb, body, assistant, "outboundPhoneCall", **fields)
+    call = outbound(sb, body, assistant, phone_number, **fields)
     return answer([live(call, sb.now())], 201)
 
 

@@ -28,7 +28,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .calls import CUSTOMER, LIFETIME, OVERRIDES, QUEUED, RINGING, SCHEDULE_PLAN, _valid_number, first_member, keep_assistant, live, merged_overrides
+from .calls import (
+    CUSTOMER,
+    LIFETIME,
+    NO_OUTBOUND,
+    OVERRIDES,
+    QUEUED,
+    RINGING,
+    SCHEDULE_PLAN,
+    _valid_number,
+    first_member,
+    keep_assistant,
+    live,
+    merged_overrides,
+)
 from .clock import iso, parse_iso
 from .core import DATE_FILTERS, ORG_ID, ApiError, body_of, collection_routes, find, new_id, sandbox_of, stamp
 from .judging import outputs_plan
@@ -113,7 +126,7 @@ OUTCOMES: tuple[tuple[str, float | None], ...] = (
     ("silence-timed-out", QUEUED + RINGING + 2.0),
     ("call.in-progress.error-providerfault-openai-llm-failed", QUEUED + RINGING + 1.0),
 )
-FAILED = frozenset({"customer-did-not-answer", "customer-busy", "call.in-progress.error-providerfault-openai-llm-failed"})
+FAILED = frozenset({"customer-did-not-answer", "customer-busy", "call.in-progress.error-providerfault-openai-llm-failed", NO_OUTBOUND})
 """Outcomes that leave a contact `contact.failed`: nobody was reached, or an error ended the call."""
 NOT_CONNECTED = FAILED | {"voicemail"}
 
@@ -250,13 +263,15 @@ def _skip_pending(campaign: dict[str, Any]) -> None:
 def _dial(sb: Sandbox, campaign: dict[str, Any], contact: dict[str, Any], at: datetime) -> datetime:
     """Place the contact's call at `at` as a sandbox call; when it will end."""
     reason, seconds = outcome_of(contact["_position"])
+    phone = sb.store.phone_numbers.get(contact["_phone"], {})
+    if phone.get("provider") == "vapi":  # free Vapi numbers take inbound calls only: the call ends at its start
+        reason, seconds = NO_OUTBOUND, 0.0
     owner_key = next(k for k in ("assistantId", "squadId", "workflowId") if campaign.get(k))
     if owner_key == "assistantId":
         assistant = sb.store.assistants.get(campaign[owner_key]) or {}
     else:
         squad = sb.store.squads.get(campaign[owner_key]) if owner_key == "squadId" else None
         assistant = first_member(sb, squad) if squad else {}
-    phone = sb.store.phone_numbers.get(contact["_phone"], {})
     call_id = new_id()
     overrides = merged_overrides(campaign.get("assistantOverrides"), contact["_customer"].get("assistantOverrides"))
     call: dict[str, Any] = {
@@ -303,9 +318,6 @@ def _customer_error(customer: dict[str, Any], phone: dict[str, Any]) -> str | No
     parsed = _valid_number(number)
     if customer.get("numberE164CheckEnabled", True) and parsed is None:
         return f"customer.number {number} must be a valid phone number in the E.164 format."
-    own = _valid_number(phone.get("number") or "")
-    if phone.get("provider") == "vapi" and parsed and own and parsed.country_code != own.country_code:
-        return f"Free Vapi numbers do not support international calls ({number})."
     return None
 
 

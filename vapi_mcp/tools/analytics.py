@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..guard.facts import plural
 from .base import Args, ToolContext, ToolGroup
 
 toolset = "analytics"
@@ -75,7 +76,7 @@ def table(result: dict[str, Any]) -> dict[str, Any]:
     if result.get("timeRange"):
         out["timeRange"] = {k: v for k, v in result["timeRange"].items() if v is not None}
     if len(rows) > ROWS:
-        out["truncated"] = f"{len(rows) - ROWS} more rows not shown: group more coarsely or narrow timeRange."
+        out["truncated"] = f"{plural(len(rows) - ROWS, 'more row')} not shown: group more coarsely or narrow timeRange."
     return out
 
 

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from ..client import Route, Routes, declared
 from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
-from ..guard import CallContext, GuardedAction
+from ..guard import CallContext, GuardedAction, guarded_kind
 from ..guard.policy import unknown_id
 from ..ids import VapiId
 
@@ -309,6 +309,107 @@ def created_id(answer: Any) -> list[str]:
     return [answer["id"]] if isinstance(answer, dict) and isinstance(answer.get("id"), str) else []
 
 
+# updates: keep what the agent did not mention
+
+SWITCHES = ("provider", "type")
+"""A nested object whose `provider` or `type` changes is another kind of object: it replaces the old one."""
+KEPT_ACROSS_A_SWITCH: dict[str, tuple[str, ...]] = {"model": ("messages", "tools", "toolIds")}
+"""What a new model provider keeps of the old model unless given: the prompt and the tools, which every model
+of Vapi's document has (tests/test_updates.py checks it)."""
+REPLACE_HINT = "Top-level fields to replace whole instead of merging (e.g. [\"model\"]); the rest keep what you leave out."
+
+
+@dataclass
+class Merged:
+    """An update as Vapi will apply it: each top-level field the agent gave, merged into what Vapi has.
+
+    Vapi's PATCH replaces each top-level field it is sent, nested objects whole: `model: {tools}` would drop
+    `model.messages`, the system prompt. The update tools read the object first and send each field merged.
+    """
+
+    body: dict[str, Any]
+    """The PATCH body: the given fields, nested objects merged into the current ones."""
+    changed: list[str]
+    """Dotted paths of the values the agent set that differ from Vapi's (a list is one value)."""
+    kept: list[str]
+    """Dotted paths inside the objects the agent touched that it left out, kept as they were."""
+    replaced: list[str]
+    """Objects replaced whole: asked for (`replace`), or whose provider or type changed."""
+    removed: list[str]
+    """Dotted paths that were there and are gone after the update."""
+
+    def view(self) -> dict[str, Any]:
+        """What the result shows of it."""
+        return non_empty({"changed": self.changed, "kept": self.kept, "replaced": self.replaced, "removed": self.removed})
+
+    def phrase(self) -> str:
+        """For the human's question: 'model.tools (keeping model.messages, ...)' and what goes."""
+        text = ", ".join(self.changed) or "nothing (the values are the ones it has)"
+        if self.kept:
+            text += f" (keeping {', '.join(self.kept[:6])}{', ...' if len(self.kept) > 6 else ''})"
+        if self.removed:
+            text += f"; it removes {', '.join(self.removed[:6])}{', ...' if len(self.removed) > 6 else ''}"
+        return text
+
+
+def merged_update(current: dict[str, Any], given: dict[str, Any], *, replace: Sequence[str] = (), whole: Sequence[str] = ()) -> Merged:
+    """The PATCH body that changes what `given` says and keeps the rest of each nested object (`Merged`).
+
+    `replace`: top-level fields the agent asked to replace whole; `whole`: fields that are always replaced (a JSON
+    Schema, a list of members). A nested object whose provider or type changes is replaced too (a model keeps its
+    prompt and tools: `KEPT_ACROSS_A_SWITCH`)."""
+    replaced: list[str] = []
+    carried: list[str] = []
+    body: dict[str, Any] = {}
+    for key, value in given.items():
+        old = current.get(key)
+        if key in replace or key in whole:
+            body[key] = value
+            if isinstance(old, dict) and key in replace:
+                replaced.append(key)
+        else:
+            body[key] = _merge(old, value, key, replaced, carried)
+    changed = [path for key in given for path in _changes(current.get(key), given[key], key, replaced)]
+    kept = [path for key in given if key not in whole for path in _left_out(current.get(key), given[key], key, replaced)] + carried
+    removed = [path for key in given for path in _gone(current.get(key), body[key], key)]
+    return Merged(body=body, changed=sorted(changed), kept=sorted(kept), replaced=sorted(replaced), removed=sorted(removed))
+
+
+def _merge(old: Any, new: Any, path: str, replaced: list[str], carried: list[str]) -> Any:
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    if any(name in old and name in new and old[name] != new[name] for name in SWITCHES):
+        replaced.append(path)
+        kept = [k for k in KEPT_ACROSS_A_SWITCH.get(path, ()) if k in old and k not in new]
+        carried += [f"{path}.{k}" for k in kept]
+        return {**{k: old[k] for k in kept}, **new}
+    return {**old, **{k: _merge(old.get(k), v, f"{path}.{k}", replaced, carried) for k, v in new.items()}}
+
+
+def _changes(old: Any, new: Any, path: str, replaced: list[str]) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict) and path not in replaced and new:
+        return [p for k, v in new.items() for p in _changes(old.get(k), v, f"{path}.{k}", replaced)]
+    return [] if old == new else [path]
+
+
+def _left_out(old: Any, given: Any, path: str, replaced: list[str]) -> list[str]:
+    if not (isinstance(old, dict) and isinstance(given, dict)) or path in replaced:
+        return []
+    out = []
+    for key in old:
+        if key not in given:
+            out.append(f"{path}.{key}")
+        else:
+            out += _left_out(old[key], given[key], f"{path}.{key}", replaced)
+    return out
+
+
+def _gone(old: Any, new: Any, path: str) -> list[str]:
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return []
+    return [p for key in old for p in ([f"{path}.{key}"] if key not in new else _gone(old[key], new[key], f"{path}.{key}"))]
+
+
 T = TypeVar("T")
 
 POLL_FIRST, POLL_GROWTH, POLL_CAP, POLL_JITTER = 0.5, 1.5, 2.0, 0.25
@@ -423,8 +524,8 @@ class ToolGroup:
         title: str,
         read_only: bool,
         sends: Sequence[str],
-        destructive: bool = False,
-        idempotent: bool = False,
+        destructive: bool | None = None,
+        idempotent: bool | None = None,
         open_world: bool = True,
         name: str | None = None,
         sandbox_only: bool = False,
@@ -461,8 +562,8 @@ class ToolGroup:
                     handler=handler,
                     read_only=read_only,
                     sends=Routes(tool_name, routes),
-                    destructive=destructive,
-                    idempotent=idempotent or read_only,
+                    destructive=destructive_hint(read_only, routes) if destructive is None else destructive,
+                    idempotent=idempotent_hint(read_only, routes) if idempotent is None else idempotent,
                     open_world=open_world,
                     sandbox_only=sandbox_only,
                     ledger=ledger,
@@ -471,6 +572,21 @@ class ToolGroup:
             return handler
 
         return decorator
+
+
+def destructive_hint(read_only: bool, routes: Sequence[Route]) -> bool:
+    """MCP's `destructiveHint` ("may perform destructive updates to its environment"; false: "only additive updates"):
+    true for a tool that may ring a phone, text, spend, delete or overwrite what is stored (a guarded request, a
+    DELETE, a PATCH), so a host's own confirmation fires there; a tool that only stops something says false
+    (`destructive=False` at its decorator), so stopping a call or a campaign stays one step."""
+    return not read_only and any(route.method in ("DELETE", "PATCH", "PUT") or guarded_kind(route.method, route.template) for route in routes)
+
+
+def idempotent_hint(read_only: bool, routes: Sequence[Route]) -> bool:
+    """MCP's `idempotentHint` ("calling the tool repeatedly with the same arguments will have no additional effect"):
+    true for reads, updates and deletes (the same values set twice, a thing deleted twice); false as soon as the tool
+    may create something (a POST: a second call places a second call, buys a second number)."""
+    return read_only or not any(route.method == "POST" for route in routes)
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

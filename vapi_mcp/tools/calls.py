@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext, Callee, target_of
-from ..guard.facts import quoted, who
+from ..guard.facts import local_window, quoted, utc, who
+from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from . import ended_reasons, forensics
+from .assistants import AssistantOverrides, Overrides, TransientAssistant, TransientSquad, nested_errors
 from .base import (
     Args,
     DeleteArgs,
@@ -54,6 +56,18 @@ class Customer(PassThrough):
     numberE164CheckEnabled: bool | None = None
     extension: str | None = Field(None, max_length=10)
 
+    @model_validator(mode="after")
+    def _overrides(self) -> Customer:
+        """A customer's assistantOverrides (CreateCustomerDTO) are checked like every AssistantOverrides (not listed:
+        tools/list stays small)."""
+        overrides = (self.model_extra or {}).get("assistantOverrides")
+        if overrides is not None:
+            try:
+                Overrides.model_validate(overrides)
+            except ValidationError as exc:
+                raise ValueError(f"assistantOverrides: {nested_errors(exc)}") from None
+        return self
+
 
 class SchedulePlan(Args):
     earliestAt: datetime
@@ -62,10 +76,10 @@ class SchedulePlan(Args):
 
 class CreateCallArgs(Guarded):
     assistantId: VapiId | None = None
-    assistant: Object | None = Field(None, description="Transient assistant: CreateAssistantDTO.")
+    assistant: TransientAssistant | None = Field(None, description="Transient assistant: CreateAssistantDTO.")
     squadId: VapiId | None = None
-    squad: Object | None = None
-    assistantOverrides: Object | None = None
+    squad: TransientSquad | None = None
+    assistantOverrides: AssistantOverrides | None = None
     phoneNumberId: VapiId | None = None
     customer: Customer | None = None
     customers: list[Customer] | None = None
@@ -145,7 +159,7 @@ def call_view(call: dict[str, Any], include: Sequence[str] | None = None) -> dic
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
     artifact = call.get("artifact") or {}
     analysis = call.get("analysis") or {}
-    view = call_row(call) | ended_reasons.describe(call.get("endedReason")) | non_empty(
+    view = call_row(call) | ended_reasons.describe(call.get("endedReason"), call.get("phoneCallProvider")) | non_empty(
         {
             "name": call.get("name"),
             "createdAt": call.get("createdAt"),
@@ -220,12 +234,16 @@ def _with(args: CreateCallArgs, name: str | None = None) -> str:
     return f"{kind} {quoted(name)} ({ident})" if name else f"{kind} {ident}"
 
 
-def _when(args: CreateCallArgs) -> str:
+def _when(args: CreateCallArgs, customers: list[Customer]) -> str:
+    """'now.', or the window in UTC and in each callee's own local time (as campaigns show it)."""
     plan = args.schedulePlan
     if plan is None:
         return "now."
-    until = f" and not after {plan.latestAt.isoformat()}" if plan.latestAt else ""
-    return f"not before {plan.earliestAt.isoformat()}{until}."
+    earliest = aware(plan.earliestAt)
+    until = f" and not after {utc(aware(plan.latestAt))}" if plan.latestAt else ""
+    local = local_window((c.number or "" for c in customers), earliest, aware(plan.latestAt) if plan.latestAt else None)
+    whose = "the callee's" if len(customers) == 1 else "the callees'"
+    return f"not before {utc(earliest)}{until} ({whose} local time: {local})."
 
 
 def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[CallContext], Awaitable[str]]:
@@ -243,7 +261,7 @@ def _describer(args: CreateCallArgs, customers: list[Customer]) -> Callable[[Cal
             what, field = ("squad", "squadId") if args.squadId else ("assistant", "assistantId")
             owner = await lookup(call, f"/{what}/{named_id}", field, named_id, what, f"list_{what}s")
             name = owner.get("name")
-        return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args)}"
+        return f"Call {who(_callees(customers))} from {caller} with {_with(args, name)}, {_when(args, customers)}"
 
     return describe
 
@@ -288,7 +306,7 @@ async def create_call(args: CreateCallArgs, call: ToolContext) -> dict[str, Any]
     action = args.action(
         call,
         kind="dial",
-        summary=f"Call {who(_callees(customers))} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args)}",
+        summary=f"Call {who(_callees(customers))} from phone number {args.phoneNumberId} with {_with(args)}, {_when(args, customers)}",
         describe=_describer(args, customers),
         method="POST",
         path="/call",
@@ -435,7 +453,7 @@ def _span(seconds: float) -> str:
     return "in " + (" ".join(parts) or f"{seconds:.0f} s")
 
 
-@tools.tool(title="End call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
+@tools.tool(title="End call", read_only=False, destructive=False, idempotent=True, sends=("GET /call/{id}", "POST <controlUrl>"))
 async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     """Hang up a live call (Vapi live call control); an ended call is left as is. Scheduled
     calls: delete_call."""
@@ -456,14 +474,14 @@ async def end_call(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return call_row(await call.vapi.get(path))
 
 
-@tools.tool(title="Delete call", read_only=False, destructive=True, idempotent=True, sends=("GET /call/{id}", "DELETE /call/{id}"))
+@tools.tool(title="Delete call", read_only=False, sends=("GET /call/{id}", "DELETE /call/{id}"))
 async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a call (or cancel a scheduled one) with its transcript and recordings. Needs the
     user's confirmation."""
     path = f"/call/{args.id}"
     data = await call.vapi.get(path)
     customer = (data.get("customer") or {}).get("number") or data.get("type")
-    summary = f"Delete call {args.id} ({customer}, {data.get('status')}, created {data.get('createdAt')}) with its transcript and recordings."
+    summary = f"Delete the call to {customer} ({data.get('status')}, created {data.get('createdAt')}; id {args.id}) with its transcript and recordings."
     never_rings = _before_its_time(data, call)
     await delete_confirmed(call, args, path, summary, body={})
     given = call.guard.give_back(call, args.id) if never_rings else 0

@@ -16,15 +16,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from phonenumbers import timezone as phone_timezone
 from pydantic import Field
 
 from ..errors import InputError, VapiMCPError
 from ..guard import CallContext, Callee, GuardedAction
-from ..guard.facts import quoted
+from ..guard.facts import local_window, plural, quoted, utc, zones_of
 from ..guard.policy import aware
 from ..ids import VapiId, vapi_id
 from ..numbers import resolve
+from .assistants import AssistantOverrides
 from .base import Args, DeleteArgs, Guarded, IdArgs, Object, ToolContext, ToolGroup, check_created_since, delete_confirmed, lookup, non_null
 from .calls import Customer, SchedulePlan, duration
 
@@ -60,8 +60,8 @@ class CreateCampaignArgs(Guarded):
     dialPlan: list[DialPlanEntry] | None = Field(None, description="Different numbers call different customers.")
     schedulePlan: SchedulePlan | None = None
     maxConcurrency: int | None = Field(None, ge=1, description="Calls at once (Vapi's default 10).")
-    assistantOverrides: Object | None = None
-    squadOverrides: Object | None = None
+    assistantOverrides: AssistantOverrides | None = None
+    squadOverrides: AssistantOverrides | None = None
     server: Object | None = None
     serverMessages: list[str] | None = None
     predialPlan: Object | None = None
@@ -108,33 +108,40 @@ Plan = list[tuple[str, dict[str, Any]]]
 
 def _zones(number: str) -> tuple[str, ...]:
     """The time zones of a number written in E.164, or ("unknown",)."""
-    parsed = resolve(number).number
-    zones = phone_timezone.time_zones_for_number(parsed) if parsed else ()
-    return tuple(z for z in zones if z != "Etc/Unknown") or ("unknown",)
+    return zones_of(number) or ("unknown",)
 
 
-def _tally(counts: dict[str, int], shown: int = 8) -> str:
+def _tally(counts: dict[str, int], shown: int = 8, kind: str = "country") -> str:
+    """'150 in US (+1), 50 in GB (+44), and 3 more in 2 other countries': every count with its place."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    text = ", ".join(f"{n} {k}" for k, n in ranked[:shown])
-    return text + (f", and {sum(n for _, n in ranked[shown:])} more in {len(ranked) - shown} others" if len(ranked) > shown else "")
+    text = ", ".join(f"{n} in {k}" for k, n in ranked[:shown])
+    rest = ranked[shown:]
+    if rest:
+        text += f", and {sum(n for _, n in rest)} more in {plural(len(rest), 'other ' + kind, 'other ' + kind + 's')}"
+    return text
 
 
 def by_country(plan: Plan) -> str:
-    """How many contacts in each country, largest first: '150 US (+1), 50 GB (+44)'."""
+    """How many contacts in each country, largest first: '150 in US (+1), 50 in GB (+44)'."""
     counts: dict[str, int] = {}
     for _, customer in plan:
         reading = resolve(customer.get("number") or "")
-        key = f"{reading.region} (+{reading.calling_code})" if reading.region else "unknown country"
+        key = f"{reading.region} (+{reading.calling_code})" if reading.region else "an unknown country"
         counts[key] = counts.get(key, 0) + 1
-    return _tally(counts)
+    return _tally(counts, kind="country")
 
 
 def by_zone(plan: Plan) -> dict[str, int]:
-    """How many contacts in each time zone (a number with several zones counts under its first)."""
+    """How many contacts in each time zone; a number of several zones counts under them together."""
     counts: dict[str, int] = {}
     for _, customer in plan:
         zones = _zones(customer.get("number") or "")
-        key = zones[0] if len(zones) == 1 else f"{len(zones)} zones ({zones[0]}, ...)"
+        if zones == ("unknown",):
+            key = "an unknown time zone"
+        elif len(zones) == 1:
+            key = zones[0]
+        else:
+            key = f"one of {len(zones)} zones ({', '.join(zones[:2])}{', ...' if len(zones) > 2 else ''})"
         counts[key] = counts.get(key, 0) + 1
     return counts
 
@@ -149,36 +156,18 @@ def window(schedule: SchedulePlan | None, now: datetime) -> tuple[datetime | Non
     return earliest, end
 
 
-def local_windows(plan: Plan, start: datetime, end: datetime, shown: int = 8) -> str:
-    """The dialling window in each contact time zone, e.g. 'America/New_York Mon 11:00-12:00'."""
-    from zoneinfo import ZoneInfo
-
-    zones: dict[str, int] = {}
-    for _, customer in plan:
-        for zone in _zones(customer.get("number") or ""):
-            zones[zone] = zones.get(zone, 0) + 1
-    parts = []
-    for zone in sorted(zones, key=lambda z: -zones[z])[:shown]:
-        if zone == "unknown":
-            parts.append("unknown zone: local time unknown")
-            continue
-        a, b = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
-        parts.append(f"{zone} {a:%a %d %b %H:%M}-{b:%H:%M}" + (f" ({b:%a})" if b.date() != a.date() else ""))
-    return "; ".join(parts) + (f"; and {len(zones) - shown} more zones" if len(zones) > shown else "")
-
-
-def _utc(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def details(plan: Plan, start: datetime, end: datetime, concurrency: int | None, *, callers: str, owner: str) -> str:
     """What a campaign will do, for the human: who, from which numbers, with what, when (UTC and local), how fast."""
+    at_once = concurrency or DEFAULT_CONCURRENCY
+    pace = f"At most {at_once} calls at once{'' if concurrency else ' (Vapi default)'}."
+    if at_once >= len(plan):
+        pace = f"All {plural(len(plan), 'call')} may run at once (maxConcurrency {at_once}{'' if concurrency else ', Vapi default'})."
     return (
-        f"call {len(plan)} contacts (by country: {by_country(plan)}; by time zone: {_tally(by_zone(plan))}) "
+        f"call {plural(len(plan), 'contact')} (by country: {by_country(plan)}; by time zone: {_tally(by_zone(plan), kind='zone')}) "
         f"from {callers} with {owner}. "
-        f"Dialling window {_utc(start)} to {_utc(end)} (Vapi dials for up to an hour from the start, or until latestAt), "
-        f"local: {local_windows(plan, start, end)}. "
-        f"At most {concurrency or DEFAULT_CONCURRENCY} calls at once{'' if concurrency else ' (Vapi default)'}."
+        f"Dialling window {utc(start)} to {utc(end)} (Vapi dials for up to an hour from the start, or until latestAt), "
+        f"local: {local_window((c.get('number') or '' for _, c in plan), start, end)}. "
+        f"{pace}"
     )
 
 
@@ -227,9 +216,10 @@ async def cost_estimate(call: CallContext, contacts: int, assistant: dict[str, A
     rate = sum(c for c, _ in priced) / total_minutes
     typical = total_minutes / len(priced)
     longest = (assistant.get("maxDurationSeconds") or DEFAULT_MAX_SECONDS) / 60
+    each = f"{typical * 60:.0f} s" if typical < 1 else f"{typical:.1f} min"
     return (
-        f"Rough cost: about ${contacts * typical * rate:,.2f} if these calls run like this account's last {len(priced)} "
-        f"answered calls ({typical:.1f} min each at ${rate:.3f}/min), up to about ${contacts * longest * rate:,.2f} "
+        f"Rough cost: about ${contacts * typical * rate:,.2f} if these {plural(contacts, 'call')} run like this account's last "
+        f"{plural(len(priced), 'answered call')} ({each} each at ${rate:.3f}/min), up to about ${contacts * longest * rate:,.2f} "
         f"if every contact talks the assistant's full {longest:g} min. Unanswered calls cost little."
     )
 
@@ -456,7 +446,7 @@ async def list_campaign_contacts(args: ListContactsArgs, call: ToolContext) -> d
 @tools.tool(
     title="Cancel campaign",
     read_only=False,
-    destructive=True,
+    destructive=False,
     idempotent=True,
     sends=("GET /v2/campaign/{id}", "PATCH /v2/campaign/{id}", "GET /v2/campaign/{id}/contacts"),
 )
@@ -562,13 +552,7 @@ def _added(plan: Plan, before: Plan) -> Plan:
     return added
 
 
-@tools.tool(
-    title="Delete campaign",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}", "GET /v2/campaign/{id}/contacts"),
-)
+@tools.tool(title="Delete campaign", read_only=False, sends=("GET /v2/campaign/{id}", "DELETE /v2/campaign/{id}", "GET /v2/campaign/{id}/contacts"))
 async def delete_campaign(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a campaign (its record and contact list). Needs the user's confirmation; to stop a
     running campaign, cancel_campaign is enough."""

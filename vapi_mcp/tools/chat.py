@@ -16,8 +16,10 @@ from pydantic import Field
 
 from ..destinations import Found
 from ..errors import InputError
+from ..guard import CallContext
 from ..guard.facts import quoted
 from ..ids import VapiId, vapi_id
+from .assistants import TransientAssistant
 from .base import Guarded, Object, ToolContext, ToolGroup, lookup
 
 toolset = "testing"
@@ -26,7 +28,7 @@ tools = ToolGroup()
 
 class ChatArgs(Guarded):
     assistantId: VapiId | None = None
-    assistant: Object | None = None
+    assistant: TransientAssistant | None = None
     input: str | list[Object] = Field(description="Text, or messages [{role, content}].")
     previousChatId: VapiId | None = None
     sessionId: VapiId | None = None
@@ -61,7 +63,7 @@ async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
     return Found("sms", ("sessionId",), detail=who)
 
 
-@tools.tool(title="Chat with assistant", read_only=False, sends=("POST /chat", "GET /chat/{id}", "GET /session/{id}"))
+@tools.tool(title="Chat with assistant", read_only=False, sends=("POST /chat", "GET /chat/{id}", "GET /session/{id}", "GET /assistant/{id}"))
 async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, Any]:
     """Text an assistant (Vapi /chat) to test it without ringing anyone: returns its reply and a
     chatId to pass as previousChatId next turn."""
@@ -70,11 +72,17 @@ async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, An
     if args.assistantId is None and args.assistant is None and args.previousChatId is None and args.sessionId is None:
         raise InputError("assistantId", "is required (or assistant, previousChatId or sessionId)")
     who = f"the assistant {args.assistantId}" if args.assistantId else f"the transient assistant {quoted(args.assistant.get('name') or '(unnamed)')}" if args.assistant else "the assistant of this chat"
+    async def describe(ctx: CallContext) -> str:  # asked only when the chat texts, or carries a phone destination
+        if args.assistantId is None:
+            return f"Chat with {who}."
+        found = await lookup(ctx, f"/assistant/{args.assistantId}", "assistantId", args.assistantId, "assistant", "list_assistants")
+        return f"Chat with the assistant {quoted(found.get('name') or '(unnamed)')} ({args.assistantId})."
+
     summary = f"Chat with {who}."
     texted = await _texted(args, call)
     if texted is None:
-        chat = await call.send("POST", "/chat", args.body(), args=args, summary=summary)
+        chat = await call.send("POST", "/chat", args.body(), args=args, summary=summary, describe=describe)
     else:  # the session's transport texts its customer now
-        action = args.action(call, kind="text", summary=summary, method="POST", path="/chat", body=args.body(), reaches=[texted])
+        action = args.action(call, kind="text", summary=summary, method="POST", path="/chat", body=args.body(), reaches=[texted], describe=describe)
         chat = await call.send_guarded(action)
     return {"reply": _reply(chat), "chatId": chat.get("id"), "cost": chat.get("cost")}

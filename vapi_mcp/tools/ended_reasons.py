@@ -17,6 +17,12 @@ LOGS = "Read the call log (get_call with include logs) for the exact message."
 LOGS_LOWER = "read the call log (get_call with include logs) for the exact message."
 SUPPORT = "If it repeats, contact Vapi support with the call id."
 NOTHING = "Nothing to fix."
+FREE_NUMBER_STEP = "Import a number you own (import_number: Twilio, Telnyx, Vonage or a SIP trunk) and call from it."
+FROM_A_FREE_NUMBER: Explanation = (
+    "The calling number is a free Vapi number: Vapi's free numbers take inbound calls only, so the call was never dialled.",
+    FREE_NUMBER_STEP + " The free number can still answer inbound calls.",
+)
+"""`call.start.error-get-transport` on a call whose `phoneCallProvider` is `vapi`: what certainly happened."""
 
 EXACT: dict[str, Explanation] = {
     # the call never started: the assistant or its resources could not be loaded
@@ -77,16 +83,17 @@ EXACT: dict[str, Explanation] = {
         LOGS + " Then fix the named resource.",
     ),
     "call.start.error-vapi-number-international": (
-        "A free Vapi number tried to call abroad; free numbers call only their own country.",
-        "Import a Twilio, Vonage or Telnyx number (import_number) to call other countries.",
+        "A free Vapi number tried to call abroad; Vapi's free numbers take inbound calls only.",
+        FREE_NUMBER_STEP,
     ),
     "call.start.error-vapi-number-outbound-daily-limit": (
         "The free Vapi number reached its daily limit of outbound calls.",
         "Wait until tomorrow, or import your own number (import_number) for volume.",
     ),
     "call.start.error-get-transport": (
-        "Vapi could not set up the phone or web transport for the call.",
-        "Check the number's provider account (e.g. Twilio credentials); " + LOGS,
+        "Vapi found no transport to place the call: a free Vapi number takes inbound calls only, or the number's provider failed.",
+        "From a free Vapi number (provider vapi): import a number you own (import_number) and call from it. "
+        "Otherwise check the number's provider account (e.g. Twilio credentials).",
     ),
     "call.start.error-subscription-wallet-does-not-exist": (
         "The organization has no billing wallet, so Vapi could not start the call.",
@@ -514,6 +521,7 @@ PROBLEMS: dict[str, tuple[str | None, str, str]] = {
 }
 
 _SLUGS = sorted(PROVIDERS, key=len, reverse=True)
+FREE_NUMBER_REASONS = frozenset({"call.start.error-get-transport", "call.start.error-vapi-number-international"})
 
 
 def explain(reason: str) -> Explanation | None:
@@ -541,11 +549,12 @@ def parse(reason: str) -> tuple[str, str, str] | None:
     return None
 
 
-def describe(reason: str | None) -> dict[str, str]:
-    """The `endedReason` help for a call view: its meaning and the next step (a generic one for an unknown value)."""
+def describe(reason: str | None, provider: str | None = None) -> dict[str, str]:
+    """The `endedReason` help for a call view: its meaning and the next step (a generic one for an unknown value);
+    `provider` is the call's `phoneCallProvider` (a free Vapi number explains a failed start)."""
     if not reason:
         return {}
-    known = explain(reason)
+    known = FROM_A_FREE_NUMBER if provider == "vapi" and reason in FREE_NUMBER_REASONS else explain(reason)
     if known is None:
         failed = "error" in reason or "failed" in reason
         known = (

@@ -10,18 +10,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import InputError, VapiError, VapiMCPError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import a, plural, quoted
 from ..ids import VapiId, vapi_id
+from .assistants import AssistantOverrides, TransientAssistant, TransientSquad
 from .base import (
     Args,
     DeleteArgs,
     Guarded,
     IdArgs,
     ListArgs,
-    Object,
     Strict,
     ToolContext,
     ToolGroup,
@@ -90,10 +91,10 @@ class Judge(Strict):
         else:
             if self.content is None:
                 raise ValueError(
-                    f"a {self.type} judge needs `content` (the expected text{' or pattern' if self.type == 'regex' else ''})"
+                    f"{a(self.type)} judge needs `content` (the expected text{' or pattern' if self.type == 'regex' else ''})"
                 )
             if self.model is not None or self.autoIncludeMessageHistory is not None:
-                raise ValueError(f"a {self.type} judge takes `content` and `toolCalls`, not `model`")
+                raise ValueError(f"{a(self.type)} judge takes `content` and `toolCalls`, not `model`")
         return self
 
 
@@ -146,6 +147,8 @@ Messages = Annotated[list[Message], shown_as(MESSAGES_HINT, "array")]
 class EvalFields(Args):
     name: str | None = Field(None, min_length=1, max_length=80)
     description: str | None = Field(None, max_length=500)
+    type: SkipJsonSchema[Literal["chat.mockConversation"] | None] = None
+    """Create/UpdateEvalDTO's constant: accepted as the document's bodies carry it; not listed (it has one value)."""
 
 
 class CreateEvalArgs(EvalFields):
@@ -169,9 +172,9 @@ class TargetFields(Strict):
 
     type: Literal["assistant", "squad"]
     assistantId: VapiId | None = None
-    assistant: Object | None = None
+    assistant: TransientAssistant | None = None
     squadId: VapiId | None = None
-    squad: Object | None = None
+    squad: TransientSquad | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -184,9 +187,9 @@ class TargetFields(Strict):
     def _one(self) -> TargetFields:
         own, other = (("assistantId", "assistant"), ("squadId", "squad"))[:: 1 if self.type == "assistant" else -1]
         if sum(getattr(self, name) is not None for name in own) != 1:
-            raise ValueError(f"a {self.type} target needs exactly one of {own[0]} or {own[1]}")
+            raise ValueError(f"{a(self.type)} target needs exactly one of {own[0]} or {own[1]}")
         if any(getattr(self, name) is not None for name in other):
-            raise ValueError(f"a {self.type} target takes no {' or '.join(other)}")
+            raise ValueError(f"{a(self.type)} target takes no {' or '.join(other)}")
         return self
 
     def described(self, name: str | None = None) -> str:
@@ -209,7 +212,7 @@ class TargetFields(Strict):
 class Target(TargetFields):
     """EvalRunTarget{Assistant,Squad}."""
 
-    assistantOverrides: Object | None = None
+    assistantOverrides: AssistantOverrides | None = None
 
 
 TargetArg = Annotated[Target, shown_as("{assistantId} | {assistant} | {squadId} | {squad}, assistantOverrides?")]
@@ -226,6 +229,8 @@ class RunEvalArgs(Guarded):
     # Guarded: an inline target (assistant, squad, assistantOverrides) can carry transfer and SMS destinations.
     model_config = ConfigDict(json_schema_extra=listed_only("evalId", "eval", "target", "wait"))
 
+    type: SkipJsonSchema[Literal["eval"] | None] = None
+    """CreateEvalRunDTO's constant (sent either way): accepted as the document's bodies carry it; not listed."""
     evalId: VapiId | None = None
     eval: Annotated[InlineEval, shown_as("{messages, name?} as create_eval, not saved")] | None = None
     target: TargetArg
@@ -384,7 +389,7 @@ async def get_eval(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return strip_org(await call.vapi.get(f"/eval/{args.id}"))
 
 
-@tools.tool(title="Update eval", read_only=False, idempotent=True, sends=("PATCH /eval/{id}",))
+@tools.tool(title="Update eval", read_only=False, sends=("PATCH /eval/{id}",))
 async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]:
     """Change an eval: its id plus any create_eval fields (messages replace the whole conversation)."""
     body = args.body()
@@ -394,12 +399,12 @@ async def update_eval(args: UpdateEvalArgs, call: ToolContext) -> dict[str, Any]
     return {**eval_row(updated), "changed": sorted(body)}
 
 
-@tools.tool(title="Delete eval", read_only=False, destructive=True, idempotent=True, sends=("GET /eval/{id}", "DELETE /eval/{id}"))
+@tools.tool(title="Delete eval", read_only=False, sends=("GET /eval/{id}", "DELETE /eval/{id}"))
 async def delete_eval(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a saved eval (asks the user to confirm)."""
     path = f"/eval/{args.id}"
     row = eval_row(await call.vapi.get(path))
-    summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {row['checkpoints']} checkpoint(s)."
+    summary = f"Delete the eval {quoted(row.get('name') or '(unnamed)')} ({args.id}) with its {plural(row['checkpoints'], 'checkpoint')}."
     await delete_confirmed(call, args, path, summary)
     return {"deleted": row}
 
@@ -414,10 +419,14 @@ async def run_eval(args: RunEvalArgs, call: ToolContext) -> dict[str, Any]:
     the result: pass/fail per checkpoint (turn = position in messages); failures show expected, actual
     and the judge's reason."""
     body = {"type": "eval", **args.body()}
-    what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {len(checkpoints_of(body['eval']['messages']))} checkpoint(s)"
+    what = f"the eval {args.evalId}" if args.evalId else f"an inline eval of {plural(len(checkpoints_of(body['eval']['messages'])), 'checkpoint')}"
 
     async def describe(ctx: CallContext) -> str:
-        return f"Run {what} against {await args.target.named(ctx)}."
+        named = what
+        if args.evalId:
+            saved = await lookup(ctx, f"/eval/{args.evalId}", "evalId", args.evalId, "eval", "list_evals")
+            named = f"the eval {quoted(saved.get('name') or '(unnamed)')} ({args.evalId})"
+        return f"Run {named} against {await args.target.named(ctx)}."
 
     created = await call.send(
         "POST",

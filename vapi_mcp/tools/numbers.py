@@ -23,6 +23,7 @@ from .base import (
     ToolGroup,
     compact_schema,
     delete_confirmed,
+    merged_update,
     non_null,
     shown_as,
     without_org,
@@ -36,8 +37,12 @@ TARGETS = {"assistantId": ("/assistant", "assistant", "list_assistants"), "squad
 """Assignment fields whose target can be looked up (Vapi's API has no /workflow endpoint)."""
 
 FREE_NUMBER_LIMITS = (
-    "Free Vapi numbers cannot make international calls and have daily call limits; "
-    "for production, import your own Twilio, Vonage or Telnyx number."
+    "A Vapi number takes inbound calls only: Vapi's free numbers cannot place outbound calls. To call out, import a "
+    "number you own (import_number: Twilio, Telnyx, Vonage, or a SIP trunk such as DIDWW with byo-phone-number)."
+)
+VAPI_NUMBER_COST = (
+    "Vapi gives each account one free number (a Success Package may include more); "
+    "a number beyond those may add a monthly charge to your Vapi account."
 )
 ENDED_REASONS = Literal[
     "assistant-request-failed",
@@ -228,8 +233,21 @@ def provider_branches(union: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PROVIDER_NAMES = {"twilio": "Twilio", "vonage": "Vonage", "telnyx": "Telnyx", "byo-phone-number": "SIP trunk (byo-phone-number)", "vapi": "Vapi"}
+ProviderConst = SkipJsonSchema[Literal["vapi", "twilio", "vonage", "telnyx", "byo-phone-number"] | None]
+"""The discriminator of Update*PhoneNumberDTO: a number's provider, which an update cannot change (accepted, not listed)."""
+
+
+def same_provider(given: str | None, number: dict[str, Any]) -> None:
+    """The document's update bodies name the number's provider: accepted when it is the number's own."""
+    if given is not None and given != number.get("provider"):
+        raise InputError("provider", f"is {number.get('provider')} for this number, and an update cannot change it (got {given})")
+
+
 class UpdateNumberArgs(NumberSettings, Guarded):
     id: VapiId
+    provider: ProviderConst = None
+    replace: list[Literal["server", "fallbackDestination"]] | None = Field(None, description="Replace these whole instead of merging.")
     hooks: (
         Annotated[
             list[Hook],
@@ -243,12 +261,13 @@ class UpdateNumberArgs(NumberSettings, Guarded):
 
 class AssignArgs(Args):
     id: VapiId
+    provider: ProviderConst = None
     assistantId: VapiId | None = None
     squadId: VapiId | None = None
     workflowId: VapiId | None = None
     clear: bool | None = None
 
-    local_fields = frozenset({"id", "clear"})
+    local_fields = frozenset({"id", "clear", "provider"})
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AssignArgs:
@@ -284,35 +303,47 @@ def number_label(number: dict[str, Any]) -> str:
     return f"{shown} ({quoted(name)})" if name else shown
 
 
-async def check_target(call: ToolContext, field: str, target: str) -> None:
-    """Refuse an assistant or squad id that does not exist before it is attached to anything."""
+async def check_target(call: ToolContext, field: str, target: str) -> dict[str, Any]:
+    """Refuse an assistant or squad id that does not exist before it is attached to anything; the object found."""
     if field not in TARGETS:
-        return
+        return {}
     path, what, lister = TARGETS[field]
     try:
-        await call.vapi.get(f"{path}/{target}")
+        found = await call.vapi.get(f"{path}/{target}")
     except VapiError as exc:
         if exc.status == 404:
             raise InputError(field, f"no {what} with id {target} exists", hint=f"{lister} shows the ids.") from None
         raise
+    return found if isinstance(found, dict) else {}
+
+
+def target_label(field: str, target: str, found: dict[str, Any]) -> str:
+    """'assistant "Riley" (id)': what answers a number, by name (quoted: names are agent text) and id."""
+    what = field.removesuffix("Id")
+    return f"{what} {quoted(found['name'])} ({target})" if found.get("name") else f"{what} {target}"
 
 
 async def check_routing(call: ToolContext, args: Routing) -> str:
-    """Check the assignment of a new number; a phrase for the guard's summary."""
+    """Check the assignment of a new number; a phrase for the guard's summary, naming what answers it."""
     given = assignment(args.model_dump())
-    for field, target in given.items():
-        await check_target(call, field, target)
-    return "".join(f", answered by {field.removesuffix('Id')} {target}" for field, target in given.items())
+    phrases = [f", answered by {target_label(field, target, await check_target(call, field, target))}" for field, target in given.items()]
+    return "".join(phrases)
 
 
 @tools.tool(title="Buy number", read_only=False, sends=("POST /phone-number", "GET /assistant/{id}", "GET /squad/{id}"))
 async def buy_number(args: BuyNumberArgs, call: ToolContext) -> dict[str, Any]:
-    """Get a free US Vapi number, optionally in an area code, and attach an assistant or squad. Asks the user to confirm; free numbers cannot call abroad."""
+    """Get a Vapi number (US area codes), optionally in an area code, and attach an assistant or squad. Asks the user to confirm. It takes inbound calls only: to place calls, import_number."""
     answered_by = await check_routing(call, args)
     where = f" in area code {args.numberDesiredAreaCode}" if args.numberDesiredAreaCode else ""
     body = {"provider": "vapi", **args.body()}
     action = args.action(
-        call, kind="spend", summary=f"Buy a Vapi phone number{where}{answered_by}.", method="POST", path="/phone-number", body=body
+        call,
+        kind="spend",
+        summary=f"Buy a Vapi phone number{where}{answered_by}. It takes inbound calls only: Vapi's numbers cannot call out.",
+        method="POST",
+        path="/phone-number",
+        body=body,
+        cost=VAPI_NUMBER_COST,
     )
     data = await call.send_guarded(action, check="list_phone_numbers shows whether the number was bought.")
     return {"phoneNumber": number_view(data), "limits": FREE_NUMBER_LIMITS}
@@ -327,7 +358,7 @@ async def import_number(args: ImportNumberArgs, call: ToolContext) -> dict[str, 
     action = branch.action(
         call,
         kind="spend",
-        summary=f"Import the {branch.provider} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
+        summary=f"Import the {PROVIDER_NAMES[branch.provider]} number {branch.number or '(SIP trunk)'} into Vapi{answered_by}.",
         method="POST",
         path="/phone-number",
         body=body,
@@ -349,40 +380,43 @@ async def get_phone_number(args: IdArgs, call: ToolContext) -> dict[str, Any]:
     return number_view(await call.vapi.get(f"/phone-number/{args.id}"))
 
 
-@tools.tool(title="Update number", read_only=False, idempotent=True, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
+@tools.tool(title="Update number", read_only=False, sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}"))
 async def update_phone_number(args: UpdateNumberArgs, call: ToolContext) -> dict[str, Any]:
-    """Set a number's name, hooks, server or fallbackDestination."""
+    """Set a number's name, hooks, server or fallbackDestination; server and fallbackDestination are merged into
+    the number's (what you leave out is kept) unless named in replace."""
     path = f"/phone-number/{args.id}"
-    body = args.body(exclude={"id"})
+    body = args.body(exclude={"id", "replace", "provider"})
     if not body:
         raise InputError("name, hooks, server or fallbackDestination", "give at least one")
     before = await call.vapi.get(path)
-    summary = f"Change {', '.join(sorted(body))} of the phone number {number_label(before)}."
-    data = await call.send("PATCH", path, body, args=args, summary=summary)
-    return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}}
+    same_provider(args.provider, before)
+    merge = merged_update(before, body, replace=args.replace or (), whole=("hooks",))
+    summary = f"Change {merge.phrase()} of the phone number {number_label(before)}."
+    data = await call.send("PATCH", path, merge.body, args=args, summary=summary)
+    return {"phoneNumber": number_view(data), "before": {k: before.get(k) for k in body}, **merge.view()}
 
 
 @tools.tool(
     title="Assign number",
     read_only=False,
-    idempotent=True,
     sends=("GET /phone-number/{id}", "PATCH /phone-number/{id}", "GET /assistant/{id}", "GET /squad/{id}"),
 )
 async def assign_assistant(args: AssignArgs, call: ToolContext) -> dict[str, Any]:
     """Attach one of assistantId, squadId, workflowId to a number, or clear."""
     path = f"/phone-number/{args.id}"
     chosen = args.body()
-    for field, target in chosen.items():
-        await check_target(call, field, target)
+    named = [target_label(field, target, await check_target(call, field, target)) for field, target in chosen.items()]
     current = await call.vapi.get(path)
+    same_provider(args.provider, current)
     before = assignment(current)
     # Vapi keeps the other fields unless they are cleared, and a number must not point at two things.
     body = {**{field: None for field in before if field not in chosen}, **chosen}
-    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {number_label(current)}.") if body else current
+    what = f"to {named[0]}" if named else "to nothing (calls to it are no longer answered)"
+    data = await call.send("PATCH", path, body, args=args, summary=f"Assign {number_label(current)} {what}.") if body else current
     return {"phoneNumber": number_row(data), "before": before or None}
 
 
-@tools.tool(title="Delete number", read_only=False, destructive=True, sends=("GET /phone-number/{id}", "DELETE /phone-number/{id}"))
+@tools.tool(title="Delete number", read_only=False, sends=("GET /phone-number/{id}", "DELETE /phone-number/{id}"))
 async def delete_phone_number(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Release a phone number (asks the user to confirm); it stops taking calls."""
     path = f"/phone-number/{args.id}"

@@ -16,8 +16,9 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import InputError, VapiError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId
+from .assistants import AssistantOverrides, TransientAssistant
 from .base import (
     Args,
     Guarded,
@@ -89,7 +90,7 @@ class ScenarioFields(Strict):
     instructions: str | None = Field(None, max_length=10000, description="What the tester does.")
     evaluations: Annotated[list[Evaluation], shown_as(EVALUATIONS_HINT, "array")] | None = None
     hooks: list[Object] | None = None
-    targetOverrides: Object | None = None
+    targetOverrides: AssistantOverrides | None = None
     toolMocks: list[Object] | None = None
     path: str | None = PATH_FIELD
 
@@ -104,7 +105,7 @@ class Personality(Strict):
     """CreatePersonalityDTO: the tester, as an assistant (its system prompt sets the behaviour)."""
 
     name: str = Field(max_length=80)
-    assistant: Object
+    assistant: TransientAssistant
     path: str | None = PATH_FIELD
 
 
@@ -220,7 +221,7 @@ class SavePersonalityArgs(Guarded):
 
     id: VapiId | None = Field(None, description="Change this personality; without it, create one.")
     name: str | None = Field(None, max_length=80)
-    assistant: Object | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
+    assistant: TransientAssistant | None = Field(None, description="The tester: CreateAssistantDTO; its system prompt sets the behaviour.")
     path: str | None = PATH_FIELD
 
     local_fields = frozenset({"confirmToken", "id"})
@@ -371,22 +372,44 @@ async def _finish(
 # Runs
 
 
+def _voice_count(args: RunSimulationArgs, suite_sizes: dict[str, int] | None) -> int | None:
+    """How many voice calls the run places; None while a suite's size is unknown."""
+    if suite_sizes is None and any(e.type == "simulationSuite" for e in args.simulations):
+        return None
+    count = sum((suite_sizes or {}).get(e.simulationSuiteId or "", 1) if e.type == "simulationSuite" else 1 for e in args.simulations)
+    return count * (args.iterations or 1)
+
+
 def _voice_summary(
     args: RunSimulationArgs, suite_sizes: dict[str, int] | None = None, target: str | None = None, slots: str = ""
 ) -> str:
     iterations = args.iterations or 1
-    if suite_sizes is None and any(e.type == "simulationSuite" for e in args.simulations):
-        per_round = f"{len(args.simulations)} entries (suites count each of their simulations)"
-        total = f"at least {len(args.simulations) * iterations}"
+    total = _voice_count(args, suite_sizes)
+    if total is None:
+        per_round = f"{plural(len(args.simulations), 'entry', 'entries')} (suites count each of their simulations)"
+        calls = f"at least {plural(len(args.simulations) * iterations, 'voice simulation')}"
     else:
-        count = sum(
-            (suite_sizes or {}).get(e.simulationSuiteId or "", 1) if e.type == "simulationSuite" else 1 for e in args.simulations
-        )
-        per_round, total = f"{count} simulation(s)", str(count * iterations)
+        per_round = plural(total // iterations, "simulation")
+        calls = plural(total, "voice simulation")
     return (
-        f"Run {total} voice simulation(s) ({per_round} x {iterations} iteration(s)) against {target or args.target.described()}: "
+        f"Run {calls} ({per_round} x {plural(iterations, 'iteration')}) against {target or args.target.described()}: "
         f"each is a live voice call between an AI tester and the assistant over vapi.websocket.{slots}"
     )
+
+
+def _slots(limit: dict[str, Any], total: int | None) -> str:
+    """How many of the run's calls can start now, from Vapi's concurrency answer; the counts add up."""
+    available, active, cap = limit.get("availableToStart"), limit.get("activeSimulations"), limit.get("concurrencyLimit")
+    if not isinstance(available, int):
+        return ""
+    in_use = f"{active} of {cap} call slots in use"
+    if available <= 0:
+        return f" None can start now ({in_use}); they wait in Vapi's queue."
+    if total is not None and available >= total:
+        return f" {'It' if total == 1 else 'All of them'} can start now ({in_use})."
+    if total is None:
+        return f" Up to {available} can start now ({in_use}); any others wait in Vapi's queue."
+    return f" {available} can start now ({in_use}); the other {total - available} wait in Vapi's queue."
 
 
 def _voice_describer(args: RunSimulationArgs) -> Any:
@@ -403,10 +426,7 @@ def _voice_describer(args: RunSimulationArgs) -> Any:
         slots = ""
         try:
             limit = await call.vapi.get("/eval/simulation/concurrency")
-            slots = (
-                f" {limit.get('availableToStart')} can start now ({limit.get('activeSimulations')} of "
-                f"{limit.get('concurrencyLimit')} call slots in use); the rest wait in Vapi's queue."
-            )
+            slots = _slots(limit if isinstance(limit, dict) else {}, _voice_count(args, sizes))
         except VapiError:
             pass
         return _voice_summary(args, sizes, target, slots)
@@ -447,7 +467,7 @@ async def run_simulation(args: RunSimulationArgs, call: ToolContext) -> dict[str
         )
         created = await call.send_guarded(action, check=check)
     else:  # a chat run rings no one; an inline assistant or tester with a transfer or SMS tool is still confirmed
-        lead = f"Run {len(args.simulations)} chat simulation(s) against"
+        lead = f"Run {plural(len(args.simulations), 'chat simulation')} against"
 
         async def describe(ctx: CallContext) -> str:
             return f"{lead} {await args.target.named(ctx)}."
@@ -481,7 +501,7 @@ async def list_simulation_runs(args: ListRunsArgs, call: ToolContext) -> dict[st
 @tools.tool(
     title="Cancel simulation run",
     read_only=False,
-    destructive=True,
+    destructive=False,
     idempotent=True,
     sends=("GET /eval/simulation/run/{id}", "PATCH /eval/simulation/run/{id}"),
 )
@@ -560,18 +580,32 @@ async def _save(call: ToolContext, kind: str, args: Args) -> dict[str, Any]:
         return {**library_row(kind, saved), "created": True}
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
-    saved = await call.send("PATCH", f"{KINDS[kind]}/{ident}", body, args=args, summary=f"Change the {kind} {ident}{name}.")
+    path = f"{KINDS[kind]}/{ident}"
+
+    async def describe(ctx: CallContext) -> str:  # asked only when the body carries a phone destination
+        found = await lookup(ctx, path, "id", ident, kind, f"list_simulation_objects kind={kind}")
+        return f"Change the {kind} {quoted(found.get('name') or '(unnamed)')} ({ident}): {', '.join(sorted(body))}."
+
+    saved = await call.send("PATCH", path, body, args=args, summary=f"Change the {kind} {ident}{name}.", describe=describe)
     return {**library_row(kind, saved), "changed": sorted(body)}
 
 
-@tools.tool(title="Save scenario", read_only=False, sends=("POST /eval/simulation/scenario", "PATCH /eval/simulation/scenario/{id}"))
+@tools.tool(
+    title="Save scenario",
+    read_only=False,
+    sends=("POST /eval/simulation/scenario", "PATCH /eval/simulation/scenario/{id}", "GET /eval/simulation/scenario/{id}"),
+)
 async def save_scenario(args: SaveScenarioArgs, call: ToolContext) -> dict[str, Any]:
     """Create a scenario (name, instructions for the tester, evaluations; also hooks, toolMocks,
     targetOverrides, path), or change one given its id."""
     return await _save(call, "scenario", args)
 
 
-@tools.tool(title="Save personality", read_only=False, sends=("POST /eval/simulation/personality", "PATCH /eval/simulation/personality/{id}"))
+@tools.tool(
+    title="Save personality",
+    read_only=False,
+    sends=("POST /eval/simulation/personality", "PATCH /eval/simulation/personality/{id}", "GET /eval/simulation/personality/{id}"),
+)
 async def save_personality(args: SavePersonalityArgs, call: ToolContext) -> dict[str, Any]:
     """Create a tester personality (name, assistant), or change one given its id."""
     return await _save(call, "personality", args)
@@ -593,8 +627,6 @@ async def save_suite(args: SaveSuiteArgs, call: ToolContext) -> dict[str, Any]:
 @tools.tool(
     title="Delete simulation object",
     read_only=False,
-    destructive=True,
-    idempotent=True,
     sends=[f"{method} {path}/{{id}}" for path in KINDS.values() for method in ("GET", "DELETE")],
 )
 async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> dict[str, Any]:
@@ -605,9 +637,9 @@ async def delete_simulation_object(args: DeleteKindArgs, call: ToolContext) -> d
         raise InputError("id", "is one of Vapi's default personalities, which no account can delete")
     row = library_row(args.kind, item)
     facts = {
-        "scenario": f" with {row.get('evaluations', 0)} evaluation(s)",
+        "scenario": f" with {plural(row.get('evaluations', 0), 'evaluation')}",
         "simulation": f" (scenario {row.get('scenarioId')}, personality {row.get('personalityId')})",
-        "suite": f" grouping {row.get('simulations', 0)} simulation(s), which stay",
+        "suite": f" grouping {plural(row.get('simulations', 0), 'simulation')}, which stay",
     }.get(args.kind, "")
     summary = f"Delete the {args.kind} {quoted(row.get('name') or '(unnamed)')} ({args.id}){facts}."
     await delete_confirmed(call, args, path, summary)

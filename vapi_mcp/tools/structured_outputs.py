@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..guard import CallContext
-from ..guard.facts import quoted
+from ..guard.facts import plural, quoted
 from ..ids import VapiId
 from .base import (
     Args,
@@ -27,6 +27,7 @@ from .base import (
     items_of,
     listed_only,
     lookup,
+    merged_update,
     non_null,
     shown_as,
     strip_org,
@@ -146,25 +147,27 @@ async def get_structured_output(args: IdArgs, call: ToolContext) -> dict[str, An
     return strip_org(await call.vapi.get(f"/structured-output/{args.id}"))
 
 
-@tools.tool(title="Update structured output", read_only=False, idempotent=True, sends=("PATCH /structured-output/{id}",))
+@tools.tool(title="Update structured output", read_only=False, sends=("GET /structured-output/{id}", "PATCH /structured-output/{id}"))
 async def update_structured_output(args: UpdateOutputArgs, call: ToolContext) -> dict[str, Any]:
-    """Change a structured output: its id plus any create_structured_output fields."""
+    """Change a structured output: its id plus any create_structured_output fields. A schema replaces the old one;
+    model and compliancePlan are merged (what you leave out is kept)."""
     path = f"/structured-output/{args.id}"
     body = args.body()
     if not body:
         raise InputError("id", "give at least one field to change besides the id")
+    current = await call.vapi.get(path)
+    merge = merged_update(current, body, whole=("schema",))
     # The document requires `schemaOverride` on this PATCH without saying what it does; the server
     # says "true" exactly when the request replaces the schema.
     query = {"schemaOverride": "true" if "schema" in body else "false"}
-    updated = await call.send("PATCH", path, body, args=args, summary=f"Update the structured output {args.id}.", params=query)
-    return {**output_row(updated), "changed": sorted(body)}
+    summary = f"Update the structured output {quoted(current.get('name') or '(unnamed)')} ({args.id}): {merge.phrase()}."
+    updated = await call.send("PATCH", path, merge.body, args=args, summary=summary, params=query)
+    return {**output_row(updated), **merge.view()}
 
 
 @tools.tool(
     title="Delete structured output",
     read_only=False,
-    destructive=True,
-    idempotent=True,
     sends=("GET /structured-output/{id}", "DELETE /structured-output/{id}"),
 )
 async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
@@ -172,12 +175,12 @@ async def delete_structured_output(args: DeleteArgs, call: ToolContext) -> dict[
     path = f"/structured-output/{args.id}"
     output = await call.vapi.get(path)
     linked = output.get("assistantIds") or []
-    uses = f", extracted by {len(linked)} assistant(s): {', '.join(linked)}" if linked else ""
+    uses = f", extracted by {plural(len(linked), 'assistant')}: {', '.join(linked)}" if linked else ""
     await delete_confirmed(call, args, path, f"Delete the structured output {quoted(output.get('name') or '(unnamed)')} ({args.id}){uses}.")
     return {"deleted": output_row(output)}
 
 
-@tools.tool(title="Run structured output", read_only=False, destructive=True, sends=("POST /structured-output/run", "GET /structured-output/{id}"))
+@tools.tool(title="Run structured output", read_only=False, sends=("POST /structured-output/run", "GET /structured-output/{id}"))
 async def run_structured_output(args: RunOutputArgs, call: ToolContext) -> dict[str, Any]:
     """Extract a structured output (saved id or transient) from calls. previewEnabled (default): one call,
     shows the value, stores nothing. false: reruns on up to 100 calls and overwrites their stored value
@@ -215,7 +218,7 @@ def _rerun_summary(args: RunOutputArgs, name: str | None) -> str:
             else f"the structured output {args.structuredOutputId}"
         )
         change = "and overwrite the value stored in each call's artifact.structuredOutputs"
-    return f"Re-extract {what} on {len(args.callIds)} call(s) ({ids}) {change}."
+    return f"Re-extract {what} on {plural(len(args.callIds), 'call')} ({ids}) {change}."
 
 
 def _preview_summary(args: RunOutputArgs) -> str:

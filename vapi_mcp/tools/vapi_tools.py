@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 from ..errors import InputError
 from ..guard.facts import quoted
 from ..ids import VapiId
+from .assistants import check_merged
 from .base import (
+    REPLACE_HINT,
     DeleteArgs,
     Guarded,
     IdArgs,
@@ -24,6 +26,7 @@ from .base import (
     ToolGroup,
     delete_confirmed,
     hide_confirm_token,
+    merged_update,
     non_null,
     strip_org,
 )
@@ -50,6 +53,18 @@ class Function(BaseModel):
     parameters: dict[str, Any] | None = None
     """JSON Schema of the arguments: {"type": "object", "properties": {...}, "required": [...]}."""
     strict: bool | None = None
+
+
+class FunctionPatch(Function):
+    """`function` as an update gives it: any part (the rest is kept)."""
+
+    name: str | None = None  # type: ignore[assignment]  # an update gives any part
+
+
+class MergedTool(PassThrough):
+    """A tool as an update leaves it: its function must still be whole."""
+
+    function: Function | None = None
 
 
 class Server(PassThrough):
@@ -102,12 +117,16 @@ class CreateToolArgs(ToolFields):
 
 
 class UpdateToolArgs(ToolFields):
-    # Validated like create_tool's fields; shown as the id plus an open object to keep tools/list small.
-    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(properties={"id": {"type": "string"}}))
+    # Validated like create_tool's fields; shown as the id (and replace) plus an open object to keep tools/list small.
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: schema.update(properties={"id": {"type": "string"}, "replace": schema["properties"]["replace"]})
+    )
 
     id: VapiId
+    function: Annotated[FunctionPatch, FunctionShown] | None = None  # type: ignore[assignment]  # an update gives any part
+    replace: list[str] | None = Field(None, description=REPLACE_HINT)
 
-    local_fields = frozenset({"id", "confirmToken"})
+    local_fields = frozenset({"id", "confirmToken", "replace"})
 
 
 def _name_of(tool: dict[str, Any]) -> str | None:
@@ -150,9 +169,10 @@ async def create_tool(args: CreateToolArgs, call: ToolContext) -> dict[str, Any]
     return strip_org(created)
 
 
-@tools.tool(title="Update Vapi tool", read_only=False, idempotent=True, sends=("GET /tool/{id}", "PATCH /tool/{id}"))
+@tools.tool(title="Update Vapi tool", read_only=False, sends=("GET /tool/{id}", "PATCH /tool/{id}"))
 async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]:
-    """Set fields of a Vapi tool, as in create_tool (its type stays)."""
+    """Set fields of a Vapi tool, as in create_tool (its type stays). Nested objects (function, server) are merged:
+    what you leave out is kept, unless named in replace."""
     path = f"/tool/{args.id}"
     body = args.body()
     if not body:
@@ -160,11 +180,13 @@ async def update_tool(args: UpdateToolArgs, call: ToolContext) -> dict[str, Any]
     current = await call.vapi.get(path)
     if body.setdefault("type", current["type"]) != current["type"]:
         raise InputError("type", f"cannot change; this is a {current['type']} tool (create a new one instead)")
-    summary = f"Change the {current['type']} tool{_named(current)} ({args.id}): {', '.join(sorted(k for k in body if k != 'type'))}."
-    return strip_org(await call.send("PATCH", path, body, args=args, summary=summary))
+    merge = merged_update(current, body, replace=args.replace or ())
+    check_merged(MergedTool, merge.body, "the tool after this update")
+    summary = f"Change the {current['type']} tool{_named(current)} ({args.id}): {merge.phrase()}."
+    return {**strip_org(await call.send("PATCH", path, merge.body, args=args, summary=summary)), **merge.view()}
 
 
-@tools.tool(title="Delete Vapi tool", read_only=False, destructive=True, idempotent=True, sends=("GET /tool/{id}", "DELETE /tool/{id}"))
+@tools.tool(title="Delete Vapi tool", read_only=False, sends=("GET /tool/{id}", "DELETE /tool/{id}"))
 async def delete_tool(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     """Delete a Vapi tool (asks the user to confirm)."""
     path = f"/tool/{args.id}"
