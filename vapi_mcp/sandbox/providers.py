@@ -9,7 +9,7 @@ values: ...`, `model.model must be one of the following values: ...`.
 
 from __future__ import annotations
 
-from .tools import CREATE_TOOL
+from .tools import CREATE_TOOL, LANGUAGES
 from .validation import OPEN, SERVER, Any_, Arr, Bool, Either, Map, Num, Obj, Str, Tagged
 
 FALLBACK_PLAN = Any_()
@@ -42,16 +42,8 @@ DEEPGRAM_TRANSCRIBER_LANGUAGES = (
     "zh-Hans", "zh-Hant", "zh-TW",
 )  # fmt: skip
 
-ISO_LANGUAGES = (
-    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch",
-    "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga",
-    "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja",
-    "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo", "lt", "lu", "lv",
-    "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or",
-    "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr",
-    "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi",
-    "vo", "wa", "wo", "xh", "yi", "yue", "yo", "za", "zh", "zu",
-)  # fmt: skip
+ISO_LANGUAGES = LANGUAGES
+"""ISO 639-1 codes (and `yue`), as the document lists them for most transcribers and voices."""
 
 GLADIA_TRANSCRIBER_LANGUAGES = (
     "af", "sq", "am", "ar", "hy", "as", "az", "ba", "eu", "be", "bn", "bs", "br", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "et", "fo", "fi", "fr",
@@ -118,16 +110,7 @@ ELEVENLABS_VOICE_MODELS = (
     "eleven_multilingual_v2", "eleven_turbo_v2", "eleven_turbo_v2_5", "eleven_flash_v2", "eleven_flash_v2_5", "eleven_monolingual_v1", "eleven_v3",
 )  # fmt: skip
 
-LMNT_VOICE_LANGUAGES = (
-    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch",
-    "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga",
-    "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja",
-    "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo", "lt", "lu", "lv",
-    "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or",
-    "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr",
-    "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi",
-    "vo", "wa", "wo", "xh", "yi", "yue", "yo", "za", "zh", "zu", "auto",
-)  # fmt: skip
+LMNT_VOICE_LANGUAGES = (*LANGUAGES, "auto")
 
 PLAYHT_VOICE_EMOTIONS = (
     "female_happy", "female_sad", "female_angry", "female_fearful", "female_disgust", "female_surprised", "male_happy", "male_sad", "male_angry",
@@ -249,38 +232,12 @@ OPENAI_MODELS = (
     "gpt-5.4-mini:australiaeast",
 )  # fmt: skip
 
-WORKFLOW_OPENAI_MODELS = (
-    "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "chat-latest", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.2-chat-latest",
-    "gpt-5.1", "gpt-5.1-chat-latest", "gpt-5", "gpt-5-chat-latest", "gpt-5-mini", "gpt-5-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14",
-    "gpt-4.1-nano-2025-04-14", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "chatgpt-4o-latest", "o3", "o3-mini", "o4-mini", "o1-mini",
-    "o1-mini-2024-09-12", "gpt-4o-mini-2024-07-18", "gpt-4o-mini", "gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20", "gpt-4-turbo",
-    "gpt-4-turbo-2024-04-09", "gpt-4-turbo-preview", "gpt-4-0125-preview", "gpt-4-1106-preview", "gpt-4", "gpt-4-0613", "gpt-3.5-turbo",
-    "gpt-3.5-turbo-0125", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-5.6-luna:westus3", "gpt-5.6-terra:westus3",
-    "gpt-5.6-sol:westus3", "gpt-5.4:eastus2", "gpt-5.4:swedencentral", "gpt-5.4-mini:eastus2", "gpt-5.4-mini:swedencentral", "gpt-5.4-nano:eastus2",
-    "gpt-5.4-nano:swedencentral", "gpt-5.2:eastus2", "gpt-5.2:swedencentral", "gpt-5.1:eastus2", "gpt-5.1:swedencentral", "gpt-5:eastus2",
-    "gpt-5:swedencentral", "gpt-5:canadaeast", "gpt-5:eastus", "gpt-5:westeurope", "gpt-5:germanywestcentral", "gpt-5:polandcentral",
-    "gpt-5:spaincentral", "gpt-5-mini:eastus2", "gpt-5-mini:swedencentral", "gpt-5-mini:westeurope", "gpt-5-mini:germanywestcentral",
-    "gpt-5-mini:polandcentral", "gpt-5-mini:spaincentral", "gpt-5-nano:eastus2", "gpt-5-nano:swedencentral", "gpt-4.1-2025-04-14:westus",
-    "gpt-4.1-2025-04-14:eastus2", "gpt-4.1-2025-04-14:eastus", "gpt-4.1-2025-04-14:westus3", "gpt-4.1-2025-04-14:northcentralus",
-    "gpt-4.1-2025-04-14:southcentralus", "gpt-4.1-2025-04-14:westeurope", "gpt-4.1-2025-04-14:germanywestcentral", "gpt-4.1-2025-04-14:polandcentral",
-    "gpt-4.1-2025-04-14:spaincentral", "gpt-4.1-mini-2025-04-14:westus", "gpt-4.1-mini-2025-04-14:eastus2", "gpt-4.1-mini-2025-04-14:eastus",
-    "gpt-4.1-mini-2025-04-14:westus3", "gpt-4.1-mini-2025-04-14:northcentralus", "gpt-4.1-mini-2025-04-14:southcentralus",
-    "gpt-4.1-mini-2025-04-14:westeurope", "gpt-4.1-mini-2025-04-14:germanywestcentral", "gpt-4.1-mini-2025-04-14:polandcentral",
-    "gpt-4.1-mini-2025-04-14:spaincentral", "gpt-4.1-nano-2025-04-14:westus", "gpt-4.1-nano-2025-04-14:eastus2", "gpt-4.1-nano-2025-04-14:westus3",
-    "gpt-4.1-nano-2025-04-14:northcentralus", "gpt-4.1-nano-2025-04-14:southcentralus", "gpt-4o-2024-11-20:swedencentral", "gpt-4o-2024-11-20:westus",
-    "gpt-4o-2024-11-20:eastus2", "gpt-4o-2024-11-20:eastus", "gpt-4o-2024-11-20:westus3", "gpt-4o-2024-11-20:southcentralus",
-    "gpt-4o-2024-11-20:westeurope", "gpt-4o-2024-11-20:germanywestcentral", "gpt-4o-2024-11-20:polandcentral", "gpt-4o-2024-11-20:spaincentral",
-    "gpt-4o-2024-08-06:westus", "gpt-4o-2024-08-06:westus3", "gpt-4o-2024-08-06:eastus", "gpt-4o-2024-08-06:eastus2", "gpt-4o-2024-08-06:northcentralus",
-    "gpt-4o-2024-08-06:southcentralus", "gpt-4o-mini-2024-07-18:westus", "gpt-4o-mini-2024-07-18:westus3", "gpt-4o-mini-2024-07-18:eastus",
-    "gpt-4o-mini-2024-07-18:eastus2", "gpt-4o-mini-2024-07-18:northcentralus", "gpt-4o-mini-2024-07-18:southcentralus", "gpt-4o-2024-05-13:eastus2",
-    "gpt-4o-2024-05-13:eastus", "gpt-4o-2024-05-13:northcentralus", "gpt-4o-2024-05-13:southcentralus", "gpt-4o-2024-05-13:westus3",
-    "gpt-4o-2024-05-13:westus", "gpt-4-turbo-2024-04-09:eastus2", "gpt-4-0125-preview:eastus", "gpt-4-0125-preview:northcentralus",
-    "gpt-4-0125-preview:southcentralus", "gpt-4-1106-preview:australiaeast", "gpt-4-1106-preview:canadaeast", "gpt-4-1106-preview:france",
-    "gpt-4-1106-preview:india", "gpt-4-1106-preview:norway", "gpt-4-1106-preview:swedencentral", "gpt-4-1106-preview:uk", "gpt-4-1106-preview:westus",
-    "gpt-4-1106-preview:westus3", "gpt-4-0613:canadaeast", "gpt-3.5-turbo-0125:canadaeast", "gpt-3.5-turbo-0125:northcentralus",
-    "gpt-3.5-turbo-0125:southcentralus", "gpt-3.5-turbo-1106:canadaeast", "gpt-3.5-turbo-1106:westus", "gpt-4.1:australiaeast", "gpt-4o:australiaeast",
-    "gpt-5.4-mini:australiaeast",
+REALTIME_OPENAI_MODELS = (
+    "gpt-4o-realtime-preview-2024-10-01", "gpt-4o-realtime-preview-2024-12-17", "gpt-4o-mini-realtime-preview-2024-12-17",
+    "gpt-realtime-2025-08-28", "gpt-realtime-mini-2025-12-15", "gpt-realtime-2",
 )  # fmt: skip
+"""The speech-to-speech models only an assistant's model may name."""
+WORKFLOW_OPENAI_MODELS = tuple(model for model in OPENAI_MODELS if model not in REALTIME_OPENAI_MODELS)
 """The OpenAI models a structured output, an eval's judge or a workflow may use (fewer than an assistant's)."""
 
 XAI_MODELS = (
