@@ -101,7 +101,7 @@ def backend(tmp_path: Path) -> Iterator[str]:
 
 
 async def test_two_workers_serve_one_port_and_share_its_connections(tmp_path: Path, backend: str) -> None:
-    """One burst of 16 new connections reaches both workers, on every Python: each worker listens on a socket
+    """Bursts of 16 new connections reach both workers, on every Python: each worker listens on a socket
     of its own (SO_REUSEPORT) and the kernel spreads connections over them. With one socket shared by both,
     the first worker to wake took every queued connection, 16/0 as often as not (on 3.11 as on 3.13)."""
     port = free_port()
@@ -131,11 +131,16 @@ async def test_two_workers_serve_one_port_and_share_its_connections(tmp_path: Pa
                 assert server.poll() is None, (tmp_path / "server.log").read_text()
                 await anyio.sleep(0.2)
         assert len(listening[workers[0]] | listening[workers[1]]) == 2, listening  # two sockets, one each: not one shared
-        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)) as http:
-            async with anyio.create_task_group() as burst:
-                for _ in range(16):
-                    burst.start_soon(get_call, http)
-            owners = {pid: len(inodes) for pid, inodes in sockets_held(port, ESTABLISHED, workers).items()}
+        owners: dict[int, int] = {}
+        for _ in range(4):  # the kernel hashes each connection's ports: a few bursts make a 0/N split vanishingly rare
+            async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)) as http:
+                async with anyio.create_task_group() as burst:
+                    for _ in range(16):
+                        burst.start_soon(get_call, http)
+                for pid, inodes in sockets_held(port, ESTABLISHED, workers).items():
+                    owners[pid] = owners.get(pid, 0) + len(inodes)
+            if sorted(owners) == sorted(workers) and all(owners.values()):
+                break
         assert sorted(owners) == sorted(workers) and all(owners.values()), owners
     finally:
         stop(server)
