@@ -282,3 +282,28 @@ async def test_the_sandbox_control_route_is_not_served_by_the_mcp_server(setting
             read = await http.get(f"{base}/sandbox/clock")
     assert moved.status_code == 404 and read.status_code == 404
     assert sandbox.store.clock_offset == 0
+
+
+# the sandbox's own HTTP server (`vapi-mcp sandbox --port`)
+
+
+async def test_the_served_sandbox_cannot_be_reached_by_dns_rebinding_or_a_foreign_page(vapi_backend: str) -> None:
+    """Before: `vapi-mcp sandbox --port` answered any Host ("any bearer key works"), so a web page that rebound its
+    own name to 127.0.0.1 read and wrote the world every stdio server of the user shares (planting an assistant
+    whose prompt speaks to the agent that reads it), and moved its clock. Loopback names and addresses only now, and
+    no Origin but a loopback page's."""
+    port = vapi_backend.rsplit(":", 1)[1]
+    bearer = {"Authorization": "Bearer any-key"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        own = await http.get(f"{vapi_backend}/assistant", headers=bearer)
+        local_name = await http.get(f"http://localhost:{port}/assistant", headers=bearer)
+        rebound = await http.get(f"{vapi_backend}/assistant", headers={**bearer, "Host": f"rebinding.attacker.example:{port}"})
+        moved = await http.post(f"{vapi_backend}/sandbox/clock", json={"advanceSeconds": 86400}, headers={**bearer, "Host": f"rebinding.attacker.example:{port}"})
+        planted = await http.post(
+            f"{vapi_backend}/assistant", json={"name": "Read me first"}, headers={**bearer, "Origin": "https://attacker.example"}
+        )
+        listed = await http.get(f"{vapi_backend}/assistant", headers=bearer)
+    assert own.status_code == 200 and local_name.status_code == 200
+    assert rebound.status_code == 421 and moved.status_code == 421
+    assert planted.status_code == 403
+    assert "Read me first" not in {a.get("name") for a in listed.json()}

@@ -327,7 +327,10 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
     install_access_log_filter()
     where = "in memory" if sandbox.store.path is None else f"world {sandbox.store.path}"
     announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} ({where}; any bearer key works)"  # noqa: E731
-    web.serve(sandbox.app, ns.host, SANDBOX_PORT if ns.port is None else ns.port, HttpLimits(), announce=announce)
+    # Loopback names and addresses only (DNS rebinding), and no page but a loopback one: the world it serves is the one
+    # every stdio server of the user shares, and "any bearer key works".
+    app = web.HostCheck(sandbox.app, ())
+    web.serve(app, ns.host, SANDBOX_PORT if ns.port is None else ns.port, HttpLimits(), announce=announce)
     return 0
 
 
