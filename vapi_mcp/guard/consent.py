@@ -150,9 +150,10 @@ class Tokens:
                 hint="Each token confirms one action.",
             )
 
-    def spend(self, use: str, ttl: float) -> None:
-        """Use up a mark without acting on it (the human declined what it would confirm), whatever the epoch."""
-        self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW)
+    def spend(self, use: str, ttl: float) -> bool:
+        """Use up a mark without acting on it (the human declined what it would confirm), whatever the epoch; False
+        when it was already used (the action it confirms may have run: the agent's token, or another answer, came first)."""
+        return self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW)
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]
