@@ -452,6 +452,7 @@ def cmd_dnc(ns: argparse.Namespace) -> int:
     """The do-not-call list: add, remove, list, import (a CSV file). Only the user removes."""
     import json
 
+    from .guard.audit import shown
     from .guard.ledger import listable
     from .state import StateUnavailable
 
@@ -484,7 +485,8 @@ def cmd_dnc(ns: argparse.Namespace) -> int:
             if ns.json:
                 print(json.dumps({"number": number, **entry}, ensure_ascii=False, separators=(",", ":")))
             else:
-                print(f"{number:<16}  {str(entry.get('added') or '')[:19]:<19}  {entry.get('by') or '-'}  {entry.get('note') or ''}".rstrip())
+                by, note = shown(str(entry.get("by") or "-")), shown(str(entry.get("note") or ""))  # an agent's words, as text
+                print(f"{number:<16}  {str(entry.get('added') or '')[:19]:<19}  {by}  {note}".rstrip())
         return 0
     except StateUnavailable as exc:
         print(f"vapi-mcp dnc: {exc}", file=sys.stderr)
