@@ -359,3 +359,35 @@ def test_the_sandbox_world_is_never_opened_through_a_link(tmp_path: Path) -> Non
     finally:
         sandbox.close()
     assert target.read_bytes() == b""
+
+
+# the per-person cap
+
+
+def test_people_whose_subjects_look_alike_each_have_their_own_cap(tmp_path: Path) -> None:
+    """Held: the per-person counter is named by the whole tenant and ends with the day, so no subject (one that ends
+    like a day, another's in another case, `local` signed in) shares or spends another person's count."""
+    from dataclasses import replace
+
+    from vapi_mcp.errors import Refused
+    from vapi_mcp.guard import Callee, GuardedAction
+    from vapi_mcp.guard.ledger import Ledger
+    from vapi_mcp.state import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "state.sqlite3")
+    policy = replace(Settings.load({}).policy, daily_cap_per_person=1, daily_cap=100, per_number_cap=100)
+    ledger = Ledger(store, policy)
+    now = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
+    day = now.date().isoformat()
+    tenants = ["oauth:alice", f"oauth:alice:{day}", "oauth:Alice", "oauth:local", "local", "oauth:alice:", f"oauth:{day}"]
+
+    def dial(i: int) -> GuardedAction:
+        number = f"+1212555{1000 + i:04d}"
+        return GuardedAction(tool="create_call", kind="dial", summary="x", method="POST", path="/call", body={}, arguments={}, callees=[Callee(number)])
+
+    for i, tenant in enumerate(tenants):
+        ledger.reserve(dial(i), now, tenant, "acct", store.epoch())  # each person's first dial of the day: allowed
+    for i, tenant in enumerate(tenants):
+        with pytest.raises(Refused, match="VAPI_MCP_DAILY_CAP_PER_PERSON"):
+            ledger.reserve(dial(100 + i), now, tenant, "acct", store.epoch())
+    store.close()
