@@ -307,3 +307,27 @@ async def test_the_served_sandbox_cannot_be_reached_by_dns_rebinding_or_a_foreig
     assert rebound.status_code == 421 and moved.status_code == 421
     assert planted.status_code == 403
     assert "Read me first" not in {a.get("name") for a in listed.json()}
+
+
+# the scope check reads each request as the MCP SDK will
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_calls","name":"delete_assistant","arguments":{}}}',
+        b'{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"delete_assistant","arguments":{}}}',
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_assistant","arguments":{}},"id":null}',
+        b'\xef\xbb\xbf{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_assistant","arguments":{}}}',
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_assistant","arguments":{}}}'.encode("utf-16"),
+        b'[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_assistant"}}]',
+    ],
+    ids=["duplicate name", "duplicate method", "duplicate id", "bom", "utf-16", "batch"],
+)
+def test_a_request_shaped_to_read_one_way_here_and_another_in_the_sdk_still_needs_its_scopes(body: bytes) -> None:
+    """Held: the scope check and the SDK parse a body alike where both can (the last duplicate key wins in both), and
+    a body only the scope check can read (a BOM, UTF-16) still needs the scopes, though the SDK then refuses it."""
+    from vapi_mcp.auth import ScopeCheck, tool_scope_table
+
+    check = ScopeCheck(None, tool_scope_table(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+    assert check._lacking(body, frozenset({"vapi:read"})) == ["vapi:change", "vapi:delete"]
