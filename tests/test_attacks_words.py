@@ -103,7 +103,8 @@ async def test_on_a_real_account_an_ordinary_question_is_not_marked(settings: Se
 
 @pytest.mark.parametrize("text", ["\r\u2028\u2029", "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", "\u200b\u200c\u200d\ufeff", "\x1b[2K\x08\x08\x08"])
 async def test_on_the_sandbox_the_question_says_so_first_whatever_the_agent_writes(text: str, settings: Settings, sandbox: Sandbox) -> None:
-    """Held, and now also one line: no name, key or prompt can push the SANDBOX framing out of the first words."""
+    """Before: the SANDBOX framing stayed first, but a metadata key the update changes came into the question as it was,
+    zero-width characters, bidi overrides and line separators included. Now the question is one line of plain text."""
     riley = assistant(sandbox, metadata={"team": "a"})
     line = add_number(sandbox, "twilio", "+14155550101")
     no, asked = answering("decline")
@@ -250,8 +251,8 @@ async def test_a_chat_two_chats_after_an_sms_session_is_still_a_guarded_text(set
 
 
 async def test_a_chat_chain_that_loops_is_refused(settings: Settings, sandbox: Sandbox) -> None:
-    """An answer no real Vapi gives (a chat continuing itself, two chats continuing each other) must not hang the
-    guard or let the chat through: refused, naming the argument."""
+    """Since the guard follows a chat's whole chain: an answer no real Vapi gives (two chats continuing each other)
+    must not hang it or let the chat through: refused, naming the argument."""
     riley = assistant(sandbox)
     one = stamp(sandbox.clock, assistantId=riley["id"], messages=[], output=[])
     two = stamp(sandbox.clock, assistantId=riley["id"], previousChatId=one["id"], messages=[], output=[])
