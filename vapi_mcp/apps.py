@@ -61,7 +61,7 @@ def app_only_specs(specs: Mapping[str, ToolSpec]) -> list[ToolSpec]:
             tool_args = spec.input_model.model_validate(pending["arguments"])
         except ValidationError as exc:
             call.guard.refuse_pending(pending, call, validation_error_text(exc, spec.name))
-        approval = Approval(args.id, pending.get("token"), str(pending.get("use") or ""), str(pending.get("epoch") or ""))
+        approval = Approval(args.id, pending.get("token"), str(pending.get("use") or ""), str(pending.get("epoch") or ""), pending.get("request"))
         done = await spec.run(tool_args, replace(call, tool=spec.name, approval=approval))
         return _with_sentence(done, spec.name)
 

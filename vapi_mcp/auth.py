@@ -27,6 +27,7 @@ import base64
 import json
 import logging
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,11 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The largest request body the scope check reads (the SDK's own limit for streamable HTTP)."""
 ROOT_METADATA_PATH = "/.well-known/oauth-protected-resource"
+ACCESS_TOKEN_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
+"""The header `typ` of an access token (RFC 9068's `at+jwt`; the plain `JWT` of Keycloak, Entra ID, Auth0); absent is
+fine too. Any other (`logout+jwt`, `secevent+jwt`, `dpop+jwt`...) is another kind of token the issuer signs."""
+ID_TOKEN_CLAIMS = ("at_hash", "c_hash", "s_hash")
+"""Claims only an OpenID Connect ID token carries: such a token says who signed in to a client, and grants nothing here."""
 
 
 @dataclass(frozen=True)
@@ -279,9 +285,10 @@ class JwtVerifier:
         audiences = [audiences] if isinstance(audiences, str) else audiences if isinstance(audiences, list) else []
         if self.config.audience not in audiences:
             raise TokenRefused(f"issued for {audiences!r}, not for this server ({self.config.audience})")
+        _check_kind(header, claims)
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.strip() or len(subject) > 255:
-            raise TokenRefused("no usable subject (sub)")
+        if not isinstance(subject, str) or not subject.strip() or len(subject) > 255 or not _printable(subject):
+            raise TokenRefused("no usable subject (sub): missing, over 255 characters, or holding control or formatting characters")
         granted = claims.get("scope", claims.get("scp", ""))
         granted = granted.split() if isinstance(granted, str) else [s for s in granted if isinstance(s, str)] if isinstance(granted, list) else []
         client_id = claims.get("client_id") or claims.get("azp") or "unknown"
@@ -294,6 +301,26 @@ class JwtVerifier:
             subject=subject,
             claims={"iss": claims["iss"], "sub": subject},
         )
+
+
+def _check_kind(header: dict[str, Any], claims: dict[str, Any]) -> None:
+    """Refuse a token the issuer signed for another purpose: only an access token signs a person in here."""
+    kind = header.get("typ")
+    if kind is not None and (not isinstance(kind, str) or kind.lower() not in ACCESS_TOKEN_TYPES):
+        raise TokenRefused(f"a {kind!r} token is not an access token")
+    if "cty" in header:
+        raise TokenRefused("a nested token (cty) is not accepted")
+    payload_kind = claims.get("typ")  # Keycloak types its tokens in the payload: Bearer (access), ID, Refresh, Logout
+    if payload_kind is not None and (not isinstance(payload_kind, str) or payload_kind.lower() != "bearer"):
+        raise TokenRefused(f"a {payload_kind!r} token is not an access token")
+    if any(name in claims for name in ID_TOKEN_CLAIMS):
+        raise TokenRefused("an OpenID Connect ID token is not an access token")
+
+
+def _printable(text: str) -> bool:
+    """No control, formatting (bidi, zero-width), private-use or unassigned character, and no line or paragraph
+    separator: the subject is shown in the audit, the `vapi-mcp audit` table and the ledger as it is."""
+    return not any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in text)
 
 
 def _header(token: str) -> dict[str, Any]:

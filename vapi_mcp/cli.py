@@ -327,7 +327,10 @@ def cmd_sandbox(ns: argparse.Namespace) -> int:
     install_access_log_filter()
     where = "in memory" if sandbox.store.path is None else f"world {sandbox.store.path}"
     announce = lambda port: f"vapi-mcp sandbox: Vapi API stand-in on {web.url(ns.host, port, '')} ({where}; any bearer key works)"  # noqa: E731
-    web.serve(sandbox.app, ns.host, SANDBOX_PORT if ns.port is None else ns.port, HttpLimits(), announce=announce)
+    # Loopback names and addresses only (DNS rebinding), and no page but a loopback one: the world it serves is the one
+    # every stdio server of the user shares, and "any bearer key works".
+    app = web.HostCheck(sandbox.app, ())
+    web.serve(app, ns.host, SANDBOX_PORT if ns.port is None else ns.port, HttpLimits(), announce=announce)
     return 0
 
 
@@ -449,6 +452,7 @@ def cmd_dnc(ns: argparse.Namespace) -> int:
     """The do-not-call list: add, remove, list, import (a CSV file). Only the user removes."""
     import json
 
+    from .guard.audit import shown
     from .guard.ledger import listable
     from .state import StateUnavailable
 
@@ -481,7 +485,8 @@ def cmd_dnc(ns: argparse.Namespace) -> int:
             if ns.json:
                 print(json.dumps({"number": number, **entry}, ensure_ascii=False, separators=(",", ":")))
             else:
-                print(f"{number:<16}  {str(entry.get('added') or '')[:19]:<19}  {entry.get('by') or '-'}  {entry.get('note') or ''}".rstrip())
+                by, note = shown(str(entry.get("by") or "-")), shown(str(entry.get("note") or ""))  # an agent's words, as text
+                print(f"{number:<16}  {str(entry.get('added') or '')[:19]:<19}  {by}  {note}".rstrip())
         return 0
     except StateUnavailable as exc:
         print(f"vapi-mcp dnc: {exc}", file=sys.stderr)

@@ -144,7 +144,38 @@ def possible_numbers(reading: Resolved, regions: Iterable[str]) -> set[str]:
             continue
         if phonenumbers.is_valid_number(national):
             found.add(phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164))
+    return found | abroad(digits)
+
+
+def abroad(digits: str) -> set[str]:
+    """Every E.164 number `digits` may dial as an international number: after the international prefix of any country
+    (a trunk in Australia dials `0011 1 212...`, in Japan `010 1 212...`, in Russia `810 1 212...`), or after any
+    leading zeros. A number written without its country is denied when any reading is listed, so each one counts."""
+    rests = {digits.lstrip("0")}
+    for pattern in _international_prefixes():
+        rests.update(digits[i:] for i in range(1, min(len(digits), 8)) if pattern.fullmatch(digits[:i]))
+    found = set()
+    for rest in rests:
+        if not rest.isdigit() or len(rest) < 7:
+            continue
+        try:
+            number = phonenumbers.parse("+" + rest, None)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def _international_prefixes() -> tuple[re.Pattern[str], ...]:
+    """The international dialling prefixes of every country, as phonenumbers' metadata writes them (regular expressions)."""
+    patterns = set()
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is not None and metadata.international_prefix:
+            patterns.add(metadata.international_prefix)
+    return tuple(re.compile(pattern) for pattern in sorted(patterns))
 
 
 def premium_rate(reading: Resolved) -> bool:
@@ -206,6 +237,29 @@ def sip_user(uri: str) -> str | None:
     user = text.rsplit("@", 1)[0] if "@" in text else text
     user = clean(user.split(";", 1)[0].split(":", 1)[0])  # parameters, and a password after `user:`
     return user if _SIP_USER.match(user) else None
+
+
+_SIP_ROUTING = frozenset({"maddr", "transport", "ttl", "lr", "method", "user", "port", "comp", "sigcomp-id", "gr", "ob"})
+"""SIP URI parameters that route the request, never name a number (RFC 3261 and its extensions)."""
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?$")
+
+
+def sip_numbers(uri: str) -> list[str]:
+    """Every number a SIP address holds where a trunk may read it: its user part (`sip_user`), and the values of its
+    parameters and headers written like a number (`;phone-context=+1212...`, `?To=%2B1212...`, `?X-Dial=<sip:+1212...@h>`):
+    a trunk may route by a header, and the number rules read each of them."""
+    found = [user] if (user := sip_user(uri)) else []
+    text = unquote(uri).strip()
+    for piece in re.split(r"[;?&]", text)[1:]:
+        name, _, value = piece.partition("=")
+        value = value.strip().strip("<>\"' ")
+        if not value or name.strip().lower() in _SIP_ROUTING or _IPV4.match(value):
+            continue
+        inner = sip_user(value) if ":" in value else None
+        candidate = inner or clean(value.split("@", 1)[0])
+        if _SIP_USER.match(candidate) and candidate not in found:
+            found.append(candidate)
+    return found
 
 
 def emergency_regions(reading: Resolved) -> list[str]:

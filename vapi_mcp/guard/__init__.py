@@ -209,9 +209,10 @@ class Guard:
 
     # what never rang
 
-    def give_back(self, call: CallContext, ident: str, numbers: list[str] | None = None) -> int:
-        """Give back to the daily caps what `ident` (a call or campaign Vapi says never rang, or whose `numbers` never rang) counted."""
-        return self.ledger.give_back(call.vapi.account, ident, numbers)
+    def give_back(self, call: CallContext, ident: str, numbers: list[str] | None = None, *, starting_after: datetime | None = None) -> int:
+        """Give back to the daily caps what `ident` (a call or campaign Vapi says never rang, or whose `numbers` never rang) counted;
+        with `starting_after`, only if the guard counted it as unable to ring before then."""
+        return self.ledger.give_back(call.vapi.account, ident, numbers, starting_after=starting_after)
 
     # the do-not-call list
 
@@ -356,7 +357,7 @@ class Guard:
                 problem = app.problem(row, call.tool, call.mcp, call.vapi.account, self.now(), call.tenant or "local")
                 if problem and "expired" not in problem:  # another account's or person's: theirs to answer
                     self.refuse_pending(row, call, problem)
-            self.tokens.spend(use, self.policy.confirm_ttl)
+            fresh = self.tokens.spend(use, self.policy.confirm_ttl)
             self.store.take(f"pending:{pending_id}")
         except StateUnavailable as exc:
             until = time.time() + self.policy.confirm_ttl + CLOCK_SKEW
@@ -376,6 +377,17 @@ class Guard:
                     "answers. Tell the user if the store stays unreachable."
                 ),
             }
+        if not fresh:  # its single use was spent before this answer: the no came too late to stop anything
+            late = (
+                "The decline came too late: the agent's confirm token already confirmed this action, so it may have been sent."
+                if row is not None
+                else "The decline came too late: this action was already answered (approved, declined, or confirmed by the agent's token)."
+            )
+            self._log_unsent({**self._pending_entry(row, call), "decision": "declined", "error": late})
+            raise VapiMCPError(
+                f"{late} Nothing was stopped.",
+                hint="Check what ran (vapi-mcp audit, or the list tools), and tell the user.",
+            )
         self._log_unsent({**self._pending_entry(row, call), "decision": "declined", **({"error": note} if note else {})})
         return {"decision": "declined", "message": "The user declined in the confirmation view; nothing was placed, bought or deleted."}
 

@@ -71,6 +71,8 @@ class Approval:
     """The single-use mark this approval spends (the token's, when there is one)."""
     epoch: str = ""
     """The store's epoch the preview was issued in."""
+    request: Any = None
+    """The request the user was shown (`wouldSend`, secrets masked): Approve runs only that request."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,11 +174,18 @@ def review(paths: Iterable[Path], since: datetime | None = None, limit: int | No
     return rows[-limit:] if limit else rows
 
 
+TENANT_FORMS = ("local", "http:", "x-vapi-key:", "oauth:")
+"""How a tenant is written (`guard.CallContext.tenant`): `--who` with one of these names that tenant exactly."""
+
+
 def is_by(entry: dict[str, Any], who: str) -> bool:
     """Whether `who` asked for the attempt or approved it: a tenant as the table shows it (`oauth:alice`, `local`),
-    or a signed-in subject alone (`alice`)."""
+    or a signed-in subject alone (`alice`). A tenant's own form matches only that tenant: `local` is the user of the
+    machine, never a person who signed in as `local` (`oauth:local`)."""
     names = {str(entry.get("tenant") or ""), str(entry.get("approvedBy") or "")}
-    return who in names or f"oauth:{who}" in names
+    if who == "local" or who.startswith(TENANT_FORMS[1:]):
+        return who in names
+    return f"oauth:{who}" in names
 
 
 COLUMNS = ("time", "tool", "who", "target", "decision", "rule", "channel", "ids")
@@ -215,9 +223,15 @@ def rule_of(entry: dict[str, Any]) -> str:
     return found.group(1) if found else "-"
 
 
+def shown(text: str) -> str:
+    """A cell as plain text: control and formatting characters (a newline, a terminal escape, a bidi override) written
+    as escapes, so no field (a subject, an id Vapi answered with) can forge a row or drive the reader's terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch for ch in text)
+
+
 def table(entries: list[dict[str, Any]]) -> str:
     """A plain-text table a human can read without jq."""
-    rows = [row_of(entry) for entry in entries]
+    rows = [{column: shown(value) for column, value in row_of(entry).items()} for entry in entries]
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
     widths["ids"] = len("ids")  # the last column is not padded
     lines = ["  ".join(c.upper().ljust(widths[c]) for c in COLUMNS).rstrip()]

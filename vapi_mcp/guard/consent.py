@@ -59,10 +59,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def canonical(tool: str, arguments: dict[str, Any], account: str = "", tenant: str = "") -> bytes:
-    """The request a confirmation is bound to (on which account, for whom), in one byte form."""
-    bound = {"tool": tool, "arguments": arguments, "account": account, **({"tenant": tenant} if tenant else {})}
-    return json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical(tool: str, arguments: dict[str, Any], account: str = "", tenant: str = "", request: Any = None) -> bytes:
+    """The request a confirmation is bound to (on which account, for whom, and the request itself), in one byte form."""
+    bound = {"tool": tool, "arguments": arguments, "account": account, **({"tenant": tenant} if tenant else {}), **({"request": request} if request is not None else {})}
+    return json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 class Expired(Refused):
@@ -98,7 +98,10 @@ class Tokens:
         return hmac.new(self._key, b"vapi-mcp pending:" + pending_id.encode(), hashlib.sha256).hexdigest()[:32]
 
     def _bound_to(self, action: GuardedAction) -> str:
-        return _b64(self._sign(canonical(action.tool, action.arguments, action.account, action.tenant))[:16])
+        """The arguments, and the request they make now: an update merged into what Vapi holds makes another request
+        when that changed since the preview (another destination the human was never shown), and is refused."""
+        request = {"method": action.method, "path": action.path, "body": action.body}
+        return _b64(self._sign(canonical(action.tool, action.arguments, action.account, action.tenant, request))[:16])
 
     def issue(self, action: GuardedAction, expires: datetime, *, epoch: str, use: str | None = None) -> str:
         payload = json.dumps(
@@ -121,7 +124,8 @@ class Tokens:
         if not hmac.compare_digest(str(claims["a"]), self._bound_to(action)):
             raise Refused(
                 rule,
-                "the confirm token was issued for different arguments (or another Vapi account, or another person); nothing was sent.",
+                "the confirm token was issued for different arguments (or another Vapi account, or another person, or the request "
+                "they make changed since: an update merges into what Vapi holds now); nothing was sent.",
                 hint="Call again without confirmToken to get a new preview for these arguments.",
             )
         if now.timestamp() >= float(claims["e"]):
@@ -150,9 +154,10 @@ class Tokens:
                 hint="Each token confirms one action.",
             )
 
-    def spend(self, use: str, ttl: float) -> None:
-        """Use up a mark without acting on it (the human declined what it would confirm), whatever the epoch."""
-        self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW)
+    def spend(self, use: str, ttl: float) -> bool:
+        """Use up a mark without acting on it (the human declined what it would confirm), whatever the epoch; False
+        when it was already used (the action it confirms may have run: the agent's token, or another answer, came first)."""
+        return self.store.consume(f"token:{use}", time.time() + ttl + CLOCK_SKEW)
 
 
 Channel = Literal["elicitation", "app", "agent-relayed", "auto-allowlist"]
@@ -191,6 +196,13 @@ class Consent:
         """The channel that confirmed; raises `Outcome` (preview, decline), `InputRequired` or `Refused`."""
         approval = call.approval
         if approval is not None:  # the view's Approve, for exactly this pending action
+            if approval.request is not None and _plain(request_of(action)) != _plain(approval.request):
+                raise Refused(
+                    "app",
+                    "what Approve would send now differs from what the user was shown (the object it updates changed since "
+                    "the question, so the merged request is another one); nothing was sent.",
+                    hint="Call the tool again for a new confirmation of the request as it stands.",
+                )
             if approval.token:
                 self.tokens.redeem(approval.token, action, now)  # the agent's copy of the token is spent with it
             else:  # it shares its single use with nothing else, but is still used once, in its own epoch
@@ -337,6 +349,11 @@ async def malformed_answers_declined(ctx: Any, call_next: Any) -> Any:
 
 def question(action: GuardedAction) -> str:
     return f"{action.summary} {action.cost_note} Go ahead?"
+
+
+def _plain(value: Any) -> Any:
+    """`value` as JSON reads it back (as a pending row keeps it)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def request_of(action: GuardedAction) -> dict[str, Any]:

@@ -29,9 +29,26 @@ REHEARSALS: dict[str, str] = {
 """How a question starts when it is not the real thing: a human who approves rehearsals all day must see it first."""
 
 
+REAL = "REAL (not the sandbox, not a dry run: this is sent to Vapi): "
+"""How a real question starts when text in it speaks of a sandbox or a dry run (a name, a field an agent chose)."""
+_REHEARSAL_WORDS = ("sandbox", "dry run", "dry-run", "dryrun")
+
+
 def framed(summary: str, rehearsal: Rehearsal | None) -> str:
-    """The summary as the human reads it: a rehearsal says so before anything else."""
-    return REHEARSALS[rehearsal] + summary if rehearsal else summary
+    """The summary as the human reads it: one line (no control, formatting or line-separator character an agent's text
+    could bring: a forged second line, a bidi override), and a rehearsal says so before anything else. A real question
+    that speaks of a sandbox or a dry run anywhere (text an agent chose: `"SANDBOX (no real phone…"`) says first that
+    it is real."""
+    summary = one_line(summary)
+    if rehearsal:
+        return REHEARSALS[rehearsal] + summary
+    folded = unicodedata.normalize("NFKC", summary).casefold()
+    return REAL + summary if any(word in folded for word in _REHEARSAL_WORDS) else summary
+
+
+def one_line(text: str) -> str:
+    """`text` with every control, formatting (bidi, zero-width) and line or paragraph separator character as a space."""
+    return "".join(" " if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch for ch in text)
 
 
 def quoted(text: object, limit: int = NAME_LIMIT, *, both_ends: bool = False) -> str:

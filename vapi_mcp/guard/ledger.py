@@ -66,6 +66,8 @@ class Tally:
     per_number_cap: int
     now: datetime
     """The guard's clock when counted: expiries are wall-clock times (the store's), this far from the days counted."""
+    start: float = 0.0
+    """The earliest moment (epoch seconds, the guard's clock) the dials can ring: what a give-back is checked against."""
     credit: dict[str, int] = field(default_factory=dict)
     """Counter -> what an earlier hold of the same thing gives back in the same step (a changed campaign)."""
 
@@ -95,7 +97,13 @@ class Tally:
         return time.time() + max(2 * 86400.0, day_expiry(day) - self.now.timestamp())
 
     def hold(self) -> dict[str, Any]:
-        return {"days": self.days, "shared": [prefix for prefix, _, _ in self.shared], "numbers": dict(self.numbers), "expires": self.expiry(self.days[-1])}
+        return {
+            "days": self.days,
+            "shared": [prefix for prefix, _, _ in self.shared],
+            "numbers": dict(self.numbers),
+            "expires": self.expiry(self.days[-1]),
+            "from": self.start,
+        }
 
 
 def hold_changes(hold: dict[str, Any], numbers: Counter[str] | None = None) -> list[Change]:
@@ -151,7 +159,9 @@ class Ledger:
         shared: list[tuple[str, int | None, str]] = [(f"dials:{account}:", self.policy.daily_cap, "daily_cap")]
         if self.policy.daily_cap_per_person is not None:
             shared.append((f"dials-by:{tenant or 'local'}:", self.policy.daily_cap_per_person, "daily_cap_per_person"))
-        tally = Tally(days_of(start, end), shared, Counter(number_key(c.number, c.e164_check) for c in counted), self.policy.per_number_cap, now)
+        tally = Tally(
+            days_of(start, end), shared, Counter(number_key(c.number, c.e164_check) for c in counted), self.policy.per_number_cap, now, start.timestamp()
+        )
         if hold is not None:
             tally.credit = {c.counter: -c.delta for c in hold_changes(hold)}
         return tally
@@ -240,12 +250,18 @@ class Ledger:
                 except StateUnavailable as exc:  # nothing can be given back then: the counts stay
                     logger.warning("could not keep what %s counted against the daily caps: %s", ident, exc)
 
-    def give_back(self, account: str, ident: str, numbers: Iterable[str] | None = None) -> int:
-        """Give back what `ident` (a call or campaign that certainly never rang, or whose `numbers` never rang) holds; how many dials."""
+    def give_back(self, account: str, ident: str, numbers: Iterable[str] | None = None, *, starting_after: datetime | None = None) -> int:
+        """Give back what `ident` (a call or campaign that certainly never rang, or whose `numbers` never rang) holds; how many dials.
+
+        `starting_after`: give back only if the guard's own record says it could not ring before then (a call deleted
+        before its time): an answer saying "scheduled" is not enough when the guard counted it as ringing sooner."""
         key = hold_key(account, ident)
         try:
             hold = self.store.take(key)
             if hold is None:
+                return 0
+            if starting_after is not None and float(hold.get("from") or 0.0) <= starting_after.timestamp():
+                self._put_back(key, hold)  # it could have rung by then, on the guard's own count: it stays counted
                 return 0
             wanted = None if numbers is None else Counter(number_key(n) for n in numbers)
             changes = hold_changes(hold, wanted)

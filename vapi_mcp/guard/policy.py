@@ -22,7 +22,7 @@ from phonenumbers import timezone as phone_timezone
 
 from ..destinations import Found
 from ..errors import Refused, VapiError
-from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, premium_rate_regions, regions_of, resolve, sip_user
+from ..numbers import Resolved, emergency_regions, in_countries, possible_numbers, premium_rate, premium_rate_regions, regions_of, resolve, sip_numbers
 from .action import CallContext, Callee, GuardedAction
 from .facts import reading
 
@@ -53,12 +53,12 @@ class Ledger(Protocol):
 
 
 def sip_users(found: list[tuple[Found, Resolved]]) -> list[Resolved]:
-    """The user part of each SIP address written like a number (`sip:+1900...@host`), read as given (no country)."""
+    """The numbers each SIP address holds (its user part written like a number, `sip:+1900...@host`, and numbers in its
+    parameters and headers, `?To=%2B1900...`), read as given (no country)."""
     users = []
     for item, _ in found:
-        user = sip_user(item.detail or "") if item.role in ("sip", "sip-call") else None
-        if user is not None:
-            users.append(resolve(user, e164_check=False))
+        numbers = sip_numbers(item.detail or "") if item.role in ("sip", "sip-call") else []
+        users += [resolve(number, e164_check=False) for number in numbers]
     return users
 
 

@@ -228,6 +228,8 @@ class _Memory:
         pass
 
 
+WORLD_TABLES = frozenset({"objects", "meta", "sqlite_sequence"})
+"""The tables of a world file (`sqlite_sequence` is SQLite's own, for AUTOINCREMENT)."""
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS objects (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (kind, id))",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -287,6 +289,12 @@ class _SQLite:
         return db
 
     def _migrate(self, db: sqlite3.Connection) -> None:
+        foreign = sorted({row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} - WORLD_TABLES)
+        if foreign:  # another program's database (the guard's ledger, named by a slip of one setting): never written
+            raise WorldUnusable(
+                f"the sandbox world {self.path} is not a sandbox world: it holds tables of another program ({', '.join(foreign[:5])}), "
+                "and the sandbox never writes to it. Name a file of its own (VAPI_MCP_SANDBOX_WORLD / --world)."
+            )
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise WorldUnusable(
@@ -497,6 +505,15 @@ def check_file(path: Path) -> None:
         problem = file_problem(path, os.fstat(fd))
     finally:
         os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):  # SQLite's own files beside it hold the same objects
+        side = Path(f"{path}{suffix}")
+        try:
+            info = os.lstat(side)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise WorldUnusable(f"the sandbox world's {side} cannot be checked ({exc.strerror})") from None
+        problem = problem or (file_problem(side, info) or "").replace("the sandbox world ", "the sandbox world's file ", 1) or None
     if problem:
         raise WorldUnusable(problem)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import inspect
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from ..client import Route, Routes, declared
 from ..destinations import DIAL_ROLES, label, normalize, scan_request
 from ..errors import InputError, VapiError
 from ..guard import CallContext, GuardedAction, guarded_kind
+from ..guard.facts import quoted
 from ..guard.policy import unknown_id
 from ..ids import VapiId
 
@@ -343,13 +345,22 @@ class Merged:
         return non_empty({"changed": self.changed, "kept": self.kept, "replaced": self.replaced, "removed": self.removed})
 
     def phrase(self) -> str:
-        """For the human's question: 'model.tools (keeping model.messages, ...)' and what goes."""
-        text = ", ".join(self.changed) or "nothing (the values are the ones it has)"
+        """For the human's question: 'model.tools (keeping model.messages, ...)' and what goes. A path is made of keys
+        an agent may choose (inside metadata, variableValues): one that is not a plain name is shown quoted, as a name."""
+        text = ", ".join(map(_path, self.changed)) or "nothing (the values are the ones it has)"
         if self.kept:
-            text += f" (keeping {', '.join(self.kept[:6])}{', ...' if len(self.kept) > 6 else ''})"
+            text += f" (keeping {', '.join(map(_path, self.kept[:6]))}{', ...' if len(self.kept) > 6 else ''})"
         if self.removed:
-            text += f"; it removes {', '.join(self.removed[:6])}{', ...' if len(self.removed) > 6 else ''}"
+            text += f"; it removes {', '.join(map(_path, self.removed[:6]))}{', ...' if len(self.removed) > 6 else ''}"
         return text
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_$@:.\-]{1,80}")
+
+
+def _path(path: str) -> str:
+    """A dotted path as the question shows it: as it is when made of plain names, else quoted (and cut) like a name."""
+    return path if _PLAIN_PATH.fullmatch(path) else quoted(path, 40)
 
 
 def merged_update(current: dict[str, Any], given: dict[str, Any], *, replace: Sequence[str] = (), whole: Sequence[str] = ()) -> Merged:

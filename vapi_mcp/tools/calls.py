@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mcp.server.mcpserver import Context  # at run time: resource functions get it by their annotation
@@ -484,7 +484,8 @@ async def delete_call(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     summary = f"Delete the call to {customer} ({data.get('status')}, created {data.get('createdAt')}; id {args.id}) with its transcript and recordings."
     never_rings = _before_its_time(data, call)
     await delete_confirmed(call, args, path, summary, body={})
-    given = call.guard.give_back(call, args.id) if never_rings else 0
+    later = call.guard.now() + timedelta(seconds=START_MARGIN)  # and the guard's own count agrees: not Vapi's word alone
+    given = call.guard.give_back(call, args.id, starting_after=later) if never_rings else 0
     return {"deleted": args.id, **({"dialsGivenBack": given} if given else {})}
 
 

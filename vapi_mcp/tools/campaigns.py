@@ -13,11 +13,13 @@ statuses say so) is given back to the caps.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from ..destinations import Found, scan
 from ..errors import InputError, VapiMCPError
 from ..guard import CallContext, Callee, GuardedAction
 from ..guard.facts import local_window, plural, quoted, utc, zones_of
@@ -408,9 +410,18 @@ async def create_campaign(args: CreateCampaignArgs, call: ToolContext) -> dict[s
     body = args.body()
     lead = f"Start campaign {quoted(args.name)}: "
     action = campaign_action(args, call, lead=lead, fields=fields, plan=plan, method="POST", path="/v2/campaign", body=body)
+    action.reaches = copied_destinations(source, body)
     data = await call.send_guarded(action, check=check_created_since("list_campaigns", call.guard.now()))
     view = campaign_view(data) if isinstance(data, dict) else {"result": data}
     return {**view, "contactCount": len(plan), "next": "Follow it with get_campaign and list_campaign_contacts; cancel_campaign stops it."}
+
+
+def copied_destinations(source: dict[str, Any], body: dict[str, Any]) -> list[Found]:
+    """The destinations a duplicated campaign takes from the one it copies (`duplicateFromCampaignId`): whatever the
+    request does not give anew (its assistantOverrides, squadOverrides, its contacts' own overrides) is Vapi's copy,
+    so the rules and the question see it as if it were in the request. Its contacts are the callees already."""
+    copied = {key: value for key, value in source.items() if key not in body}
+    return [replace(found, at=("duplicateFromCampaignId", *found.at)) for found in scan(copied) if found.role != "call"]
 
 
 @tools.tool(title="List campaigns", read_only=True, sends=("GET /v2/campaign",))

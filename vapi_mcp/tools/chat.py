@@ -1,6 +1,6 @@
 """Testing: a text conversation with an assistant through Vapi's /chat (no phone rings).
 
-A chat that continues a session (`sessionId`, or a `previousChatId` whose chat belongs to one) goes over that
+A chat that continues a session (`sessionId`, or a `previousChatId` whose chat, or a chat before it, belongs to one) goes over that
 session's transport: Vapi's document says a chat with `sessionId` and no transport fields "uses existing session
 data", and a session created for an SMS transport holds the customer it texts (`Session.customer`,
 `phoneNumberId`). So the session is looked up first, and a session with a customer or a phone number is a text
@@ -39,15 +39,37 @@ def _reply(chat: dict[str, Any]) -> str:
     return "\n".join(m["content"] for m in chat.get("output") or [] if m.get("role") == "assistant" and m.get("content"))
 
 
+MAX_CHAIN = 50
+"""Chats followed back through `previousChatId` to find the session a conversation belongs to; a longer chain is refused."""
+
+
+async def _session_of(chat_id: str, call: ToolContext) -> Any:
+    """The session a chat belongs to, through its whole chain of previous chats (a chat continuing one that continues
+    an SMS session continues that session too); None when no chat of the chain has one."""
+    seen: set[str] = set()
+    while len(seen) < MAX_CHAIN:
+        seen.add(chat_id)
+        previous = await lookup(call, f"/chat/{chat_id}", "previousChatId", chat_id, "chat", "chat_with_assistant")
+        if previous.get("sessionId") is not None:
+            return previous["sessionId"]
+        before = previous.get("previousChatId")
+        if not isinstance(before, str) or not before:
+            return None
+        if before in seen:
+            raise InputError("previousChatId", f"chat {chat_id} continues a chat of its own chain ({before}): it cannot be followed; nothing was sent")
+        chat_id = vapi_id(before, "previousChatId")
+    raise InputError(
+        "previousChatId",
+        f"continues a chain of more than {MAX_CHAIN} chats, too long to tell whether it continues an SMS session; nothing was sent",
+        hint="Start a new chat (without previousChatId), or continue a later chat of the conversation.",
+    )
+
+
 async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
     """The customer the chat's session texts, as a destination (None when the chat has no session, or a session without one)."""
     session_id = args.sessionId
     if session_id is None and args.previousChatId is not None:
-        chat_id = str(args.previousChatId)
-        previous = await lookup(call, f"/chat/{chat_id}", "previousChatId", chat_id, "chat", "chat_with_assistant")
-        session_id = previous.get("sessionId")
-        if session_id is None:
-            return None
+        session_id = await _session_of(str(args.previousChatId), call)
     if session_id is None:
         return None
     ident = vapi_id(str(session_id), "sessionId")
@@ -71,6 +93,8 @@ async def chat_with_assistant(args: ChatArgs, call: ToolContext) -> dict[str, An
         raise InputError("assistant", "give either assistantId or assistant, not both")
     if args.assistantId is None and args.assistant is None and args.previousChatId is None and args.sessionId is None:
         raise InputError("assistantId", "is required (or assistant, previousChatId or sessionId)")
+    if args.sessionId is not None and args.previousChatId is not None:  # which would Vapi follow? Its document says: not both
+        raise InputError("previousChatId", "give either sessionId or previousChatId, not both (Vapi's document: they are mutually exclusive); nothing was sent")
     who = f"the assistant {args.assistantId}" if args.assistantId else f"the transient assistant {quoted(args.assistant.get('name') or '(unnamed)')}" if args.assistant else "the assistant of this chat"
     async def describe(ctx: CallContext) -> str:  # asked only when the chat texts, or carries a phone destination
         if args.assistantId is None:
