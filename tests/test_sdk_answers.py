@@ -129,6 +129,16 @@ async def sessions(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.sessions.delete, session.id)
 
 
+async def files(sdk: SdkCheck, clock: ManualClock) -> None:
+    made = await sdk(sdk.vapi.files.create, file=("prices.txt", b"Nail trim: $15\n", "text/plain"), purpose="knowledge-base-v2", metadata='{"source": "desk"}')
+    await sdk(sdk.vapi.files.create, file=("scan.pdf", b"%PDF-1.7", "application/pdf"), purpose="knowledge-base-v2")
+    clock.advance(10)
+    await sdk(sdk.vapi.files.list, purpose="knowledge-base-v2")
+    await sdk(sdk.vapi.files.get, made.id)
+    await sdk(sdk.vapi.files.update, made.id, name="Prices")
+    await sdk(sdk.vapi.files.delete, made.id)
+
+
 SCHEMA = {"type": "boolean", "description": "Whether the caller asked about a nail trim."}
 
 
@@ -238,7 +248,7 @@ async def analytics(sdk: SdkCheck, clock: ManualClock) -> None:
 
 RESOURCES: dict[str, Callable[[SdkCheck, ManualClock], Awaitable[None]]] = {
     f.__name__: f
-    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics)
+    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files)
 }
 """Every resource the SDK and the sandbox share, each driven through its SDK methods the sandbox serves."""
 

@@ -496,6 +496,38 @@ class VapiClient:
                 raise self._odd_answer(method, path, what, check, hint="Check VAPI_BASE_URL (https://api.vapi.ai).")
             return self._body(method, path, answer, shape, check)
 
+    async def upload(self, path: str, *, file: tuple[str, bytes, str], fields: Mapping[str, str], check: str | None = None) -> Any:
+        """POST a `multipart/form-data` body (Vapi's POST /file): `file` is (filename, content, MIME type), `fields`
+        the form's other fields. Like every create it is never retried once it may have reached Vapi; errors map as
+        `request`'s do. Dry-run mode sends nothing (the result shows the file's name and size, not its content)."""
+        _check_path("POST", path)
+        _check_declared("POST", path)
+        name, content, mime = file
+        self._may_send("POST", path, {"file": {"filename": name, "bytes": len(content), "mimetype": mime}, **fields})
+        request = self._http.build_request("POST", path, files={"file": (name, content, mime)}, data=dict(fields))
+        started = time.monotonic()
+        try:
+            with anyio.fail_after(self.timeout):
+                answer = await self._send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise VapiError(
+                f"Could not connect to Vapi at {self.base_url} ({type(exc).__name__}).",
+                hint="Nothing was sent. Check the network or VAPI_BASE_URL, then try again.",
+                sent=False,
+            ) from None
+        except (httpx.TimeoutException, TimeoutError):
+            raise self._unknown_outcome("POST", path, "Vapi did not answer in time", check) from None
+        except TooLarge:
+            raise self._too_large("POST", path, check) from None
+        except httpx.TransportError as exc:
+            raise self._unknown_outcome("POST", path, f"The connection to Vapi failed ({type(exc).__name__})", check) from None
+        logger.debug("POST %s (multipart) -> %s (%.0f ms)", path, answer.status, (time.monotonic() - started) * 1000)
+        if answer.status >= 400:
+            raise self._status_error("POST", path, answer, check)
+        if not 200 <= answer.status < 300:
+            raise self._odd_answer("POST", path, f"Vapi answered {answer.status} instead of a result", check, hint="Check VAPI_BASE_URL (https://api.vapi.ai).")
+        return self._body("POST", path, answer, dict, check)
+
     def _body(self, method: str, path: str, answer: Answer, shape: Any, check: str | None) -> Any:
         """The JSON of a 2xx answer, if it is what the request expects."""
         if not answer.content.strip():

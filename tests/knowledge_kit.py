@@ -1,0 +1,55 @@
+"""Helpers for the knowledge family's tests: a client's roots, a price list, multipart bodies as Vapi receives them."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from mcp_types import ListRootsResult, Root
+
+from vapi_mcp.sandbox import Sandbox
+from vapi_mcp.sandbox.core import RecordedRequest, stamp
+
+PRICE_LIST = """Sunny Paws price list
+
+Nail trim: $15
+Bath and brush: $40
+Full groom: $75 for small dogs, $95 for large dogs
+Teeth cleaning: $25
+
+We are open Monday to Saturday, 9am to 6pm.
+"""
+"""The price list the end-to-end loop uploads: what the assistant's answers must quote."""
+
+
+def roots_of(*folders: Path | str) -> Callable[[Any], Awaitable[ListRootsResult]]:
+    """A client's `list_roots_callback` sharing `folders` (paths, or URIs as given)."""
+
+    async def answer(context: Any) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=f if isinstance(f, str) else f.resolve().as_uri()) for f in folders])
+
+    return answer
+
+
+def multipart(request: RecordedRequest) -> dict[str, Any]:
+    """The parts of a recorded multipart/form-data request: field name -> text, or (filename, content type, text) for a file."""
+    raw = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode() + str(request.body).encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    parts: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        filename = part.get_filename()
+        text = part.get_payload(decode=True).decode()
+        parts[name] = (filename, part.get_content_type(), text) if filename else text
+    return parts
+
+
+def assistant(sandbox: Sandbox, prompt: str = "You are Riley, the receptionist at Sunny Paws grooming.", **fields: Any) -> str:
+    """An assistant in the sandbox's world, with `prompt` as its system message; its id."""
+    model = {"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": prompt}], **fields.pop("model", {})}
+    item = stamp(sandbox.clock, name="Riley", firstMessage="Hi, Sunny Paws!", model=model, **fields)
+    sandbox.store.assistants[item["id"]] = item
+    return item["id"]
