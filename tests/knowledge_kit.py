@@ -53,3 +53,18 @@ def assistant(sandbox: Sandbox, prompt: str = "You are Riley, the receptionist a
     item = stamp(sandbox.clock, name="Riley", firstMessage="Hi, Sunny Paws!", model=model, **fields)
     sandbox.store.assistants[item["id"]] = item
     return item["id"]
+
+
+async def put_file(sandbox: Sandbox, name: str, content: str | bytes, purpose: str = "knowledge-base-v2") -> dict[str, Any]:
+    """A file uploaded straight to the sandbox (as another client would), its File answer."""
+    import httpx2 as httpx
+
+    from vapi_mcp.config import SANDBOX_BASE_URL
+
+    data = content.encode() if isinstance(content, str) else content
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_BASE_URL, headers={"Authorization": "Bearer test"}) as http:
+        answer = await http.post("/file", files={"file": (name, data)}, data={"purpose": purpose})
+    assert answer.status_code == 201, answer.text
+    made: dict[str, Any] = answer.json()
+    return made

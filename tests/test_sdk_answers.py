@@ -139,6 +139,25 @@ async def files(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.files.delete, made.id)
 
 
+async def knowledge_bases(sdk: SdkCheck, clock: ManualClock) -> None:
+    kb = sdk.vapi.knowledge_bases_v_2
+    prices = await sdk(sdk.vapi.files.create, file=("prices.txt", b"Nail trim: $15\n", "text/plain"), purpose="knowledge-base-v2")
+    scan = await sdk(sdk.vapi.files.create, file=("scan.pdf", b"%PDF-1.7", "application/pdf"), purpose="knowledge-base-v2")
+    base = await sdk(kb.knowledge_base_v_2_controller_create, name="Prices", description="What things cost.")
+    await sdk(kb.knowledge_base_v_2_controller_file_attach, base.id, file_id=prices.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_attach, base.id, file_id=scan.id)
+    clock.advance(10)
+    await sdk(kb.knowledge_base_v_2_controller_find_all)
+    found = await sdk(kb.knowledge_base_v_2_controller_find_one, base.id)
+    await sdk(sdk.vapi.tools.get, found.tool_id)
+    await sdk(sdk.vapi.tools.list)
+    await sdk(kb.knowledge_base_v_2_controller_files_get, base.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_retry, base.id, scan.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_detach, base.id, prices.id)
+    await sdk(kb.knowledge_base_v_2_controller_update, base.id, name="Prices 2026")
+    await sdk(kb.knowledge_base_v_2_controller_remove, base.id)
+
+
 SCHEMA = {"type": "boolean", "description": "Whether the caller asked about a nail trim."}
 
 
@@ -248,7 +267,7 @@ async def analytics(sdk: SdkCheck, clock: ManualClock) -> None:
 
 RESOURCES: dict[str, Callable[[SdkCheck, ManualClock], Awaitable[None]]] = {
     f.__name__: f
-    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files)
+    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files, knowledge_bases)
 }
 """Every resource the SDK and the sandbox share, each driven through its SDK methods the sandbox serves."""
 

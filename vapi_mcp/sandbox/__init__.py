@@ -62,6 +62,7 @@ from . import (
     control,
     evals,
     files,
+    knowledge_bases,
     phone_numbers,
     sessions,
     simulations,
@@ -80,7 +81,7 @@ REQUEST_LOG = 1000
 
 MODULES: tuple[Any, ...] = (
     control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics,
-    files,
+    files, knowledge_bases,
 )  # fmt: skip
 """Every resource module; each has `routes`, and may have `tick`, `upcoming` and `BUILT_IN`."""
 
