@@ -116,6 +116,9 @@ async def chats(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.chats.create, previous_chat_id=chat.id, input="And a bath?")
     await sdk(sdk.vapi.chats.create, assistant_id=who.id, input=[{"role": "user", "content": "Do you groom cats?"}])
     await sdk(sdk.vapi.chats.get, chat.id)
+    await sdk(sdk.vapi.chats.list)
+    await sdk(sdk.vapi.chats.list, assistant_id=who.id, limit=1, page=2)
+    await sdk(sdk.vapi.chats.delete, chat.id)
 
 
 async def sessions(sdk: SdkCheck, clock: ManualClock) -> None:
