@@ -57,9 +57,9 @@ def action_scopes(kind: str, roles: Iterable[str] = ()) -> frozenset[str]:
         needed.add(KIND_SCOPES[kind])
     elif kind == "route":
         roles = set(roles)
-        if roles & {"sms", "sms-tool"}:
+        if roles & {"sms", "sms-tool", "sms-session"}:
             needed.add(TEXT)
-        if roles - {"sms", "sms-tool"} or not roles:
+        if roles - {"sms", "sms-tool", "sms-session"} or not roles:
             needed.add(DIAL)
     return frozenset(needed)
 
