@@ -161,6 +161,16 @@ async def knowledge_bases(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(kb.knowledge_base_v_2_controller_remove, base.id)
 
 
+async def scorecards(sdk: SdkCheck, clock: ManualClock) -> None:
+    asked = await sdk(sdk.vapi.structured_outputs.structured_output_controller_create, name="asked_nail_trim", schema=SCHEMA)
+    metric = {"structuredOutputId": asked.id, "conditions": [{"type": "comparator", "comparator": "=", "value": True, "points": 50}]}
+    card = await sdk(sdk.vapi.observability_scorecard.scorecard_controller_create, metrics=[metric], name="Price questions")
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_get_paginated)
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_get, card.id)
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_update, card.id, description="Asked about prices.")
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_remove, card.id)
+
+
 SCHEMA = {"type": "boolean", "description": "Whether the caller asked about a nail trim."}
 
 
@@ -270,7 +280,7 @@ async def analytics(sdk: SdkCheck, clock: ManualClock) -> None:
 
 RESOURCES: dict[str, Callable[[SdkCheck, ManualClock], Awaitable[None]]] = {
     f.__name__: f
-    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files, knowledge_bases)
+    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files, knowledge_bases, scorecards)
 }
 """Every resource the SDK and the sandbox share, each driven through its SDK methods the sandbox serves."""
 

@@ -64,6 +64,7 @@ from . import (
     files,
     knowledge_bases,
     phone_numbers,
+    scorecards,
     sessions,
     simulations,
     structured_outputs,
@@ -81,7 +82,7 @@ REQUEST_LOG = 1000
 
 MODULES: tuple[Any, ...] = (
     control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics,
-    files, knowledge_bases,
+    files, knowledge_bases, scorecards,
 )  # fmt: skip
 """Every resource module; each has `routes`, and may have `tick`, `upcoming` and `BUILT_IN`."""
 

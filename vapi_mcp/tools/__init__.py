@@ -22,10 +22,11 @@ from . import (
     knowledge_bases,
     numbers,
     sandbox_clock,
+    scorecards,
     sessions,
     simulations,
     structured_outputs,
     vapi_tools,
 )
 
-FAMILIES = (calls, sandbox_clock, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, files, knowledge_bases, chats, sessions, campaigns, analytics)
+FAMILIES = (calls, sandbox_clock, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, files, knowledge_bases, chats, sessions, scorecards, campaigns, analytics)

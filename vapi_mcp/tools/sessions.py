@@ -48,7 +48,7 @@ phoneNumber, status) are accepted too."""
 
 
 class SessionFields(Guarded):
-    """CreateSessionDTO."""
+    # CreateSessionDTO
 
     model_config = ConfigDict(json_schema_extra=lambda schema: _listed(schema))
 
@@ -90,7 +90,7 @@ class ListSessionsArgs(Args):
 
 
 class UpdateSessionArgs(Args):
-    """UpdateSessionDTO: who answers and whom it texts do not change."""
+    # UpdateSessionDTO: who answers and whom it texts do not change.
 
     id: VapiId
     name: str | None = Field(None, max_length=40)
