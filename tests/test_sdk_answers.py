@@ -107,6 +107,7 @@ async def calls(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.calls.get, call.id)
     await sdk(sdk.vapi.calls.update, call.id, name="Ada's booking")
     await sdk(sdk.vapi.calls.call_artifact_controller_call_logs_download, call.id)
+    await sdk(sdk.vapi.calls.call_artifact_controller_pcap_download, call.id)
     await sdk(sdk.vapi.calls.delete, call.id)
 
 

@@ -651,6 +651,26 @@ class VapiClient:
         finally:
             await response.aclose()
 
+    async def redirect(self, path: str) -> str:
+        """Where Vapi redirects `GET path` to (a presigned download, such as `/call/{id}/pcap`'s), without following it:
+        the link is handed on, never fetched. Only an https target (or, in sandbox mode, the sandbox's own) is accepted."""
+        _check_path("GET", path)
+        _check_declared("GET", path)
+        response = await self._stream(self._http.build_request("GET", path), path)
+        try:
+            if response.status_code >= 400:
+                answer = Answer(response.status_code, response.headers, await response.aread())
+                raise self._status_error("GET", path, answer, None)
+            location = response.headers.get("location") if response.status_code in REDIRECTS else None
+        finally:
+            await response.aclose()
+        if not location:
+            raise VapiError(f"Vapi answered GET {path} with {response.status_code}, not a redirect to the download.", hint="Try again later.")
+        url = str(response.url.join(location))
+        if not self._trusted_download_url(url):
+            raise VapiError(f"Refusing Vapi's redirect for {path}: the target is not https.", hint="Open the artifact from the Vapi dashboard instead.")
+        return url
+
     async def _stream(self, request: httpx.Request, path: str) -> httpx.Response:
         try:
             with anyio.fail_after(self.timeout):

@@ -40,7 +40,7 @@ toolset = "calls"
 tools = ToolGroup()
 
 Timestamp = str
-Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "raw"]
+Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "pcap", "raw"]
 PAGE_ROWS = 100
 """Rows in one list_calls page: ~25 KB of text at most, however large `limit` is."""
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
@@ -382,11 +382,11 @@ def _page(calls: list[dict[str, Any]], page: int) -> tuple[list[dict[str, Any]],
     return newer, {"createdAtLe": last}
 
 
-@tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}", "GET /call/{id}/call-logs"))
+@tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}", "GET /call/{id}/call-logs", "GET /call/{id}/pcap"))
 async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Linked:
     """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
-    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
-    latency (why it failed) only on request."""
+    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs, latency
+    and pcap (why it failed) only on request."""
     data = await call.vapi.get(f"/call/{args.id}")
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 
