@@ -68,3 +68,38 @@ async def put_file(sandbox: Sandbox, name: str, content: str | bytes, purpose: s
     assert answer.status_code == 201, answer.text
     made: dict[str, Any] = answer.json()
     return made
+
+
+RECEPTIONIST = "You are Riley, the receptionist at Sunny Paws grooming. Answer questions about prices from the price list. Be friendly and brief."
+
+
+async def price_list_loop(client: Any, path: str) -> dict[str, Any]:
+    """What an agent does for "make the receptionist answer from this price list", through `client`'s tools only:
+    make the assistant, upload the file, a knowledge base with it, wait until it is indexed (moving the sandbox's
+    clock), connect it, chat to check the answers, and read the chats back. Returns what it saw at each step."""
+    import json
+
+    async def call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        result = await client.call_tool(name, arguments)
+        text = result.content[0].text
+        assert not result.is_error, f"{name}: {text}"
+        answer: dict[str, Any] = json.loads(text)
+        return answer
+
+    seen: dict[str, Any] = {}
+    model = {"provider": "openai", "model": "gpt-4.1", "messages": [{"role": "system", "content": RECEPTIONIST}]}
+    riley = await call("create_assistant", {"name": "Riley", "firstMessage": "Hi, Sunny Paws!", "model": model})
+    seen["upload"] = await call("upload_file", {"path": path})
+    base = await call("create_knowledge_base", {"name": "Sunny Paws prices", "description": "What grooming costs."})
+    seen["attach"] = await call("attach_file", {"knowledgeBaseId": base["id"], "fileId": seen["upload"]["id"]})
+    seen["indexing"] = await call("get_knowledge_base", {"id": base["id"]})
+    await call("advance_sandbox_clock", {"advanceSeconds": 10})
+    seen["ready"] = await call("get_knowledge_base", {"id": base["id"]})
+    seen["connect"] = await call("connect_knowledge_base", {"assistantId": riley["id"], "knowledgeBaseId": base["id"]})
+    first = await call("chat_with_assistant", {"assistantId": riley["id"], "input": "How much is a nail trim?"})
+    second = await call("chat_with_assistant", {"previousChatId": first["chatId"], "input": "And what does a full groom cost?"})
+    seen["replies"] = [first["reply"], second["reply"]]
+    seen["chats"] = await call("list_chats", {"assistantId": riley["id"]})
+    seen["conversation"] = await call("get_chat", {"id": second["chatId"]})
+    seen["ids"] = {"assistant": riley["id"], "knowledgeBase": base["id"], "chats": [first["chatId"], second["chatId"]]}
+    return seen
