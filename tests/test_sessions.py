@@ -63,7 +63,7 @@ async def test_a_session_that_texts_a_customer_asks_the_user_first_naming_who_an
         made = result_json(await confirmed(client, "create_session", arguments))
     summary = preview["summary"]
     assert preview["confirmationRequired"] is True
-    assert 'the assistant "Riley"' in summary and "+14155550100" in summary and f"Every chat on it texts {NY}" in summary
+    assert 'the assistant "Riley"' in summary and "+14155550100" in summary and f"Every chat on it texts the session's customer, {NY}" in summary
     [body] = sent(sandbox, "POST")
     assert body["customer"]["number"] == NY  # sent normalized, as the human was shown
     assert_valid("CreateSessionDTO", body)
@@ -134,3 +134,14 @@ async def test_bad_input_is_refused_before_any_request(client: Client, sandbox: 
     result = await client.call_tool(name, arguments)
     assert result.is_error and says in result_text(result)
     assert sandbox.requests == []
+
+
+async def test_a_transient_twilio_number_is_named_in_the_question_and_its_token_never_shown(settings: Settings, sandbox: Sandbox, clock: ManualClock) -> None:
+    token = "twilio-auth-token-1234567890"
+    twilio = {"provider": "twilio", "number": "+14155550100", "twilioAccountSid": "AC0123", "twilioAuthToken": token}
+    async with serve(settings, sandbox, clock) as client:
+        preview = await client.call_tool("create_session", {"assistantId": assistant(sandbox), "customer": {"number": NY}, "phoneNumber": twilio})
+    view = result_json(preview)
+    assert "texting from +14155550100 (its transient phoneNumber)" in view["summary"]
+    assert view["wouldSend"]["body"]["phoneNumber"]["twilioAuthToken"] == "***" and token not in result_text(preview)
+    assert all(token not in str(line) for line in audit_lines(settings))

@@ -25,7 +25,7 @@ ALL = (READ, CHANGE, DIAL, TEXT, SPEND, DELETE)
 KIND_SCOPES: dict[str, str] = {"dial": DIAL, "text": TEXT, "spend": SPEND, "destroy": DELETE}
 """The scope each kind of guarded action needs besides `vapi:change` (`guard.action.Kind`)."""
 
-ALWAYS_GUARDED: dict[str, str] = {"buy_number": SPEND, "import_number": SPEND, "create_campaign": DIAL}
+ALWAYS_GUARDED: dict[str, str] = {"buy_number": SPEND, "import_number": SPEND, "create_campaign": DIAL, "detach_file": DELETE}
 """Tools every use of which is one kind of guarded action (besides `delete_*`, which always deletes)."""
 
 APPROVE_TOOL, DECLINE_TOOL = "approve_action", "decline_action"

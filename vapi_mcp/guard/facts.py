@@ -82,7 +82,7 @@ def destinations(found: list[Found]) -> str:
         sentences.append(f"It sends a text message to {_listed(texts)} now.")
     later = [reading(f) for f in found if f.role == "sms-session"]
     if later:
-        sentences.append(f"Every chat on it texts {_listed(later)} (the session's customer).")
+        sentences.append(f"Every chat on it texts the session's customer, {_listed(later)}.")
     tools = sum(1 for f in found if f.role == "sms-tool")
     if tools:
         sentences.append("It gives the assistant an SMS tool: it can text the people it talks to.")

@@ -154,6 +154,9 @@ def _describer(args: SessionFields) -> Callable[[CallContext], Awaitable[str]]:
         elif args.squad is not None:
             who = "a transient squad"
         line = ""
+        transient = args.phoneNumber.get("number") if args.phoneNumber is not None else None
+        if isinstance(transient, str):
+            line = f", texting from {transient} (its transient phoneNumber)"
         if args.phoneNumberId:
             phone = await lookup(call, f"/phone-number/{args.phoneNumberId}", "phoneNumberId", str(args.phoneNumberId), "phone number", "list_phone_numbers")
             line = f", texting from {phone.get('number') or phone.get('sipUri') or args.phoneNumberId}"
