@@ -171,3 +171,15 @@ def _example(node: dict[str, Any], key: str, ids: dict[str, str], depth: int, pa
     if depth > 6:
         return {}
     return _example_object(node, ids, depth, f"{path}.", constants)
+
+
+@functools.lru_cache(maxsize=None)
+def _answer_validator(name: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator({"$ref": f"#/definitions/{name}", "definitions": _definitions()})
+
+
+def assert_answer(name: str, value: Any) -> None:
+    """`value` has the shape the document gives answers of schema `name`: its required fields and their types
+    (an answer may carry properties the document does not list, so it is not checked strictly)."""
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _answer_validator(name).iter_errors(value)]
+    assert not problems, f"{name} does not describe the answer: {problems[:5]}"

@@ -11,7 +11,7 @@ from vapi_mcp.destinations import NUMBER_ROLES, normalize, own_fields, scan
 
 ROLES = {
     "TransferDestinationNumber.number": {"transfer"},
-    "CreateCustomerDTO.number": {"call", "sms"},
+    "CreateCustomerDTO.number": {"call", "sms", "sms-session"},
     "TransferDestinationNumber.callerId": {"caller-id"},
     "TransferDestinationSip.callerId": {"caller-id"},
     "TwilioTransport.forwardedFrom": {"info"},

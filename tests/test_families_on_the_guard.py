@@ -510,11 +510,12 @@ def named_tools(text: str) -> set[str]:
 
 
 async def test_the_test_assistant_prompt_names_only_tools_the_server_offers(client: Client) -> None:
-    from vapi_mcp.tools.simulations import PROMPT_TOOLS
+    from vapi_mcp.tools.simulations import KNOWLEDGE_PROMPT_TOOLS, PROMPT_TOOLS
 
     text = (await client.get_prompt("test-assistant", {"assistantId": "a1"})).messages[0].content.text
     offered = {t.name for t in (await client.list_tools()).tools}
-    assert named_tools(text) == set(PROMPT_TOOLS) and set(PROMPT_TOOLS) <= offered
+    named = set(PROMPT_TOOLS) | set(KNOWLEDGE_PROMPT_TOOLS)  # every toolset is offered: the knowledge step too
+    assert named_tools(text) == named and named <= offered
 
 
 async def test_no_test_assistant_prompt_when_a_tool_it_names_is_not_offered(

@@ -54,7 +54,6 @@ OPEN_BY_DESIGN = {
     "AssistantOverrides.credentials[]": "as CreateAssistantDTO.credentials",
     "CompliancePlan.recordingConsentPlan": "recording consent plans: the sandbox records nothing",
     "SecurityFilterPlan": "a compliance plan's security filters: the sandbox filters nothing",
-    "CreateScorecardDTO": "inline scorecards in an artifact plan: the sandbox has no scorecards",
     "CreateWorkflowDTO": "a transient workflow on a call: the sandbox runs no workflows",
     "WorkflowUserEditable": "a Vapi model's workflow: the sandbox runs no workflows",
     "FallbackPlan": "voices to fall back on, each a Fallback*Voice schema: the sandbox's voice never fails",

@@ -26,6 +26,8 @@ TESTING_BUDGET = 15_500
 """Bytes of the testing toolset (chat, evals, simulations, structured outputs: 26 tools), which agents opt into."""
 OUTBOUND_BUDGET = 9_500
 """Bytes of the campaigns and analytics toolsets (8 tools), which agents opt into."""
+KNOWLEDGE_BUDGET = 15_000
+"""Bytes of the knowledge toolset (files, knowledge bases, chat history, sessions, scorecards: 27 tools), which agents opt into."""
 
 
 def _dump(tool) -> dict:
@@ -70,8 +72,8 @@ async def test_the_default_tools_list_stays_within_its_byte_budget(tmp_path, san
 
 @pytest.mark.parametrize(
     ("toolsets", "budget", "at_least"),
-    [(("testing",), TESTING_BUDGET, 20), (("campaigns", "analytics"), OUTBOUND_BUDGET, 8)],
-    ids=["testing", "campaigns+analytics"],
+    [(("testing",), TESTING_BUDGET, 20), (("campaigns", "analytics"), OUTBOUND_BUDGET, 8), (("knowledge",), KNOWLEDGE_BUDGET, 27)],
+    ids=["testing", "campaigns+analytics", "knowledge"],
 )
 async def test_the_opt_in_toolsets_stay_within_their_budgets(tmp_path, sandbox, toolsets, budget, at_least):
     settings = Settings.load({}, audit_log=str(tmp_path / "a.jsonl"), toolsets=toolsets)

@@ -107,6 +107,7 @@ async def calls(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.calls.get, call.id)
     await sdk(sdk.vapi.calls.update, call.id, name="Ada's booking")
     await sdk(sdk.vapi.calls.call_artifact_controller_call_logs_download, call.id)
+    await sdk(sdk.vapi.calls.call_artifact_controller_pcap_download, call.id)
     await sdk(sdk.vapi.calls.delete, call.id)
 
 
@@ -116,6 +117,9 @@ async def chats(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.chats.create, previous_chat_id=chat.id, input="And a bath?")
     await sdk(sdk.vapi.chats.create, assistant_id=who.id, input=[{"role": "user", "content": "Do you groom cats?"}])
     await sdk(sdk.vapi.chats.get, chat.id)
+    await sdk(sdk.vapi.chats.list)
+    await sdk(sdk.vapi.chats.list, assistant_id=who.id, limit=1, page=2)
+    await sdk(sdk.vapi.chats.delete, chat.id)
 
 
 async def sessions(sdk: SdkCheck, clock: ManualClock) -> None:
@@ -127,6 +131,45 @@ async def sessions(sdk: SdkCheck, clock: ManualClock) -> None:
     await sdk(sdk.vapi.sessions.get, session.id)
     await sdk(sdk.vapi.sessions.update, session.id, status="completed")
     await sdk(sdk.vapi.sessions.delete, session.id)
+
+
+async def files(sdk: SdkCheck, clock: ManualClock) -> None:
+    made = await sdk(sdk.vapi.files.create, file=("prices.txt", b"Nail trim: $15\n", "text/plain"), purpose="knowledge-base-v2", metadata='{"source": "desk"}')
+    await sdk(sdk.vapi.files.create, file=("scan.pdf", b"%PDF-1.7", "application/pdf"), purpose="knowledge-base-v2")
+    clock.advance(10)
+    await sdk(sdk.vapi.files.list, purpose="knowledge-base-v2")
+    await sdk(sdk.vapi.files.get, made.id)
+    await sdk(sdk.vapi.files.update, made.id, name="Prices")
+    await sdk(sdk.vapi.files.delete, made.id)
+
+
+async def knowledge_bases(sdk: SdkCheck, clock: ManualClock) -> None:
+    kb = sdk.vapi.knowledge_bases_v_2
+    prices = await sdk(sdk.vapi.files.create, file=("prices.txt", b"Nail trim: $15\n", "text/plain"), purpose="knowledge-base-v2")
+    scan = await sdk(sdk.vapi.files.create, file=("scan.pdf", b"%PDF-1.7", "application/pdf"), purpose="knowledge-base-v2")
+    base = await sdk(kb.knowledge_base_v_2_controller_create, name="Prices", description="What things cost.")
+    await sdk(kb.knowledge_base_v_2_controller_file_attach, base.id, file_id=prices.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_attach, base.id, file_id=scan.id)
+    clock.advance(10)
+    await sdk(kb.knowledge_base_v_2_controller_find_all)
+    found = await sdk(kb.knowledge_base_v_2_controller_find_one, base.id)
+    await sdk(sdk.vapi.tools.get, found.tool_id)
+    await sdk(sdk.vapi.tools.list)
+    await sdk(kb.knowledge_base_v_2_controller_files_get, base.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_retry, base.id, scan.id)
+    await sdk(kb.knowledge_base_v_2_controller_file_detach, base.id, prices.id)
+    await sdk(kb.knowledge_base_v_2_controller_update, base.id, name="Prices 2026")
+    await sdk(kb.knowledge_base_v_2_controller_remove, base.id)
+
+
+async def scorecards(sdk: SdkCheck, clock: ManualClock) -> None:
+    asked = await sdk(sdk.vapi.structured_outputs.structured_output_controller_create, name="asked_nail_trim", schema=SCHEMA)
+    metric = {"structuredOutputId": asked.id, "conditions": [{"type": "comparator", "comparator": "=", "value": True, "points": 50}]}
+    card = await sdk(sdk.vapi.observability_scorecard.scorecard_controller_create, metrics=[metric], name="Price questions")
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_get_paginated)
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_get, card.id)
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_update, card.id, description="Asked about prices.")
+    await sdk(sdk.vapi.observability_scorecard.scorecard_controller_remove, card.id)
 
 
 SCHEMA = {"type": "boolean", "description": "Whether the caller asked about a nail trim."}
@@ -238,7 +281,7 @@ async def analytics(sdk: SdkCheck, clock: ManualClock) -> None:
 
 RESOURCES: dict[str, Callable[[SdkCheck, ManualClock], Awaitable[None]]] = {
     f.__name__: f
-    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics)
+    for f in (assistants, squads, phone_numbers, tools, calls, chats, sessions, structured_outputs, evals, simulations, campaigns, analytics, files, knowledge_bases, scorecards)
 }
 """Every resource the SDK and the sandbox share, each driven through its SDK methods the sandbox serves."""
 

@@ -72,7 +72,7 @@ async def test_rich_call_repeats_its_transcript_like_a_real_call(seeded: Sandbox
     assert call["artifact"]["transcript"] == "\n".join(f"{'AI' if t['role'] == 'bot' else 'User'}: {t['message']}" for t in turns)
     said = [t["message"] for t in turns if t["role"] == "bot"]
     assert "You're booked for Thursday, November 5 at 1:00 PM. Is there anything else I can help you with?" in said
-    assert ["$120.", "We accept most dental insurance plans.", "About 45 minutes."] == said[3:6]
+    assert ["Cleaning: $120.", "We accept most dental insurance plans.", "Cleaning: about 45 minutes."] == said[3:6]  # a list item says what it is about
     assert call["artifact"]["recording"]["stereoUrl"]
     assert call["analysis"]["summary"].startswith('The user asked "Could you tell me how much a cleaning costs?"')
     assert "answered 3 of 3 from its prompt. A booking was confirmed for Thursday, November 5 at 1:00 PM." in call["analysis"]["summary"]

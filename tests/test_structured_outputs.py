@@ -135,8 +135,11 @@ async def test_get_call_shows_structured_outputs_and_scorecards_compactly(client
     other = await ended_web_call(client, clock, add_assistant(sandbox, artifactPlan=plan))
     unsaid = result_json(await client.call_tool("get_call", {"id": other}))
     assert unsaid["structuredOutputs"] == {"booked": False, "hour": None}, "nothing in that transcript supports them"
-    assert unsaid["scorecards"] == {"Booking QA": {"score": 0, "scoreNormalized": 0}}
-    assert view["scorecards"] == {"Booking QA": {"score": 70, "scoreNormalized": 100}}
+    [(inline_id, points)] = [(v.pop("scorecardId"), v.pop("points")) for v in unsaid["scorecards"].values()]
+    assert unsaid["scorecards"] == {"Booking QA": {"score": 0, "scoreNormalized": 0}} and points == {"booked": 0}
+    scored = view["scorecards"]["Booking QA"]
+    assert scored == {"score": 70, "scoreNormalized": 100, "scorecardId": scored["scorecardId"], "points": {"booked": 70}}
+    assert inline_id != scored["scorecardId"]  # an inline scorecard gets an id of its own on each call
     narrowed = result_json(await client.call_tool("get_call", {"id": call_id, "include": ["transcript"]}))
     assert "structuredOutputs" not in narrowed and "scorecards" not in narrowed
 

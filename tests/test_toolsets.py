@@ -85,7 +85,7 @@ async def test_the_walk_through_prompt_comes_only_with_the_tools_it_uses(tmp_pat
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
-        (["tools", "--toolsets", "calls,phones"], "unknown toolset 'phones'; valid: calls, numbers, assistants, tools, testing, campaigns, analytics, all, default"),
+        (["tools", "--toolsets", "calls,phones"], "unknown toolset 'phones'; valid: calls, numbers, assistants, tools, testing, knowledge, campaigns, analytics, all, default"),
         (["tools", "--tools", "get_call,dial_everyone"], "--tools / VAPI_MCP_TOOLS: unknown tool 'dial_everyone'; valid: create_call,"),
         (["serve", "--transport", "http", "--port", "0", "--toolsets", "phones"], "--toolsets / VAPI_MCP_TOOLSETS: unknown toolset 'phones'"),
         (["serve", "--transport", "http", "--port", "0", "--tools", "dial_everyone"], "unknown tool 'dial_everyone'"),

@@ -32,6 +32,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset("assistants", "assistants and squads: list, read, create, update, delete", default=True),
     Toolset("tools", "Vapi's /tool resource: the functions, API requests and transfers an assistant calls (not MCP tools)"),
     Toolset("testing", "test assistants by chat, evals, simulations (chat or voice) and structured outputs", default=("chat_with_assistant",)),
+    Toolset("knowledge", "files and knowledge bases an assistant answers from; chat history, sessions and scorecards"),
     Toolset("campaigns", "outbound campaigns: many contacts under one guarded action, their progress, cancel, delete"),
     Toolset("analytics", "Vapi's aggregate queries over calls (cost, counts, durations), one table per query"),
 )

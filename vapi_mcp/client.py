@@ -496,6 +496,38 @@ class VapiClient:
                 raise self._odd_answer(method, path, what, check, hint="Check VAPI_BASE_URL (https://api.vapi.ai).")
             return self._body(method, path, answer, shape, check)
 
+    async def upload(self, path: str, *, file: tuple[str, bytes, str], fields: Mapping[str, str], check: str | None = None) -> Any:
+        """POST a `multipart/form-data` body (Vapi's POST /file): `file` is (filename, content, MIME type), `fields`
+        the form's other fields. Like every create it is never retried once it may have reached Vapi; errors map as
+        `request`'s do. Dry-run mode sends nothing (the result shows the file's name and size, not its content)."""
+        _check_path("POST", path)
+        _check_declared("POST", path)
+        name, content, mime = file
+        self._may_send("POST", path, {"file": {"filename": name, "bytes": len(content), "mimetype": mime}, **fields})
+        request = self._http.build_request("POST", path, files={"file": (name, content, mime)}, data=dict(fields))
+        started = time.monotonic()
+        try:
+            with anyio.fail_after(self.timeout):
+                answer = await self._send(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise VapiError(
+                f"Could not connect to Vapi at {self.base_url} ({type(exc).__name__}).",
+                hint="Nothing was sent. Check the network or VAPI_BASE_URL, then try again.",
+                sent=False,
+            ) from None
+        except (httpx.TimeoutException, TimeoutError):
+            raise self._unknown_outcome("POST", path, "Vapi did not answer in time", check) from None
+        except TooLarge:
+            raise self._too_large("POST", path, check) from None
+        except httpx.TransportError as exc:
+            raise self._unknown_outcome("POST", path, f"The connection to Vapi failed ({type(exc).__name__})", check) from None
+        logger.debug("POST %s (multipart) -> %s (%.0f ms)", path, answer.status, (time.monotonic() - started) * 1000)
+        if answer.status >= 400:
+            raise self._status_error("POST", path, answer, check)
+        if not 200 <= answer.status < 300:
+            raise self._odd_answer("POST", path, f"Vapi answered {answer.status} instead of a result", check, hint="Check VAPI_BASE_URL (https://api.vapi.ai).")
+        return self._body("POST", path, answer, dict, check)
+
     def _body(self, method: str, path: str, answer: Answer, shape: Any, check: str | None) -> Any:
         """The JSON of a 2xx answer, if it is what the request expects."""
         if not answer.content.strip():
@@ -618,6 +650,26 @@ class VapiClient:
             return await _read_text(response, limit, path)
         finally:
             await response.aclose()
+
+    async def redirect(self, path: str) -> str:
+        """Where Vapi redirects `GET path` to (a presigned download, such as `/call/{id}/pcap`'s), without following it:
+        the link is handed on, never fetched. Only an https target (or, in sandbox mode, the sandbox's own) is accepted."""
+        _check_path("GET", path)
+        _check_declared("GET", path)
+        response = await self._stream(self._http.build_request("GET", path), path)
+        try:
+            if response.status_code >= 400:
+                answer = Answer(response.status_code, response.headers, await response.aread())
+                raise self._status_error("GET", path, answer, None)
+            location = response.headers.get("location") if response.status_code in REDIRECTS else None
+        finally:
+            await response.aclose()
+        if not location:
+            raise VapiError(f"Vapi answered GET {path} with {response.status_code}, not a redirect to the download.", hint="Try again later.")
+        url = str(response.url.join(location))
+        if not self._trusted_download_url(url):
+            raise VapiError(f"Refusing Vapi's redirect for {path}: the target is not https.", hint="Open the artifact from the Vapi dashboard instead.")
+        return url
 
     async def _stream(self, request: httpx.Request, path: str) -> httpx.Response:
         try:

@@ -495,6 +495,16 @@ class Settings:
     )
     """The largest Vapi answer read; a bigger one is an error saying so (VAPI_MCP_MAX_RESPONSE_BYTES).
     Far above Vapi's largest answer (a list of 1000 calls of ~12 KB each is ~12 MB)."""
+    upload_max_bytes: int = setting(
+        10 * 1024 * 1024,
+        env="VAPI_MCP_UPLOAD_MAX_BYTES",
+        flag="--upload-max-bytes",
+        low=1,
+        high=100 * 1024 * 1024,
+        unit="bytes",
+        help="the largest local file upload_file reads and sends (Vapi advises knowledge-base files under 300 KB)",
+    )
+    """The largest local file `upload_file` reads and sends; a bigger one is refused before it is read."""
     audit_log: Path = setting(
         env="VAPI_MCP_AUDIT_LOG",
         flag="--audit-log",

@@ -18,6 +18,9 @@ the document, and tests/test_destinations.py checks that `scan` finds every such
   only `type` is required), whose number is chosen when the hook runs;
 - an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
 - a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
+- a session's customer (CreateSessionDTO `customer`, or `customerId`, with the session's `phoneNumberId`): every chat
+  on the session texts them (a chat given a `sessionId` "uses existing session data"), so the session sets up texts,
+  sent later (role `sms-session`: the number rules hold, quiet hours apply when a chat texts);
 - the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
 - not destinations, found so they are normalized and shown: `callerId` (what a transfer's callee
   sees), `forwardedFrom` (where an inbound call came from).
@@ -37,17 +40,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Role = Literal["call", "sip-call", "transfer", "sip", "sms", "sms-tool", "own", "caller-id", "info"]
+Role = Literal["call", "sip-call", "transfer", "sip", "sms", "sms-tool", "sms-session", "own", "caller-id", "info"]
 Path = tuple[str | int, ...]
 
-GUARDED_ROLES = frozenset({"call", "sip-call", "transfer", "sip", "sms", "sms-tool"})
+GUARDED_ROLES = frozenset({"call", "sip-call", "transfer", "sip", "sms", "sms-tool", "sms-session"})
 """Destinations that dial or text someone: a request carrying one is a guarded action."""
 DIAL_ROLES = frozenset({"call", "sip-call"})
 """Destinations that ring now: a request carrying one is a dial."""
-NUMBER_ROLES = frozenset({"call", "transfer", "sms", "own", "caller-id"})
+NUMBER_ROLES = frozenset({"call", "transfer", "sms", "sms-session", "own", "caller-id"})
 """Fields sent to Vapi as normalized E.164 (when their E.164 check is on)."""
 PHONE_NUMBER_PATHS = ("/phone-number",)
 """Requests whose top-level `number` is the user's own number (Create/Update*PhoneNumberDTO)."""
+SESSION_PATHS = ("/session",)
+"""Requests whose top-level `customer` is a session's: texted by the session's chats, not dialled (CreateSessionDTO)."""
 MAX_NUMBERS = 10_000
 """Numbers and destinations one request may carry (Vapi's campaign limit): more is refused before any is read."""
 DYNAMIC_TRANSFER = "any number a server names when the call transfers (transferCall tool without destinations)"
@@ -88,10 +93,11 @@ def own_fields(path: str) -> tuple[str, ...]:
     return ("number",) if path.startswith(PHONE_NUMBER_PATHS) else ()
 
 
-def scan(body: Any, *, own: Iterable[str] = (), update: bool = False) -> list[Found]:
+def scan(body: Any, *, own: Iterable[str] = (), update: bool = False, session: bool = False) -> list[Found]:
     """Every destination and number in `body`, in document order; `own` names top-level own-number fields.
 
-    `update`: `body` changes an existing tool (PATCH /tool/{id}), where leaving `destinations` out keeps them."""
+    `update`: `body` changes an existing tool (PATCH /tool/{id}), where leaving `destinations` out keeps them.
+    `session`: `body` is a session's (POST /session), whose top-level customer its chats text."""
     found: list[Found] = []
     if isinstance(body, dict):
         flag = body.get("numberE164CheckEnabled") is not False
@@ -99,11 +105,22 @@ def scan(body: Any, *, own: Iterable[str] = (), update: bool = False) -> list[Fo
             if isinstance(body.get(name), str):
                 found.append(Found("own", (name,), body[name], flag))
     _walk(body, (), found, update)
+    if session and isinstance(body, dict):
+        found = [_texted_by_session(item) for item in found]
+        if body.get("customer") is None and isinstance(body.get("customerId"), str) and body.get("phoneNumberId") is not None:
+            found.append(Found("sms-session", ("customerId",), detail=f"the customer with id {body['customerId']}"))
     return found
 
 
+def _texted_by_session(item: Found) -> Found:
+    """A session's own customer (its top-level `customer`): texted by the session's chats, not dialled."""
+    if item.at[:1] != ("customer",) or item.role not in ("call", "sip-call"):
+        return item
+    return Found("sms-session", item.at, item.number, item.e164_check, item.detail)
+
+
 def scan_request(path: str, body: Any) -> list[Found]:
-    return scan(body, own=own_fields(path), update=_is_tool_update(path))
+    return scan(body, own=own_fields(path), update=_is_tool_update(path), session=path.startswith(SESSION_PATHS))
 
 
 def _is_tool_update(path: str) -> bool:
@@ -229,5 +246,6 @@ def label(item: Found) -> str:
         "sip": "SIP transfer to",
         "sms": "text message to",
         "sms-tool": "",
+        "sms-session": "text messages (a session's chats) to",
     }.get(item.role, f"{item.role}")
     return f"{what} {item.number or item.detail}".strip()

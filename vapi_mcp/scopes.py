@@ -25,7 +25,7 @@ ALL = (READ, CHANGE, DIAL, TEXT, SPEND, DELETE)
 KIND_SCOPES: dict[str, str] = {"dial": DIAL, "text": TEXT, "spend": SPEND, "destroy": DELETE}
 """The scope each kind of guarded action needs besides `vapi:change` (`guard.action.Kind`)."""
 
-ALWAYS_GUARDED: dict[str, str] = {"buy_number": SPEND, "import_number": SPEND, "create_campaign": DIAL}
+ALWAYS_GUARDED: dict[str, str] = {"buy_number": SPEND, "import_number": SPEND, "create_campaign": DIAL, "detach_file": DELETE}
 """Tools every use of which is one kind of guarded action (besides `delete_*`, which always deletes)."""
 
 APPROVE_TOOL, DECLINE_TOOL = "approve_action", "decline_action"
@@ -57,9 +57,9 @@ def action_scopes(kind: str, roles: Iterable[str] = ()) -> frozenset[str]:
         needed.add(KIND_SCOPES[kind])
     elif kind == "route":
         roles = set(roles)
-        if roles & {"sms", "sms-tool"}:
+        if roles & {"sms", "sms-tool", "sms-session"}:
             needed.add(TEXT)
-        if roles - {"sms", "sms-tool"} or not roles:
+        if roles - {"sms", "sms-tool", "sms-session"} or not roles:
             needed.add(DIAL)
     return frozenset(needed)
 

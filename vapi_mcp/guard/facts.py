@@ -111,6 +111,9 @@ def destinations(found: list[Found]) -> str:
     texts = [reading(f) for f in found if f.role == "sms"]
     if texts:
         sentences.append(f"It sends a text message to {_listed(texts)} now.")
+    later = [reading(f) for f in found if f.role == "sms-session"]
+    if later:
+        sentences.append(f"Every chat on it texts the session's customer, {_listed(later)}.")
     tools = sum(1 for f in found if f.role == "sms-tool")
     if tools:
         sentences.append("It gives the assistant an SMS tool: it can text the people it talks to.")

@@ -81,7 +81,7 @@ async def check(action: GuardedAction, policy: Policy, now: datetime, call: Call
             hint=CAP_HINTS.get(cap_rule, "").format(cap=cap),
         )
     called = [resolve(c.number, c.e164_check) for c in callees]
-    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sip-call", "sms", "own")]
+    carried = [(f, reading(f)) for f in action.destinations if f.role in ("transfer", "sip", "sip-call", "sms", "sms-session", "own")]
     reached = [r for f, r in carried if f.role != "own"]
     texted = [r for f, r in carried if f.role == "sms"]
     sip_called = [r for f, r in carried if f.role == "sip-call"]

@@ -23,7 +23,7 @@ The parts:
 - this file: the `Sandbox` (world, clock, request log, faults), the list of modules, the one
   rule that orders their routes, and the gate every request passes.
 
-To add a resource (knowledge bases, say): write `knowledge_bases.py` with its rules, endpoints
+To add a resource (scorecards, say): write `scorecards.py` with its rules, endpoints
 and `routes` (a `Resource` for the plain CRUD); add its collection's name to `store.KINDS` (and
 an annotation on `Store`); add the module to `MODULES` below. Nothing else: route order is
 derived (`routes()`), and a module may also define
@@ -52,7 +52,24 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from . import analytics, artifacts, assistants, calls, campaigns, chat, control, evals, phone_numbers, sessions, simulations, structured_outputs, tools
+from . import (
+    analytics,
+    artifacts,
+    assistants,
+    calls,
+    campaigns,
+    chat,
+    control,
+    evals,
+    files,
+    knowledge_bases,
+    phone_numbers,
+    scorecards,
+    sessions,
+    simulations,
+    structured_outputs,
+    tools,
+)
 from .artifacts import PRESIGNED_PREFIX
 from .clock import MAX_ADVANCE, Clock, ManualClock, iso
 from .core import BASE_URL, ApiError, Fault, RecordedRequest, error_response
@@ -63,7 +80,10 @@ __all__ = ["Sandbox", "Clock", "ManualClock", "Fault", "RecordedRequest", "Store
 REQUEST_LOG = 1000
 """Requests a sandbox remembers by default: the latest ones (a long-running sandbox keeps its memory)."""
 
-MODULES: tuple[Any, ...] = (control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics)
+MODULES: tuple[Any, ...] = (
+    control, calls, artifacts, chat, sessions, phone_numbers, assistants, tools, simulations, evals, structured_outputs, campaigns, analytics,
+    files, knowledge_bases, scorecards,
+)  # fmt: skip
 """Every resource module; each has `routes`, and may have `tick`, `upcoming` and `BUILT_IN`."""
 
 

@@ -1,4 +1,4 @@
-"""A call's artifacts beyond the transcript: the call log, its download, and performance metrics.
+"""A call's artifacts beyond the transcript: the call log, the SIP packet capture, their downloads, and performance metrics.
 
 `GET /call/{id}/call-logs` answers as Vapi's document says, with a 302 to a short-lived
 presigned URL; that URL needs no API key (it is refused, as S3 refuses it, when one is sent
@@ -8,7 +8,10 @@ the redirect, as Vapi's SDKs do, drops its API key on the way (httpx does across
 a log: JSON lines `{"time", "level", "message"}` with the call's progress, its turns' timing,
 a warning for a slow turn, and for a call that failed the error that ended it. Ended calls
 also carry `artifact.logUrl`, `artifact.presignedLogUrl` with `presignedUrlsExpiresAt`, and,
-once they talked, `artifact.performanceMetrics` (turn latencies, deterministic per call).
+once they talked, `artifact.performanceMetrics` (turn latencies, deterministic per call). A phone call on a
+`vapi` or `byo-phone-number` number (ArtifactPlan.pcapEnabled not false) also has a packet capture:
+`artifact.pcapUrl` and `presignedPcapUrl`, and `GET /call/{id}/pcap` redirects to it (a valid pcap file without
+packets: the sandbox has no SIP trunk to capture).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import struct
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -37,6 +41,9 @@ STORAGE_PREFIX = "storage."
 LOOPBACK_PAIRS = {"127.0.0.1": "localhost", "localhost": "127.0.0.1", "::1": "localhost"}
 EXPIRES = timedelta(hours=1)
 SLOW_TURN_MS = 1500
+PHONE_CALLS = ("outboundPhoneCall", "inboundPhoneCall")
+PCAP_PROVIDERS = ("vapi", "byo-phone-number")
+"""The numbers whose calls Vapi captures SIP packets of (Artifact.pcapUrl)."""
 _KEY = secrets.token_bytes(32)
 
 ERRORS = {
@@ -112,11 +119,21 @@ def performance(call_id: str, messages: list[dict[str, Any]]) -> dict[str, Any] 
     }
 
 
+def captured(call: dict[str, Any]) -> bool:
+    """Whether Vapi keeps a SIP packet capture of the call: a phone call on a `vapi` or `byo-phone-number` number whose
+    assistant's `artifactPlan.pcapEnabled` is not false (ArtifactPlan.pcapEnabled, Artifact.pcapUrl)."""
+    plan = (call.get("_assistant") or {}).get("artifactPlan") or {}
+    return call.get("type") in PHONE_CALLS and call.get("phoneCallProvider") in PCAP_PROVIDERS and plan.get("pcapEnabled") is not False
+
+
 def decorate(out: dict[str, Any], call: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Add an ended call's log links and performance metrics to the Call `out` as served at `now`."""
+    """Add an ended call's log links (and packet capture's, when it has one) and performance metrics to the Call `out` as served at `now`."""
     artifact = out.setdefault("artifact", {})
     url, expires = presigned(BASE_URL.get(), f"{PRESIGNED_PREFIX}call-logs/{call['id']}", now)
     artifact.update(logUrl=f"https://storage.vapi.ai/sandbox/{call['id']}-logs.jsonl", presignedLogUrl=url, presignedUrlsExpiresAt=iso(expires))
+    if captured(call):
+        pcap, _ = presigned(BASE_URL.get(), f"{PRESIGNED_PREFIX}pcap/{call['id']}", now)
+        artifact.update(pcapUrl=f"https://storage.vapi.ai/sandbox/{call['id']}.pcap", presignedPcapUrl=pcap)
     metrics = performance(call["id"], artifact.get("messages") or [])
     if metrics:
         artifact["performanceMetrics"] = metrics
@@ -173,22 +190,29 @@ async def call_logs(request: Request) -> Response:
     return RedirectResponse(url, status_code=302)
 
 
-async def download(request: Request) -> Response:
-    """The presigned download itself, judged as S3 judges one: no second auth, a valid signature, not expired."""
-    from .calls import live
-
-    sb = sandbox_of(request)
+def _refused(request: Request) -> Response | None:
+    """Why a presigned download is refused, as S3 refuses one (a second auth, a bad signature, expired); None if it is good."""
     if request.headers.get("authorization"):
         return JSONResponse({"Code": "InvalidArgument", "Message": "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"}, status_code=400)
-    path = request.url.path
     try:
         expires = int(request.query_params.get("expires", ""))
     except ValueError:
         expires = 0
-    if not hmac.compare_digest(request.query_params.get("signature", ""), _sign(path, expires)):
+    if not hmac.compare_digest(request.query_params.get("signature", ""), _sign(request.url.path, expires)):
         return JSONResponse({"Code": "SignatureDoesNotMatch", "Message": "The request signature does not match."}, status_code=403)
-    if sb.now().timestamp() >= expires:
+    if sandbox_of(request).now().timestamp() >= expires:
         return JSONResponse({"Code": "AccessDenied", "Message": "Request has expired"}, status_code=403)
+    return None
+
+
+async def download(request: Request) -> Response:
+    """The presigned download of a call log."""
+    from .calls import live
+
+    sb = sandbox_of(request)
+    refused = _refused(request)
+    if refused is not None:
+        return refused
     call = sb.store.calls.get(request.path_params["id"])
     if call is None:
         return error_response(404, "Artifact not found.")
@@ -196,7 +220,36 @@ async def download(request: Request) -> Response:
     return Response(body, media_type="application/x-ndjson")
 
 
+PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+"""A pcap file's global header (libpcap 2.4, Ethernet): the sandbox's capture holds no packets (it has no SIP trunk)."""
+
+
+async def pcap(request: Request) -> Response:
+    """GET /call/{id}/pcap: a 302 to the capture's presigned download, for an ended call that has one; 404 otherwise."""
+    from .calls import live
+
+    sb = sandbox_of(request)
+    call = find(sb.store.calls, request, "Call")
+    now = sb.now()
+    if live(call, now, full=False)["status"] != "ended" or not captured(call):
+        raise ApiError(404, "Artifact not found.")
+    url, _ = presigned(str(request.base_url), f"{PRESIGNED_PREFIX}pcap/{call['id']}", now)
+    return RedirectResponse(url, status_code=302)
+
+
+async def pcap_download(request: Request) -> Response:
+    """The presigned download of a packet capture."""
+    refused = _refused(request)
+    if refused is not None:
+        return refused
+    if request.path_params["id"] not in sandbox_of(request).store.calls:
+        return error_response(404, "Artifact not found.")
+    return Response(PCAP_HEADER, media_type="application/vnd.tcpdump.pcap")
+
+
 routes = [
     Route("/call/{id}/call-logs", call_logs, methods=["GET"]),
+    Route("/call/{id}/pcap", pcap, methods=["GET"]),
     Route(PRESIGNED_PREFIX + "call-logs/{id}", download, methods=["GET"]),
+    Route(PRESIGNED_PREFIX + "pcap/{id}", pcap_download, methods=["GET"]),
 ]

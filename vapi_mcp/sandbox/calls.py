@@ -372,7 +372,7 @@ def new_call(sb: Sandbox, body: dict[str, Any], assistant: dict[str, Any], call_
     call["_start"] = max(now, parse_iso(earliest)) if earliest else now
     customer: dict[str, Any] = body["customer"] if isinstance(body.get("customer"), dict) else {}
     keep_assistant(sb, call, assistant, merged_overrides(body.get("assistantOverrides"), customer.get("assistantOverrides")))
-    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id)
+    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id, sb.store.scorecards)
     sb.store.calls[call["id"]] = call
     return call
 

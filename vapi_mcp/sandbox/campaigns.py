@@ -292,7 +292,7 @@ def _dial(sb: Sandbox, campaign: dict[str, Any], contact: dict[str, Any], at: da
     if overrides:
         call["assistantOverrides"] = overrides
     keep_assistant(sb, call, assistant, overrides)
-    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id)
+    call["_outputs_plan"] = outputs_plan(call["_assistant"].get("artifactPlan"), sb.store.structured_outputs, new_id, sb.store.scorecards)
     end = at + timedelta(seconds=LIFETIME if seconds is None else seconds)
     if seconds is not None:
         call["_ended_at"] = end

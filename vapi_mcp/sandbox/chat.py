@@ -1,4 +1,4 @@
-"""/chat: a text conversation with an assistant; `previousChatId` continues one.
+"""/chat: a text conversation with an assistant; `previousChatId` continues one; list, get and delete them.
 
 The assistant answers by the conversation engine's rules (conversation.py): from its own prompt,
 `assistantOverrides` (and their `variableValues`) applied, templates rendered for a chat, on the
@@ -18,8 +18,8 @@ from . import knowledge
 from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .calls import CUSTOMER
 from .conversation import assistant_turn, note_headers, with_overrides
-from .core import ApiError, body_of, find, sandbox_of, stamp
-from .validation import OPEN, Arr, Bool, Either, Obj, Rule, Str, Tagged, checked_number
+from .core import DATE_FILTERS, ApiError, body_of, find, paginate, query_of, sandbox_of, stamp
+from .validation import OPEN, Arr, Bool, Either, Num, Obj, Rule, Str, Tagged, checked_number
 
 if TYPE_CHECKING:
     from . import Sandbox
@@ -203,6 +203,60 @@ async def get_chat(request: Request) -> JSONResponse:
     return JSONResponse(find(sandbox_of(request).store.chats, request, "Chat"), headers=note_headers())
 
 
-routes = [Route("/chat", create_chat, methods=["POST"]), Route("/chat/{id}", get_chat, methods=["GET"])]
+LIST_QUERY: dict[str, Rule] = {
+    "id": Str(),
+    "assistantId": Str(),
+    "assistantIdAny": Str(),
+    "squadId": Str(),
+    "sessionId": Str(),
+    "previousChatId": Str(),
+    "idAny": Str(),
+    "page": Num(minimum=1),
+    "sortOrder": Str(enum=("ASC", "DESC")),
+    "sortBy": Str(enum=("createdAt", "duration", "cost")),
+    "limit": Num(minimum=0, maximum=1000),
+    **DATE_FILTERS,
+}
+"""GET /chat's query parameters."""
+_EXACT = ("id", "assistantId", "squadId", "sessionId", "previousChatId")
+
+
+def _kept(chat: dict[str, Any], query: dict[str, str]) -> bool:
+    if any(key in query and chat.get(key) != query[key] for key in _EXACT):
+        return False
+    if "idAny" in query and chat.get("id") not in query["idAny"].split(","):
+        return False
+    return "assistantIdAny" not in query or chat.get("assistantId") in query["assistantIdAny"].split(",")
+
+
+async def list_chats(request: Request) -> JSONResponse:
+    """ChatPaginatedResponse: the chats the filters keep, newest first (`sortOrder` ASC: oldest first; `sortBy`
+    cost orders by cost, duration by nothing a chat has, then by time), `page` of `limit` (100) of them."""
+    sb = sandbox_of(request)
+    query = query_of(request, LIST_QUERY)
+    found = [chat for chat in sb.store.chats.values() if _kept(chat, query)]
+    every = paginate(found, {**query, "limit": str(len(found))})  # the time filters, newest first
+    by = query.get("sortBy", "createdAt")
+    ascending = query.get("sortOrder") == "ASC"
+    every.sort(key=lambda chat: ((chat.get("cost") or 0) if by == "cost" else 0, chat["createdAt"]), reverse=not ascending)
+    limit, page = int(float(query.get("limit", 100))), int(float(query.get("page", 1)))
+    results = every[(page - 1) * limit : page * limit]
+    answer = {"results": results, "metadata": {"itemsPerPage": limit, "totalItems": len(every), "currentPage": page}}
+    return JSONResponse(answer, headers=note_headers(bool(results)))
+
+
+async def delete_chat(request: Request) -> JSONResponse:
+    sb = sandbox_of(request)
+    chat = find(sb.store.chats, request, "Chat")
+    del sb.store.chats[chat["id"]]
+    return JSONResponse(chat, headers=note_headers())
+
+
+routes = [
+    Route("/chat", create_chat, methods=["POST"]),
+    Route("/chat", list_chats, methods=["GET"]),
+    Route("/chat/{id}", get_chat, methods=["GET"]),
+    Route("/chat/{id}", delete_chat, methods=["DELETE"]),
+]
 BODIES: dict[tuple[str, str], Rule] = {("POST", "/chat"): CREATE_CHAT}
 """The request bodies this module validates, by route (the tests compare each with the document)."""

@@ -38,17 +38,19 @@ our own under NOTE_KEY (`noted`).
      hours are .... How about {slot}?"), or, when the prompt states no hours, asks "What day and
      time would work for you?" and then offers the day and time given; "Can you book
      appointments?" alone → "Yes, I can book appointments. Would you like me to find you a
-     time?"; "redirect" says where to book; "no"/"unknown" say CANNOT_BOOK;
+     time?", and a yes to that (or to any line of the assistant's that offers to book: "Shall we
+     book your checkup?") is a booking request; "redirect" says where to book; "no"/"unknown" say
+     CANNOT_BOOK;
   4. after "Is there anything else I can help you with?": no → goodbye, yes → "Sure, what else
      can I help you with?"; "(yes,) I confirm..." → "Thank you for confirming." and that question;
   5. outbound, a yes or hello to the opening → "Great." and the prompt's purpose;
-  6. small talk only: thanks → "You're welcome! Is there anything else I can help you with?"; a
+  6. small talk only: thanks (not "no thanks") → "You're welcome! Is there anything else I can help you with?"; a
      greeting → the rule greeting if the assistant has not spoken yet, else "Hi! How can I help
      you today?";
   7. each other sentence (the first MAX_ANSWERED): how are you → "I'm doing well, thank you!
      How can I help you today?"; who are you / what is your name → the prompt's identity; why are
-     you calling / what is this about → its purpose; what can you help with → its fact sections
-     (and booking); otherwise the prompt's passages that answer it (prompt.py). A question (or a
+     you calling / what is this about → its purpose; what (else) can you help with → its fact
+     sections and documents' topics (and booking); otherwise the prompt's passages that answer it (prompt.py). A question (or a
      lone statement) nothing answers → NO_INFO, never an invented answer and never an echo.
 - **Rules kept**: every reply the engine composes leaves out any sentence with a term the prompt
   forbids ("never mention X"); if nothing is left it says NO_INFO (or a shorter form without the
@@ -228,10 +230,12 @@ _VISIT = re.compile(
     re.I,
 )
 _NOT_BOOKING = re.compile(r"\b(?:do|does) (?:i|we|you) need (?:an? )?(?:appointment|booking|reservation)\b|\bcancel\b", re.I)
+_OFFERS_BOOKING = re.compile(r"\b(?:shall|should|can|may) (?:we|i) (?:book|schedule|reserve|set up)\b[^.!]*\?\s*$|\bwould you like (?:me )?to (?:book|schedule|reserve)\b[^.!]*\?\s*$", re.I)
+"""An assistant's line that offers to book (its firstMessage: "Shall we book your checkup?"): a yes starts the booking."""
 _CAN_YOU_BOOK = re.compile(r"^(?:can|could|do|are) (?:you|i) (?:book|schedule|make|take|able to book)\b[^.?!]*\??$", re.I)
 _WHO = re.compile(r"\bwho (?:are you|is this|am i (?:speaking|talking) (?:to|with))\b|\bwhat(?:'s| is) your name\b|\bare you (?:a |an )?(?:robot|bot|ai|human|real person|machine|person)\b", re.I)
 _WHY = re.compile(r"\bwhat(?:'s| is) (?:this|it|the call) (?:about|regarding|for)\b|\bwhy (?:are|did) you call(?:ing)?\b|\bwhat do you want\b|\breason for (?:the|your) call\b", re.I)
-_WHAT_HELP = re.compile(r"\bwhat (?:can|do|could) you (?:help(?: me)?(?: with)?|do)\b|\bhow can you help\b|\bwhat do you help with\b", re.I)
+_WHAT_HELP = re.compile(r"\bwhat(?: else)? (?:can|do|could) you (?:help(?: me)?(?: with)?|do)\b|\bhow (?:else )?can you help\b|\bwhat (?:else )?do you help with\b", re.I)
 _CONFIRMS = re.compile(r"^(?:yes|yeah|yep|sure|ok|okay)?[,!.\s]*(?:i\s+)?(?:can\s+|do\s+|'ll\s+|will\s+)?confirm\b", re.I)
 _HOW_ARE_YOU = re.compile(r"^(?:and )?how (?:are you|are you doing|is it going|'s it going)(?: today)?\??$", re.I)
 _HELP_ONLY = re.compile(r"^(?:can|could|would) you (?:please )?help(?: me)?(?: out)?\??$|^i need (?:some )?help\.?$", re.I)
@@ -448,7 +452,7 @@ class Agent:
                 return f"You're booked for {format_slot(pending)}. {ANYTHING_ELSE}"
             if no or wish.any:
                 return self._book(prompt, text, after=None if wish.any else pending)
-        if last.endswith(OFFER_TIME) and yes:
+        if yes and not substantive and (last.endswith(OFFER_TIME) or _OFFERS_BOOKING.search(last)):
             return self._book(prompt, text)
         if last.endswith(ASK_WHEN) and _wish(text, self.now).any:
             return self._book(prompt, text)
@@ -467,7 +471,7 @@ class Agent:
         if self.direction == "outbound" and len(assistant_lines) == 1 and not substantive and (yes or _GREETING.search(text)):
             return f"Great. {prompt.purpose}" if prompt.purpose else "Great. How can I help you today?"
         if not substantive:
-            if _THANKS.search(text):
+            if _THANKS.search(text) and not no:
                 return f"You're welcome! {ANYTHING_ELSE}"
             if not assistant_lines:
                 return self.greeting()

@@ -592,12 +592,27 @@ def conditions_met(output: Mapping[str, Any], *, messages: int, seconds: float |
     return True
 
 
-def outputs_plan(artifact_plan: Mapping[str, Any] | None, saved: Mapping[str, Mapping[str, Any]], new_id: Callable[[], str]) -> dict[str, Any] | None:
-    """What a call will extract when it ends, from its assistant's `artifactPlan` (saved outputs by id, inline ones, inline scorecards)."""
+def outputs_plan(
+    artifact_plan: Mapping[str, Any] | None,
+    saved: Mapping[str, Mapping[str, Any]],
+    new_id: Callable[[], str],
+    saved_scorecards: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """What a call will extract when it ends, from its assistant's `artifactPlan`: saved outputs by id, inline ones,
+    saved scorecards by id (`scorecardIds`, keyed by their own id, with the saved outputs they read) and inline ones."""
     plan = artifact_plan or {}
     outputs = [(i, saved[i]) for i in plan.get("structuredOutputIds") or [] if i in saved]
     outputs += [(new_id(), o) for o in plan.get("structuredOutputs") or [] if isinstance(o, Mapping)]
-    scorecards = [(new_id(), s) for s in plan.get("scorecards") or [] if isinstance(s, Mapping)]
+    cards = saved_scorecards or {}
+    scorecards = [(i, cards[i]) for i in plan.get("scorecardIds") or [] if isinstance(i, str) and i in cards]
+    scorecards += [(new_id(), s) for s in plan.get("scorecards") or [] if isinstance(s, Mapping)]
+    extracted = {i for i, _ in outputs}
+    for _, card in scorecards:
+        for metric in card.get("metrics") or []:
+            ident = metric.get("structuredOutputId") if isinstance(metric, Mapping) else None
+            if isinstance(ident, str) and ident in saved and ident not in extracted:
+                outputs.append((ident, saved[ident]))
+                extracted.add(ident)
     return {"outputs": outputs, "scorecards": scorecards} if outputs or scorecards else None
 
 

@@ -30,7 +30,9 @@ other lines are split into sentences (never inside double quotes). A unit is one
   steers, it is never quoted as an answer.
 - otherwise a *fact*, which answers questions, unless it is a question (one the assistant would
   ask is never an answer). A fact whose list items carry prices or durations ("Prices: bath $40,
-  nail trim $15") is also split into one passage per item.
+  nail trim $15") is also split into one passage per item; an item keeps its list's label when the
+  label names a thing ("Full groom: $75 small, $95 large" gives "Full groom: $95 large"), not when
+  it only names the kind of fact ("Prices:").
 
 Facts and frames from the prompt are spoken as the assistant: "you/your" (the assistant) become
 "I/me/my" (a sentence starting with "Please" already speaks to the customer and keeps them),
@@ -41,17 +43,24 @@ Documents are facts only (their "you" is the reader, left as written; their cust
 "you" by the same rule).
 
 **Answering** (`answer`): a question's content stems (language.content), less the words that
-only announce a question (calling, ask, wondering, information...) and those that only name a
-kind of fact (price, cost, hours, open, long... with cues like "how much" and "when"), are
-matched against each passage's stems (its words and its section heading): the same stem counts
-fully, a synonym (price/cost/fee...) half. Each stem weighs 1 + ln(N / df), df being how many of
+only announce a question (calling, ask, tell, know, wondering, information...), those that ask what
+is offered (services, offer, options, menu, treatments...) and those that only name a kind of fact
+(price, cost, hours, open, long... with cues like "how much" and "when"), are matched against each
+passage's stems (its words and its section heading): the same stem counts fully, a synonym
+(price/cost/fee...) half. A list item split from a passage answers only when the question names words
+of the item itself, not only its label, or when it is the one item of its list that carries the kind
+of fact asked ("How much is a cleaning?" of "Cleaning: $120, about 45 minutes" gets "Cleaning: $120";
+"a full groom" of "Full groom: $75 small, $95 large" gets the whole line, "a full groom for a large
+dog" the large dog's price). Each stem weighs 1 + ln(N / df), df being how many of
 the N passages have it (at least 1), so rare words count more. A passage answers when it matches
 at least half of the question's weight; when the question asks for a price, a time or a duration,
 a passage that carries none loses a quarter. The best one wins (ties: more kinds of fact in
 common, then the denser match, then the earlier passage). A question made only of kind-of-fact
-words ("What are your prices?", "When are you open?") gets up to three passages that carry such
-a fact (list items split from a passage are left out), in prompt order. Nothing matching: no
-answer (the engine then says NO_INFO).
+words ("What are your prices?", "When are you open?"; words that ask what is offered ask for the
+prices: "What services do you offer?") gets up to LISTED (6) passages that carry such a fact (list
+items split from a passage are left out), in prompt and document order. Nothing matching: no
+answer (the engine then says NO_INFO). `topics` (for "what can you help with?"): the prompt's
+sections that hold facts, then each document's headings, or its name (`price-list.txt`: "price list").
 
 **Booking** (`booking`), from the prompt's units that mention booking, scheduling, reserving or
 appointments: "redirect" if one sends people elsewhere (online, a website, an app, a link), its
@@ -279,6 +288,10 @@ class Passage:
     order: int
     keys: list[str] = field(default_factory=list)
     concepts: set[str] = field(default_factory=set)
+    own: list[str] | None = None
+    """For a list item split from a passage: the stems of the item itself (the rest come from its label)."""
+    distinct: set[str] = field(default_factory=set)
+    """For a list item: the kinds of fact it carries and no other item of its list does ("$120" among "$120, 45 minutes")."""
 
 
 @dataclass
@@ -547,8 +560,26 @@ _ONLINE = re.compile(r"\b(?:online|website|web site|app|portal|link|www\.|\w+\.(
 MAX_CHARS = 200_000
 """How much of a prompt, and of each document, is read (Vapi's models read far less)."""
 
-_FILLER = frozenset(lang.stem(w) for w in "calling call ask asking asked wondering question questions info information inquire curious looking find out".split())
+_FILLER = frozenset(lang.stem(w) for w in "calling call ask asking asked wondering question questions info information inquire curious looking find out tell know".split())
 """Words that say a question is coming, not what it is about ("I'm calling to ask about...")."""
+
+
+_OFFERINGS = frozenset(lang.stem(w) for w in "service services offer offers offering offerings option options menu product products treatment treatments package packages".split())
+"""Words that ask what is offered, not which thing: answered by what carries a price ("What services do you offer?")."""
+LISTED = 6
+"""Passages a kind-of-fact question gets at most ("What are your prices?": a price list's items)."""
+
+
+def _specific(label: str) -> bool:
+    """Whether a list's label names a thing ("Full groom"), not only the kind of fact ("Prices", "Our services")."""
+    generic = _OFFERINGS | set().union(*lang.CONCEPT_WORDS.values())
+    return any(s not in generic for s in lang.content(label))
+
+
+def _document_topic(name: str) -> str:
+    """A document's name as a topic: `price-list.txt` is "price list"."""
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name)
+    return " ".join(re.split(r"[-_\s]+", stem)).strip().lower()
 
 
 class Prompt:
@@ -654,13 +685,21 @@ class Prompt:
         concepts = lang.concepts_carried(match_text)
         self.passages.append(Passage(spoken, unit.source, unit.section, len(self.passages), keys, concepts))
         label, sep, rest = match_text.partition(":")
-        items = lang.split_list(rest if sep and len(label.split()) <= 5 else match_text)
+        labelled = bool(sep) and len(label.split()) <= 5
+        items = lang.split_list(rest if labelled else match_text)
         priced = [i for i in items if lang.concepts_carried(i) & {"price", "duration"}]
         if len(items) >= 2 and len(priced) >= 2:
-            for item in priced:
-                item_keys = lang.content(item) + [s for s in lang.content(label if sep else "") if s not in lang.content(item)]
-                text = address_customer(item) if unit.source != "prompt" else as_assistant(item)
-                self.passages.append(Passage(lang.ensure_period(lang.first_upper(text)), unit.source, unit.section, len(self.passages), item_keys, lang.concepts_carried(item)))
+            named = labelled and _specific(label)  # "Full groom: $75 small, $95 large": each item says what it prices
+            carried = [lang.concepts_carried(item) for item in priced]
+            for i, item in enumerate(priced):
+                own = lang.content(item)
+                item_keys = own + [s for s in lang.content(label if labelled else "") if s not in own]
+                said = f"{label.strip()}: {item}" if named else item
+                text = address_customer(said) if unit.source != "prompt" else as_assistant(said)
+                distinct = carried[i] - set().union(*(c for j, c in enumerate(carried) if j != i))
+                self.passages.append(
+                    Passage(lang.ensure_period(lang.first_upper(text)), unit.source, unit.section, len(self.passages), item_keys, carried[i], own, distinct)
+                )
 
     def _weights(self) -> None:
         count = max(len(self.passages), 1)
@@ -680,13 +719,16 @@ class Prompt:
         """The passages that answer `question` (best first; several only for a kind-of-fact question), or []."""
         asked = [s for s in lang.content(question) if s not in _FILLER]
         kinds = lang.concepts_asked(question)
+        if asked and all(s in _OFFERINGS or s in lang.CONCEPT_WORDS["price"] for s in asked):
+            kinds = list(dict.fromkeys([*kinds, "price"]))  # "What services do you offer?": what is offered, at what price
+        asked = [s for s in asked if s not in _OFFERINGS]
         kind_words = set().union(*(lang.CONCEPT_WORDS[k] for k in kinds)) if kinds else set()
         specific = [s for s in asked if s not in kind_words]
         if not specific:
             if not kinds:
                 return []
             carrying = [p for p in self.passages if p.concepts & set(kinds) and not self._is_sub(p)]
-            return carrying[:3]
+            return carrying[:LISTED]
         weight = {s: self._weight(s) for s in specific}
         total = sum(weight.values())
         best: list[tuple[tuple[float, int, float, int], Passage]] = []
@@ -697,6 +739,8 @@ class Prompt:
             matched = exact + near
             if not matched:
                 continue
+            if passage.own is not None and not passage.distinct & set(kinds) and not any(s in passage.own or any(lang.related(s, k) for k in passage.own) for s in matched):
+                continue  # it matches by its label only, and is not the one item with the kind asked: the whole passage answers
             coverage = (sum(weight[s] for s in exact) + 0.5 * sum(weight[s] for s in near)) / total
             if coverage < 0.5:
                 continue
@@ -708,9 +752,10 @@ class Prompt:
         best.sort(key=lambda item: item[0], reverse=True)
         return [best[0][1]] if best else []
 
-    def _is_sub(self, passage: Passage) -> bool:
+    @staticmethod
+    def _is_sub(passage: Passage) -> bool:
         """Whether a passage is a list item split from the passage before it (kind-of-fact answers use the whole)."""
-        return any(p.order < passage.order and p.section == passage.section and passage.text.rstrip(".").lower() in p.text.lower() for p in self.passages[max(0, passage.order - 8) : passage.order])
+        return passage.own is not None
 
     def violation(self, text: str) -> str | None:
         """The forbidden term `text` contains, if any."""
@@ -724,6 +769,11 @@ class Prompt:
         return " ".join(kept)
 
     def topics(self) -> list[str]:
-        """Section headings that hold facts, lower-cased (for "what can you help with?")."""
+        """Section headings that hold facts, lower-cased (for "what can you help with?"): the prompt's, then each
+        document's (its headings, or else its name: `price-list.txt` is "price list")."""
         with_facts = {p.section for p in self.passages if p.source == "prompt" and p.section}
-        return [s.lower() for s in self.sections if s in with_facts and not re.search(r"identity|style|tone|guideline|rule|instruction|task|role|persona|behavio", s, re.I)]
+        found = [s.lower() for s in self.sections if s in with_facts and not re.search(r"identity|style|tone|guideline|rule|instruction|task|role|persona|behavio", s, re.I)]
+        for document in self.documents:
+            headings = list(dict.fromkeys(p.section.lower() for p in self.passages if p.source == document.name and p.section))
+            found += headings or [_document_topic(document.name)]
+        return list(dict.fromkeys(t for t in found if t))

@@ -54,6 +54,11 @@ KINDS = (
     "simulation_runs",
     "campaigns",
     "sessions",
+    "files",
+    "file_texts",
+    "knowledge_bases",
+    "knowledge_base_files",
+    "scorecards",
 )
 """Every collection of the world; a new resource module adds its own here (and an annotation on `Store`)."""
 
@@ -537,6 +542,11 @@ class Store:
     simulation_runs: Collection
     campaigns: Collection
     sessions: Collection
+    files: Collection
+    file_texts: Collection
+    knowledge_bases: Collection
+    knowledge_base_files: Collection
+    scorecards: Collection
 
     def __init__(self, path: str | Path | None = None, *, built_in: Mapping[str, Iterable[Obj]] | None = None, timeout: float = TIMEOUT) -> None:
         """A world in memory (`path` None) or in the SQLite file `path` (opened on first use).

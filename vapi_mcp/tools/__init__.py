@@ -10,6 +10,23 @@ Then regenerate what is generated from the catalogue and review the diff: the to
 
 from __future__ import annotations
 
-from . import analytics, assistants, calls, campaigns, chat, evals, numbers, sandbox_clock, simulations, structured_outputs, vapi_tools
+from . import (
+    analytics,
+    assistants,
+    calls,
+    campaigns,
+    chat,
+    chats,
+    evals,
+    files,
+    knowledge_bases,
+    numbers,
+    sandbox_clock,
+    scorecards,
+    sessions,
+    simulations,
+    structured_outputs,
+    vapi_tools,
+)
 
-FAMILIES = (calls, sandbox_clock, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, campaigns, analytics)
+FAMILIES = (calls, sandbox_clock, chat, numbers, assistants, vapi_tools, evals, simulations, structured_outputs, files, knowledge_bases, chats, sessions, scorecards, campaigns, analytics)

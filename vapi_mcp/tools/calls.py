@@ -42,7 +42,7 @@ toolset = "calls"
 tools = ToolGroup()
 
 Timestamp = str
-Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "raw"]
+Part = Literal["transcript", "analysis", "recording", "cost", "logs", "latency", "pcap", "raw"]
 PAGE_ROWS = 100
 """Rows in one list_calls page: ~25 KB of text at most, however large `limit` is."""
 STATUSES = ("scheduled", "queued", "ringing", "in-progress", "forwarding", "ended")
@@ -188,20 +188,37 @@ def call_view(call: dict[str, Any], include: Sequence[str] | None = None) -> dic
 
 
 def outputs_view(artifact: dict[str, Any]) -> dict[str, Any]:
-    """`artifact.structuredOutputs` as name -> value, and `artifact.scorecards` as name -> score (scoreNormalized of 100)."""
+    """`artifact.structuredOutputs` as name -> value, and `artifact.scorecards` as name -> its score (scoreNormalized of
+    100), the scorecard that produced it (`scorecardId`: get_scorecard shows it) and each metric's points by the name of
+    the structured output it read."""
 
-    def named(entries: dict[str, Any], value: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    def named(entries: dict[str, Any], value: Callable[[str, dict[str, Any]], Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for ident, entry in entries.items() if isinstance(entries, dict) else ():
             if isinstance(entry, dict):
                 name = entry.get("name") or ident
-                out[name if name not in out else f"{name} ({ident})"] = value(entry)
+                out[name if name not in out else f"{name} ({ident})"] = value(ident, entry)
         return out
 
-    outputs = named(artifact.get("structuredOutputs") or {}, lambda e: e.get("result"))
-    scorecards = named(
-        artifact.get("scorecards") or {}, lambda e: non_empty({"score": e.get("score"), "scoreNormalized": e.get("scoreNormalized")})
-    )
+    extracted = artifact.get("structuredOutputs") or {}
+    outputs = named(extracted, lambda _, e: e.get("result"))
+
+    def output_name(ident: str) -> str:
+        entry = extracted.get(ident) if isinstance(extracted, dict) else None
+        return str(entry.get("name") or ident) if isinstance(entry, dict) else ident
+
+    def scored(ident: str, entry: dict[str, Any]) -> dict[str, Any]:
+        points = entry.get("metricPoints")
+        return non_empty(
+            {
+                "score": entry.get("score"),
+                "scoreNormalized": entry.get("scoreNormalized"),
+                "scorecardId": ident,
+                "points": {output_name(k): v for k, v in points.items()} if isinstance(points, dict) else None,
+            }
+        )
+
+    scorecards = named(artifact.get("scorecards") or {}, scored)
     return non_empty({"structuredOutputs": outputs, "scorecards": scorecards})
 
 
@@ -383,11 +400,11 @@ def _page(calls: list[dict[str, Any]], page: int) -> tuple[list[dict[str, Any]],
     return newer, {"createdAtLe": last}
 
 
-@tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}", "GET /call/{id}/call-logs"))
+@tools.tool(title="Get call", read_only=True, sends=("GET /call/{id}", "GET /call/{id}/call-logs", "GET /call/{id}/pcap"))
 async def get_call(args: GetCallArgs, call: ToolContext) -> dict[str, Any] | Linked:
     """One call: status, endedReason explained, transcript (once, as turns), recordings, analysis
-    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs and
-    latency (why it failed) only on request."""
+    (with structured outputs and scorecards), costs, metadata; `include` narrows it; logs, latency
+    and pcap (why it failed) only on request."""
     data = await call.vapi.get(f"/call/{args.id}")
     return await forensics.add(call_view(data, args.include), data, args.include, call)
 

@@ -129,7 +129,9 @@ LINKS = (
     ("presignedMonoUrl", "recordingUrl", "recording", "audio/wav", "recording"),
     ("presignedStereoUrl", "stereoRecordingUrl", "stereo recording", "audio/wav", "recording"),
     ("presignedLogUrl", "logUrl", "call log", "application/x-ndjson", "logs"),
+    ("presignedPcapUrl", "pcapUrl", "packet capture", "application/vnd.tcpdump.pcap", "pcap"),
 )
+PCAP_MIME = "application/vnd.tcpdump.pcap"
 
 
 def links(data: dict[str, Any], parts: set[str]) -> list[Link]:
@@ -147,14 +149,43 @@ def links(data: dict[str, Any], parts: set[str]) -> list[Link]:
     return out
 
 
+async def pcap_part(call: ToolContext, data: dict[str, Any]) -> tuple[dict[str, Any], list[Link]]:
+    """The SIP packet capture (for SIP and transfer failures): a link from the call's artifact, or else the one
+    `GET /call/{id}/pcap` redirects to (handed on, never fetched); a note when Vapi has none."""
+    artifact = data.get("artifact") or {}
+    if artifact.get("presignedPcapUrl") or artifact.get("pcapUrl"):
+        return {"note": "The packet capture is linked below (open it with Wireshark)."}, []
+    if data.get("status") != "ended":
+        return {"note": f"Vapi keeps the packet capture when the call ends (status now: {data.get('status')})."}, []
+    try:
+        url = await call.vapi.redirect(f"/call/{data['id']}/pcap")
+    except VapiError as exc:
+        if exc.status == 404:
+            return {"note": PCAP_NONE}, []
+        return {"error": exc.text()}, []
+    except VapiMCPError as exc:
+        return {"error": exc.text()}, []
+    description = f"The SIP packet capture of call {data.get('id')}; a short-lived presigned link (get_call again for a fresh one)."
+    return {"note": "The packet capture is linked below (open it with Wireshark)."}, [Link(url, "packet capture", description, PCAP_MIME)]
+
+
+PCAP_NONE = (
+    "Vapi has no packet capture for this call: it keeps one for phone calls on a vapi or byo-phone-number number, "
+    "unless the assistant's artifactPlan.pcapEnabled is false."
+)
+
+
 async def add(view: dict[str, Any], data: dict[str, Any], include: Sequence[str] | None, call: ToolContext) -> dict[str, Any] | Linked:
-    """`view` with the forensic parts `include` asks for, and recording/log links when those parts are shown."""
+    """`view` with the forensic parts `include` asks for, and recording/log/packet-capture links when those parts are shown."""
     parts = set(include or ("transcript", "analysis", "recording", "cost"))
+    extra: list[Link] = []
     if "logs" in parts:
         view["logs"] = await logs_part(call, data)
     if "latency" in parts:
         view["latency"] = latency_part(data)
-    found = links(data, parts)
+    if "pcap" in parts:
+        view["pcap"], extra = await pcap_part(call, data)
+    found = links(data, parts) + extra
     if not found:
         return view
     artifact = data.get("artifact") or {}

@@ -658,8 +658,16 @@ SHORT_PROMPT_TOOLS = ("chat_with_assistant", "list_phone_numbers", "create_call"
 """The tools of the short walk-through, offered when the testing toolset is not (the default selection)."""
 
 
+KNOWLEDGE_PROMPT_TOOLS = (
+    "upload_file", "create_knowledge_base", "attach_file", "get_knowledge_base", "retry_file", "connect_knowledge_base",
+    "chat_with_assistant", "list_chats", "get_chat",
+)  # fmt: skip
+"""The tools of the knowledge step, added to either walk-through when the knowledge toolset is offered."""
+
+
 def register_extras(server: MCPServer, host: Host) -> None:
-    """The test-assistant prompt: the whole loop when the testing toolset is offered, the short one otherwise.
+    """The test-assistant prompt: the whole loop when the testing toolset is offered, the short one otherwise, each with
+    the knowledge step (documents the assistant answers from) when the knowledge toolset is offered.
 
     A prompt never names a tool the server does not offer (read-only mode offers neither)."""
     if set(PROMPT_TOOLS) <= host.offered:
@@ -668,10 +676,26 @@ def register_extras(server: MCPServer, host: Host) -> None:
         prompt, about = short_test_prompt, "Chat test, then a confirmed test call, then a transcript review."
     else:
         return
+    knows = set(KNOWLEDGE_PROMPT_TOOLS) <= host.offered
+    if knows:
+        about += " With documents: upload, knowledge base, connect, check the answers quote them."
 
     @server.prompt(name="test-assistant", title="Test a Vapi assistant", description=about)
     def test_assistant(assistantId: str, phoneNumberId: str = "", testNumber: str = "") -> str:
-        return prompt(assistantId, phoneNumberId, testNumber)
+        text = prompt(assistantId, phoneNumberId, testNumber)
+        return f"{text}\n{knowledge_step(assistantId)}" if knows else text
+
+
+def knowledge_step(assistant_id: str) -> str:
+    """The loop from a user's files to an assistant that answers from them, checked by chat and read back."""
+    return (
+        "Knowledge (when the assistant should answer from the user's documents: a price list, a menu, policies): "
+        "upload_file each file the user names (it must be in a folder the client shares), create_knowledge_base, "
+        "attach_file each file, then get_knowledge_base until every file is ready (a failed one: retry_file, or upload "
+        f"it as .txt or .md). connect_knowledge_base {{assistantId: {assistant_id}, knowledgeBaseId}}, then "
+        "chat_with_assistant with questions the files answer (what an item costs) and check the replies quote them; "
+        f"read the conversations back with list_chats {{assistantId: {assistant_id}}} and get_chat."
+    )
 
 
 def short_test_prompt(assistant_id: str, phone_number_id: str = "", test_number: str = "") -> str:
