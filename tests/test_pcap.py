@@ -1,6 +1,6 @@
 """get_call's `pcap` part: the SIP packet capture as a resource link with its expiry (for SIP and transfer failures),
 from the call's artifact or where `GET /call/{id}/pcap` redirects (handed on, never fetched); and the sandbox's
-capture, as the document describes which calls have one."""
+capture, as the document describes which calls have one (placed from a BYO number: a free Vapi number takes inbound calls only)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from vapi_mcp.tools.forensics import PCAP_NONE
 PCAP_MAGIC = 0xA1B2C3D4
 
 
-async def ended_phone_call(client: Client, sandbox: Sandbox, clock: ManualClock, provider: str = "vapi", **assistant_fields: Any) -> str:
+async def ended_phone_call(client: Client, sandbox: Sandbox, clock: ManualClock, provider: str = "byo-phone-number", **assistant_fields: Any) -> str:
     phone = add_number(sandbox, provider)
     riley = assistant(sandbox, **assistant_fields)
     placed = await confirmed(client, "create_call", {"assistantId": riley, "phoneNumberId": phone, "customer": {"number": NY}})
@@ -39,7 +39,7 @@ def links_of(result: Any) -> list[Any]:
     return [block for block in result.content if block.type == "resource_link"]
 
 
-async def test_a_phone_call_on_a_vapi_number_has_its_capture_linked_with_its_expiry(client: Client, sandbox: Sandbox, clock: ManualClock) -> None:
+async def test_a_phone_call_on_a_byo_number_has_its_capture_linked_with_its_expiry(client: Client, sandbox: Sandbox, clock: ManualClock) -> None:
     call_id = await ended_phone_call(client, sandbox, clock)
     before = len(sandbox.requests)
     result = await client.call_tool("get_call", {"id": call_id, "include": ["pcap"]})
@@ -59,7 +59,7 @@ async def test_the_capture_is_only_asked_for_on_request(client: Client, sandbox:
     assert "pcap" not in result_json(result) and all(link.name != "packet capture" for link in links_of(result))
 
 
-@pytest.mark.parametrize(("provider", "fields"), [("twilio", {}), ("vapi", {"artifactPlan": {"pcapEnabled": False}})], ids=["twilio number", "pcapEnabled false"])
+@pytest.mark.parametrize(("provider", "fields"), [("twilio", {}), ("byo-phone-number", {"artifactPlan": {"pcapEnabled": False}})], ids=["twilio number", "pcapEnabled false"])
 async def test_a_call_without_a_capture_says_why_after_asking_vapi(
     client: Client, sandbox: Sandbox, clock: ManualClock, provider: str, fields: dict[str, Any]
 ) -> None:
@@ -70,7 +70,7 @@ async def test_a_call_without_a_capture_says_why_after_asking_vapi(
 
 
 async def test_a_live_call_has_no_capture_yet(client: Client, sandbox: Sandbox, clock: ManualClock) -> None:
-    phone, riley = add_number(sandbox, "vapi"), assistant(sandbox)
+    phone, riley = add_number(sandbox, "byo-phone-number"), assistant(sandbox)
     placed = result_json(await confirmed(client, "create_call", {"assistantId": riley, "phoneNumberId": phone, "customer": {"number": NY}}))
     view = result_json(await client.call_tool("get_call", {"id": placed["id"], "include": ["pcap"]}))
     assert "when the call ends" in view["pcap"]["note"] and not sandbox.requests_to("GET", f"/call/{placed['id']}/pcap")
