@@ -6,7 +6,7 @@ import argparse
 import hmac
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -589,43 +589,47 @@ def cmd_tools(ns: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    from .config import Settings, declared
+def _serve_flags(p: argparse.ArgumentParser) -> None:
+    _add_server_flags(p)
+    p.set_defaults(func=cmd_serve)
 
-    root = _Parser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
-    root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
-    sub = root.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="run the MCP server (the default)")
-    _add_server_flags(serve)
-    serve.set_defaults(func=cmd_serve)
-    sandbox = sub.add_parser("sandbox", help="serve the sandbox Vapi API alone on loopback; reset its world, move its clock")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=_port, default=None, help=f"serve on this port (default {SANDBOX_PORT}); with --reset or --advance, serve after them")
-    sandbox.add_argument(
+
+def _sandbox_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=None, help=f"serve on this port (default {SANDBOX_PORT}); with --reset or --advance, serve after them")
+    p.add_argument(
         "--world", default=None, help="the world's SQLite file, or memory (env VAPI_MCP_SANDBOX_WORLD, default sandbox.sqlite3 in ~/.local/state/vapi-mcp/, shared with the MCP servers)"
     )
-    sandbox.add_argument("--reset", action="store_true", help="start the world over (says what it removed), then exit unless --port is given")
-    sandbox.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data into an empty world (refused if it holds anything: add --reset)")
-    sandbox.add_argument("--advance", default=None, metavar="SPAN|TIME", help="move the world's clock forward (30m, 3h, 1d, or 2026-11-03T15:00Z) so scheduled work runs; then exit unless --port")
-    sandbox.add_argument("--log-level", default=None)
-    sandbox.set_defaults(func=cmd_sandbox)
-    demo = sub.add_parser("demo", help="a scripted agent session against the sandbox, over a real MCP connection")
-    demo.set_defaults(func=cmd_demo)
-    policy = sub.add_parser("policy", help="print the guard policy in force (with serve's setting flags: the policy that server would keep)")
-    _add_setting_flags(policy, declared(Settings))
-    policy.set_defaults(func=cmd_policy)
-    audit = sub.add_parser(
-        "audit", help="review guarded attempts: one row per attempt (time, tool, who, target, decision, channel, ids)"
-    )
-    audit.add_argument("--since", default=None, help="only attempts since a time (2026-12-01T09:00Z, 2026-12-01) or a span ago (30m, 2h, 1d, 1w)")
-    audit.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
-    audit.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
-    audit.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
-    audit.add_argument("--who", default=None, help="only the attempts of one person: a signed-in subject (alice, or oauth:alice), local, or another tenant the table shows")
-    _add_setting_flags(audit, _named("audit_log", "sandbox_audit_log"))
-    audit.set_defaults(func=cmd_audit)
-    dnc = sub.add_parser("dnc", help="the do-not-call list in the state store: add, remove, list, import a CSV file")
-    actions = dnc.add_subparsers(dest="action", required=True)
+    p.add_argument("--reset", action="store_true", help="start the world over (says what it removed), then exit unless --port is given")
+    p.add_argument("--seed", choices=("demo", "bench"), default=None, help="preload data into an empty world (refused if it holds anything: add --reset)")
+    p.add_argument("--advance", default=None, metavar="SPAN|TIME", help="move the world's clock forward (30m, 3h, 1d, or 2026-11-03T15:00Z) so scheduled work runs; then exit unless --port")
+    p.add_argument("--log-level", default=None)
+    p.set_defaults(func=cmd_sandbox)
+
+
+def _demo_flags(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(func=cmd_demo)
+
+
+def _policy_flags(p: argparse.ArgumentParser) -> None:
+    from .config import Settings, declared
+
+    _add_setting_flags(p, declared(Settings))
+    p.set_defaults(func=cmd_policy)
+
+
+def _audit_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", default=None, help="only attempts since a time (2026-12-01T09:00Z, 2026-12-01) or a span ago (30m, 2h, 1d, 1w)")
+    p.add_argument("--limit", type=int, default=None, help="the last N attempts (default 50 without --since; all with it)")
+    p.add_argument("--json", action="store_true", help="one JSON object per attempt (its lines merged) instead of the table")
+    p.add_argument("--only", choices=("real", "sandbox"), default=None, help="read only the real or only the sandbox audit file (default both)")
+    p.add_argument("--who", default=None, help="only the attempts of one person: a signed-in subject (alice, or oauth:alice), local, or another tenant the table shows")
+    _add_setting_flags(p, _named("audit_log", "sandbox_audit_log"))
+    p.set_defaults(func=cmd_audit)
+
+
+def _dnc_flags(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", required=True)
     for name, what in (("add", "put numbers on the list"), ("remove", "take numbers off the list (only here: an agent never can)")):
         sub_action = actions.add_parser(name, help=what)
         sub_action.add_argument("numbers", nargs="+", help="E.164 numbers, like +14155550123")
@@ -639,15 +643,45 @@ def parser() -> argparse.ArgumentParser:
     importing.add_argument("file", help="a CSV file")
     importing.add_argument("--note", default=None, help="why (kept with each number)")
     _add_setting_flags(importing, _named("state_url"))
-    dnc.set_defaults(func=cmd_dnc)
-    state = sub.add_parser("state", help="the state store: its epoch and what it guarantees after a crash (`state init`: confirm its ledger)")
-    state.add_argument("action", nargs="?", choices=("status", "init"), default="status", help="status (default), or init: confirm the ledger is complete")
-    _add_setting_flags(state, _named("state_url"))
-    state.set_defaults(func=cmd_state)
-    tools = sub.add_parser("tools", help="print the tools agents see with these settings")
-    _add_setting_flags(tools, _named("read_only", "toolsets", "tools"))
-    tools.add_argument("--markdown", action="store_true", help="print the README's tool table, generated from the catalogue")
-    tools.set_defaults(func=cmd_tools)
+    p.set_defaults(func=cmd_dnc)
+
+
+def _state_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", nargs="?", choices=("status", "init"), default="status", help="status (default), or init: confirm the ledger is complete")
+    _add_setting_flags(p, _named("state_url"))
+    p.set_defaults(func=cmd_state)
+
+
+def _tools_flags(p: argparse.ArgumentParser) -> None:
+    _add_setting_flags(p, _named("read_only", "toolsets", "tools"))
+    p.add_argument("--markdown", action="store_true", help="print the README's tool table, generated from the catalogue")
+    p.set_defaults(func=cmd_tools)
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "serve": ("run the MCP server (the default)", _serve_flags),
+    "sandbox": ("serve the sandbox Vapi API alone on loopback; reset its world, move its clock", _sandbox_flags),
+    "demo": ("a scripted agent session against the sandbox, over a real MCP connection", _demo_flags),
+    "policy": ("print the guard policy in force (with serve's setting flags: the policy that server would keep)", _policy_flags),
+    "audit": ("review guarded attempts: one row per attempt (time, tool, who, target, decision, channel, ids)", _audit_flags),
+    "dnc": ("the do-not-call list in the state store: add, remove, list, import a CSV file", _dnc_flags),
+    "state": ("the state store: its epoch and what it guarantees after a crash (`state init`: confirm its ledger)", _state_flags),
+    "tools": ("print the tools agents see with these settings", _tools_flags),
+}
+"""Each subcommand: its help, and what adds its arguments."""
+
+
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the `command` a command line names, only that subcommand gets its
+    arguments (the others are listed, with their help): a client spawns `serve` at every session, and
+    building every subcommand's flags (`policy` repeats all of serve's) would delay its first answer."""
+    root = _Parser(prog="vapi-mcp", description="A guarded MCP server for Vapi.")
+    root.add_argument("--version", action="version", version=f"vapi-mcp {__version__}")
+    sub = root.add_subparsers(dest="command")
+    for name, (what, add_arguments) in COMMANDS.items():
+        subcommand = sub.add_parser(name, help=what)
+        if command is None or command not in COMMANDS or name == command:
+            add_arguments(subcommand)
     return root
 
 
@@ -656,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["serve", *argv]
     try:
-        ns = parser().parse_args(argv)
+        ns = parser(argv[0]).parse_args(argv)
     except UsageError as exc:
         if _stdio_serve(argv) and not _interactive():
             return serve_unconfigured(str(exc))

@@ -489,6 +489,19 @@ def items_of(answer: Any) -> list[Any]:
     return answer if isinstance(answer, list) else (answer or {}).get("results", [])
 
 
+def page_view(answer: dict[str, Any], key: str, row: Callable[[dict[str, Any]], Any], page: int, limit: int) -> dict[str, Any]:
+    """A page object (`results`, `metadata.totalItems`) as `key`'s rows, their count, the page, the total, and
+    the next page when there is one."""
+    rows = [row(item) for item in answer.get("results") or [] if isinstance(item, dict)]
+    view: dict[str, Any] = {key: rows, "count": len(rows), "page": page}
+    total = (answer.get("metadata") or {}).get("totalItems")
+    if isinstance(total, int | float):
+        view["total"] = int(total)
+        if page * limit < total:
+            view["next"] = {"page": page + 1}
+    return view
+
+
 Handler = Callable[[Any, ToolContext], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from ..errors import VapiError
 from ..guard.facts import quoted
 from ..ids import VapiId, id_problem
-from .base import Args, DeleteArgs, IdArgs, ToolContext, ToolGroup, delete_confirmed, non_empty, non_null
+from .base import Args, DeleteArgs, IdArgs, ToolContext, ToolGroup, delete_confirmed, non_empty, non_null, page_view
 
 toolset = "knowledge"
 tools = ToolGroup()
@@ -105,15 +105,7 @@ async def list_chats(args: ListChatsArgs, call: ToolContext) -> dict[str, Any]:
     filters: assistantId, sessionId, squadId, previousChatId, createdAt bounds; `page` pages on. get_chat has
     the whole conversation."""
     answer = await call.vapi.get("/chat", params=args.body(), expect=dict)
-    rows = [chat_row(c) for c in answer.get("results") or [] if isinstance(c, dict)]
-    meta = answer.get("metadata") or {}
-    total = meta.get("totalItems")
-    view: dict[str, Any] = {"chats": rows, "count": len(rows), "page": args.page}
-    if isinstance(total, int | float):
-        view["total"] = int(total)
-        if args.page * args.limit < total:
-            view["next"] = {"page": args.page + 1}
-    return view
+    return page_view(answer, "chats", chat_row, args.page, args.limit)
 
 
 @tools.tool(title="Get chat", read_only=True, sends=("GET /chat/{id}",))

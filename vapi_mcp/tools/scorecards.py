@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, StrictBool, model_validator
 from ..errors import InputError
 from ..guard.facts import quoted
 from ..ids import VapiId
-from .base import Args, DeleteArgs, IdArgs, Strict, ToolContext, ToolGroup, delete_confirmed, non_empty, non_null, shown_as
+from .base import Args, DeleteArgs, IdArgs, Strict, ToolContext, ToolGroup, delete_confirmed, non_empty, non_null, page_view, shown_as
 
 toolset = "knowledge"
 tools = ToolGroup()
@@ -131,14 +131,7 @@ async def create_scorecard(args: ScorecardFields, call: ToolContext) -> dict[str
 async def list_scorecards(args: ListScorecardsArgs, call: ToolContext) -> dict[str, Any]:
     """Scorecards, newest first: name, metrics, the most points they add up to; `page` pages on."""
     answer = await call.vapi.get("/observability/scorecard", params=args.body(), expect=dict)
-    rows = [scorecard_row(c) for c in answer.get("results") or [] if isinstance(c, dict)]
-    total = (answer.get("metadata") or {}).get("totalItems")
-    view: dict[str, Any] = {"scorecards": rows, "count": len(rows), "page": args.page}
-    if isinstance(total, int | float):
-        view["total"] = int(total)
-        if args.page * args.limit < total:
-            view["next"] = {"page": args.page + 1}
-    return view
+    return page_view(answer, "scorecards", scorecard_row, args.page, args.limit)
 
 
 @tools.tool(title="Get scorecard", read_only=True, sends=("GET /observability/scorecard/{id}",))

@@ -32,6 +32,7 @@ from .base import (
     lookup,
     non_empty,
     non_null,
+    page_view,
     shown_as,
 )
 from .calls import Customer
@@ -191,14 +192,7 @@ async def list_sessions(args: ListSessionsArgs, call: ToolContext) -> dict[str, 
     """Sessions, newest first, one row each (name, status, assistant, the customer its chats text, messages);
     filters: assistantId, squadId, phoneNumberId, name, number (the customer's), createdAt bounds; `page` pages on."""
     answer = await call.vapi.get("/session", params=args.body(), expect=dict)
-    rows = [session_row(s) for s in answer.get("results") or [] if isinstance(s, dict)]
-    total = (answer.get("metadata") or {}).get("totalItems")
-    view: dict[str, Any] = {"sessions": rows, "count": len(rows), "page": args.page}
-    if isinstance(total, int | float):
-        view["total"] = int(total)
-        if args.page * args.limit < total:
-            view["next"] = {"page": args.page + 1}
-    return view
+    return page_view(answer, "sessions", session_row, args.page, args.limit)
 
 
 @tools.tool(title="Get session", read_only=True, sends=("GET /session/{id}",))
