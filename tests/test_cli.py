@@ -31,6 +31,21 @@ def test_flags_without_a_subcommand_mean_serve(monkeypatch: pytest.MonkeyPatch, 
     assert parser().parse_args(["serve"]).host == "127.0.0.1"
 
 
+def test_a_command_line_builds_only_its_subcommand_and_parses_as_the_whole_parser_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """`main` builds only the named subcommand's flags (a client spawns `serve` every session); the others are
+    still listed with their help, and what one parses is what the whole parser parses."""
+    from vapi_mcp.cli import COMMANDS
+
+    argv = ["serve", "--transport", "http", "--read-only", "--batch-cap", "3"]
+    assert vars(parser("serve").parse_args(argv)) == vars(parser().parse_args(argv))
+    with pytest.raises(SystemExit):
+        parser("serve").parse_args(["--help"])
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in COMMANDS)
+    assert main(["policy", "--no-such-flag"]) == 2
+    assert "--no-such-flag" in capsys.readouterr().err
+
+
 def test_demo_runs_the_whole_flow_and_exits_0(capfd: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     assert main(["demo"]) == 0
