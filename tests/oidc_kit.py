@@ -8,7 +8,6 @@ default `~/.cache/vapi-mcp-tests`). Without node and npm the tests are skipped o
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -20,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2 as httpx
-import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from mcp import Client
@@ -30,6 +28,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull,
 
 from tests.ledger_kit import wait_for_port
 from tests.loopback import free_port, running, stop
+from tests.npm_kit import npm_installed
 from vapi_mcp import scopes, web
 from vapi_mcp.cli import auth_token, http_app, parser
 from vapi_mcp.server import build_server
@@ -41,30 +40,9 @@ REDIRECT_URI = "http://127.0.0.1:9/callback"
 """Where the provider sends the browser back with the code; nothing listens there: the test reads the redirect."""
 
 
-def _cache() -> Path:
-    return Path(os.environ.get("VAPI_MCP_TEST_CACHE") or Path.home() / ".cache" / "vapi-mcp-tests")
-
-
 def provider_dir() -> Path:
     """node-oidc-provider installed (once) in the cache, with this test's script beside it."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        reason = "node and npm are needed to run the OpenID provider (oidc-provider from npm)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; .ci/run installs them and CI must run the OAuth tests", pytrace=False)
-        pytest.skip(reason)
-    folder = _cache() / f"oidc-provider-{PROVIDER_VERSION}"
-    if not (folder / "node_modules" / "oidc-provider" / "package.json").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "package.json").write_text(json.dumps({"name": "vapi-mcp-test-oidc", "private": True, "type": "module"}))
-        done = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", f"oidc-provider@{PROVIDER_VERSION}"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"npm install oidc-provider failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    folder = npm_installed("oidc-provider", PROVIDER_VERSION, "to run the OpenID provider")
     shutil.copy(SCRIPT, folder / "provider.mjs")
     return folder
 
