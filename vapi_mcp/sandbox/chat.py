@@ -8,6 +8,7 @@ to its last user message. Every answer says once that its replies are drawn by r
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -29,6 +30,30 @@ def _message(role: str, **fields: Rule) -> Obj:
     return Obj({"role": Str(enum=(role,)), "content": Str(max_len=10000), **fields, "name": Str(max_len=40), "metadata": OPEN}, required=("role", "content", *fields))
 
 
+def _content_or_message(value: dict[str, Any], prefix: str) -> list[str]:
+    return [] if value.get("content") is not None or value.get("message") is not None else [f"{prefix}content should not be empty"]
+
+
+def _spoken(role: str) -> Obj:
+    """A system or user message: `{role, content}` as in Vapi's chat guide, or the document's SystemMessage and
+    UserMessage (`message`, `time`, `secondsFromStart`, ...), which Vapi's SDKs type these items as."""
+    return Obj(
+        {
+            "role": Str(enum=(role,)),
+            "content": Str(max_len=10000),
+            "message": Str(max_len=10000),
+            "time": Num(),
+            "endTime": Num(),
+            "secondsFromStart": Num(),
+            "duration": Num(),
+            "name": Str(max_len=40),
+            "metadata": OPEN,
+        },
+        required=("role",),
+        also=(_content_or_message,),
+    )
+
+
 TOOL_CALL = Obj(
     {"id": Str(), "type": Str(), "function": Obj({"arguments": Str(), "name": Str(max_len=80)}, required=("arguments", "name"))},
     required=("id", "type", "function"),
@@ -37,8 +62,8 @@ TOOL_CALL = Obj(
 CHAT_MESSAGE = Tagged(
     "role",
     {
-        "system": _message("system"),
-        "user": _message("user"),
+        "system": _spoken("system"),
+        "user": _spoken("user"),
         "assistant": Obj(
             {
                 "role": Str(enum=("assistant",)),
@@ -56,7 +81,8 @@ CHAT_MESSAGE = Tagged(
 )
 """A chat message by its role: Assistant-, Tool- and DeveloperMessage as the document declares them. The document's
 SystemMessage and UserMessage at these places are a call transcript's (role, message, time, secondsFromStart: a
-name two schemas share); a chat's system and user messages are `{role, content}` like the others, as in Vapi's chat guide."""
+name two schemas share) while Vapi's chat guide writes them `{role, content}`: either is taken, and `said` stores
+them with both."""
 INPUT = Either(Str(), Arr(CHAT_MESSAGE))
 """CreateChatDTO.input: a string, or an array of chat messages."""
 
@@ -91,10 +117,22 @@ CREATE_CHAT = Obj(
 )
 
 
-def _said(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+def said(message: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A message as a chat or a session keeps it: a system or user message with its `content` (the chat guide's)
+    and the fields the document's SystemMessage and UserMessage require (`message`, `time` and `endTime` in
+    epoch milliseconds, `secondsFromStart`), so that either reading of it holds; other roles as they are."""
+    if message.get("role") not in ("system", "user"):
+        return message
+    text = message.get("content") if message.get("content") is not None else message.get("message") or ""
+    ms = message.get("time", int(at.timestamp() * 1000))
+    shown = {**message, "content": text, "message": message.get("message", text), "time": ms, "secondsFromStart": message.get("secondsFromStart", 0)}
+    return shown if message["role"] == "system" else {**shown, "endTime": message.get("endTime", ms)}
+
+
+def _said(value: str | list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
     if isinstance(value, str):
-        return [{"role": "user", "content": value}]
-    return [{"role": m["role"], "content": m.get("content") or m.get("message") or ""} for m in value]
+        return [said({"role": "user", "content": value}, at)]
+    return [said({"role": m["role"], "content": m.get("content") or m.get("message") or ""}, at) for m in value]
 
 
 def reply(sb: Sandbox, assistant: dict[str, Any], overrides: dict[str, Any] | None, history: list[dict[str, Any]], customer: Any) -> str:
@@ -143,11 +181,13 @@ async def create_chat(request: Request) -> JSONResponse:
     session = _session(sb, body) or _sms_session(sb, body, transport)
     assistant = assistant_of(sb, body, previous or session)
     earlier = previous["messages"] + previous["output"] if previous else (session or {}).get("messages") or []
-    history = [*earlier, *_said(body["input"])]
+    history = [*(said(m, sb.now()) for m in earlier), *_said(body["input"], sb.now())]
     turn = sum(1 for m in history if m["role"] == "user")
     overrides = body.get("assistantOverrides") if "assistantOverrides" in body else (previous or {}).get("assistantOverrides")
     output = [{"role": "assistant", "content": reply(sb, assistant, overrides, history, transport.get("customer"))}]
     fields = {k: v for k, v in body.items() if k != "stream"}
+    if isinstance(body["input"], list):
+        fields["input"] = [said(m, sb.now()) for m in body["input"]]
     fields["assistantId"] = body.get("assistantId") or (previous or session or {}).get("assistantId")
     if session is not None:
         fields["sessionId"] = session["id"]

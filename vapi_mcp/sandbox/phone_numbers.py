@@ -1,4 +1,5 @@
-"""/phone-number: buy (provider vapi), import (twilio, vonage, telnyx, byo-phone-number), list, get, update, delete.
+"""/phone-number: buy (provider vapi), import (twilio, vonage, telnyx, byo-phone-number), list, get, update, delete;
+/v2/phone-number: the paginated list (`search`, `page`, `sortOrder`).
 
 Each Create*/Update* DTO is declared field by field after ../shared/vapi-openapi.json;
 tests compare the declared names with the document.
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from .core import DATE_FILTERS, ApiError, body_of, sandbox_of, stamp
+from .core import DATE_FILTERS, ApiError, body_of, paginate, query_of, sandbox_of, stamp
 from .resource import Resource
 from .validation import OPEN, SERVER, Arr, Bool, Either, Num, Obj, Rule, Str, Tagged, checked_number, elsewhere
 
@@ -241,7 +243,34 @@ NUMBERS = Resource(
     check=check_targets,
 )
 
-routes = NUMBERS.routes(create=create_number)
+PAGED_QUERY: dict[str, Rule] = {
+    "search": Str(max_len=100),
+    "page": Num(minimum=1),
+    "sortOrder": Str(enum=("ASC", "DESC")),
+    "sortBy": Str(enum=("createdAt", "duration", "cost")),
+    **LIST_QUERY,
+}
+"""GET /v2/phone-number's query parameters."""
+SEARCHED = ("name", "number", "sipUri")
+"""What `search` matches, in part and in any case (the document: by name, number, or SIP URI)."""
+
+
+async def list_numbers_paged(request: Request) -> JSONResponse:
+    """PhoneNumberPaginatedResponse: the numbers `search` keeps, newest first (`sortOrder` ASC: oldest first;
+    numbers have no duration or cost, so `sortBy` those orders by time), `page` of `limit` (100) of them."""
+    sb = sandbox_of(request)
+    query = query_of(request, PAGED_QUERY)
+    needle = query.get("search", "").lower()
+    found = [n for n in sb.store.phone_numbers.values() if not needle or any(needle in str(n.get(key) or "").lower() for key in SEARCHED)]
+    every = paginate(found, {**query, "limit": str(len(found))})  # the time filters, newest first
+    if query.get("sortOrder") == "ASC":
+        every.reverse()
+    limit, page = int(float(query.get("limit", 100))), int(float(query.get("page", 1)))
+    results = every[(page - 1) * limit : page * limit]
+    return JSONResponse({"results": results, "metadata": {"itemsPerPage": limit, "totalItems": len(every), "currentPage": page}})
+
+
+routes = [*NUMBERS.routes(create=create_number), Route("/v2/phone-number", list_numbers_paged, methods=["GET"])]
 BODIES: dict[tuple[str, str], Rule] = {("POST", "/phone-number"): Tagged("provider", CREATE), ("PATCH", "/phone-number/{id}"): Tagged("provider", UPDATE)}
 """The request bodies this module validates, by route (the tests compare each with the document)."""
 

@@ -56,6 +56,8 @@ class Resource:
     """Why the object may not be `update`d or `delete`d (a built-in one, one in use), or None."""
     keep: Callable[[Sandbox, Obj, Mapping[str, str]], bool] | None = None
     """A list filter of this resource's own (beyond id, idAny, name and the time ranges)."""
+    stored: Callable[[Sandbox, Obj], Obj] | None = None
+    """A create or update body as the object keeps it (a session's messages in the shape its answers promise)."""
 
     def collection(self, request: Request) -> Collection:
         return sandbox_of(request).store.collection(self.kind)
@@ -63,6 +65,8 @@ class Resource:
     async def create_item(self, request: Request) -> JSONResponse:
         sb = sandbox_of(request)
         body = await body_of(request, self.create)
+        if self.stored is not None:
+            body = self.stored(sb, body)
         if self.check is not None:
             self.check(sb, body)
         item = stamp(sb, **{**copy.deepcopy(dict(self.defaults)), **{k: v for k, v in body.items() if v is not None}})
@@ -99,6 +103,8 @@ class Resource:
         self._refused(sb, item, "update")
         rule = self.update if isinstance(self.update, Rule) else self.update(item)
         body = await body_of(request, rule)
+        if self.stored is not None:
+            body = self.stored(sb, body)
         after = dict(item)
         for key, value in body.items():
             if value is not None or self.nulls == "set":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .assistants import ASSISTANT, ASSISTANT_OVERRIDES, SQUAD
 from .calls import CUSTOMER
-from .chat import CHAT_MESSAGE
+from .chat import CHAT_MESSAGE, said
 from .core import DATE_FILTERS, ApiError
 from .phone_numbers import IMPORT_TWILIO
 from .resource import Resource
@@ -100,6 +100,13 @@ def keep(sb: Sandbox, session: dict[str, Any], query: Any) -> bool:
     return all(customer.get(key) == query[key] for key in _CUSTOMER_FILTERS if key in query)
 
 
+def stored(sb: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    """A session's system and user messages kept with both their `content` and the document's transcript fields (`chat.said`)."""
+    if not body.get("messages"):
+        return body
+    return {**body, "messages": [said(m, sb.now()) for m in body["messages"]]}
+
+
 SESSIONS = Resource(
     "/session",
     "sessions",
@@ -111,6 +118,7 @@ SESSIONS = Resource(
     defaults={"status": "active", "expirationSeconds": DEFAULT_EXPIRATION},
     check=check_references,
     keep=keep,
+    stored=stored,
 )
 
 routes = SESSIONS.routes()
