@@ -3,7 +3,8 @@
 Reach is the client's MCP roots (asked mid-call on 2025-11-25, in an InputRequiredResult on 2026-07-28), or the
 directory the server was started in for a client without roots; never over HTTP. A path that leads outside
 (`..`, a symbolic link), anything that is not a regular file (a FIFO, a directory), a type Vapi does not take
-or a file over the cap is refused before anything is read or sent.
+or a file over the cap is refused before anything is read or sent; so is a hidden file or folder below a root, and a
+file holding a private key is never sent.
 """
 
 from __future__ import annotations
@@ -123,6 +124,40 @@ async def test_a_type_vapi_does_not_take_is_refused_naming_the_types(settings: S
     async with connect(settings, sandbox, list_roots_callback=roots_of(folder)) as client:
         result = await client.call_tool("upload_file", {"path": "logo.png"})
     assert result.is_error and "not a type Vapi's knowledge bases take" in result_text(result) and ".docx" in result_text(result)
+    assert uploads(sandbox) == []
+
+
+@pytest.mark.parametrize(
+    "path", [".env.json", ".aws/credentials.json", "docs/.git/config.json", "alias.txt"], ids=["dotfile", "dot folder", "nested dot folder", "link to a dotfile"]
+)
+async def test_a_hidden_file_or_folder_is_never_read_even_inside_a_root(settings: Settings, sandbox: Sandbox, folder: Path, path: str) -> None:
+    """A prompt-injected agent asked for the workspace's credentials: before, `.env.json` inside a root was read and sent
+    to Vapi, where a knowledge base could speak it to any caller. Hidden names below a root are refused, links included."""
+    for hidden in (".env.json", ".aws/credentials.json", "docs/.git/config.json"):
+        (folder / hidden).parent.mkdir(parents=True, exist_ok=True)
+        (folder / hidden).write_text('{"VAPI_API_KEY": "sk-live-123"}\n')
+    (folder / "alias.txt").symlink_to(folder / ".env.json")
+    async with connect(settings, sandbox, list_roots_callback=roots_of(folder)) as client:
+        result = await client.call_tool("upload_file", {"path": path})
+    assert result.is_error and "hidden" in result_text(result) and "starts with a dot" in result_text(result), result_text(result)
+    assert "sk-live-123" not in result_text(result) and uploads(sandbox) == []
+
+
+async def test_a_root_inside_a_hidden_folder_still_shares_its_files(settings: Settings, sandbox: Sandbox, tmp_path: Path) -> None:
+    """Only names below the root count: a project the user keeps under a hidden folder is still theirs to share."""
+    shop = tmp_path / ".projects" / "shop"
+    shop.mkdir(parents=True)
+    (shop / "prices.txt").write_text(PRICE_LIST)
+    async with connect(settings, sandbox, list_roots_callback=roots_of(shop)) as client:
+        result = await client.call_tool("upload_file", {"path": "prices.txt"})
+    assert not result.is_error, result_text(result)
+
+
+async def test_a_file_holding_a_private_key_is_read_but_never_sent(settings: Settings, sandbox: Sandbox, folder: Path) -> None:
+    (folder / "notes.txt").write_text("deploy notes\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n")
+    async with connect(settings, sandbox, list_roots_callback=roots_of(folder)) as client:
+        result = await client.call_tool("upload_file", {"path": "notes.txt"})
+    assert result.is_error and "private key" in result_text(result) and "b3BlbnNzaC1rZXktdjEAAAAA" not in result_text(result)
     assert uploads(sandbox) == []
 
 

@@ -11,12 +11,18 @@ result must be a root or lie inside one, so neither `..` nor a link can lead out
 directory, device, FIFO or socket), of a type Vapi takes, and no larger than the cap. It is then opened without
 following a link and without blocking, checked again through the open descriptor (a regular file, the same file,
 still inside a root: a swap between the check and the open is caught), and read to at most the cap.
+
+**Never secrets.** Below a root, no name on the way may be hidden (start with `.`): that is where configuration,
+credentials and repositories' internals live (`.env.json`, `.aws/`, `.git/`, `.config/`), never a knowledge
+document. A file holding a private key block (`-----BEGIN ... PRIVATE KEY-----`) is refused after reading, before
+anything is sent.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import sys
 import warnings
@@ -183,7 +189,25 @@ def resolve(reach: Reach, given: str) -> Path:
             "so nothing was read or sent",
             hint="Ask the user to put the file in one of those folders, or to add its folder to the client's roots.",
         )
+    _not_hidden(real, reach.roots, given)
     return real
+
+
+def _not_hidden(path: Path, roots: tuple[Path, ...], given: str) -> None:
+    """InputError when a name between the root that holds `path` and the file itself starts with a dot."""
+    root = max((r for r in roots if path == r or r in path.parents), key=lambda r: len(r.parts))
+    hidden = [part for part in path.parts[len(root.parts) :] if part.startswith(".")]
+    if hidden:
+        raise InputError(
+            "path",
+            f"{given!r} is hidden ({hidden[0]!r} starts with a dot): upload_file reads no hidden file or folder, where configuration "
+            "and credentials live, so nothing was read or sent",
+            hint="Ask the user to copy the document to a visible folder within reach, if it is meant to be uploaded.",
+        )
+
+
+PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+"""A PEM (or PGP) private key block: never a knowledge document."""
 
 
 def mime_type(name: str) -> str:
@@ -235,7 +259,10 @@ def read_within(reach: Reach, given: str, limit: int) -> LocalFile:
                 _small(size, given, limit)
     finally:
         os.close(fd)
-    return LocalFile(name, b"".join(chunks), mime)
+    content = b"".join(chunks)
+    if PRIVATE_KEY.search(content):
+        raise InputError("path", f"{given!r} holds a private key block: upload_file never sends a key, so nothing was sent")
+    return LocalFile(name, content, mime)
 
 
 def _regular(info: os.stat_result, given: str) -> None:
