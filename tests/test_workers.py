@@ -148,13 +148,54 @@ async def test_two_workers_serve_one_port_and_share_its_connections(tmp_path: Pa
     assert not [p for p in workers if Path(f"/proc/{p}").exists()], "a worker outlived the server"
 
 
+async def test_two_workers_share_the_embedded_sandboxs_world(tmp_path: Path) -> None:
+    """Before, --workers refused the embedded sandbox ("it lives in one process's memory"), though its world is an
+    SQLite file every process shares. Now an assistant made through one worker is seen by every worker."""
+    port = free_port()
+    world = tmp_path / "world.sqlite3"
+    argv = ["serve", "--transport", "http", "--stateless", "--port", str(port), "--sandbox-world", str(world)]
+    server = start(argv, tmp_path, "server", VAPI_MCP_WORKERS="2", VAPI_MCP_AUDIT_LOG=str(tmp_path / "audit.jsonl"))
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    async def call(http: httpx.AsyncClient, name: str, arguments: dict[str, object]) -> dict[str, object]:
+        body, headers = tools_call("2026-07-28", name, arguments)
+        response = await http.post(url, json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        result = orjson.loads(response.content)["result"]
+        assert not result.get("isError"), result
+        return orjson.loads(result["content"][0]["text"])
+
+    try:
+        with anyio.fail_after(60):
+            while True:
+                try:
+                    async with httpx.AsyncClient(timeout=30) as http:
+                        made = await call(http, "create_assistant", {"name": "Shared Desk", "firstMessage": "Hello!"})
+                    break
+                except httpx.TransportError:
+                    assert server.poll() is None, (tmp_path / "server.log").read_text()
+                    await anyio.sleep(0.2)
+            workers = [p for p in children(server.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+            served: set[int] = set()
+            while served != set(workers):  # new connections until each worker has answered one
+                async with httpx.AsyncClient(timeout=30) as http:
+                    listed = await call(http, "list_assistants", {})
+                    owner = [pid for pid, inodes in sockets_held(port, ESTABLISHED, workers).items() if inodes]
+                names = [row.get("name") for row in listed["assistants"]]  # type: ignore[union-attr]
+                assert made["id"] and "Shared Desk" in names, (owner, listed)
+                served.update(owner)
+    finally:
+        stop(server)
+    assert len(workers) == 2 and server.returncode == 0, (tmp_path / "server.log").read_text()
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "named"),
     [
         (["--workers", "2"], {}, "--workers 2 needs --transport http --stateless"),
         (["--transport", "http", "--workers", "2"], {}, "needs --stateless"),
         (["--transport", "sse"], {"VAPI_MCP_WORKERS": "2"}, "--workers 2 needs --transport http"),
-        (["--transport", "http", "--stateless", "--workers", "2", "--sandbox"], {}, "`vapi-mcp sandbox --port 8787`"),
+        (["--transport", "http", "--stateless", "--workers", "2", "--sandbox", "--sandbox-world", "memory"], {}, "--sandbox-world /path/world.sqlite3"),
         (["--transport", "http", "--stateless", "--workers", "0"], {}, "1 or more; got '0'"),
         (["--transport", "http", "--stateless"], {"VAPI_MCP_WORKERS": "many"}, "VAPI_MCP_WORKERS must be a whole number"),
     ],

@@ -13,8 +13,9 @@ That is safe only where no request depends on the process that served the previo
 - no sessions (`--stateless`): a session lives in the worker that opened it, and the next
   request of its client may reach another (sticky sessions in front of one-worker replicas
   are the alternative);
-- no embedded sandbox: it lives in one process's memory; point `--base-url` at a
-  `vapi-mcp sandbox --port N` server instead (with any VAPI_API_KEY), or use a real key;
+- an embedded sandbox only with its world in a file (the default, `--sandbox-world`): every worker
+  opens the same SQLite world, as every stdio and HTTP server of the user does, and serves each
+  request in one transaction of it; a world kept in `memory` lives in one process, so it is refused;
 - the guard's state shared by every worker: confirm tokens are signed with one key (a
   random one is made here for the workers when VAPI_MCP_CONFIRM_SECRET is not set), and used
   tokens, daily dial counts and pending confirmations must live in a state store that every
@@ -32,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Serving, Settings
+from .config import SANDBOX_MEMORY, Serving, Settings
 
 WORKERS_ENV = "VAPI_MCP_WORKERS"
 NAMESPACE_ENV = "VAPI_MCP_WORKER_ARGS"
@@ -56,10 +57,10 @@ def refusal(ns: argparse.Namespace, settings: Settings | None, count: int) -> st
             "may reach another worker. Add --stateless, or run one worker per replica behind sticky sessions."
         )
     assert settings is not None
-    if settings.sandbox:
+    if settings.sandbox and settings.sandbox_world == SANDBOX_MEMORY:
         return (
-            f"--workers {count} cannot serve the embedded sandbox: it lives in one process's memory. Run "
-            "`vapi-mcp sandbox --port 8787` and start with --base-url http://127.0.0.1:8787 and any VAPI_API_KEY, or use a real key."
+            f"--workers {count} cannot share a sandbox world kept in memory: it lives in one process. Keep it in a file "
+            "(the default, or --sandbox-world /path/world.sqlite3), which every worker opens."
         )
     if not settings.read_only and not shared_state(settings):
         return (
