@@ -75,6 +75,8 @@ async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
     ident = vapi_id(str(session_id), "sessionId")
     session = await lookup(call, f"/session/{ident}", "sessionId", ident, "session", "chat_with_assistant")
     found = session.get("customer")
+    if found is not None and not isinstance(found, dict):  # no shape of Vapi's document: whom it texts cannot be read, so it texts
+        return Found("sms", ("sessionId",), detail="the session's customer (Vapi's answer gives it in a shape this server cannot read)")
     customer: dict[str, Any] = found if isinstance(found, dict) else {}
     if not (customer or session.get("customerId") or session.get("phoneNumberId")):
         return None  # a web chat's session: nobody is texted
