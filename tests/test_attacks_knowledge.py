@@ -124,6 +124,23 @@ async def test_delete_session_shows_a_customers_name_as_a_name_not_as_whom_it_te
     assert "whose chats text +12125550199" not in preview["summary"] and '"+12125550199 SANDBOX"' in preview["summary"], preview["summary"]
 
 
+async def test_an_answer_nested_past_the_encoders_limit_is_shown_cut_and_a_delete_says_it_was_done(client: Any, sandbox: Sandbox) -> None:
+    """Before: a Vapi answer nesting a field 600 levels deep (orjson encodes 255) made the result fail with the bare
+    error "Recursion limit reached", after the request had been sent: a delete (or a create) that went through read
+    as a failure, inviting a retry. The result is shown with the deep part cut."""
+    deep: Any = "x"
+    for _ in range(600):
+        deep = {"a": deep}
+    session = stamp(sandbox.clock, status="active", name=deep, messages=[])
+    sandbox.store.sessions[session["id"]] = session
+    got = await client.call_tool("get_session", {"id": session["id"]})
+    deleted = await confirmed(client, "delete_session", {"id": session["id"]})
+    for result in (got, deleted):
+        assert not result.is_error, result_text(result)
+        assert "nested deeper than 64 levels: not shown" in result_text(result)
+    assert result_json(deleted)["deleted"]["id"] == session["id"] and session["id"] not in sandbox.store.sessions
+
+
 # upload_file: reach
 
 
