@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.guard_kit import NY, add_number, serve, with_policy
+import pytest
+
+from tests.guard_kit import NY, add_number, answering, serve, with_policy
 from tests.knowledge_kit import PRICE_LIST, roots_of
 from tests.mcp_kit import confirmed, connect, result_json, result_text
 from vapi_mcp.config import Settings
@@ -65,6 +67,34 @@ async def test_a_session_answer_whose_customer_is_not_an_object_makes_the_chat_a
     assert not result.is_error or "Refused" in result_text(result), result_text(result)
     if not result.is_error:
         assert result_json(result).get("confirmationRequired") is True, result_text(result)
+    assert posts(sandbox, "/chat") == []
+
+
+@pytest.mark.parametrize(
+    ("customer", "rule"),
+    [({"number": NY}, "do_not_call"), ({"number": "+19005550123"}, "premium_rate"), ({"sipUri": "sip:112@trunk.example.com"}, "emergency")],
+)
+async def test_a_session_for_a_listed_premium_or_emergency_customer_is_refused_before_anyone_is_asked(
+    customer: dict[str, Any], rule: str, settings: Settings, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    """Held for a number; before, broke for a SIP address: a session's customer at `sip:112@trunk` was read as a text
+    to a name (role sms-session), and the rules that read a SIP address's user part read only calls and transfers, so
+    a session whose chats text emergency services was made (and each chat on it asked about, never refused)."""
+    yes, asked = answering("accept")
+    async with serve(settings, sandbox, clock, elicitation_callback=yes) as client:
+        await client.call_tool("add_do_not_call", {"number": NY})
+        result = await client.call_tool("create_session", {"assistantId": riley(sandbox), "phoneNumberId": add_number(sandbox, "twilio"), "customer": customer})
+    assert result.is_error and f"Refused by rule `{rule}`" in result_text(result), result_text(result)
+    assert asked == [] and posts(sandbox, "/session") == []
+
+
+async def test_a_chat_on_a_session_whose_customer_is_a_sip_address_reads_its_user_part(settings: Settings, sandbox: Sandbox) -> None:
+    """Before: the chat's text went to "the session's customer", a name no rule reads: an emergency number behind a SIP
+    address was texted once the user said yes."""
+    session = sms_session(sandbox, phoneNumberId=add_number(sandbox, "twilio", "+14155550101"), customer={"sipUri": "sip:911@trunk.example.com"})
+    async with connect(settings, sandbox) as client:
+        result = await client.call_tool("chat_with_assistant", {"sessionId": session["id"], "input": "Hi"})
+    assert result.is_error and "Refused by rule `emergency`" in result_text(result), result_text(result)
     assert posts(sandbox, "/chat") == []
 
 

@@ -52,12 +52,16 @@ class Ledger(Protocol):
         ...
 
 
+SIP_READ_ROLES = ("sip", "sip-call", "sms", "sms-session")
+"""Roles whose destination may be a SIP address (a session's customer texted at its `sipUri` too): its numbers are read."""
+
+
 def sip_users(found: list[tuple[Found, Resolved]]) -> list[Resolved]:
     """The numbers each SIP address holds (its user part written like a number, `sip:+1900...@host`, and numbers in its
     parameters and headers, `?To=%2B1900...`), read as given (no country)."""
     users = []
     for item, _ in found:
-        numbers = sip_numbers(item.detail or "") if item.role in ("sip", "sip-call") else []
+        numbers = sip_numbers(item.detail or "") if item.role in SIP_READ_ROLES else []
         users += [resolve(number, e164_check=False) for number in numbers]
     return users
 

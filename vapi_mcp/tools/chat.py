@@ -83,6 +83,8 @@ async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
     number = customer.get("number")
     if isinstance(number, str) and number:
         return Found("sms", ("sessionId",), number, customer.get("numberE164CheckEnabled") is not False)
+    if isinstance(customer.get("sipUri"), str) and customer["sipUri"]:  # the number rules read its user part (sip:112@trunk)
+        return Found("sms", ("sessionId",), detail=customer["sipUri"])
     who = f"the session's customer ({session['customerId']})" if session.get("customerId") else "the session's customer"
     return Found("sms", ("sessionId",), detail=who)
 
