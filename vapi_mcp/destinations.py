@@ -18,8 +18,8 @@ the document, and tests/test_destinations.py checks that `scan` finds every such
   only `type` is required), whose number is chosen when the hook runs;
 - an SMS tool, `{"type": "sms"}` (CreateSmsToolDTO): the assistant can text the people it talks to;
 - a text sent now: a chat's `transport` `{"type": "twilio.sms", "customer": ...}` (TwilioSMSChatTransport);
-- a session's customer (CreateSessionDTO `customer`, or `customerId`, with the session's `phoneNumberId`): every chat
-  on the session texts them (a chat given a `sessionId` "uses existing session data"), so the session sets up texts,
+- a session's customer (CreateSessionDTO `customer`, or `customerId`, whatever number it texts from: `phoneNumberId`, a
+  transient `phoneNumber`, or none yet, since chat_with_assistant treats such a session as texting): every chat on the session texts them (a chat given a `sessionId` "uses existing session data"), so the session sets up texts,
   sent later (role `sms-session`: the number rules hold, quiet hours apply when a chat texts);
 - the user's own number: the top-level `number` of a /phone-number request, `twilioPhoneNumber`;
 - not destinations, found so they are normalized and shown: `callerId` (what a transfer's callee
@@ -107,7 +107,7 @@ def scan(body: Any, *, own: Iterable[str] = (), update: bool = False, session: b
     _walk(body, (), found, update)
     if session and isinstance(body, dict):
         found = [_texted_by_session(item) for item in found]
-        if body.get("customer") is None and isinstance(body.get("customerId"), str) and body.get("phoneNumberId") is not None:
+        if body.get("customer") is None and isinstance(body.get("customerId"), str):  # texted from its phoneNumberId, transient phoneNumber, or a number chosen later
             found.append(Found("sms-session", ("customerId",), detail=f"the customer with id {body['customerId']}"))
     return found
 

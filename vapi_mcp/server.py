@@ -264,7 +264,11 @@ class App:
             view = {**view, "sandbox": True}
             if notes:
                 view[CONVERSATION_NOTE] = " ".join(notes)
-        text = orjson.dumps(redact(view), default=str).decode()
+        shown = redact(view)
+        try:
+            text = orjson.dumps(shown, default=str).decode()
+        except TypeError:  # nested past orjson's limit (a Vapi answer can be): the view still says what happened
+            text = orjson.dumps(_shallow(shown, MAX_SHOWN_DEPTH), default=str).decode()
         content: list[Any] = [TextContent(type="text", text=text)]
         content += [
             ResourceLink(uri=link.uri, name=link.name, description=scrubber.scrub(link.description), mime_type=link.mime_type) for link in links
@@ -277,6 +281,22 @@ class App:
         if sandboxed:
             message += " [sandbox]"
         return CallToolResult(content=[TextContent(type="text", text=scrubber.scrub(message))], is_error=True)
+
+
+MAX_SHOWN_DEPTH = 64
+"""Levels of nesting a result shows; deeper parts (only a hostile or broken answer has them) are replaced by a note."""
+
+
+def _shallow(value: Any, depth: int) -> Any:
+    """`value` with what lies deeper than `depth` levels replaced by a note, so a result can always be encoded (and a
+    change Vapi made is never reported as a failure because its answer nests too deep)."""
+    if isinstance(value, dict | list) and depth <= 0:
+        return f"(nested deeper than {MAX_SHOWN_DEPTH} levels: not shown)"
+    if isinstance(value, dict):
+        return {key: _shallow(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shallow(item, depth - 1) for item in value]
+    return value
 
 
 class VapiTool(Tool):

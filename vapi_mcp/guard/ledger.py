@@ -1,7 +1,7 @@
 """What the guard counts and lists in the state store: dials by the day they can ring, what each placed call or
 campaign holds of those counts, the do-not-call list, and whether the store's ledger can be trusted.
 
-**Caps count what rings, on the day it rings.** A dial counts against three daily caps: the Vapi account's
+**Caps count what rings, on the day it rings.** A text sent now counts as a dial to its recipient. A dial counts against three daily caps: the Vapi account's
 (`VAPI_MCP_DAILY_CAP`), the person's (`VAPI_MCP_DAILY_CAP_PER_PERSON`, when set) and the number's
 (`VAPI_MCP_PER_NUMBER_CAP`, every account and person together). Days are UTC. A call counts on the day it can
 ring: now, or its `schedulePlan` window from max(now, earliestAt) to latestAt (a campaign's: up to an hour from
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Refused
 from ..numbers import Resolved, possible_numbers, resolve
 from ..state import Adjusted, Change, Epoch, EpochChanged, StateStore, StateUnavailable, day_expiry
-from .action import GuardedAction
+from .action import Callee, GuardedAction
 from .policy import CAP_HINTS, iso, listing, window
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class Ledger:
     def tally(self, action: GuardedAction, now: datetime, tenant: str, account: str, *, hold: dict[str, Any] | None = None) -> Tally:
         """The counters `action` adds to; with the `hold` of what it replaces, every contact counts and the hold is credited."""
         start, end = window(action, now)
-        counted = action.callees if hold is not None or action.counted is None else action.counted
+        counted = counted_of(action, hold is not None)
         shared: list[tuple[str, int | None, str]] = [(f"dials:{account}:", self.policy.daily_cap, "daily_cap")]
         if self.policy.daily_cap_per_person is not None:
             shared.append((f"dials-by:{tenant or 'local'}:", self.policy.daily_cap_per_person, "daily_cap_per_person"))
@@ -180,7 +180,7 @@ class Ledger:
 
     def reserve(self, action: GuardedAction, now: datetime, tenant: str, account: str, epoch: Epoch) -> Reservation:
         """Count `action`'s dials, atomically (another session may have used them); `Refused` naming the cap it would pass."""
-        if action.kind != "dial":
+        if action.kind not in COUNTED_KINDS:
             return Reservation()
         key = hold_key(account, action.held_by) if action.held_by else None
         replaced = self.store.take(key) if key else None
@@ -323,6 +323,19 @@ class Ledger:
         already = set(self.store.dnc_find(entries))
         self.store.dnc_add({n: e for n, e in entries.items() if n not in already})
         return [n for n in entries if n not in already], [n for n in entries if n in already]
+
+
+COUNTED_KINDS = ("dial", "text")
+"""What the daily caps count: what rings a phone now, and what texts one now (each recipient of a text is one, as a
+callee is: a runaway agent relaying its own confirm tokens must not text one person more often than it may call them)."""
+
+
+def counted_of(action: GuardedAction, whole: bool = False) -> list[Callee]:
+    """Whom `action` adds to the caps: its callees (`counted`, unless `whole`), or the recipients of a text sent now
+    (a recipient without a number, a session's customer known by id, is counted under that name)."""
+    if action.kind == "text":
+        return [Callee(f.number or f.detail or "", f.e164_check) for f in action.destinations if f.role == "sms"]
+    return action.callees if whole or action.counted is None else action.counted
 
 
 def listable(text: str) -> str:

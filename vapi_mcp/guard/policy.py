@@ -4,7 +4,7 @@ Every number an action carries (the customers it dials, and every destination it
 transfers, texts, SIP addresses) is read once by `numbers.resolve`, and every rule uses that
 reading: the number and country lists apply whatever `numberE164CheckEnabled` says, and a number
 whose country cannot be determined is refused by any country rule and by quiet hours.
-Dial-only rules (batch cap, schedule, daily caps, free number) apply to what rings now; quiet hours
+Dial-only rules (batch cap, schedule, free number) apply to what rings now; the daily caps and quiet hours
 to what rings or is texted now; configuring a destination (no call happens then) passes the number
 rules only. The rules that read a number as digits (emergency numbers, premium rate, the deny and
 do-not-call lists) also read the user part of every SIP address (`sip:911@trunk`): the trunk behind
@@ -52,12 +52,16 @@ class Ledger(Protocol):
         ...
 
 
+SIP_READ_ROLES = ("sip", "sip-call", "sms", "sms-session")
+"""Roles whose destination may be a SIP address (a session's customer texted at its `sipUri` too): its numbers are read."""
+
+
 def sip_users(found: list[tuple[Found, Resolved]]) -> list[Resolved]:
     """The numbers each SIP address holds (its user part written like a number, `sip:+1900...@host`, and numbers in its
     parameters and headers, `?To=%2B1900...`), read as given (no country)."""
     users = []
     for item, _ in found:
-        numbers = sip_numbers(item.detail or "") if item.role in ("sip", "sip-call") else []
+        numbers = sip_numbers(item.detail or "") if item.role in SIP_READ_ROLES else []
         users += [resolve(number, e164_check=False) for number in numbers]
     return users
 
@@ -105,9 +109,10 @@ async def check(action: GuardedAction, policy: Policy, now: datetime, call: Call
             if dial
             else "Send it during the recipient's local calling hours, or ask the user.",
         )
-    if dial:
+    if dial or action.kind == "text":  # a text counts as a dial to its recipient (ledger.COUNTED_KINDS)
         for name, problem, hint in ledger.cap_problems(action, now, call.tenant or "local", call.vapi.account):
             rule(name, problem, hint=hint)
+    if dial:
         callers: dict[str, list[Resolved]] = {}
         for callee, reading_ in zip(callees, called, strict=True):
             caller = callee.via or action.phone_number_id

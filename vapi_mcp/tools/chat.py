@@ -75,12 +75,16 @@ async def _texted(args: ChatArgs, call: ToolContext) -> Found | None:
     ident = vapi_id(str(session_id), "sessionId")
     session = await lookup(call, f"/session/{ident}", "sessionId", ident, "session", "chat_with_assistant")
     found = session.get("customer")
+    if found is not None and not isinstance(found, dict):  # no shape of Vapi's document: whom it texts cannot be read, so it texts
+        return Found("sms", ("sessionId",), detail="the session's customer (Vapi's answer gives it in a shape this server cannot read)")
     customer: dict[str, Any] = found if isinstance(found, dict) else {}
     if not (customer or session.get("customerId") or session.get("phoneNumberId")):
         return None  # a web chat's session: nobody is texted
     number = customer.get("number")
     if isinstance(number, str) and number:
         return Found("sms", ("sessionId",), number, customer.get("numberE164CheckEnabled") is not False)
+    if isinstance(customer.get("sipUri"), str) and customer["sipUri"]:  # the number rules read its user part (sip:112@trunk)
+        return Found("sms", ("sessionId",), detail=customer["sipUri"])
     who = f"the session's customer ({session['customerId']})" if session.get("customerId") else "the session's customer"
     return Found("sms", ("sessionId",), detail=who)
 

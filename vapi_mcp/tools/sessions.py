@@ -108,6 +108,20 @@ def _customer(session: dict[str, Any]) -> str | None:
     return customer.get("number") or customer.get("name") or customer.get("sipUri") or session.get("customerId")
 
 
+def _whom(session: dict[str, Any]) -> str:
+    """Whom a session texts, for a question: its number or SIP address as a fact, a customer's name only quoted (it is text
+    anyone could have chosen), or its customer id."""
+    found = session.get("customer")
+    customer: dict[str, Any] = found if isinstance(found, dict) else {}
+    for fact in ("number", "sipUri"):
+        if isinstance(customer.get(fact), str) and customer[fact]:
+            return str(customer[fact])
+    if customer.get("name"):
+        return f"the customer named {quoted(str(customer['name']))}"
+    ident = session.get("customerId")
+    return f"the customer with id {ident}" if isinstance(ident, str) else "its customer"
+
+
 def session_row(session: dict[str, Any]) -> dict[str, Any]:
     """One compact line per session: who answers, whom its chats text, how many messages it holds."""
     messages = session.get("messages")
@@ -219,7 +233,7 @@ async def delete_session(args: DeleteArgs, call: ToolContext) -> dict[str, Any]:
     session = await call.vapi.get(path)
     row = session_row(session)
     named = f" {quoted(row['name'])}" if row.get("name") else ""
-    texts = f", whose chats text {row['customer']}" if row.get("customer") is not None and row.get("phoneNumberId") else ""
+    texts = f", whose chats text {_whom(session)}" if row.get("customer") is not None and row.get("phoneNumberId") else ""
     summary = f"Delete the session{named} ({args.id}{texts}) and its {row.get('messages', 0)} message(s)."
     await delete_confirmed(call, args, path, summary)
     return {"deleted": row}
