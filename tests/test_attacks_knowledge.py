@@ -120,6 +120,7 @@ async def test_texts_to_one_person_count_against_the_per_number_cap(settings: Se
             assert not sent.is_error, result_text(sent)
         fourth = await client.call_tool("chat_with_assistant", {"sessionId": session["id"], "input": "Hi again"})
     assert fourth.is_error and "Refused by rule `per_number_cap`" in result_text(fourth) and NY in result_text(fourth), result_text(fourth)
+    assert "dials and texts to one number a day" in result_text(fourth)  # a text reached it: the refusal does not say "dials" alone
     assert len(posts(sandbox, "/chat")) == 3
 
 
@@ -131,6 +132,7 @@ async def test_texts_count_against_the_daily_cap_with_the_dials(settings: Settin
         second = await client.call_tool("chat_with_assistant", {"sessionId": session["id"], "input": "Hi again"})
     assert not first.is_error, result_text(first)
     assert second.is_error and "Refused by rule `daily_cap`" in result_text(second), result_text(second)
+    assert "guarded dials and texts" in result_text(second)
     assert len(posts(sandbox, "/chat")) == 1
 
 

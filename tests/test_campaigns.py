@@ -362,7 +362,7 @@ async def test_an_update_counts_only_the_contacts_it_adds_against_the_daily_cap(
         moved = await client.call_tool("update_campaign", {"id": created["id"], "schedulePlan": {"earliestAt": "2026-11-02T20:00:00Z"}})
         assert not moved.is_error, result_text(moved)
         grown = await client.call_tool("update_campaign", {"id": created["id"], "dialPlan": [{"phoneNumberId": world["twilio"], "customers": us(9)}]})
-    assert grown.is_error and "6 of today's 8 guarded dials on this Vapi account are used; 3 more" in result_text(grown)
+    assert grown.is_error and "6 of today's 8 guarded dials and texts on this Vapi account are used; 3 more" in result_text(grown)
 
 
 async def test_delete_campaign_needs_a_yes(policy, sandbox, clock, world):

@@ -62,7 +62,7 @@ async def test_a_campaign_grown_to_60_copies_of_one_number_counts_59_new_dials(
         grown = await client.call_tool(
             "update_campaign", {"id": created["id"], "dialPlan": [{"phoneNumberId": world["phoneNumberId"], "customers": [{"number": NY}] * 60}]}
         )
-    assert grown.is_error and "Refused by rule `daily_cap`: 1 of today's 10 guarded dials" in result_text(grown), result_text(grown)
+    assert grown.is_error and "Refused by rule `daily_cap`: 1 of today's 10 guarded dials and texts" in result_text(grown), result_text(grown)
     assert "59 more" in result_text(grown)
     assert len(asked) == 1 and sandbox.requests_to("PATCH", f"/v2/campaign/{created['id']}") == []
 
@@ -96,7 +96,7 @@ async def test_scheduled_calls_count_on_the_day_they_ring_not_the_day_they_were_
         clock.advance(86400 + 3600 + 60)  # D3, after the scheduled calls' time
         on_the_day = await confirmed(client, "create_call", call(world, "+12125550126"))
     assert not any(r.is_error for r in first), [result_text(r) for r in first]
-    assert later.is_error and "Refused by rule `daily_cap`: 2 of the 2 guarded dials on this Vapi account for 2026-11-04" in result_text(later)
+    assert later.is_error and "Refused by rule `daily_cap`: 2 of the 2 guarded dials and texts on this Vapi account for 2026-11-04" in result_text(later)
     assert "a day the call can ring" in result_text(later)
     assert not today.is_error, result_text(today)
     assert on_the_day.is_error and "2 of today's 2" in result_text(on_the_day), result_text(on_the_day)

@@ -401,7 +401,7 @@ class Policy:
     )
     """Most contacts in one campaign (Vapi's own limit is 10,000); each contact also counts against `daily_cap`."""
     daily_cap: int = setting(
-        100, env="VAPI_MCP_DAILY_CAP", flag="--daily-cap", low=0, high=1_000_000, help="most guarded dials per Vapi account per UTC day, across sessions"
+        100, env="VAPI_MCP_DAILY_CAP", flag="--daily-cap", low=0, high=1_000_000, help="most guarded dials and texts per Vapi account per UTC day, across sessions"
     )
     daily_cap_per_person: int | None = setting(
         None,
@@ -410,12 +410,12 @@ class Policy:
         low=0,
         high=1_000_000,
         shown="no such cap",
-        help="most guarded dials per person (the audit's who) per UTC day, across accounts",
+        help="most guarded dials and texts per person (the audit's who) per UTC day, across accounts",
     )
-    """Most guarded dials per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
+    """Most guarded dials and texts per person (the audit's `tenant`: a signed-in subject, `local`...) per UTC day, across
     every account; None means no such cap (the account's `daily_cap` still holds)."""
     per_number_cap: int = setting(
-        3, env="VAPI_MCP_PER_NUMBER_CAP", flag="--per-number-cap", low=1, high=1000, help="most guarded dials to one number per UTC day, across sessions and accounts"
+        3, env="VAPI_MCP_PER_NUMBER_CAP", flag="--per-number-cap", low=1, high=1000, help="most guarded dials and texts to one number per UTC day, across sessions and accounts"
     )
     """Most guarded dials to one number (as resolved) per UTC day, whatever the account or person, across every session and
     replica sharing the state store."""

@@ -369,14 +369,14 @@ def cap_problem(rule: str, what: str, used: int, count: int, cap: int, now: date
     when = "today" if today else f"{day} (UTC, a day the call can ring)"
     if rule == "daily_cap":
         if today:
-            return f"{used} of today's {cap} guarded dials on this Vapi account are used; {count} more would exceed the daily cap."
-        return f"{used} of the {cap} guarded dials on this Vapi account for {when} are counted; {count} more would exceed the daily cap."
+            return f"{used} of today's {cap} guarded dials and texts on this Vapi account are used; {count} more would exceed the daily cap."
+        return f"{used} of the {cap} guarded dials and texts on this Vapi account for {when} are counted; {count} more would exceed the daily cap."
     if rule == "daily_cap_per_person":
         if today:
-            return f"{used} of your {cap} guarded dials for today (a cap per person, VAPI_MCP_DAILY_CAP_PER_PERSON) are used; {count} more would exceed it."
-        return f"{used} of your {cap} guarded dials for {when} (a cap per person) are counted; {count} more would exceed it."
+            return f"{used} of your {cap} guarded dials and texts for today (a cap per person, VAPI_MCP_DAILY_CAP_PER_PERSON) are used; {count} more would exceed it."
+        return f"{used} of your {cap} guarded dials and texts for {when} (a cap per person) are counted; {count} more would exceed it."
     return (
-        f"{number} is counted {used} time(s) for {when}; {count} more would pass the cap of {cap} dials to one number a day "
+        f"{number} is counted {used} time(s) for {when}; {count} more would pass the cap of {cap} dials and texts to one number a day "
         "(VAPI_MCP_PER_NUMBER_CAP, across every session, account and replica)."
     )
 
